@@ -1,0 +1,118 @@
+# libsynth: a boring Makefile. `make V=1` shows full commands.
+#   make             library (static + shared), the synth CLI, libsynth.pc
+#   make test        all tests (unit, golden, cfn-lint, spec, valgrind)
+#   make SAN=1 test  the same, built with AddressSanitizer + UBSan
+#   make bench       benchmarks (medians; not timed tests)
+#   make install PREFIX=/usr/local DESTDIR=
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+CC      ?= cc
+PKGS    := jansson libzip libcrypto zlib
+
+STD     := -std=c11 -D_DEFAULT_SOURCE
+WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-missing-field-initializers
+OPT     ?= -O2 -g
+ifeq ($(SAN),1)
+BUILD   ?= build-san
+OPT     := -O1 -g -fno-omit-frame-pointer
+SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+else
+BUILD   ?= build
+SANFLAGS :=
+endif
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
+CFLAGS_ALL := $(STD) $(WARN) $(OPT) $(SANFLAGS) -fPIC -fvisibility=hidden \
+              -Iinclude $(PKG_CFLAGS) $(CFLAGS) -MMD -MP
+LDFLAGS_ALL := $(SANFLAGS) $(LDFLAGS)
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+LIB_SRC := lib/error.c lib/util.c lib/fs.c lib/value.c lib/container.c \
+           lib/backend.c lib/asset.c lib/template.c \
+           constructs/schedule.c constructs/function.c
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+CLI_SRC := cli/synth.c cli/summary.c
+CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
+SOVER   := 0
+ABS     := $(abspath .)
+ABSB    := $(abspath $(BUILD))
+
+all: $(BUILD)/libsynth.a $(BUILD)/libsynth.so $(BUILD)/synth \
+     $(BUILD)/libsynth.pc $(BUILD)/libsynth-uninstalled.pc
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CFLAGS_ALL) -c $< -o $@
+
+$(BUILD)/libsynth.a: $(LIB_OBJ)
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/libsynth.so: $(LIB_OBJ)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) -shared -Wl,-soname,libsynth.so.$(SOVER) $(LDFLAGS_ALL) -o $@.$(SOVER) $^ $(PKG_LIBS)
+	$(Q)ln -sf libsynth.so.$(SOVER) $@
+
+$(BUILD)/synth: $(CLI_OBJ) $(BUILD)/libsynth.a
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $(CLI_OBJ) $(BUILD)/libsynth.a $(PKG_LIBS)
+
+# The installed pkg-config file.
+$(BUILD)/libsynth.pc: Makefile
+	@mkdir -p $(BUILD)
+	$(Q)printf '%s\n' 'prefix=$(PREFIX)' 'includedir=$${prefix}/include' \
+	  'libdir=$${prefix}/lib' '' 'Name: libsynth' \
+	  'Description: serverless backends in C, synthesized to CloudFormation' \
+	  'Version: 0.1.0' 'Requires: jansson' 'Requires.private: libzip libcrypto zlib' \
+	  'Cflags: -I$${includedir}' 'Libs: -L$${libdir} -Wl,-rpath,$${libdir} -lsynth' > $@
+
+# pkg-config prefers NAME-uninstalled.pc on its path: this one points at
+# the build tree, so the CLI can build backends before `make install`.
+$(BUILD)/libsynth-uninstalled.pc: Makefile
+	@mkdir -p $(BUILD)
+	$(Q)printf '%s\n' 'Name: libsynth' 'Description: libsynth (build tree)' \
+	  'Version: 0.1.0' 'Requires: jansson' 'Requires.private: libzip libcrypto zlib' \
+	  'Cflags: -I$(ABS)/include $(SANFLAGS)' \
+	  'Libs: -L$(ABSB) -Wl,-rpath,$(ABSB) -lsynth $(SANFLAGS)' > $@
+
+# --- tests -------------------------------------------------------------
+TEST_UNITS := $(patsubst test/unit/%.c,$(BUILD)/test/%,$(wildcard test/unit/test_*.c))
+
+$(BUILD)/test/%: test/unit/%.c test/unit/check.h $(BUILD)/libsynth.a
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(STD) $(WARN) $(OPT) $(SANFLAGS) -Iinclude -Ilib $(PKG_CFLAGS) -o $@ $< \
+	  $(BUILD)/libsynth.a $(PKG_LIBS)
+
+test-bin: all $(TEST_UNITS)
+
+test: test-bin
+	$(Q)BUILD=$(BUILD) SAN=$(SAN) bash test/run.sh
+
+bench: all
+	$(Q)BUILD=$(BUILD) bash bench/run.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/include/synth $(DESTDIR)$(PREFIX)/lib/pkgconfig \
+	  $(DESTDIR)$(PREFIX)/bin
+	install -m 644 include/synth.h $(DESTDIR)$(PREFIX)/include/
+	install -m 644 include/synth/*.h $(DESTDIR)$(PREFIX)/include/synth/
+	install -m 644 $(BUILD)/libsynth.a $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(BUILD)/libsynth.so.$(SOVER) $(DESTDIR)$(PREFIX)/lib/
+	ln -sf libsynth.so.$(SOVER) $(DESTDIR)$(PREFIX)/lib/libsynth.so
+	install -m 644 $(BUILD)/libsynth.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+	install -m 755 $(BUILD)/synth $(DESTDIR)$(PREFIX)/bin/
+
+clean:
+	rm -rf build build-san
+
+.PHONY: all test test-bin bench install clean
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)

@@ -1,0 +1,22 @@
+/* The synth CLI's internal interfaces. */
+#ifndef SYNTH_CLI_H
+#define SYNTH_CLI_H
+#include <stdio.h>
+#include <jansson.h>
+
+/* Exit codes, documented in README.md. */
+enum {
+	EXIT_OK = 0,
+	EXIT_SYNTH = 1,    /* the backend reported an error or exited non-zero */
+	EXIT_USAGE = 2,    /* bad flags, no backend.c */
+	EXIT_COMPILE = 3,  /* backend.c did not compile */
+	EXIT_CRASH = 4,    /* the backend crashed or wrote no assembly */
+	EXIT_IO = 5        /* the CLI could not read or write files */
+};
+
+/* The summary of the assembly in DIR (caller owns), or NULL after
+ * printing why. */
+json_t *cli_summary(const char *dir);
+void cli_summary_print(json_t *sum, FILE *out);
+
+#endif

@@ -1,0 +1,16 @@
+/*
+ * libsynth: describe a serverless backend in C, synthesize it into AWS
+ * CloudFormation templates and zipped Lambda assets (a CDK cloud assembly).
+ *
+ * Umbrella header. Link with `pkg-config --cflags --libs libsynth`.
+ */
+#ifndef SYNTH_H
+#define SYNTH_H
+
+#include "synth/common.h"
+#include "synth/value.h"
+#include "synth/backend.h"
+#include "synth/construct.h"
+#include "synth/function.h"
+
+#endif

@@ -1,0 +1,104 @@
+/*
+ * libsynth: define_function, a Lambda function with its execution role,
+ * its log group, and an optional schedule.
+ */
+#ifndef SYNTH_FUNCTION_H
+#define SYNTH_FUNCTION_H
+
+#include <jansson.h>
+#include "common.h"
+#include "backend.h"
+#include "construct.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct synth_function synth_function;
+
+/* One environment variable: a plain VALUE, or the name of a SECRET (see
+ * synth_secret_path()); exactly one of the two. Arrays end with {0}. */
+typedef struct synth_env {
+	const char *name;
+	const char *value;
+	const char *secret;
+} synth_env;
+
+/* Props: zero (or NULL) means the default for every field. All strings
+ * and arrays are copied. */
+typedef struct synth_function_props {
+	/* Code directory, relative to the working directory; it becomes a
+	 * zip asset. Default "functions/<name>". */
+	const char *entry;
+	/* nodejs24.x (default), nodejs22.x, python3.12 .. python3.14,
+	 * provided.al2023, java21, java25, ruby3.4, ... A runtime AWS no
+	 * longer lets you create is refused, naming its successor. */
+	const char *runtime;
+	/* Default "index.handler" ("bootstrap" for provided.*). */
+	const char *handler;
+	int memory_mb;          /* 128..10240, default 512 */
+	int timeout_s;          /* 1..900, default 3 */
+	const char *architecture;  /* "x86_64" (default) or "arm64" */
+	int log_retention_days; /* a CloudWatch Logs value, default 14 */
+	const char *description;
+	const synth_env *environment;  /* ends with {0} */
+	/* "rate(5 minutes)", "cron(0 12 * * ? *)", a Unix-style 5-field cron
+	 * ("0 9 * * 1"), or a shortcut: "every day", "every hour",
+	 * "every week", "every month", "every year", "every 5m",
+	 * "every 2h", "every 3 days". */
+	const char *schedule;
+	/* Glob patterns excluded from the asset (fnmatch on the relative
+	 * path and on each name). NULL-terminated. Default: { ".git" }. */
+	const char *const *exclude;
+} synth_function_props;
+
+/*
+ * Defines a function named NAME (unique in the backend). Validates the
+ * props at once; the resources are produced when the backend runs.
+ * Returns a handle borrowed from the backend, or NULL on error (see
+ * synth_error_last(); the backend keeps the error too).
+ */
+SYNTH_EXPORT synth_function *synth_define_function(synth_backend *b,
+						   const char *name,
+						   const synth_function_props *props);
+
+/* The function's construct (borrowed), for synth_construct_require(). */
+SYNTH_EXPORT synth_construct *synth_function_construct(synth_function *fn);
+
+/* Tokens for the function's ARN, name and role ARN (new references). */
+SYNTH_EXPORT json_t *synth_function_arn(const synth_function *fn);
+SYNTH_EXPORT json_t *synth_function_name_ref(const synth_function *fn);
+SYNTH_EXPORT json_t *synth_function_role_arn(const synth_function *fn);
+
+/*
+ * Grants the function's role ACTIONS (NULL-terminated) on RESOURCES (a
+ * string, token or array; stolen). Callable before or while the backend
+ * runs (construct factories call it from generate()).
+ */
+SYNTH_EXPORT int synth_function_grant(synth_function *fn,
+				      const char *const *actions,
+				      json_t *resources);
+
+/* Adds an environment variable after definition (VALUE stolen; tokens
+ * allowed, e.g. a table name). */
+SYNTH_EXPORT int synth_function_add_environment(synth_function *fn,
+						const char *name, json_t *value);
+
+/*
+ * Parses a schedule (the forms listed above) into an EventBridge
+ * expression, "rate(...)" or "cron(...)". *out caller-owned (free()).
+ * SYNTH_EINVALID with a message naming the problem.
+ */
+SYNTH_EXPORT int synth_schedule_parse(char **out, const char *schedule);
+
+/*
+ * Looks up a Lambda runtime. Returns 0 when it can be created today,
+ * SYNTH_EINVALID when unknown or no longer creatable (the message names
+ * its successor).
+ */
+SYNTH_EXPORT int synth_runtime_check(const char *runtime);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

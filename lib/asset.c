@@ -1,0 +1,293 @@
+/*
+ * Deterministic zip assets.
+ *
+ * The same directory gives byte-identical zips on any machine: entries
+ * are sorted by path (bytewise), timestamps fixed at 1980-01-01 00:00 (the
+ * zip epoch), permissions normalised to 0644 or 0755, no directory
+ * entries, deflate at level 6. The asset id is the SHA-256 of the zip.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fnmatch.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <zip.h>
+#include <openssl/evp.h>
+#include "internal.h"
+
+typedef struct entry {
+	char *rel;   /* path inside the zip */
+	char *abs;   /* file to read */
+	bool exec;
+} entry;
+
+typedef struct walk {
+	const char *root_real;  /* realpath of the directory */
+	size_t root_len;
+	const char *const *exclude;
+	const char *context;
+	entry *v;
+	size_t n, cap;
+	int rc;
+} walk;
+
+static bool excluded(const walk *w, const char *rel, const char *name)
+{
+	const char *const def[] = {".git", NULL};
+	const char *const *ex = w->exclude ? w->exclude : def;
+	for (size_t i = 0; ex[i]; i++) {
+		if (fnmatch(ex[i], rel, FNM_PATHNAME) == 0 || fnmatch(ex[i], name, 0) == 0)
+			return true;
+	}
+	return false;
+}
+
+static bool inside_root(const walk *w, const char *real)
+{
+	return strncmp(real, w->root_real, w->root_len) == 0 &&
+	       (real[w->root_len] == '/' || real[w->root_len] == '\0');
+}
+
+static int add_entry(walk *w, const char *rel, const char *abs, bool exec)
+{
+	if (w->n == w->cap) {
+		size_t cap = w->cap ? w->cap * 2 : 64;
+		entry *v = realloc(w->v, cap * sizeof *v);
+		if (!v)
+			return synth__oom();
+		w->v = v;
+		w->cap = cap;
+	}
+	entry e = {strdup(rel), strdup(abs), exec};
+	if (!e.rel || !e.abs) {
+		free(e.rel);
+		free(e.abs);
+		return synth__oom();
+	}
+	w->v[w->n++] = e;
+	return 0;
+}
+
+static int walk_dir(walk *w, const char *abs, const char *rel)
+{
+	DIR *d = opendir(abs);
+	if (!d)
+		return synth__error_set(SYNTH_EIO, "%s: cannot read directory %s: %s",
+					w->context, abs, strerror(errno));
+	struct dirent *de;
+	int rc = 0;
+	while (rc == 0 && (de = readdir(d))) {
+		const char *name = de->d_name;
+		if (!strcmp(name, ".") || !strcmp(name, ".."))
+			continue;
+		char *crel = *rel ? synth__asprintf("%s/%s", rel, name) : strdup(name);
+		char *cabs = synth__asprintf("%s/%s", abs, name);
+		struct stat st;
+		if (!crel || !cabs) {
+			rc = synth__oom();
+		} else if (excluded(w, crel, name)) {
+			/* skipped */
+		} else if (lstat(cabs, &st) < 0) {
+			rc = synth__error_set(SYNTH_EIO, "%s: cannot stat %s: %s", w->context,
+					      cabs, strerror(errno));
+		} else if (S_ISLNK(st.st_mode)) {
+			char real[PATH_MAX];
+			struct stat tst;
+			/* Follow only links to files inside the directory. */
+			if (realpath(cabs, real) && inside_root(w, real) &&
+			    stat(real, &tst) == 0 && S_ISREG(tst.st_mode))
+				rc = add_entry(w, crel, real, (tst.st_mode & 0111) != 0);
+		} else if (S_ISDIR(st.st_mode)) {
+			rc = walk_dir(w, cabs, crel);
+		} else if (S_ISREG(st.st_mode)) {
+			rc = add_entry(w, crel, cabs, (st.st_mode & 0111) != 0);
+		}
+		free(crel);
+		free(cabs);
+	}
+	closedir(d);
+	return rc;
+}
+
+static int cmp_entry(const void *a, const void *b)
+{
+	return strcmp(((const entry *)a)->rel, ((const entry *)b)->rel);
+}
+
+int synth__sha256_file(const char *path, char hex[65])
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return synth__error_set(SYNTH_EIO, "cannot read %s: %s", path,
+					strerror(errno));
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	if (!ctx) {
+		fclose(f);
+		return synth__oom();
+	}
+	EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+	static _Thread_local unsigned char buf[1 << 16];
+	size_t n;
+	while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+		EVP_DigestUpdate(ctx, buf, n);
+	int err = ferror(f);
+	fclose(f);
+	unsigned char md[32];
+	unsigned mdlen = 0;
+	EVP_DigestFinal_ex(ctx, md, &mdlen);
+	EVP_MD_CTX_free(ctx);
+	if (err)
+		return synth__error_set(SYNTH_EIO, "cannot read %s", path);
+	for (int i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	return 0;
+}
+
+int synth__zip_dir(const char *dir, const char *const *exclude, const char *out_path,
+		   const char *context, synth_zip_result *res)
+{
+	memset(res, 0, sizeof *res);
+	char root[PATH_MAX];
+	struct stat st;
+	if (stat(dir, &st) < 0)
+		return synth__error_set(SYNTH_ENOTFOUND,
+					"%s: code directory '%s' does not exist", context, dir);
+	if (!S_ISDIR(st.st_mode))
+		return synth__error_set(SYNTH_EINVALID,
+					"%s: code path '%s' is not a directory", context, dir);
+	if (!realpath(dir, root))
+		return synth__error_set(SYNTH_EIO, "%s: cannot resolve %s: %s", context,
+					dir, strerror(errno));
+	walk w = {root, strlen(root), exclude, context, NULL, 0, 0, 0};
+	int rc = walk_dir(&w, root, "");
+	if (rc == 0 && w.n == 0)
+		rc = synth__error_set(SYNTH_EINVALID,
+				      "%s: code directory '%s' has no files to deploy",
+				      context, dir);
+	if (rc == 0)
+		qsort(w.v, w.n, sizeof *w.v, cmp_entry);
+
+	zip_t *z = NULL;
+	if (rc == 0) {
+		int zerr = 0;
+		z = zip_open(out_path, ZIP_CREATE | ZIP_TRUNCATE, &zerr);
+		if (!z)
+			rc = synth__error_set(SYNTH_EIO, "%s: cannot create %s (libzip error %d)",
+					      context, out_path, zerr);
+	}
+	/* 1980-01-01 00:00:00 local time in DOS terms: libzip converts with
+	 * localtime(), so build the time_t with mktime() for the same zone. */
+	struct tm tm = {.tm_year = 80, .tm_mon = 0, .tm_mday = 1, .tm_isdst = -1};
+	time_t epoch = mktime(&tm);
+	for (size_t i = 0; rc == 0 && i < w.n; i++) {
+		zip_source_t *src = zip_source_file(z, w.v[i].abs, 0, -1);
+		zip_int64_t idx = src ? zip_file_add(z, w.v[i].rel, src, ZIP_FL_ENC_UTF_8) : -1;
+		if (idx < 0) {
+			if (src)
+				zip_source_free(src);
+			rc = synth__error_set(SYNTH_EIO, "%s: cannot add %s to the zip: %s",
+					      context, w.v[i].rel, zip_strerror(z));
+			break;
+		}
+		mode_t mode = w.v[i].exec ? 0100755 : 0100644;
+		if (zip_set_file_compression(z, (zip_uint64_t)idx, ZIP_CM_DEFLATE, 6) < 0 ||
+		    zip_file_set_mtime(z, (zip_uint64_t)idx, epoch, 0) < 0 ||
+		    zip_file_set_external_attributes(z, (zip_uint64_t)idx, 0,
+						     ZIP_OPSYS_UNIX,
+						     (zip_uint32_t)mode << 16) < 0)
+			rc = synth__error_set(SYNTH_EIO, "%s: zip attributes of %s: %s",
+					      context, w.v[i].rel, zip_strerror(z));
+	}
+	if (z) {
+		if (rc == 0 && zip_close(z) < 0) {
+			rc = synth__error_set(SYNTH_EIO, "%s: cannot write %s: %s", context,
+					      out_path, zip_strerror(z));
+			zip_discard(z);
+		} else if (rc < 0)
+			zip_discard(z);
+	}
+	if (rc == 0)
+		rc = synth__sha256_file(out_path, res->hash);
+	if (rc == 0 && stat(out_path, &st) == 0)
+		res->size = (uint64_t)st.st_size;
+	res->files = w.n;
+	for (size_t i = 0; i < w.n; i++) {
+		free(w.v[i].rel);
+		free(w.v[i].abs);
+	}
+	free(w.v);
+	if (rc < 0)
+		unlink(out_path);
+	return rc;
+}
+
+int synth__backend_asset(const synth_asset **out, synth_backend *b, const char *dir,
+			 const char *const *exclude, const char *context)
+{
+	*out = NULL;
+	char real[PATH_MAX];
+	if (!realpath(dir, real))
+		return synth__error_set(SYNTH_ENOTFOUND,
+					"%s: code directory '%s' does not exist", context, dir);
+	synth_buf key = SYNTH_BUF_INIT;
+	synth__buf_puts(&key, real);
+	for (size_t i = 0; exclude && exclude[i]; i++) {
+		synth__buf_putc(&key, '\n');
+		synth__buf_puts(&key, exclude[i]);
+	}
+	if (!exclude)
+		synth__buf_puts(&key, "\n.git");
+	char *k = synth__buf_detach(&key);
+	if (!k)
+		return synth__oom();
+	/* The same directory with the same excludes is zipped once. */
+	for (size_t i = 0; i < b->nassets; i++)
+		if (!strcmp(b->assets[i].key, k)) {
+			free(k);
+			*out = &b->assets[i];
+			return 0;
+		}
+	char *tmp = synth__asprintf("%s/.zip.%zu.tmp", b->staging, b->nassets);
+	synth_zip_result zr;
+	int rc = tmp ? synth__zip_dir(dir, exclude, tmp, context, &zr) : synth__oom();
+	synth_asset a = {0};
+	if (rc == 0) {
+		a.source = strdup(dir);
+		a.key = k;
+		k = NULL;
+		memcpy(a.hash, zr.hash, sizeof a.hash);
+		a.size = zr.size;
+		a.file = synth__asprintf("asset.%s.zip", zr.hash);
+		a.display = strdup(context);
+		char *dst = a.file ? synth__asprintf("%s/%s", b->staging, a.file) : NULL;
+		synth_asset *arr = realloc(b->assets, (b->nassets + 1) * sizeof *arr);
+		if (arr)
+			b->assets = arr;
+		if (!a.source || !a.file || !a.display || !dst || !arr)
+			rc = synth__oom();
+		else if (rename(tmp, dst) < 0)
+			rc = synth__error_set(SYNTH_EIO, "cannot rename %s: %s", tmp,
+					      strerror(errno));
+		free(dst);
+		if (rc == 0) {
+			b->assets[b->nassets] = a;
+			*out = &b->assets[b->nassets++];
+		} else {
+			free(a.source);
+			free(a.key);
+			free(a.file);
+			free(a.display);
+		}
+	}
+	if (tmp && rc < 0)
+		unlink(tmp);
+	free(tmp);
+	free(k);
+	return rc;
+}

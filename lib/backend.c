@@ -1,0 +1,835 @@
+/*
+ * The backend handle: context, backend identifier, the model's registries
+ * (resources, parameters, conditions, outputs, overrides), and run().
+ */
+#define _GNU_SOURCE
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "internal.h"
+
+/* --- sticky errors ----------------------------------------------------- */
+
+int synth__backend_fail(synth_backend *b)
+{
+	const synth_error *e = synth_error_last();
+	int code = e->code ? e->code : SYNTH_ERROR;
+	if (b && !b->error) {
+		b->error = strdup(e->message);
+		b->error_code = code;
+	}
+	return code;
+}
+
+/* --- identifier -------------------------------------------------------- */
+
+/* Runs of characters other than letters and digits become one '-';
+ * leading and trailing dashes go. At most MAX characters. */
+static char *sanitize(const char *s, size_t max)
+{
+	size_t n = strlen(s);
+	char *o = malloc(n + 1);
+	if (!o)
+		return NULL;
+	size_t j = 0;
+	bool dash = false;
+	for (size_t i = 0; i < n && j < max; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (isalnum(c) && c < 128) {
+			if (dash && j > 0 && j + 1 < max)
+				o[j++] = '-';
+			dash = false;
+			o[j++] = (char)c;
+		} else
+			dash = true;
+	}
+	while (j > 0 && o[j - 1] == '-')
+		j--;
+	o[j] = '\0';
+	return o;
+}
+
+static const char *type_name(synth_backend_type t)
+{
+	return t == SYNTH_BACKEND_BRANCH ? "branch" : "sandbox";
+}
+
+int synth_stack_name(char **out, const char *ns, const char *name,
+		     synth_backend_type type)
+{
+	*out = NULL;
+	if (!ns || !*ns)
+		return synth__error_set(SYNTH_EINVALID, "backend namespace is empty");
+	if (!name || !*name)
+		return synth__error_set(SYNTH_EINVALID, "%s name is empty",
+					type_name(type));
+	/* "synth-" ns "-" name "-" type "-" hash10: keep it within 128. */
+	char *sns = sanitize(ns, 40);
+	char *sname = sanitize(name, 128);
+	int rc = 0;
+	if (!sns || !sname)
+		rc = synth__oom();
+	else if (!*sns)
+		rc = synth__error_set(SYNTH_EINVALID,
+				      "backend namespace '%s' has no letter or digit", ns);
+	else if (!*sname)
+		rc = synth__error_set(SYNTH_EINVALID, "%s name '%s' has no letter or digit",
+				      type_name(type), name);
+	if (rc == 0) {
+		const char *t = type_name(type);
+		size_t room = 128 - (6 + strlen(sns) + 1 + 1 + strlen(t) + 1 + 10);
+		if (strlen(sname) > room) {
+			sname[room] = '\0';
+			size_t l = strlen(sname);
+			while (l > 0 && sname[l - 1] == '-')
+				sname[--l] = '\0';
+		}
+		char *raw = synth__asprintf("%s\n%s\n%s", ns, name, t);
+		char hex[65];
+		if (raw) {
+			synth__sha256_hex(raw, strlen(raw), hex);
+			hex[10] = '\0';
+			*out = synth__asprintf("synth-%s-%s-%s-%s", sns, sname, t, hex);
+		}
+		free(raw);
+		if (!*out)
+			rc = synth__oom();
+	}
+	free(sns);
+	free(sname);
+	return rc;
+}
+
+const char *synth_backend_namespace(const synth_backend *b) { return b->ns; }
+const char *synth_backend_name(const synth_backend *b) { return b->name; }
+synth_backend_type synth_backend_type_of(const synth_backend *b) { return b->type; }
+const char *synth_backend_stack_name(const synth_backend *b) { return b->stack_name; }
+
+/* SSM parameter names: letters, digits, '.', '-', '_' and '/'. */
+static int secret_path(char **out, const synth_backend *b, const char *name,
+		       bool shared)
+{
+	*out = NULL;
+	if (!synth__valid_name(name, 128))
+		return synth__error_set(SYNTH_EINVALID,
+					"secret name '%s' is not valid: use 1 to 128 letters, "
+					"digits, '-' or '_'", name ? name : "");
+	char *sns = sanitize(b->ns, 64), *sname = sanitize(b->name, 128);
+	if (sns && sname)
+		*out = shared ? synth__asprintf("/synth/%s/shared/%s", sns, name)
+			      : synth__asprintf("/synth/%s/%s/%s/%s", sns,
+						type_name(b->type), sname, name);
+	free(sns);
+	free(sname);
+	return *out ? 0 : synth__oom();
+}
+
+int synth_secret_path(char **out, const synth_backend *b, const char *name)
+{
+	return secret_path(out, b, name, false);
+}
+
+int synth_secret_shared_path(char **out, const synth_backend *b, const char *name)
+{
+	return secret_path(out, b, name, true);
+}
+
+/* --- context ----------------------------------------------------------- */
+
+static int set_string(char **slot, const char *v)
+{
+	char *d = strdup(v);
+	if (!d)
+		return synth__oom();
+	free(*slot);
+	*slot = d;
+	return 0;
+}
+
+int synth_backend_set_context(synth_backend *b, const char *key, const char *value)
+{
+	if (!key || !value)
+		return synth__error_set(SYNTH_EINVALID, "context key and value are required");
+	if (!strcmp(key, "synth:namespace") || !strcmp(key, "amplify-backend-namespace"))
+		return set_string(&b->ns, value);
+	if (!strcmp(key, "synth:name") || !strcmp(key, "amplify-backend-name"))
+		return set_string(&b->name, value);
+	if (!strcmp(key, "synth:type") || !strcmp(key, "amplify-backend-type")) {
+		if (!strcmp(value, "branch"))
+			b->type = SYNTH_BACKEND_BRANCH;
+		else if (!strcmp(value, "sandbox"))
+			b->type = SYNTH_BACKEND_SANDBOX;
+		else
+			return synth__error_set(SYNTH_EINVALID,
+						"context %s: '%s' is neither 'branch' nor "
+						"'sandbox'", key, value);
+		return 0;
+	}
+	return 0; /* other keys are for other constructs; ignored here */
+}
+
+int synth_backend_set_outdir(synth_backend *b, const char *dir)
+{
+	if (!dir || !*dir)
+		return synth__error_set(SYNTH_EINVALID, "output directory is empty");
+	return set_string(&b->outdir, dir);
+}
+
+static int read_context_json(synth_backend *b, const char *text)
+{
+	json_error_t err;
+	json_t *o = json_loads(text, 0, &err);
+	if (!o || !json_is_object(o)) {
+		json_decref(o);
+		return synth__error_set(SYNTH_EINVALID,
+					"CDK_CONTEXT_JSON is not a JSON object: %s",
+					o ? "wrong type" : err.text);
+	}
+	const char *k;
+	json_t *v;
+	int rc = 0;
+	json_object_foreach(o, k, v) {
+		if (json_is_string(v) && (rc = synth_backend_set_context(
+						  b, k, json_string_value(v))) < 0)
+			break;
+	}
+	json_decref(o);
+	return rc;
+}
+
+static int default_identity(synth_backend *b)
+{
+	if (!b->ns) {
+		char cwd[PATH_MAX];
+		if (!getcwd(cwd, sizeof cwd))
+			return synth__error_set(SYNTH_EIO, "cannot read the working directory");
+		const char *base = strrchr(cwd, '/');
+		base = base && base[1] ? base + 1 : cwd;
+		if (set_string(&b->ns, base) < 0)
+			return SYNTH_ENOMEM;
+	}
+	if (!b->name) {
+		if (b->type == SYNTH_BACKEND_BRANCH)
+			return synth__error_set(SYNTH_EINVALID,
+						"branch backend without a branch name (set "
+						"synth:name)");
+		const char *u = getenv("USER");
+		struct passwd *pw = NULL;
+		if (!u || !*u)
+			pw = getpwuid(getuid());
+		if (set_string(&b->name, u && *u ? u : pw ? pw->pw_name : "sandbox") < 0)
+			return SYNTH_ENOMEM;
+	}
+	return synth_stack_name(&b->stack_name, b->ns, b->name, b->type);
+}
+
+int synth_backend_new(synth_backend **out, int argc, char **argv)
+{
+	*out = NULL;
+	synth_error_clear();
+	synth_backend *b = calloc(1, sizeof *b);
+	if (!b || !(b->conditions = json_object())) {
+		free(b);
+		return synth__oom();
+	}
+	int rc = 0;
+	const char *cj = getenv("CDK_CONTEXT_JSON");
+	const char *od = getenv("CDK_OUTDIR");
+	if (cj && *cj)
+		rc = read_context_json(b, cj);
+	if (rc == 0)
+		rc = set_string(&b->outdir, od && *od ? od : "cdk.out");
+	for (int i = 1; rc == 0 && i < argc; i++) {
+		const char *a = argv[i];
+		if ((!strcmp(a, "--context") || !strcmp(a, "-c")) && i + 1 < argc) {
+			const char *kv = argv[++i];
+			const char *eq = strchr(kv, '=');
+			if (!eq) {
+				rc = synth__error_set(SYNTH_EINVALID,
+						      "--context %s: expected KEY=VALUE", kv);
+				break;
+			}
+			char *key = strndup(kv, (size_t)(eq - kv));
+			rc = key ? synth_backend_set_context(b, key, eq + 1) : synth__oom();
+			free(key);
+		} else if (!strcmp(a, "--out") && i + 1 < argc)
+			rc = synth_backend_set_outdir(b, argv[++i]);
+	}
+	if (rc == 0)
+		rc = default_identity(b);
+	if (rc < 0) {
+		synth_backend_free(b);
+		return rc;
+	}
+	*out = b;
+	return 0;
+}
+
+/* --- parameters, conditions, outputs, overrides ------------------------ */
+
+static bool alnum_name(const char *s)
+{
+	if (!s || !*s || strlen(s) > 255)
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) || (unsigned char)*s >= 128)
+			return false;
+	return true;
+}
+
+int synth_backend_add_parameter(synth_backend *b, const char *name, const char *type,
+				const char *default_value, const char *description)
+{
+	if (!alnum_name(name)) {
+		synth__error_set(SYNTH_EINVALID,
+				 "parameter name '%s' must be 1 to 255 letters and digits",
+				 name ? name : "");
+		return synth__backend_fail(b);
+	}
+	for (size_t i = 0; i < b->nparams; i++)
+		if (!strcmp(b->params[i].name, name)) {
+			synth__error_set(SYNTH_EEXISTS, "parameter '%s' is defined twice", name);
+			return synth__backend_fail(b);
+		}
+	json_t *decl = json_pack("{s:s}", "Type", type ? type : "String");
+	if (decl && default_value)
+		json_object_set_new(decl, "Default", json_string(default_value));
+	if (decl && description)
+		json_object_set_new(decl, "Description", json_string(description));
+	synth_parameter *p = realloc(b->params, (b->nparams + 1) * sizeof *p);
+	if (p)
+		b->params = p;
+	char *n = strdup(name);
+	if (!decl || !p || !n) {
+		json_decref(decl);
+		free(n);
+		synth__oom();
+		return synth__backend_fail(b);
+	}
+	b->params[b->nparams++] = (synth_parameter){n, decl};
+	return 0;
+}
+
+int synth_backend_add_condition(synth_backend *b, const char *name, json_t *expr)
+{
+	if (!alnum_name(name) || !expr) {
+		json_decref(expr);
+		synth__error_set(SYNTH_EINVALID,
+				 "condition '%s': name must be letters and digits, and the "
+				 "expression is required", name ? name : "");
+		return synth__backend_fail(b);
+	}
+	if (json_object_get(b->conditions, name)) {
+		json_decref(expr);
+		synth__error_set(SYNTH_EEXISTS, "condition '%s' is defined twice", name);
+		return synth__backend_fail(b);
+	}
+	if (json_object_set_new(b->conditions, name, expr) < 0) {
+		synth__oom();
+		return synth__backend_fail(b);
+	}
+	return 0;
+}
+
+int synth_backend_add_output(synth_backend *b, const char *category, const char *name,
+			     json_t *value, const char *description,
+			     const char *export_name)
+{
+	int rc = 0;
+	if (!category || !*category || !synth__valid_name(category, 64))
+		rc = synth__error_set(SYNTH_EINVALID, "output '%s': category '%s' is not "
+				      "valid", name ? name : "", category ? category : "");
+	else if (!alnum_name(name))
+		rc = synth__error_set(SYNTH_EINVALID,
+				      "output name '%s' must be 1 to 255 letters and digits",
+				      name ? name : "");
+	else if (!value)
+		rc = synth__error_set(SYNTH_EINVALID, "output '%s' has no value", name);
+	for (size_t i = 0; rc == 0 && i < b->noutputs; i++)
+		if (!strcmp(b->outputs[i].name, name))
+			rc = synth__error_set(SYNTH_EEXISTS,
+					      "output '%s' is recorded twice (categories "
+					      "'%s' and '%s')", name, b->outputs[i].category,
+					      category);
+	if (rc < 0) {
+		json_decref(value);
+		return synth__backend_fail(b);
+	}
+	synth_output *o = realloc(b->outputs, (b->noutputs + 1) * sizeof *o);
+	if (!o) {
+		json_decref(value);
+		synth__oom();
+		return synth__backend_fail(b);
+	}
+	b->outputs = o;
+	synth_output n = {strdup(category), strdup(name), value,
+			  synth__strdup(description), synth__strdup(export_name)};
+	if (!n.category || !n.name || (description && !n.description) ||
+	    (export_name && !n.export_name)) {
+		free(n.category);
+		free(n.name);
+		free(n.description);
+		free(n.export_name);
+		json_decref(value);
+		synth__oom();
+		return synth__backend_fail(b);
+	}
+	b->outputs[b->noutputs++] = n;
+	return 0;
+}
+
+int synth_backend_add_override(synth_backend *b, const char *resource_path,
+			       const char *path, json_t *value)
+{
+	if (!resource_path || !*resource_path || !path || !*path) {
+		json_decref(value);
+		synth__error_set(SYNTH_EINVALID, "override needs a resource path and a "
+				 "property path");
+		return synth__backend_fail(b);
+	}
+	synth_override *o = realloc(b->overrides, (b->noverrides + 1) * sizeof *o);
+	if (!o) {
+		json_decref(value);
+		synth__oom();
+		return synth__backend_fail(b);
+	}
+	b->overrides = o;
+	synth_override n = {strdup(resource_path), strdup(path), value};
+	if (!n.resource_path || !n.path) {
+		free(n.resource_path);
+		free(n.path);
+		json_decref(value);
+		synth__oom();
+		return synth__backend_fail(b);
+	}
+	b->overrides[b->noverrides++] = n;
+	return 0;
+}
+
+/* Applies one override to the emitted shape of R. */
+static int apply_override(synth_backend *b, const synth_override *o)
+{
+	synth_resource *r = synth_backend_resource(b, o->resource_path);
+	if (!r) {
+		synth__error_set(SYNTH_ENOTFOUND,
+				 "override of '%s' at '%s': no resource has that path",
+				 o->path, o->resource_path);
+		return synth__backend_fail(b);
+	}
+	char *path = strdup(o->path);
+	if (!path)
+		return synth__oom();
+	char *save = NULL, *first = strtok_r(path, ".", &save);
+	int rc = 0;
+	json_t *node = NULL;
+	if (!first)
+		rc = synth__error_set(SYNTH_EINVALID, "%s: override path '%s' is empty",
+				      r->path, o->path);
+	else if (!strcmp(first, "Properties"))
+		node = r->props;
+	else if (!strcmp(first, "Metadata")) {
+		if (!r->metadata)
+			r->metadata = json_object();
+		node = r->metadata;
+	} else if (!strcmp(first, "DeletionPolicy") && !strtok_r(NULL, ".", &save)) {
+		if (!json_is_string(o->value))
+			rc = synth__error_set(SYNTH_EINVALID, "%s: DeletionPolicy override "
+					      "must be a string", r->path);
+		else
+			rc = synth_resource_set_deletion_policy(r, json_string_value(o->value));
+		free(path);
+		return rc < 0 ? synth__backend_fail(b) : 0;
+	} else
+		rc = synth__error_set(SYNTH_EINVALID,
+				      "%s: override path '%s' must start with Properties, "
+				      "Metadata or DeletionPolicy", r->path, o->path);
+	char *key = strtok_r(NULL, ".", &save);
+	if (rc == 0 && !key && node)
+		rc = synth__error_set(SYNTH_EINVALID, "%s: override path '%s' names no "
+				      "property", r->path, o->path);
+	while (rc == 0 && key) {
+		char *next = strtok_r(NULL, ".", &save);
+		if (!json_is_object(node)) {
+			rc = synth__error_set(SYNTH_EINVALID,
+					      "%s: override '%s': '%s' is inside a value that "
+					      "is not an object", r->path, o->path, key);
+			break;
+		}
+		if (!next) {
+			if (o->value)
+				json_object_set(node, key, o->value);
+			else
+				json_object_del(node, key);
+			break;
+		}
+		json_t *child = json_object_get(node, key);
+		if (!child) {
+			child = json_object();
+			json_object_set_new(node, key, child);
+		}
+		node = child;
+		key = next;
+	}
+	free(path);
+	return rc < 0 ? synth__backend_fail(b) : 0;
+}
+
+/* --- resources --------------------------------------------------------- */
+
+char *synth__logical_id(const char *path)
+{
+	synth_buf h = SYNTH_BUF_INIT;
+	const char *last = strrchr(path, '/');
+	size_t human_max = 255 - 8;
+	for (const char *p = path; *p; p++) {
+		/* Drop a final "Resource" component, as the CDK does. */
+		if (last && p == last + 1 && !strcmp(p, "Resource"))
+			break;
+		if (isalnum((unsigned char)*p) && (unsigned char)*p < 128 && h.len < human_max)
+			synth__buf_putc(&h, *p);
+	}
+	char hex[65];
+	synth__sha256_hex(path, strlen(path), hex);
+	for (int i = 0; i < 8; i++)
+		synth__buf_putc(&h, (char)toupper((unsigned char)hex[i]));
+	return synth__buf_detach(&h);
+}
+
+synth_resource *synth_backend_resource(synth_backend *b, const char *path)
+{
+	synth_resource *r = synth__map_get(&b->resource_by_path, path);
+	if (!r && !strchr(path, '/')) {
+		/* A construct name is short for its "<name>/Resource". */
+		char *p = synth__asprintf("%s/Resource", path);
+		if (p)
+			r = synth__map_get(&b->resource_by_path, p);
+		free(p);
+	}
+	return r;
+}
+
+static bool valid_resource_id(const char *id)
+{
+	if (!id || !*id || strlen(id) > 128 || id[0] == '/' || id[strlen(id) - 1] == '/')
+		return false;
+	for (const char *p = id; *p; p++)
+		if (!(isalnum((unsigned char)*p) || *p == '-' || *p == '_' || *p == '/'))
+			return false;
+	return !strstr(id, "//");
+}
+
+static int resource_add(synth_resource **out, synth_backend *b, synth_construct *owner,
+			const char *path, const char *type, json_t *props)
+{
+	if (out)
+		*out = NULL;
+	int rc = 0;
+	synth_resource *prev;
+	if (!type || !strstr(type, "::"))
+		rc = synth__error_set(SYNTH_EINVALID,
+				      "%s: resource type '%s' is not of the form "
+				      "Service::Module::Type", path, type ? type : "");
+	else if (props && !json_is_object(props))
+		rc = synth__error_set(SYNTH_EINVALID, "%s: properties must be a JSON object",
+				      path);
+	else if ((prev = synth__map_get(&b->resource_by_path, path)))
+		rc = synth__error_set(SYNTH_EEXISTS, "%s: two resources have this path", path);
+	if (rc < 0) {
+		json_decref(props);
+		return synth__backend_fail(b);
+	}
+	synth_resource *r = calloc(1, sizeof *r);
+	synth_resource **arr = realloc(b->resources, (b->nresources + 1) * sizeof *arr);
+	if (arr)
+		b->resources = arr;
+	if (!r || !arr || !(r->path = strdup(path)) || !(r->type = strdup(type)) ||
+	    !(r->logical_id = synth__logical_id(path)) ||
+	    !(r->props = props ? props : json_object())) {
+		if (r) {
+			free(r->path);
+			free(r->type);
+			free(r->logical_id);
+		}
+		free(r);
+		json_decref(props);
+		synth__oom();
+		return synth__backend_fail(b);
+	}
+	prev = synth__map_get(&b->resource_by_lid, r->logical_id);
+	if (prev) {
+		synth__error_set(SYNTH_EEXISTS,
+				 "%s: logical ID %s collides with the one of %s", path,
+				 r->logical_id, prev->path);
+		free(r->path);
+		free(r->type);
+		free(r->logical_id);
+		json_decref(r->props);
+		free(r);
+		return synth__backend_fail(b);
+	}
+	if (synth__map_put(&b->resource_by_path, path, r) < 0 ||
+	    synth__map_put(&b->resource_by_lid, r->logical_id, r) < 0) {
+		/* The maps may hold r: keep it in the list so it is freed once. */
+		rc = synth__backend_fail(b);
+	}
+	r->owner = owner;
+	r->index = b->nresources;
+	r->unit = owner ? owner->index : b->nconstructs + r->index;
+	b->resources[b->nresources++] = r;
+	if (rc == 0 && out)
+		*out = r;
+	return rc;
+}
+
+int synth_resource_new(synth_resource **out, synth_construct *scope, const char *id,
+		       const char *type, json_t *props)
+{
+	synth_backend *b = scope->b;
+	if (!valid_resource_id(id)) {
+		json_decref(props);
+		synth__error_set(SYNTH_EINVALID, "%s: resource id '%s' is not valid",
+				 scope->name, id ? id : "");
+		return synth__backend_fail(b);
+	}
+	char *path = synth__asprintf("%s/%s", scope->name, id);
+	if (!path) {
+		json_decref(props);
+		synth__oom();
+		return synth__backend_fail(b);
+	}
+	int rc = resource_add(out, b, scope, path, type, props);
+	free(path);
+	return rc;
+}
+
+/* Raw resources are constructs of their own, generated with the rest. */
+typedef struct raw_state {
+	char *type;
+	json_t *props;
+} raw_state;
+
+static int raw_generate(synth_construct *self, void *state)
+{
+	raw_state *s = state;
+	json_t *p = s->props;
+	s->props = NULL;
+	return synth_resource_new(NULL, self, "Resource", s->type, p);
+}
+
+static void raw_free(void *state)
+{
+	raw_state *s = state;
+	if (!s)
+		return;
+	free(s->type);
+	json_decref(s->props);
+	free(s);
+}
+
+static const synth_construct_class raw_class = {
+	SYNTH_CONSTRUCT_CLASS_VERSION, "resource", NULL, raw_generate, raw_free};
+
+int synth_backend_add_resource(synth_backend *b, const char *id, const char *type,
+			       json_t *props)
+{
+	raw_state *s = calloc(1, sizeof *s);
+	if (!s || !(s->type = synth__strdup(type ? type : ""))) {
+		free(s);
+		json_decref(props);
+		synth__oom();
+		return synth__backend_fail(b);
+	}
+	s->props = props;
+	if (!type || !strstr(type, "::") || (props && !json_is_object(props))) {
+		raw_free(s);
+		synth__error_set(SYNTH_EINVALID,
+				 "%s: a raw resource needs a type such as AWS::SNS::Topic and "
+				 "an object of properties", id ? id : "");
+		return synth__backend_fail(b);
+	}
+	return synth_construct_new(NULL, b, id, &raw_class, s);
+}
+
+const char *synth_resource_path(const synth_resource *r) { return r->path; }
+const char *synth_resource_logical_id(const synth_resource *r) { return r->logical_id; }
+const char *synth_resource_type(const synth_resource *r) { return r->type; }
+json_t *synth_resource_properties(synth_resource *r) { return r->props; }
+
+int synth_resource_add_dependency(synth_resource *r, const synth_resource *dep)
+{
+	for (size_t i = 0; i < r->ndeps; i++)
+		if (r->deps[i] == dep)
+			return 0;
+	synth_resource **d = realloc(r->deps, (r->ndeps + 1) * sizeof *d);
+	if (!d)
+		return synth__oom();
+	r->deps = d;
+	r->deps[r->ndeps++] = (synth_resource *)dep;
+	return 0;
+}
+
+int synth_resource_set_condition(synth_resource *r, const char *condition)
+{
+	return set_string(&r->condition, condition);
+}
+
+int synth_resource_set_deletion_policy(synth_resource *r, const char *policy)
+{
+	if (!policy || (strcmp(policy, "Delete") && strcmp(policy, "Retain") &&
+			strcmp(policy, "Snapshot") && strcmp(policy, "RetainExceptOnCreate")))
+		return synth__error_set(SYNTH_EINVALID,
+					"%s: deletion policy '%s' is not Delete, Retain, "
+					"RetainExceptOnCreate or Snapshot", r->path,
+					policy ? policy : "");
+	return set_string(&r->deletion_policy, policy);
+}
+
+int synth_resource_add_metadata(synth_resource *r, const char *key, json_t *value)
+{
+	if (!r->metadata && !(r->metadata = json_object())) {
+		json_decref(value);
+		return synth__oom();
+	}
+	if (!value || json_object_set_new(r->metadata, key, value) < 0)
+		return synth__oom();
+	return 0;
+}
+
+/* --- run --------------------------------------------------------------- */
+
+int synth_backend_run(synth_backend *b)
+{
+	if (b->error)
+		return synth__error_set(b->error_code, "%s", b->error);
+	if (b->ran)
+		return synth__error_set(SYNTH_EINVALID, "the backend has already run");
+	b->ran = true;
+
+	/* Stage the assembly beside its destination, then swap it in. */
+	char *parent = strdup(b->outdir);
+	if (!parent)
+		return synth__oom();
+	char *slash = strrchr(parent, '/');
+	int rc = 0;
+	if (slash && slash != parent) {
+		*slash = '\0';
+		rc = synth__mkdir_p(parent);
+	}
+	free(parent);
+	if (rc < 0)
+		return synth__backend_fail(b);
+	b->staging = synth__asprintf("%s.tmp.%ld", b->outdir, (long)getpid());
+	if (!b->staging)
+		return synth__oom();
+	synth__rm_rf(b->staging);
+	if (synth__mkdir_p(b->staging) < 0)
+		return synth__backend_fail(b);
+
+	rc = synth__container_run(b);
+	for (size_t i = 0; rc == 0 && i < b->noverrides; i++)
+		rc = apply_override(b, &b->overrides[i]);
+	if (rc == 0)
+		rc = synth__emit_assembly(b, b->staging);
+	if (rc == 0)
+		rc = synth__replace_dir(b->staging, b->outdir);
+	if (rc < 0) {
+		int code = synth__backend_fail(b);
+		synth__error_set(code, "%s", b->error);
+		synth__rm_rf(b->staging);
+		return code;
+	}
+	return 0;
+}
+
+void synth_backend_free(synth_backend *b)
+{
+	if (!b)
+		return;
+	for (size_t i = 0; i < b->nconstructs; i++) {
+		synth_construct *c = b->constructs[i];
+		if (c->cls->free)
+			c->cls->free(c->state);
+		free(c->name);
+		free(c);
+	}
+	free(b->constructs);
+	for (size_t i = 0; i < b->nresources; i++) {
+		synth_resource *r = b->resources[i];
+		free(r->path);
+		free(r->logical_id);
+		free(r->type);
+		json_decref(r->props);
+		json_decref(r->metadata);
+		free(r->condition);
+		free(r->deletion_policy);
+		free(r->deps);
+		free(r);
+	}
+	free(b->resources);
+	for (size_t i = 0; i < b->nparams; i++) {
+		free(b->params[i].name);
+		json_decref(b->params[i].decl);
+	}
+	free(b->params);
+	for (size_t i = 0; i < b->noutputs; i++) {
+		synth_output *o = &b->outputs[i];
+		free(o->category);
+		free(o->name);
+		json_decref(o->value);
+		free(o->description);
+		free(o->export_name);
+	}
+	free(b->outputs);
+	for (size_t i = 0; i < b->noverrides; i++) {
+		free(b->overrides[i].resource_path);
+		free(b->overrides[i].path);
+		json_decref(b->overrides[i].value);
+	}
+	free(b->overrides);
+	for (size_t i = 0; i < b->nassets; i++) {
+		free(b->assets[i].source);
+		free(b->assets[i].key);
+		free(b->assets[i].file);
+		free(b->assets[i].display);
+	}
+	free(b->assets);
+	json_decref(b->conditions);
+	synth__map_free(&b->construct_by_name);
+	synth__map_free(&b->token_providers);
+	synth__map_free(&b->resource_by_path);
+	synth__map_free(&b->resource_by_lid);
+	if (b->staging && !b->ran)
+		synth__rm_rf(b->staging);
+	free(b->staging);
+	free(b->ns);
+	free(b->name);
+	free(b->stack_name);
+	free(b->outdir);
+	free(b->workdir);
+	free(b->error);
+	free(b);
+}
+
+int synth_backend_fail(synth_backend *b)
+{
+	const synth_error *e = synth_error_last();
+	const char *msg = b && b->error ? b->error : e->message;
+	fprintf(stderr, "synth: error: %s\n", *msg ? msg : "unknown error");
+	return 1;
+}
+
+int synth_backend_main(synth_backend *b)
+{
+	if (!b)
+		return synth_backend_fail(NULL);
+	int rc = synth_backend_run(b);
+	if (rc < 0)
+		synth_backend_fail(b);
+	synth_backend_free(b);
+	return rc < 0 ? 1 : 0;
+}

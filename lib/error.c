@@ -1,0 +1,55 @@
+/* The thread-local last error. */
+#include <stdio.h>
+#include <string.h>
+#include "internal.h"
+
+#define MSG_MAX 2048
+
+static _Thread_local struct {
+	int code;
+	char msg[MSG_MAX];
+} last;
+
+static _Thread_local synth_error view;
+
+const synth_error *synth_error_last(void)
+{
+	view.code = last.code;
+	view.message = last.msg;
+	return &view;
+}
+
+void synth_error_clear(void)
+{
+	last.code = SYNTH_OK;
+	last.msg[0] = '\0';
+}
+
+int synth__error_setv(int code, const char *fmt, va_list ap)
+{
+	char tmp[MSG_MAX];
+	/* fmt may use the current message as an argument: format first. */
+	vsnprintf(tmp, sizeof tmp, fmt, ap);
+	memcpy(last.msg, tmp, sizeof tmp);
+	last.code = code;
+	return code;
+}
+
+int synth__error_set(int code, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	synth__error_setv(code, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+int synth__oom(void)
+{
+	return synth__error_set(SYNTH_ENOMEM, "out of memory");
+}
+
+const char *synth_version(void)
+{
+	return SYNTH_VERSION;
+}

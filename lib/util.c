@@ -1,0 +1,245 @@
+/* Strings, buffers, hashing and a small hash map. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <openssl/evp.h>
+#include "internal.h"
+
+static void buf_fail(synth_buf *b)
+{
+	free(b->ptr);
+	b->ptr = NULL;
+	b->len = b->cap = 0;
+	b->oom = true;
+}
+
+static bool buf_grow(synth_buf *b, size_t extra)
+{
+	if (b->oom)
+		return false;
+	if (b->len + extra + 1 <= b->cap)
+		return true;
+	size_t cap = b->cap ? b->cap : 64;
+	while (cap < b->len + extra + 1) {
+		if (cap > SIZE_MAX / 2) {
+			buf_fail(b);
+			return false;
+		}
+		cap *= 2;
+	}
+	char *p = realloc(b->ptr, cap);
+	if (!p) {
+		buf_fail(b);
+		return false;
+	}
+	b->ptr = p;
+	b->cap = cap;
+	return true;
+}
+
+void synth__buf_put(synth_buf *b, const char *s, size_t n)
+{
+	if (!buf_grow(b, n))
+		return;
+	memcpy(b->ptr + b->len, s, n);
+	b->len += n;
+	b->ptr[b->len] = '\0';
+}
+
+void synth__buf_puts(synth_buf *b, const char *s)
+{
+	synth__buf_put(b, s, strlen(s));
+}
+
+void synth__buf_putc(synth_buf *b, char c)
+{
+	synth__buf_put(b, &c, 1);
+}
+
+void synth__buf_printf(synth_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	if (b->oom)
+		return;
+	va_start(ap, fmt);
+	int n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0 || !buf_grow(b, (size_t)n))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(b->ptr + b->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+}
+
+char *synth__buf_detach(synth_buf *b)
+{
+	char *p = b->oom ? NULL : b->ptr;
+	if (p == NULL && !b->oom)
+		p = synth__strdup("");
+	b->ptr = NULL;
+	b->len = b->cap = 0;
+	b->oom = false;
+	return p;
+}
+
+void synth__buf_free(synth_buf *b)
+{
+	free(b->ptr);
+	b->ptr = NULL;
+	b->len = b->cap = 0;
+	b->oom = false;
+}
+
+char *synth__strdup(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+char *synth__asprintf(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return NULL;
+	char *p = malloc((size_t)n + 1);
+	if (!p)
+		return NULL;
+	va_start(ap, fmt);
+	vsnprintf(p, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	return p;
+}
+
+void synth__sha256_hex(const void *data, size_t len, char hex[65])
+{
+	unsigned char md[32];
+	unsigned int mdlen = 0;
+	EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL);
+	for (unsigned i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	hex[64] = '\0';
+}
+
+bool synth__valid_name(const char *s, size_t max)
+{
+	size_t n = 0;
+	if (!s || !*s)
+		return false;
+	for (; s[n]; n++) {
+		char c = s[n];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '-' || c == '_'))
+			return false;
+	}
+	return n <= max;
+}
+
+size_t synth__strv_len(const char *const *v)
+{
+	size_t n = 0;
+	while (v && v[n])
+		n++;
+	return n;
+}
+
+int synth__strv_dup(char ***out, const char *const *v)
+{
+	*out = NULL;
+	if (!v)
+		return 0;
+	size_t n = synth__strv_len(v);
+	char **r = calloc(n + 1, sizeof *r);
+	if (!r)
+		return synth__oom();
+	for (size_t i = 0; i < n; i++) {
+		if (!(r[i] = strdup(v[i]))) {
+			synth__strv_free(r);
+			return synth__oom();
+		}
+	}
+	*out = r;
+	return 0;
+}
+
+void synth__strv_free(char **v)
+{
+	for (size_t i = 0; v && v[i]; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* FNV-1a; the map is open addressing with linear probing. */
+static size_t map_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;
+	for (; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 1099511628211ULL;
+	}
+	return (size_t)h;
+}
+
+void *synth__map_get(const synth_map *m, const char *key)
+{
+	if (!m->cap)
+		return NULL;
+	for (size_t i = map_hash(key) & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
+		if (!m->keys[i])
+			return NULL;
+		if (strcmp(m->keys[i], key) == 0)
+			return m->vals[i];
+	}
+}
+
+static int map_insert(synth_map *m, char *key, void *val)
+{
+	size_t i = map_hash(key) & (m->cap - 1);
+	while (m->keys[i]) {
+		if (strcmp(m->keys[i], key) == 0) {
+			free(key);
+			m->vals[i] = val;
+			return 0;
+		}
+		i = (i + 1) & (m->cap - 1);
+	}
+	m->keys[i] = key;
+	m->vals[i] = val;
+	m->len++;
+	return 0;
+}
+
+int synth__map_put(synth_map *m, const char *key, void *val)
+{
+	if ((m->len + 1) * 2 > m->cap) {
+		size_t ncap = m->cap ? m->cap * 2 : 16;
+		synth_map n = {calloc(ncap, sizeof(char *)),
+			       calloc(ncap, sizeof(void *)), ncap, 0};
+		if (!n.keys || !n.vals) {
+			free(n.keys);
+			free(n.vals);
+			return synth__oom();
+		}
+		for (size_t i = 0; i < m->cap; i++)
+			if (m->keys[i])
+				map_insert(&n, m->keys[i], m->vals[i]);
+		free(m->keys);
+		free(m->vals);
+		*m = n;
+	}
+	char *k = strdup(key);
+	if (!k)
+		return synth__oom();
+	return map_insert(m, k, val);
+}
+
+void synth__map_free(synth_map *m)
+{
+	for (size_t i = 0; i < m->cap; i++)
+		free(m->keys[i]);
+	free(m->keys);
+	free(m->vals);
+	memset(m, 0, sizeof *m);
+}
