@@ -13,8 +13,8 @@ PY=python3               # whatever python3 is first on PATH (pyenv here)
 
 passed=0
 failed=0
-pass() { echo "PASS $1"; passed=$((passed + 1)); }
-fail() { echo "FAIL $1: $2"; failed=$((failed + 1)); }
+pass() { echo "ok - spec: $1"; passed=$((passed + 1)); }
+fail() { echo "not ok - spec: $1: $2"; failed=$((failed + 1)); }
 
 if ! setup_out="$("$HERE/setup.sh" 2>&1)"; then
     fail setup "setup.sh failed"

@@ -17,7 +17,7 @@ if [[ ! -f "$DB" || ! -f "$SCHEMA" ]]; then
     echo "setup.sh: installing @aws-cdk/aws-service-spec and @aws-cdk/cloud-assembly-schema into $DEPS" >&2
     mkdir -p "$DEPS"
     npm install --prefix "$DEPS" --no-audit --no-fund \
-        @aws-cdk/aws-service-spec @aws-cdk/cloud-assembly-schema >&2
+        @aws-cdk/aws-service-spec@0.1.216 @aws-cdk/cloud-assembly-schema@55.6.0 >&2
     [[ -f "$DB" && -f "$SCHEMA" ]] || { echo "setup.sh: npm install did not produce $DB and $SCHEMA" >&2; exit 1; }
 fi
 
