@@ -28,7 +28,7 @@ static int check_failed;
 		const char *s_ = (s);                                           \
 		CHECK(s_ && strstr(s_, needle), __VA_ARGS__);                   \
 		if (!(s_ && strstr(s_, needle)))                                \
-			printf("#   got: %s\n#   expected to contain: %s\n",    \
+			printf("#   got: %.300s\n#   expected to contain: %s\n", \
 			       s_ ? s_ : "(null)", needle);                     \
 	} while (0)
 
