@@ -208,9 +208,9 @@ static char *build_stamp(const char *cmd, const char *depfile)
 	if (!text)
 		return NULL;
 	char hex[65];
-	synth__sha256_hex(text, strlen(text), hex);
+	int rc = synth__sha256_hex(text, strlen(text), hex);
 	free(text);
-	return strdup(hex);
+	return rc == 0 ? strdup(hex) : NULL;
 }
 
 static const char *lib_identity(const char *flags)
@@ -470,8 +470,19 @@ int main(int argc, char **argv)
 	else if (synth__replace_dir(staging, o.out) < 0)
 		rc = fail(EXIT_IO, "%s", synth_error_last()->message);
 	free(man);
-	if (rc != EXIT_OK)
+	if (rc != EXIT_OK) {
 		synth__rm_rf(staging);
+		/* A backend killed mid-synthesis leaves its own staging directory
+		 * (<CDK_OUTDIR>.tmp.<pid>) beside ours. */
+		char *pat = synth__asprintf("%s.tmp.*", staging);
+		glob_t g;
+		if (pat && glob(pat, 0, NULL, &g) == 0) {
+			for (size_t k = 0; k < g.gl_pathc; k++)
+				synth__rm_rf(g.gl_pathv[k]);
+			globfree(&g);
+		}
+		free(pat);
+	}
 	free(staging);
 	free(bin);
 	if (rc != EXIT_OK || o.quiet)

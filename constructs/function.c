@@ -239,7 +239,8 @@ synth_function *synth_define_function(synth_backend *b, const char *name,
 	/* Validate first: nothing is registered for bad props. */
 	const char *runtime = p->runtime ? p->runtime : "nodejs24.x";
 	if (synth_runtime_check(runtime) < 0) {
-		synth__error_set(SYNTH_EINVALID, "%s: %s", nm, synth_error_last()->message);
+		synth__error_set(synth_error_last()->code, "%s: %s", nm,
+				 synth_error_last()->message);
 		synth__backend_fail(b);
 		return NULL;
 	}
@@ -273,7 +274,8 @@ synth_function *synth_define_function(synth_backend *b, const char *name,
 	}
 	char *sched = NULL;
 	if (p->schedule && synth_schedule_parse(&sched, p->schedule) < 0) {
-		synth__error_set(SYNTH_EINVALID, "%s: %s", nm, synth_error_last()->message);
+		synth__error_set(synth_error_last()->code, "%s: %s", nm,
+				 synth_error_last()->message);
 		synth__backend_fail(b);
 		return NULL;
 	}

@@ -65,11 +65,17 @@ int synth_runtime_check(const char *name)
 	for (const runtime *r = runtimes; r->name; r++) {
 		if (strcmp(r->name, name))
 			continue;
-		if (strcmp(today, r->create_block) >= 0)
+		if (strcmp(today, r->create_block) >= 0 && r->successor)
 			return synth__error_set(SYNTH_EINVALID,
 						"runtime %s can no longer be created (AWS "
 						"stopped on %s); use %s", name,
 						r->create_block, r->successor);
+		if (strcmp(today, r->create_block) >= 0)
+			return synth__error_set(SYNTH_EINVALID,
+						"runtime %s can no longer be created (AWS "
+						"stopped on %s) and this libsynth knows no "
+						"successor: upgrade libsynth", name,
+						r->create_block);
 		return 0;
 	}
 	return synth__error_set(SYNTH_EINVALID,

@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <zip.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include "internal.h"
 
@@ -127,23 +128,31 @@ int synth__sha256_file(const char *path, char hex[65])
 		return synth__error_set(SYNTH_EIO, "cannot read %s: %s", path,
 					strerror(errno));
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	if (!ctx) {
+	unsigned char *buf = malloc(1 << 16);
+	if (!ctx || !buf || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
+		ERR_clear_error();
+		EVP_MD_CTX_free(ctx);
+		free(buf);
 		fclose(f);
 		return synth__oom();
 	}
-	EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
-	static _Thread_local unsigned char buf[1 << 16];
 	size_t n;
-	while ((n = fread(buf, 1, sizeof buf, f)) > 0)
-		EVP_DigestUpdate(ctx, buf, n);
+	int ok = 1;
+	while ((n = fread(buf, 1, 1 << 16, f)) > 0)
+		ok &= EVP_DigestUpdate(ctx, buf, n);
 	int err = ferror(f);
 	fclose(f);
+	free(buf);
 	unsigned char md[32];
 	unsigned mdlen = 0;
-	EVP_DigestFinal_ex(ctx, md, &mdlen);
+	ok &= EVP_DigestFinal_ex(ctx, md, &mdlen);
 	EVP_MD_CTX_free(ctx);
 	if (err)
 		return synth__error_set(SYNTH_EIO, "cannot read %s", path);
+	if (!ok) {
+		ERR_clear_error();
+		return synth__oom();
+	}
 	for (int i = 0; i < 32; i++)
 		snprintf(hex + 2 * i, 3, "%02x", md[i]);
 	return 0;
@@ -181,10 +190,8 @@ int synth__zip_dir(const char *dir, const char *const *exclude, const char *out_
 			rc = synth__error_set(SYNTH_EIO, "%s: cannot create %s (libzip error %d)",
 					      context, out_path, zerr);
 	}
-	/* 1980-01-01 00:00:00 local time in DOS terms: libzip converts with
-	 * localtime(), so build the time_t with mktime() for the same zone. */
-	struct tm tm = {.tm_year = 80, .tm_mon = 0, .tm_mday = 1, .tm_isdst = -1};
-	time_t epoch = mktime(&tm);
+	/* 1980-01-01 00:00:00 set directly in DOS format: no time zone. */
+	const zip_uint16_t dos_time = 0, dos_date = (0 << 9) | (1 << 5) | 1;
 	for (size_t i = 0; rc == 0 && i < w.n; i++) {
 		zip_source_t *src = zip_source_file(z, w.v[i].abs, 0, -1);
 		zip_int64_t idx = src ? zip_file_add(z, w.v[i].rel, src, ZIP_FL_ENC_UTF_8) : -1;
@@ -197,7 +204,7 @@ int synth__zip_dir(const char *dir, const char *const *exclude, const char *out_
 		}
 		mode_t mode = w.v[i].exec ? 0100755 : 0100644;
 		if (zip_set_file_compression(z, (zip_uint64_t)idx, ZIP_CM_DEFLATE, 6) < 0 ||
-		    zip_file_set_mtime(z, (zip_uint64_t)idx, epoch, 0) < 0 ||
+		    zip_file_set_dostime(z, (zip_uint64_t)idx, dos_time, dos_date, 0) < 0 ||
 		    zip_file_set_external_attributes(z, (zip_uint64_t)idx, 0,
 						     ZIP_OPSYS_UNIX,
 						     (zip_uint32_t)mode << 16) < 0)

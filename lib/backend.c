@@ -91,8 +91,7 @@ int synth_stack_name(char **out, const char *ns, const char *name,
 		}
 		char *raw = synth__asprintf("%s\n%s\n%s", ns, name, t);
 		char hex[65];
-		if (raw) {
-			synth__sha256_hex(raw, strlen(raw), hex);
+		if (raw && synth__sha256_hex(raw, strlen(raw), hex) == 0) {
 			hex[10] = '\0';
 			*out = synth__asprintf("synth-%s-%s-%s-%s", sns, sname, t, hex);
 		}
@@ -349,7 +348,9 @@ int synth_backend_add_output(synth_backend *b, const char *category, const char 
 				      "output name '%s' must be 1 to 255 letters and digits",
 				      name ? name : "");
 	else if (!value)
-		rc = synth__error_set(SYNTH_EINVALID, "output '%s' has no value", name);
+		rc = synth__error_set(SYNTH_ENOMEM,
+				      "output '%s' has no value (NULL: did a value builder run "
+				      "out of memory?)", name);
 	for (size_t i = 0; rc == 0 && i < b->noutputs; i++)
 		if (!strcmp(b->outputs[i].name, name))
 			rc = synth__error_set(SYNTH_EEXISTS,
@@ -494,7 +495,10 @@ char *synth__logical_id(const char *path)
 			synth__buf_putc(&h, *p);
 	}
 	char hex[65];
-	synth__sha256_hex(path, strlen(path), hex);
+	if (synth__sha256_hex(path, strlen(path), hex) < 0) {
+		synth__buf_free(&h);
+		return NULL;
+	}
 	for (int i = 0; i < 8; i++)
 		synth__buf_putc(&h, (char)toupper((unsigned char)hex[i]));
 	return synth__buf_detach(&h);
@@ -503,12 +507,11 @@ char *synth__logical_id(const char *path)
 synth_resource *synth_backend_resource(synth_backend *b, const char *path)
 {
 	synth_resource *r = synth__map_get(&b->resource_by_path, path);
-	if (!r && !strchr(path, '/')) {
+	if (!r && !strchr(path, '/') && strlen(path) < 200) {
 		/* A construct name is short for its "<name>/Resource". */
-		char *p = synth__asprintf("%s/Resource", path);
-		if (p)
-			r = synth__map_get(&b->resource_by_path, p);
-		free(p);
+		char p[256];
+		snprintf(p, sizeof p, "%s/Resource", path);
+		r = synth__map_get(&b->resource_by_path, p);
 	}
 	return r;
 }

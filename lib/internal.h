@@ -47,8 +47,9 @@ void synth__buf_free(synth_buf *b);
 char *synth__strdup(const char *s); /* NULL-safe; NULL on OOM */
 char *synth__asprintf(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2)));
-/* Lowercase hex SHA-256 of DATA into HEX (65 bytes). */
-void synth__sha256_hex(const void *data, size_t len, char hex[65]);
+/* Lowercase hex SHA-256 of DATA into HEX (65 bytes); SYNTH_ENOMEM when
+ * OpenSSL cannot allocate. */
+int synth__sha256_hex(const void *data, size_t len, char hex[65]);
 /* Names made of letters, digits, '-' and '_' only, 1..MAX characters. */
 bool synth__valid_name(const char *s, size_t max);
 /* Copies a NULL-terminated string array; NULL in gives NULL out (ok). */

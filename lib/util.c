@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include "internal.h"
 
@@ -113,14 +114,19 @@ char *synth__asprintf(const char *fmt, ...)
 	return p;
 }
 
-void synth__sha256_hex(const void *data, size_t len, char hex[65])
+int synth__sha256_hex(const void *data, size_t len, char hex[65])
 {
 	unsigned char md[32];
 	unsigned int mdlen = 0;
-	EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL);
+	hex[0] = '\0';
+	if (!EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL)) {
+		ERR_clear_error();
+		return synth__oom();
+	}
 	for (unsigned i = 0; i < 32; i++)
 		snprintf(hex + 2 * i, 3, "%02x", md[i]);
 	hex[64] = '\0';
+	return 0;
 }
 
 bool synth__valid_name(const char *s, size_t max)
