@@ -65,14 +65,16 @@ $(BUILD)/synth: $(CLI_OBJ) $(BUILD)/libsynth.a
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $(CLI_OBJ) $(BUILD)/libsynth.a $(PKG_LIBS)
 
-# The installed pkg-config file.
-$(BUILD)/libsynth.pc: Makefile
-	@mkdir -p $(BUILD)
-	$(Q)printf '%s\n' 'prefix=$(PREFIX)' 'includedir=$${prefix}/include' \
+# The installed pkg-config file (written again by `make install`, so it
+# always names the PREFIX being installed to).
+PC_LINES = 'prefix=$(PREFIX)' 'includedir=$${prefix}/include' \
 	  'libdir=$${prefix}/lib' '' 'Name: libsynth' \
 	  'Description: serverless backends in C, synthesized to CloudFormation' \
 	  'Version: 0.1.0' 'Requires: jansson' 'Requires.private: libzip libcrypto zlib' \
-	  'Cflags: -I$${includedir}' 'Libs: -L$${libdir} -Wl,-rpath,$${libdir} -lsynth' > $@
+	  'Cflags: -I$${includedir}' 'Libs: -L$${libdir} -Wl,-rpath,$${libdir} -lsynth'
+$(BUILD)/libsynth.pc: Makefile
+	@mkdir -p $(BUILD)
+	$(Q)printf '%s\n' $(PC_LINES) > $@
 
 # pkg-config prefers NAME-uninstalled.pc on its path: this one points at
 # the build tree, so the CLI can build backends before `make install`.
@@ -108,7 +110,7 @@ install: all
 	install -m 644 $(BUILD)/libsynth.a $(DESTDIR)$(PREFIX)/lib/
 	install -m 755 $(BUILD)/libsynth.so.$(SOVER) $(DESTDIR)$(PREFIX)/lib/
 	ln -sf libsynth.so.$(SOVER) $(DESTDIR)$(PREFIX)/lib/libsynth.so
-	install -m 644 $(BUILD)/libsynth.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+	printf '%s\n' $(PC_LINES) > $(DESTDIR)$(PREFIX)/lib/pkgconfig/libsynth.pc
 	install -m 755 $(BUILD)/synth $(DESTDIR)$(PREFIX)/bin/
 
 clean:
