@@ -129,7 +129,7 @@ int synth__sha256_file(const char *path, char hex[65])
 					strerror(errno));
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	unsigned char *buf = malloc(1 << 16);
-	if (!ctx || !buf || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
+	if (!ctx || !buf || !EVP_DigestInit_ex(ctx, synth__sha256_md(), NULL)) {
 		ERR_clear_error();
 		EVP_MD_CTX_free(ctx);
 		free(buf);
@@ -153,15 +153,40 @@ int synth__sha256_file(const char *path, char hex[65])
 		ERR_clear_error();
 		return synth__oom();
 	}
-	for (int i = 0; i < 32; i++)
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	synth__hex(md, 32, hex);
 	return 0;
 }
 
-int synth__zip_dir(const char *dir, const char *const *exclude, const char *out_path,
-		   const char *context, synth_zip_result *res)
+/* Reads the whole content of a libzip buffer source kept after close. */
+static int source_bytes(zip_source_t *src, unsigned char **out, size_t *len,
+			const char *context)
+{
+	*out = NULL;
+	*len = 0;
+	zip_stat_t zs;
+	zip_stat_init(&zs);
+	if (zip_source_stat(src, &zs) < 0 || !(zs.valid & ZIP_STAT_SIZE) ||
+	    zip_source_open(src) < 0)
+		return synth__error_set(SYNTH_ENOMEM, "%s: cannot read the zip back: %s",
+					context, zip_error_strerror(zip_source_error(src)));
+	unsigned char *buf = malloc(zs.size ? zs.size : 1);
+	zip_int64_t n = buf ? zip_source_read(src, buf, zs.size) : -1;
+	zip_source_close(src);
+	if (n < 0 || (zip_uint64_t)n != zs.size) {
+		free(buf);
+		return synth__error_set(SYNTH_ENOMEM, "%s: cannot read the zip back", context);
+	}
+	*out = buf;
+	*len = (size_t)zs.size;
+	return 0;
+}
+
+int synth__zip_dir_mem(const char *dir, const char *const *exclude, const char *context,
+		       synth_zip_result *res, unsigned char **data, size_t *len)
 {
 	memset(res, 0, sizeof *res);
+	*data = NULL;
+	*len = 0;
 	char root[PATH_MAX];
 	struct stat st;
 	if (stat(dir, &st) < 0)
@@ -182,13 +207,20 @@ int synth__zip_dir(const char *dir, const char *const *exclude, const char *out_
 	if (rc == 0)
 		qsort(w.v, w.n, sizeof *w.v, cmp_entry);
 
+	/* The archive is built in memory (no temporary file), then hashed and
+	 * written once under its final name by the caller. */
 	zip_t *z = NULL;
+	zip_source_t *mem = NULL;
 	if (rc == 0) {
-		int zerr = 0;
-		z = zip_open(out_path, ZIP_CREATE | ZIP_TRUNCATE, &zerr);
+		zip_error_t ze;
+		zip_error_init(&ze);
+		mem = zip_source_buffer_create(NULL, 0, 0, &ze);
+		if (mem && (z = zip_open_from_source(mem, ZIP_TRUNCATE, &ze)))
+			zip_source_keep(mem); /* still ours after zip_close() */
 		if (!z)
-			rc = synth__error_set(SYNTH_EIO, "%s: cannot create %s (libzip error %d)",
-					      context, out_path, zerr);
+			rc = synth__error_set(SYNTH_ENOMEM, "%s: cannot start a zip: %s", context,
+					      zip_error_strerror(&ze));
+		zip_error_fini(&ze);
 	}
 	/* 1980-01-01 00:00:00 set directly in DOS format: no time zone. */
 	const zip_uint16_t dos_time = 0, dos_date = (0 << 9) | (1 << 5) | 1;
@@ -213,24 +245,43 @@ int synth__zip_dir(const char *dir, const char *const *exclude, const char *out_
 	}
 	if (z) {
 		if (rc == 0 && zip_close(z) < 0) {
-			rc = synth__error_set(SYNTH_EIO, "%s: cannot write %s: %s", context,
-					      out_path, zip_strerror(z));
+			rc = synth__error_set(SYNTH_EIO, "%s: cannot zip %s: %s", context, dir,
+					      zip_strerror(z));
 			zip_discard(z);
 		} else if (rc < 0)
 			zip_discard(z);
 	}
 	if (rc == 0)
-		rc = synth__sha256_file(out_path, res->hash);
-	if (rc == 0 && stat(out_path, &st) == 0)
-		res->size = (uint64_t)st.st_size;
-	res->files = w.n;
+		rc = source_bytes(mem, data, len, context);
+	if (mem)
+		zip_source_free(mem);
+	if (rc == 0 && synth__sha256_hex(*data, *len, res->hash) < 0)
+		rc = SYNTH_ENOMEM;
+	if (rc == 0) {
+		res->size = *len;
+		res->files = w.n;
+	} else {
+		free(*data);
+		*data = NULL;
+		*len = 0;
+	}
 	for (size_t i = 0; i < w.n; i++) {
 		free(w.v[i].rel);
 		free(w.v[i].abs);
 	}
 	free(w.v);
-	if (rc < 0)
-		unlink(out_path);
+	return rc;
+}
+
+int synth__zip_dir(const char *dir, const char *const *exclude, const char *out_path,
+		   const char *context, synth_zip_result *res)
+{
+	unsigned char *data;
+	size_t len;
+	int rc = synth__zip_dir_mem(dir, exclude, context, res, &data, &len);
+	if (rc == 0)
+		rc = synth__write_file(out_path, data, len);
+	free(data);
 	return rc;
 }
 
@@ -260,9 +311,10 @@ int synth__backend_asset(const synth_asset **out, synth_backend *b, const char *
 			*out = &b->assets[i];
 			return 0;
 		}
-	char *tmp = synth__asprintf("%s/.zip.%zu.tmp", b->staging, b->nassets);
 	synth_zip_result zr;
-	int rc = tmp ? synth__zip_dir(dir, exclude, tmp, context, &zr) : synth__oom();
+	unsigned char *data = NULL;
+	size_t len = 0;
+	int rc = synth__zip_dir_mem(dir, exclude, context, &zr, &data, &len);
 	synth_asset a = {0};
 	if (rc == 0) {
 		a.source = strdup(dir);
@@ -278,9 +330,8 @@ int synth__backend_asset(const synth_asset **out, synth_backend *b, const char *
 			b->assets = arr;
 		if (!a.source || !a.file || !a.display || !dst || !arr)
 			rc = synth__oom();
-		else if (rename(tmp, dst) < 0)
-			rc = synth__error_set(SYNTH_EIO, "cannot rename %s: %s", tmp,
-					      strerror(errno));
+		else
+			rc = synth__write_file(dst, data, len);
 		free(dst);
 		if (rc == 0) {
 			b->assets[b->nassets] = a;
@@ -292,9 +343,7 @@ int synth__backend_asset(const synth_asset **out, synth_backend *b, const char *
 			free(a.display);
 		}
 	}
-	if (tmp && rc < 0)
-		unlink(tmp);
-	free(tmp);
+	free(data);
 	free(k);
 	return rc;
 }

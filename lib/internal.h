@@ -50,6 +50,10 @@ char *synth__asprintf(const char *fmt, ...)
 /* Lowercase hex SHA-256 of DATA into HEX (65 bytes); SYNTH_ENOMEM when
  * OpenSSL cannot allocate. */
 int synth__sha256_hex(const void *data, size_t len, char hex[65]);
+/* Lowercase hex of N bytes into OUT (2N+1 bytes). */
+void synth__hex(const unsigned char *in, size_t n, char *out);
+/* The SHA-256 method, fetched once per process (an opaque EVP_MD). */
+const struct evp_md_st *synth__sha256_md(void);
 /* Names made of letters, digits, '-' and '_' only, 1..MAX characters. */
 bool synth__valid_name(const char *s, size_t max);
 /* Copies a NULL-terminated string array; NULL in gives NULL out (ok). */
@@ -101,6 +105,9 @@ typedef struct synth_zip_result {
 int synth__zip_dir(const char *dir, const char *const *exclude,
 		   const char *out_path, const char *context,
 		   synth_zip_result *res);
+/* The same, into memory: *data (caller frees) holds the zip. */
+int synth__zip_dir_mem(const char *dir, const char *const *exclude, const char *context,
+		       synth_zip_result *res, unsigned char **data, size_t *len);
 /* SHA-256 of a file's content. */
 int synth__sha256_file(const char *path, char hex[65]);
 

@@ -60,7 +60,10 @@ typedef struct emit {
 	size_t *est;         /* per resource: estimated bytes */
 	stack *stacks;
 	size_t nstacks;
-	synth_buf loc;       /* where we are, for messages */
+	synth_buf loc;       /* where we are, for messages: a prefix ... */
+	const char *seg[128];/* ... plus the keys (or NULL for an index) below it */
+	size_t idx[128];
+	size_t depth;
 } emit;
 
 /* --- 1. dependencies --------------------------------------------------- */
@@ -119,25 +122,33 @@ static int add_dep(emit *e, size_t from, size_t to)
 	return 0;
 }
 
-static void loc_push(emit *e, size_t *mark, const char *seg, bool index)
+/* The location is rendered only when an error needs it. */
+static void loc_push(emit *e, const char *key, size_t index)
 {
-	*mark = e->loc.len;
-	if (index)
-		synth__buf_printf(&e->loc, "[%s]", seg);
-	else
-		synth__buf_printf(&e->loc, ".%s", seg);
+	if (e->depth < sizeof e->seg / sizeof e->seg[0]) {
+		e->seg[e->depth] = key;
+		e->idx[e->depth] = index;
+	}
+	e->depth++;
 }
 
-static void loc_pop(emit *e, size_t mark)
+static void loc_render(emit *e)
 {
-	if (e->loc.ptr && mark <= e->loc.len) {
-		e->loc.len = mark;
-		e->loc.ptr[mark] = '\0';
+	size_t n = e->depth < 128 ? e->depth : 128;
+	for (size_t i = 0; i < n; i++) {
+		if (e->seg[i])
+			synth__buf_printf(&e->loc, ".%s", e->seg[i]);
+		else
+			synth__buf_printf(&e->loc, "[%zu]", e->idx[i]);
 	}
+	if (e->depth > n)
+		synth__buf_puts(&e->loc, "...");
+	e->depth = 0;
 }
 
 static int unknown_ref(emit *e, const char *path, bool param)
 {
+	loc_render(e);
 	synth__error_set(SYNTH_ENOTFOUND, "%s: %s to '%s', which %s",
 			 e->loc.ptr ? e->loc.ptr : "?",
 			 param ? "parameter reference" : "reference", path,
@@ -158,32 +169,60 @@ static int scan(emit *e, size_t from, json_t *node)
 			return unknown_ref(e, path, false);
 		return add_dep(e, from, t->index);
 	}
-	size_t mark;
 	int rc = 0;
 	if (json_is_object(node)) {
 		const char *k;
 		json_t *v;
 		json_object_foreach(node, k, v) {
-			loc_push(e, &mark, k, false);
+			loc_push(e, k, 0);
 			rc = scan(e, from, v);
-			loc_pop(e, mark);
 			if (rc < 0)
 				return rc;
+			e->depth--;
 		}
 	} else if (json_is_array(node)) {
 		size_t i;
 		json_t *v;
 		json_array_foreach(node, i, v) {
-			char idx[24];
-			snprintf(idx, sizeof idx, "%zu", i);
-			loc_push(e, &mark, idx, true);
+			loc_push(e, NULL, i);
 			rc = scan(e, from, v);
-			loc_pop(e, mark);
 			if (rc < 0)
 				return rc;
+			e->depth--;
 		}
 	}
 	return 0;
+}
+
+/* A cheap upper estimate of a value's minified JSON size. */
+static size_t estimate(json_t *v)
+{
+	size_t n = 0;
+	const char *k;
+	json_t *c;
+	size_t i;
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		n = 2;
+		json_object_foreach(v, k, c)
+			n += strlen(k) + 4 + estimate(c);
+		return n;
+	case JSON_ARRAY:
+		n = 2;
+		json_array_foreach(v, i, c)
+			n += 1 + estimate(c);
+		return n;
+	case JSON_STRING:
+		/* Escapes are rare in templates; allow 1/8 for them. */
+		n = json_string_length(v);
+		return n + n / 8 + 2;
+	case JSON_INTEGER:
+		return 20;
+	case JSON_REAL:
+		return 24;
+	default:
+		return 5;
+	}
 }
 
 static int collect_deps(emit *e)
@@ -192,12 +231,14 @@ static int collect_deps(emit *e)
 	for (size_t i = 0; i < e->n; i++) {
 		synth_resource *r = b->resources[i];
 		e->loc.len = 0;
+		e->depth = 0;
 		synth__buf_printf(&e->loc, "%s: Properties", r->path);
 		if (e->loc.oom)
 			return synth__oom();
 		int rc = scan(e, i, r->props);
 		if (rc == 0 && r->metadata) {
 			e->loc.len = 0;
+			e->depth = 0;
 			synth__buf_printf(&e->loc, "%s: Metadata", r->path);
 			rc = scan(e, i, r->metadata);
 		}
@@ -211,10 +252,8 @@ static int collect_deps(emit *e)
 		if (rc < 0)
 			return rc;
 		/* Estimated emitted size: properties plus the frame around them. */
-		char *s = json_dumps(r->props, JSON_COMPACT);
-		e->est[i] = (s ? strlen(s) : 0) + strlen(r->type) + strlen(r->path) +
+		e->est[i] = estimate(r->props) + strlen(r->type) + strlen(r->path) +
 			    3 * strlen(r->logical_id) + 160;
-		free(s);
 	}
 	return 0;
 }
@@ -626,6 +665,7 @@ static json_t *emit_resource(emit *e, size_t si, synth_resource *r)
 		return NULL;
 	json_object_set_new(o, "Type", json_string(r->type));
 	e->loc.len = 0;
+	e->depth = 0;
 	synth__buf_printf(&e->loc, "%s: Properties", r->path);
 	json_t *props = resolve(e, si, r->props);
 	if (!props)
@@ -667,6 +707,7 @@ static json_t *emit_resource(emit *e, size_t si, synth_resource *r)
 		goto fail;
 	if (r->metadata) {
 		e->loc.len = 0;
+		e->depth = 0;
 		synth__buf_printf(&e->loc, "%s: Metadata", r->path);
 		json_t *um = resolve(e, si, r->metadata);
 		if (!um) {
@@ -790,6 +831,7 @@ static int write_all(emit *e, const char *dir)
 	for (size_t i = 0; rc == 0 && i < b->noutputs; i++) {
 		synth_output *o = &b->outputs[i];
 		e->loc.len = 0;
+		e->depth = 0;
 		synth__buf_printf(&e->loc, "output %s", o->name);
 		json_t *v = resolve(e, 0, o->value);
 		if (!v) {

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include "internal.h"
@@ -62,10 +63,18 @@ void synth__buf_printf(synth_buf *b, const char *fmt, ...)
 	va_list ap;
 	if (b->oom)
 		return;
+	/* Try the spare capacity first; measure and grow only if it is short. */
+	size_t room = b->cap > b->len ? b->cap - b->len : 0;
 	va_start(ap, fmt);
-	int n = vsnprintf(NULL, 0, fmt, ap);
+	int n = vsnprintf(room ? b->ptr + b->len : NULL, room, fmt, ap);
 	va_end(ap);
-	if (n < 0 || !buf_grow(b, (size_t)n))
+	if (n < 0)
+		return;
+	if ((size_t)n < room) {
+		b->len += (size_t)n;
+		return;
+	}
+	if (!buf_grow(b, (size_t)n))
 		return;
 	va_start(ap, fmt);
 	vsnprintf(b->ptr + b->len, (size_t)n + 1, fmt, ap);
@@ -114,18 +123,43 @@ char *synth__asprintf(const char *fmt, ...)
 	return p;
 }
 
+/* SHA-256 fetched once: an implicit fetch on every digest costs more than
+ * hashing a construct path. */
+static pthread_once_t sha_once = PTHREAD_ONCE_INIT;
+static EVP_MD *sha_md;
+
+static void sha_fetch(void)
+{
+	sha_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+	ERR_clear_error();
+}
+
+const EVP_MD *synth__sha256_md(void)
+{
+	pthread_once(&sha_once, sha_fetch);
+	return sha_md ? sha_md : EVP_sha256();
+}
+
+void synth__hex(const unsigned char *in, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = digits[in[i] >> 4];
+		out[2 * i + 1] = digits[in[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
 int synth__sha256_hex(const void *data, size_t len, char hex[65])
 {
 	unsigned char md[32];
 	unsigned int mdlen = 0;
 	hex[0] = '\0';
-	if (!EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL)) {
+	if (!EVP_Digest(data, len, md, &mdlen, synth__sha256_md(), NULL)) {
 		ERR_clear_error();
 		return synth__oom();
 	}
-	for (unsigned i = 0; i < 32; i++)
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
-	hex[64] = '\0';
+	synth__hex(md, 32, hex);
 	return 0;
 }
 
