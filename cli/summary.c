@@ -34,7 +34,6 @@ static int add_template(const char *dir, const char *file, json_t *stack, int de
 	json_t *res = json_object_get(t, "Resources");
 	const char *lid;
 	json_t *r;
-	size_t count = (size_t)json_integer_value(json_object_get(stack, "resources"));
 	int rc = 0;
 	json_object_foreach(res, lid, r) {
 		const char *type = json_string_value(json_object_get(r, "Type"));
@@ -47,12 +46,12 @@ static int add_template(const char *dir, const char *file, json_t *stack, int de
 			rc |= add_template(dir, np, stack, depth + 1);
 			continue;
 		}
-		count++;
+		json_object_set_new(stack, "resources",
+				    json_integer(json_integer_value(json_object_get(stack, "resources")) + 1));
 		json_t *c = json_object_get(types, type);
 		json_object_set_new(types, type,
 				    json_integer(c ? json_integer_value(c) + 1 : 1));
 	}
-	json_object_set_new(stack, "resources", json_integer((json_int_t)count));
 	if (depth == 0) {
 		json_t *outs = json_object_get(stack, "outputs");
 		const char *name;

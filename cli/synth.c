@@ -328,9 +328,9 @@ static char *default_user(void)
 	return strdup(pw ? pw->pw_name : "sandbox");
 }
 
-int main(int argc, char **argv)
+static int synth_main(int argc, char **argv, opts *op)
 {
-	opts o = {.out = "cdk.out", .context = json_object()};
+	opts o = *op;
 	char *user = NULL;
 	int i = 1;
 	if (i < argc && !strcmp(argv[i], "synth"))
@@ -351,8 +351,9 @@ int main(int argc, char **argv)
 			printf("synth %s\n", synth_version());
 			return EXIT_OK;
 		} else if (!strcmp(a, "--out")) {
-			NEED_ARG();
-			o.out = next;
+			NEED_ARG(); /* read (and cleaned) by main() */
+			if (!*next)
+				return fail(EXIT_USAGE, "--out is empty");
 		} else if (!strcmp(a, "--app")) {
 			NEED_ARG();
 			o.app = next;
@@ -399,7 +400,9 @@ int main(int argc, char **argv)
 	} else {
 		json_object_set_new(o.context, "synth:type", json_string("sandbox"));
 		user = o.sandbox && *o.sandbox ? strdup(o.sandbox) : default_user();
-		json_object_set_new(o.context, "synth:name", json_string(user));
+		json_object_set_new(o.context, "synth:name", json_string(user ? user : ""));
+		free(user);
+		user = NULL;
 	}
 	if (o.ns) {
 		if (!*o.ns)
@@ -439,7 +442,6 @@ int main(int argc, char **argv)
 	 * success. */
 	char *staging = synth__asprintf("%s.stage.%ld", o.out, (long)getpid());
 	char *ctx = json_dumps(o.context, JSON_COMPACT | JSON_SORT_KEYS);
-	json_decref(o.context);
 	synth__rm_rf(staging);
 	setenv("CDK_OUTDIR", staging, 1);
 	setenv("CDK_CONTEXT_JSON", ctx, 1);
@@ -501,4 +503,33 @@ int main(int argc, char **argv)
 	}
 	json_decref(sum);
 	return EXIT_OK;
+}
+
+/* Strips trailing slashes ("out/" -> "out"), so staging directories land
+ * beside the output directory, not inside it. */
+static char *clean_dir(const char *d)
+{
+	char *c = strdup(d);
+	size_t n = c ? strlen(c) : 0;
+	while (n > 1 && c[n - 1] == '/')
+		c[--n] = '\0';
+	return c;
+}
+
+int main(int argc, char **argv)
+{
+	opts o = {.out = "cdk.out", .context = json_object()};
+	char *out = NULL;
+	for (int i = 1; i + 1 < argc; i++)
+		if (!strcmp(argv[i], "--out"))
+			o.out = argv[++i];
+	if (!o.context || !(out = clean_dir(o.out))) {
+		json_decref(o.context);
+		return fail(EXIT_IO, "out of memory");
+	}
+	o.out = out;
+	int rc = synth_main(argc, argv, &o);
+	json_decref(o.context);
+	free(out);
+	return rc;
 }

@@ -33,6 +33,37 @@ static const int retention_days[] = {1,   3,   5,   7,    14,   30,   60,   90,
 				     120, 150, 180, 365,  400,  545,  731,  1096,
 				     1827, 2192, 2557, 2922, 3288, 3653, 0};
 
+/* Names Lambda keeps for itself. */
+static const char *const reserved_env[] = {
+	"_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION",
+	"AWS_EXECUTION_ENV", "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+	"AWS_LAMBDA_FUNCTION_VERSION", "AWS_LAMBDA_INITIALIZATION_TYPE",
+	"AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME", "AWS_ACCESS_KEY",
+	"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+	"AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR", NULL};
+
+/* Lambda's rule for environment variable names: [a-zA-Z][a-zA-Z0-9_]+,
+ * and not reserved. Returns NULL if NAME is fine, else why not. */
+static const char *env_name_problem(const char *name)
+{
+	if (!name || !*name)
+		return "is empty";
+	if (!((name[0] >= 'a' && name[0] <= 'z') || (name[0] >= 'A' && name[0] <= 'Z')))
+		return "must start with a letter";
+	if (strlen(name) < 2)
+		return "must have at least 2 characters";
+	for (const char *p = name; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || *p == '_'))
+			return "may contain only letters, digits and '_'";
+	for (size_t i = 0; reserved_env[i]; i++)
+		if (!strcmp(name, reserved_env[i]))
+			return "is reserved by Lambda";
+	if (!strcmp(name, "SYNTH_SSM_ENV_CONFIG"))
+		return "is reserved by libsynth (secret paths)";
+	return NULL;
+}
+
 static void fn_free(void *state)
 {
 	synth_function *f = state;
@@ -261,6 +292,14 @@ synth_function *synth_define_function(synth_backend *b, const char *name,
 		bad(b, nm, "architecture '%s' is neither x86_64 nor arm64", p->architecture);
 		return NULL;
 	}
+	if (p->description && strlen(p->description) > 256) {
+		bad(b, nm, "description is longer than Lambda's 256 characters%s", "");
+		return NULL;
+	}
+	if (p->handler && (!*p->handler || strlen(p->handler) > 128)) {
+		bad(b, nm, "handler '%s' must have 1 to 128 characters", p->handler);
+		return NULL;
+	}
 	int retention = p->log_retention_days ? p->log_retention_days : 14;
 	bool ok = false;
 	for (const int *d = retention_days; *d; d++)
@@ -307,7 +346,12 @@ synth_function *synth_define_function(synth_backend *b, const char *name,
 			 ? synth__oom()
 			 : synth__strv_dup(&f->exclude, p->exclude);
 	for (const synth_env *e = p->environment; rc == 0 && e && e->name; e++) {
-		if (!!e->value == !!e->secret)
+		const char *why = env_name_problem(e->name);
+		if (why)
+			rc = synth__error_set(SYNTH_EINVALID,
+					      "%s: environment variable name '%s' %s", nm, e->name,
+					      why);
+		else if (!!e->value == !!e->secret)
 			rc = synth__error_set(SYNTH_EINVALID,
 					      "%s: environment variable %s needs exactly one of "
 					      "value and secret", nm, e->name);
@@ -356,25 +400,42 @@ int synth_function_grant(synth_function *fn, const char *const *actions,
 {
 	if (!fn || !actions || !actions[0] || !resources) {
 		json_decref(resources);
-		return synth__error_set(SYNTH_EINVALID, "grant needs a function, actions and "
-					"resources");
+		if (!resources)
+			synth__error_set(SYNTH_ENOMEM, "%s: a grant has no resources (NULL: did "
+					 "a value builder run out of memory?)",
+					 fn ? fn->c->name : "(no function)");
+		else
+			synth__error_set(SYNTH_EINVALID, "%s: a grant needs actions",
+					 fn ? fn->c->name : "(no function)");
+		return fn ? synth__backend_fail(fn->c->b) : SYNTH_EINVALID;
 	}
 	json_t *acts = json_array();
 	for (size_t i = 0; actions[i]; i++)
 		json_array_append_new(acts, json_string(actions[i]));
 	json_t *st = json_pack("{s:s,s:o,s:o}", "Effect", "Allow", "Action", acts,
 			       "Resource", resources);
-	if (!st || json_array_append_new(fn->statements, st) < 0)
-		return synth__oom();
+	if (!st || json_array_append_new(fn->statements, st) < 0) {
+		synth__oom();
+		return synth__backend_fail(fn->c->b);
+	}
 	/* Granted after generation: the policy resource appears now. */
-	return fn->fn ? ensure_policy(fn) : 0;
+	int rc = fn->fn ? ensure_policy(fn) : 0;
+	return rc < 0 ? synth__backend_fail(fn->c->b) : 0;
 }
 
 int synth_function_add_environment(synth_function *fn, const char *name, json_t *value)
 {
-	if (!fn || !name || !value) {
+	const char *why = env_name_problem(name);
+	if (!fn || why || !value) {
 		json_decref(value);
-		return synth__error_set(SYNTH_EINVALID, "environment needs a name and a value");
+		if (why)
+			synth__error_set(SYNTH_EINVALID, "%s: environment variable name '%s' %s",
+					 fn ? fn->c->name : "(no function)", name ? name : "", why);
+		else
+			synth__error_set(value ? SYNTH_EINVALID : SYNTH_ENOMEM,
+					 "%s: environment variable %s has no value",
+					 fn ? fn->c->name : "(no function)", name);
+		return fn ? synth__backend_fail(fn->c->b) : SYNTH_EINVALID;
 	}
 	if (fn->fn) {
 		/* Already generated: edit the emitted property tree. */
@@ -384,9 +445,15 @@ int synth_function_add_environment(synth_function *fn, const char *name, json_t 
 			envo = json_pack("{s:{}}", "Variables");
 			json_object_set_new(props, "Environment", envo);
 		}
-		return json_object_set_new(json_object_get(envo, "Variables"), name, value) < 0
-			       ? synth__oom()
-			       : 0;
+		if (json_object_set_new(json_object_get(envo, "Variables"), name, value) < 0) {
+			synth__oom();
+			return synth__backend_fail(fn->c->b);
+		}
+		return 0;
 	}
-	return json_object_set_new(fn->env, name, value) < 0 ? synth__oom() : 0;
+	if (json_object_set_new(fn->env, name, value) < 0) {
+		synth__oom();
+		return synth__backend_fail(fn->c->b);
+	}
+	return 0;
 }

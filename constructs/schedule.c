@@ -81,7 +81,7 @@ int synth_runtime_check(const char *name)
 	return synth__error_set(SYNTH_EINVALID,
 				"unknown runtime '%s' (supported: nodejs24.x, nodejs22.x, "
 				"python3.12, python3.13, python3.14, provided.al2023, "
-				"java21, java25, ruby3.3, ruby3.4)", name);
+				"java21, java25, ruby3.3, ruby3.4, dotnet8, dotnet9)", name);
 }
 
 /* --- schedules --------------------------------------------------------- */

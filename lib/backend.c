@@ -176,7 +176,12 @@ int synth_backend_set_outdir(synth_backend *b, const char *dir)
 {
 	if (!dir || !*dir)
 		return synth__error_set(SYNTH_EINVALID, "output directory is empty");
-	return set_string(&b->outdir, dir);
+	int rc = set_string(&b->outdir, dir);
+	/* "out/" -> "out": the staging directory goes beside it, not inside. */
+	size_t n = rc == 0 ? strlen(b->outdir) : 0;
+	while (n > 1 && b->outdir[n - 1] == '/')
+		b->outdir[--n] = '\0';
+	return rc;
 }
 
 static int read_context_json(synth_backend *b, const char *text)
@@ -242,7 +247,7 @@ int synth_backend_new(synth_backend **out, int argc, char **argv)
 	if (cj && *cj)
 		rc = read_context_json(b, cj);
 	if (rc == 0)
-		rc = set_string(&b->outdir, od && *od ? od : "cdk.out");
+		rc = synth_backend_set_outdir(b, od && *od ? od : "cdk.out");
 	for (int i = 1; rc == 0 && i < argc; i++) {
 		const char *a = argv[i];
 		if ((!strcmp(a, "--context") || !strcmp(a, "-c")) && i + 1 < argc) {

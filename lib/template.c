@@ -33,6 +33,9 @@
 #define BUDGET_NESTED_RESOURCES 450
 #define BUDGET_ROOT_BYTES 700000
 #define BUDGET_NESTED_BYTES 800000
+/* Cross-stack references a nested stack may import (each becomes one or
+ * two parameters). */
+#define IMPORT_BUDGET 150
 
 #define ASSET_BUCKET "cdk-hnb659fds-assets-${AWS::AccountId}-${AWS::Region}"
 #define MANIFEST_VERSION "55.0.0"
@@ -47,6 +50,7 @@ typedef struct stack {
 	json_t *outputs;     /* Outputs */
 	json_t *pass;        /* nested: Parameters values given by the root */
 	bool *after;         /* nested: stacks this one must follow */
+	json_t *after_root;  /* nested: root resources it must follow (lids) */
 	bool uses_conditions;
 	char *file;          /* template file name */
 	char hash[65];
@@ -337,57 +341,71 @@ static void put(emit *e, stack *s, size_t r)
 	e->b->resources[r]->stack = (size_t)(s - e->stacks);
 }
 
-/* Post-order rank of every resource (producers before consumers). */
-static void rank_dfs(emit *e, size_t v, bool *seen, size_t *rank, size_t *next)
-{
-	seen[v] = true;
-	for (size_t i = 0; i < e->ndeps[v]; i++)
-		if (!seen[e->deps[v][i]])
-			rank_dfs(e, e->deps[v][i], seen, rank, next);
-	rank[v] = (*next)++;
-}
-
 /* Tarjan's strongly connected components over the unit (construct) graph.
- * Components come out producers first. */
+ * Components come out producers first. Iterative, so deep chains of
+ * constructs cannot overflow the stack. */
 typedef struct tarjan {
 	size_t nunits;
 	size_t **adj;
 	size_t *nadj;
-	size_t *index, *low, *stk, *comp;
+	size_t *index, *low, *stk, *comp, *callv, *calli;
 	bool *on;
 	size_t sp, next_index, ncomp;
 } tarjan;
 
-static void strong(tarjan *t, size_t v)
+static void strong(tarjan *t, size_t root)
 {
-	t->index[v] = t->low[v] = ++t->next_index;
-	t->stk[t->sp++] = v;
-	t->on[v] = true;
-	for (size_t i = 0; i < t->nadj[v]; i++) {
-		size_t w = t->adj[v][i];
-		if (!t->index[w]) {
-			strong(t, w);
-			if (t->low[w] < t->low[v])
-				t->low[v] = t->low[w];
-		} else if (t->on[w] && t->index[w] < t->low[v])
-			t->low[v] = t->index[w];
-	}
-	if (t->low[v] == t->index[v]) {
-		size_t w;
-		do {
-			w = t->stk[--t->sp];
-			t->on[w] = false;
-			t->comp[w] = t->ncomp;
-		} while (w != v);
-		t->ncomp++;
+	size_t depth = 0;
+	t->callv[0] = root;
+	t->calli[0] = 0;
+	t->index[root] = t->low[root] = ++t->next_index;
+	t->stk[t->sp++] = root;
+	t->on[root] = true;
+	while (depth != (size_t)-1) {
+		size_t v = t->callv[depth];
+		if (t->calli[depth] < t->nadj[v]) {
+			size_t w = t->adj[v][t->calli[depth]++];
+			if (!t->index[w]) {
+				t->index[w] = t->low[w] = ++t->next_index;
+				t->stk[t->sp++] = w;
+				t->on[w] = true;
+				depth++;
+				t->callv[depth] = w;
+				t->calli[depth] = 0;
+			} else if (t->on[w] && t->index[w] < t->low[v])
+				t->low[v] = t->index[w];
+			continue;
+		}
+		if (t->low[v] == t->index[v]) {
+			size_t w;
+			do {
+				w = t->stk[--t->sp];
+				t->on[w] = false;
+				t->comp[w] = t->ncomp;
+			} while (w != v);
+			t->ncomp++;
+		}
+		depth--;
+		if (depth != (size_t)-1) {
+			size_t u = t->callv[depth];
+			if (t->low[v] < t->low[u])
+				t->low[u] = t->low[v];
+		}
 	}
 }
 
-static int cmp_size(const void *a, const void *b, void *ctx)
+/* Cross-stack references the resource R would import if placed in stack
+ * SI (distinct producers in other stacks that SI does not import yet). */
+static size_t new_imports(emit *e, size_t si, size_t r, const unsigned *imported,
+			  unsigned stamp)
 {
-	const size_t *rank = ctx;
-	size_t x = rank[*(const size_t *)a], y = rank[*(const size_t *)b];
-	return x < y ? -1 : x > y;
+	size_t n = 0;
+	for (size_t d = 0; d < e->ndeps[r]; d++) {
+		size_t t = e->deps[r][d];
+		if (e->b->resources[t]->stack != si && imported[t] != stamp)
+			n++;
+	}
+	return n;
 }
 
 static int layout(emit *e)
@@ -405,29 +423,54 @@ static int layout(emit *e)
 		return 0;
 	}
 
-	/* Units: a construct's resources stay together when they fit. */
-	size_t nunits = b->nconstructs + e->n;
+	/*
+	 * 1. Units (constructs) and their strongly connected components, in
+	 *    producer-first order.
+	 * 2. Within a component, resources in dependency order (Kahn),
+	 *    preferring to finish the construct at hand, so a construct's
+	 *    resources stay together and cuts cross few references.
+	 * 3. Pack in that order: the root first, then nested stacks, each
+	 *    within its resource, byte and import budgets. A resource that
+	 *    nothing depends on and that would import many references goes
+	 *    to the root, which reads nested outputs without parameters.
+	 */
+	size_t n = e->n, nunits = b->nconstructs + n;
 	tarjan t = {.nunits = nunits};
-	size_t *rank = calloc(e->n, sizeof *rank), next = 0;
-	bool *seen = calloc(e->n, sizeof *seen);
 	t.adj = calloc(nunits, sizeof *t.adj);
 	t.nadj = calloc(nunits, sizeof *t.nadj);
 	t.index = calloc(nunits, sizeof(size_t));
 	t.low = calloc(nunits, sizeof(size_t));
 	t.stk = calloc(nunits, sizeof(size_t));
 	t.comp = calloc(nunits, sizeof(size_t));
+	t.callv = calloc(nunits, sizeof(size_t));
+	t.calli = calloc(nunits, sizeof(size_t));
 	t.on = calloc(nunits, sizeof(bool));
-	size_t *order = malloc(e->n * sizeof *order);
+	size_t *order = malloc(n * sizeof *order);
+	size_t *indeg = calloc(n, sizeof *indeg);
+	size_t *ndependents = calloc(n, sizeof *ndependents);
+	size_t **dependents = calloc(n, sizeof *dependents);
+	size_t *cstart = calloc(nunits + 1, sizeof *cstart);
+	size_t *members = malloc(n * sizeof *members);
+	size_t *ready = malloc(n * sizeof *ready);
+	unsigned *imported = calloc(n, sizeof *imported);
+	bool *sink = calloc(n, sizeof *sink);
 	int rc = 0;
-	if (!rank || !seen || !t.adj || !t.nadj || !t.index || !t.low || !t.stk ||
-	    !t.comp || !t.on || !order)
+	if (!t.adj || !t.nadj || !t.index || !t.low || !t.stk || !t.comp || !t.callv ||
+	    !t.calli || !t.on || !order || !indeg || !ndependents || !dependents ||
+	    !cstart || !members || !ready || !imported || !sink)
 		rc = synth__oom();
-	for (size_t i = 0; rc == 0 && i < e->n; i++) {
-		if (!seen[i])
-			rank_dfs(e, i, seen, rank, &next);
+	for (size_t i = 0; rc == 0 && i < n; i++) {
 		size_t u = b->resources[i]->unit;
 		for (size_t d = 0; rc == 0 && d < e->ndeps[i]; d++) {
-			size_t w = b->resources[e->deps[i][d]]->unit;
+			size_t dep = e->deps[i][d];
+			size_t *dl = realloc(dependents[dep], (ndependents[dep] + 1) * sizeof *dl);
+			if (!dl) {
+				rc = synth__oom();
+				break;
+			}
+			dependents[dep] = dl;
+			dl[ndependents[dep]++] = i;
+			size_t w = b->resources[dep]->unit;
 			if (w == u)
 				continue;
 			size_t *a = realloc(t.adj[u], (t.nadj[u] + 1) * sizeof *a);
@@ -442,93 +485,161 @@ static int layout(emit *e)
 	for (size_t u = 0; rc == 0 && u < nunits; u++)
 		if (!t.index[u])
 			strong(&t, u);
+
+	/* Members of each component, in resource creation order. */
 	if (rc == 0) {
-		/* Group by component (components in Tarjan order), then by rank. */
-		size_t *count = calloc(t.ncomp + 1, sizeof *count);
-		if (!count)
+		for (size_t i = 0; i < n; i++)
+			cstart[t.comp[b->resources[i]->unit] + 1]++;
+		for (size_t c = 0; c < t.ncomp; c++)
+			cstart[c + 1] += cstart[c];
+		size_t *fill = malloc((t.ncomp + 1) * sizeof *fill);
+		if (!fill)
 			rc = synth__oom();
 		else {
-			for (size_t i = 0; i < e->n; i++)
-				count[t.comp[b->resources[i]->unit] + 1]++;
-			for (size_t c = 0; c < t.ncomp; c++)
-				count[c + 1] += count[c];
-			size_t *fill = malloc((t.ncomp + 1) * sizeof *fill);
-			if (!fill)
-				rc = synth__oom();
-			else {
-				memcpy(fill, count, (t.ncomp + 1) * sizeof *fill);
-				for (size_t i = 0; i < e->n; i++)
-					order[fill[t.comp[b->resources[i]->unit]]++] = i;
-				for (size_t c = 0; c < t.ncomp; c++)
-					qsort_r(order + count[c], count[c + 1] - count[c],
-						sizeof *order, cmp_size, rank);
-				/* Pack component by component. */
-				stack *cur = &e->stacks[0];
-				size_t maxr = BUDGET_ROOT_RESOURCES, maxb = BUDGET_ROOT_BYTES;
-				for (size_t c = 0; rc == 0 && c < t.ncomp; c++) {
-					size_t lo = count[c], hi = count[c + 1], bytes = 0;
-					for (size_t k = lo; k < hi; k++)
-						bytes += e->est[order[k]];
-					bool fits = cur->nres + (hi - lo) <= maxr &&
-						    cur->bytes + bytes <= maxb;
-					bool fits_fresh = hi - lo <= BUDGET_NESTED_RESOURCES &&
-							  bytes <= BUDGET_NESTED_BYTES;
-					for (size_t k = lo; rc == 0 && k < hi; k++) {
-						size_t r = order[k];
-						bool full = cur->nres + 1 > maxr ||
-							    cur->bytes + e->est[r] > maxb;
-						if ((k == lo && !fits && fits_fresh &&
-						     cur->nres > 0) || full) {
-							char nm[32];
-							snprintf(nm, sizeof nm, "Nested%zu",
-								 e->nstacks);
-							size_t ci = (size_t)(cur - e->stacks);
-							if (!new_stack(e, nm)) {
-								rc = synth__oom();
-								break;
-							}
-							(void)ci;
-							cur = &e->stacks[e->nstacks - 1];
-							maxr = BUDGET_NESTED_RESOURCES;
-							maxb = BUDGET_NESTED_BYTES;
-						}
-						if (e->est[r] > maxb) {
-							synth__error_set(
-								SYNTH_ELIMIT,
-								"%s: this resource alone is about "
-								"%zu bytes, more than a template "
-								"can hold",
-								b->resources[r]->path, e->est[r]);
-							rc = synth__backend_fail(b);
-							break;
-						}
-						put(e, cur, r);
-					}
-				}
-				free(fill);
-			}
-			free(count);
+			memcpy(fill, cstart, (t.ncomp + 1) * sizeof *fill);
+			for (size_t i = 0; i < n; i++)
+				members[fill[t.comp[b->resources[i]->unit]]++] = i;
+			free(fill);
 		}
+	}
+	/* Kahn within each component. Dependencies outside it are placed. */
+	size_t no = 0;
+	for (size_t c = 0; rc == 0 && c < t.ncomp; c++) {
+		size_t lo = cstart[c], hi = cstart[c + 1], nready = 0;
+		for (size_t k = lo; k < hi; k++) {
+			size_t r = members[k];
+			indeg[r] = 0;
+			for (size_t d = 0; d < e->ndeps[r]; d++)
+				indeg[r] += t.comp[b->resources[e->deps[r][d]]->unit] == c;
+			if (!indeg[r])
+				ready[nready++] = r;
+		}
+		size_t cur_unit = (size_t)-1;
+		while (nready) {
+			/* The current construct's first ready resource, else the
+			 * ready resource of the earliest construct. */
+			size_t best = 0;
+			for (size_t k = 1; k < nready; k++) {
+				synth_resource *x = b->resources[ready[k]];
+				synth_resource *y = b->resources[ready[best]];
+				bool xc = x->unit == cur_unit, yc = y->unit == cur_unit;
+				if ((xc && !yc) || (xc == yc && (x->unit < y->unit ||
+				    (x->unit == y->unit && x->index < y->index))))
+					best = k;
+			}
+			size_t r = ready[best];
+			ready[best] = ready[--nready];
+			order[no++] = r;
+			cur_unit = b->resources[r]->unit;
+			for (size_t k = 0; k < ndependents[r]; k++) {
+				size_t q = dependents[r][k];
+				if (t.comp[b->resources[q]->unit] == c && --indeg[q] == 0)
+					ready[nready++] = q;
+			}
+		}
+	}
+	if (rc == 0 && no != n) {
+		synth__error_set(SYNTH_ERROR, "internal error: layout ordered %zu of %zu "
+				 "resources", no, n);
+		rc = synth__backend_fail(b);
+	}
+
+	/* Pack. */
+	stack *cur = &e->stacks[0];
+	size_t maxr = BUDGET_ROOT_RESOURCES, maxb = BUDGET_ROOT_BYTES, nimports = 0;
+	size_t nsinks = 0;
+	unsigned stamp = 1;
+	for (size_t k = 0; k < n; k++)
+		b->resources[k]->stack = (size_t)-1;
+	for (size_t c = 0, k = 0; rc == 0 && c < t.ncomp; c++) {
+		size_t lo = k, hi = k + (cstart[c + 1] - cstart[c]), bytes = 0;
+		for (size_t j = lo; j < hi; j++)
+			bytes += e->est[order[j]];
+		bool fits = cur->nres + (hi - lo) <= maxr && cur->bytes + bytes <= maxb;
+		bool fits_fresh = hi - lo <= BUDGET_NESTED_RESOURCES && bytes <= BUDGET_NESTED_BYTES;
+		if (!fits && fits_fresh && cur->nres > 0)
+			maxr = 0; /* start the component in a fresh stack */
+		for (; rc == 0 && k < hi; k++) {
+			size_t r = order[k];
+			size_t si = (size_t)(cur - e->stacks);
+			size_t imp = si ? new_imports(e, si, r, imported, stamp) : 0;
+			if (si && imp > IMPORT_BUDGET / 2 && ndependents[r] == 0) {
+				/* A sink with many inputs: the root reads them for free. */
+				sink[r] = true;
+				nsinks++;
+				continue;
+			}
+			if (cur->nres + 1 > maxr || cur->bytes + e->est[r] > maxb ||
+			    (si && nimports + imp > IMPORT_BUDGET)) {
+				char nm[32];
+				snprintf(nm, sizeof nm, "Nested%zu", e->nstacks);
+				if (!new_stack(e, nm)) {
+					rc = synth__oom();
+					break;
+				}
+				cur = &e->stacks[e->nstacks - 1];
+				maxr = BUDGET_NESTED_RESOURCES;
+				maxb = BUDGET_NESTED_BYTES;
+				nimports = 0;
+				stamp++;
+				si = e->nstacks - 1;
+				imp = new_imports(e, si, r, imported, stamp);
+			}
+			if (e->est[r] > maxb) {
+				synth__error_set(SYNTH_ELIMIT,
+						 "%s: this resource alone is about %zu bytes, more "
+						 "than a template can hold", b->resources[r]->path,
+						 e->est[r]);
+				rc = synth__backend_fail(b);
+				break;
+			}
+			put(e, cur, r);
+			if (si) {
+				nimports += imp;
+				for (size_t d = 0; d < e->ndeps[r]; d++)
+					imported[e->deps[r][d]] = stamp;
+			}
+		}
+	}
+	/* Sinks join the root last (nothing depends on them). */
+	for (size_t k = 0; rc == 0 && nsinks && k < n; k++)
+		if (sink[order[k]])
+			put(e, &e->stacks[0], order[k]);
+	if (rc == 0 && e->stacks[0].nres + e->nstacks - 1 > LIMIT_RESOURCES) {
+		synth__error_set(SYNTH_ELIMIT,
+				 "the root stack would hold %zu resources and %zu nested stacks; "
+				 "CloudFormation allows %d", e->stacks[0].nres, e->nstacks - 1,
+				 LIMIT_RESOURCES);
+		rc = synth__backend_fail(b);
 	}
 	for (size_t u = 0; u < nunits && t.adj; u++)
 		free(t.adj[u]);
+	for (size_t i = 0; i < n && dependents; i++)
+		free(dependents[i]);
 	free(t.adj);
 	free(t.nadj);
 	free(t.index);
 	free(t.low);
 	free(t.stk);
 	free(t.comp);
+	free(t.callv);
+	free(t.calli);
 	free(t.on);
-	free(rank);
-	free(seen);
 	free(order);
-	for (size_t s = 1; rc == 0 && s < e->nstacks; s++) {
-		stack *st = &e->stacks[s];
-		char *path = synth__asprintf("%s", st->name);
-		st->lid = path ? synth__logical_id(path) : NULL;
-		free(path);
+	free(indeg);
+	free(ndependents);
+	free(dependents);
+	free(cstart);
+	free(members);
+	free(ready);
+	free(imported);
+	free(sink);
+	for (size_t si = 1; rc == 0 && si < e->nstacks; si++) {
+		stack *st = &e->stacks[si];
+		st->lid = synth__logical_id(st->name);
 		st->after = calloc(e->nstacks, sizeof *st->after);
-		if (!st->lid || !st->after)
+		st->after_root = json_array();
+		if (!st->lid || !st->after || !st->after_root)
 			rc = synth__oom();
 	}
 	return rc;
@@ -685,12 +796,18 @@ static json_t *emit_resource(emit *e, size_t si, synth_resource *r)
 			lids[nl++] = t->logical_id;
 		else if (si != 0 && t->stack != 0)
 			e->stacks[si].after[t->stack] = true;
+		else if (si != 0) /* a nested resource after a root one */
+			json_array_append_new(e->stacks[si].after_root,
+					      json_string(t->logical_id));
+		else /* a root resource after one in a nested stack */
+			lids[nl++] = e->stacks[t->stack].lid;
 	}
 	qsort(lids, nl, sizeof *lids, cmp_str);
 	if (nl) {
 		json_t *a = json_array();
 		for (size_t k = 0; k < nl; k++)
-			json_array_append_new(a, json_string(lids[k]));
+			if (k == 0 || strcmp(lids[k], lids[k - 1]))
+				json_array_append_new(a, json_string(lids[k]));
 		json_object_set_new(o, "DependsOn", a);
 	}
 	free(lids);
@@ -904,6 +1021,7 @@ static int write_all(emit *e, const char *dir)
 		for (size_t k = 1; k < e->nstacks; k++)
 			if (s->after[k])
 				json_array_append_new(after, json_string(e->stacks[k].lid));
+		json_array_extend(after, s->after_root);
 		if (json_array_size(after))
 			json_object_set_new(nr, "DependsOn", after);
 		else
@@ -1088,6 +1206,7 @@ int synth__emit_assembly(synth_backend *b, const char *dir)
 		json_decref(st->outputs);
 		json_decref(st->pass);
 		free(st->after);
+		json_decref(st->after_root);
 		free(st->file);
 	}
 	free(e.stacks);

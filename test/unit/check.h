@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static int check_failed;
+static int check_failed __attribute__((unused));
 
 #define CHECK(cond, ...)                                                        \
 	do {                                                                    \

@@ -129,8 +129,8 @@ static int synth_once(void)
 		return SYNTH_ENOMEM;
 	synth_function *f = synth_define_function(b, "fn", &(synth_function_props){
 		.schedule = "every day",
-		.environment = (const synth_env[]){{.name = "A", .value = "1"},
-						   {.name = "S", .secret = "S"}, {0}}});
+		.environment = (const synth_env[]){{.name = "AA", .value = "1"},
+						   {.name = "SS", .secret = "S"}, {0}}});
 	synth_define_function(b, "other", &(synth_function_props){.entry = "functions/fn"});
 	const char *acts[] = {"sns:Publish", NULL};
 	if (f)

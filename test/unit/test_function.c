@@ -75,7 +75,7 @@ static void test_define(void)
 	synth_backend *b = new_backend();
 	synth_function *fa = synth_define_function(b, "a", &(synth_function_props){
 		.schedule = "every 5m", .memory_mb = 1024, .timeout_s = 30,
-		.environment = (const synth_env[]){{.name = "X", .value = "1"},
+		.environment = (const synth_env[]){{.name = "MODE", .value = "1"},
 						   {.name = "TOKEN", .secret = "TOKEN"}, {0}}});
 	/* b shares a's code directory: one asset. */
 	synth_function *fb = synth_define_function(b, "b", &(synth_function_props){
