@@ -444,6 +444,8 @@ static int synth_main(int argc, char **argv, opts *op)
 	char *ctx = json_dumps(o.context, JSON_COMPACT | JSON_SORT_KEYS);
 	synth__rm_rf(staging);
 	setenv("CDK_OUTDIR", staging, 1);
+	/* Zips whose inputs did not change are taken from the last assembly. */
+	setenv("SYNTH_PREVIOUS_ASSEMBLY", o.out, 1);
 	setenv("CDK_CONTEXT_JSON", ctx, 1);
 	free(ctx);
 	int ws;

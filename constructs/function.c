@@ -117,18 +117,17 @@ static int fn_generate(synth_construct *self, void *state)
 	const char *name = self->name;
 	int rc;
 
-	/* Code asset: copy what we need, the array may move. */
-	const synth_asset *a;
-	rc = synth__backend_asset(&a, b, f->entry, (const char *const *)f->exclude, name);
+	/* The code asset: registered now, zipped before the templates are
+	 * written; tokens stand for its S3 key and file until then. */
+	size_t asset;
+	rc = synth__backend_asset(&asset, b, f->entry, (const char *const *)f->exclude, name);
 	if (rc < 0)
 		return synth__backend_fail(b);
-	char *s3key = synth__asprintf("%s.zip", a->hash);
-	char *asset_file = strdup(a->file);
 	char *p_role = synth__asprintf("%s/ServiceRole", name);
 	char *p_log = synth__asprintf("%s/LogGroup", name);
 	char *p_fn = synth__asprintf("%s/Resource", name);
 	char *p_rule = synth__asprintf("%s/Schedule", name);
-	if (!s3key || !asset_file || !p_role || !p_log || !p_fn || !p_rule) {
+	if (!p_role || !p_log || !p_fn || !p_rule) {
 		rc = synth__oom();
 		goto out;
 	}
@@ -197,9 +196,9 @@ static int fn_generate(synth_construct *self, void *state)
 	json_t *props = NULL;
 	if (rc == 0) {
 		props = json_pack(
-			"{s:{s:{s:s},s:s},s:s,s:s,s:o,s:i,s:i,s:[s],s:{s:o}}", "Code",
+			"{s:{s:{s:s},s:o},s:s,s:s,s:o,s:i,s:i,s:[s],s:{s:o}}", "Code",
 			"S3Bucket", "Fn::Sub", "cdk-hnb659fds-assets-${AWS::AccountId}-${AWS::Region}",
-			"S3Key", s3key, "Runtime", f->runtime, "Handler", f->handler, "Role",
+			"S3Key", synth__asset_token(asset, "key"), "Runtime", f->runtime, "Handler", f->handler, "Role",
 			synth_getatt(p_role, "Arn"), "MemorySize", f->memory, "Timeout",
 			f->timeout, "Architectures", f->arch, "LoggingConfig", "LogGroup",
 			synth_ref(p_log));
@@ -217,7 +216,7 @@ static int fn_generate(synth_construct *self, void *state)
 	/* Where the code came from, for tools that read the assembly. */
 	if (rc == 0)
 		rc = synth_resource_add_metadata(f->fn, "aws:asset:path",
-						 json_string(asset_file));
+						 synth__asset_token(asset, "file"));
 	if (rc == 0)
 		rc = synth_resource_add_metadata(f->fn, "aws:asset:property",
 						 json_string("Code"));
@@ -239,8 +238,6 @@ static int fn_generate(synth_construct *self, void *state)
 					  synth_getatt(p_rule, "Arn")));
 	}
 out:
-	free(s3key);
-	free(asset_file);
 	free(p_role);
 	free(p_log);
 	free(p_fn);

@@ -8,6 +8,7 @@
  */
 #define _GNU_SOURCE
 #include <dirent.h>
+#include <pthread.h>
 #include <errno.h>
 #include <fnmatch.h>
 #include <limits.h>
@@ -285,14 +286,18 @@ int synth__zip_dir(const char *dir, const char *const *exclude, const char *out_
 	return rc;
 }
 
-int synth__backend_asset(const synth_asset **out, synth_backend *b, const char *dir,
+int synth__backend_asset(size_t *out, synth_backend *b, const char *dir,
 			 const char *const *exclude, const char *context)
 {
-	*out = NULL;
+	*out = 0;
 	char real[PATH_MAX];
-	if (!realpath(dir, real))
+	struct stat st;
+	if (stat(dir, &st) < 0 || !realpath(dir, real))
 		return synth__error_set(SYNTH_ENOTFOUND,
 					"%s: code directory '%s' does not exist", context, dir);
+	if (!S_ISDIR(st.st_mode))
+		return synth__error_set(SYNTH_EINVALID,
+					"%s: code path '%s' is not a directory", context, dir);
 	synth_buf key = SYNTH_BUF_INIT;
 	synth__buf_puts(&key, real);
 	for (size_t i = 0; exclude && exclude[i]; i++) {
@@ -308,42 +313,234 @@ int synth__backend_asset(const synth_asset **out, synth_backend *b, const char *
 	for (size_t i = 0; i < b->nassets; i++)
 		if (!strcmp(b->assets[i].key, k)) {
 			free(k);
-			*out = &b->assets[i];
+			*out = i;
 			return 0;
 		}
+	synth_asset *arr = realloc(b->assets, (b->nassets + 1) * sizeof *arr);
+	if (!arr) {
+		free(k);
+		return synth__oom();
+	}
+	b->assets = arr;
+	synth_asset a = {0};
+	a.key = k;
+	a.source = strdup(dir);
+	a.display = strdup(context);
+	int rc = a.source && a.display ? synth__strv_dup(&a.exclude, exclude) : synth__oom();
+	if (rc < 0) {
+		free(a.key);
+		free(a.source);
+		free(a.display);
+		return rc;
+	}
+	*out = b->nassets;
+	b->assets[b->nassets++] = a;
+	return 0;
+}
+
+json_t *synth__asset_token(size_t index, const char *what)
+{
+	return json_pack("{s:[I,s]}", SYNTH_TOKEN_ASSET, (json_int_t)index, what);
+}
+
+/* --- building assets ---------------------------------------------------- */
+
+/* What goes into a zip, hashed: format version, libzip version, and for
+ * each entry (sorted) its name, mode and content hash. Equal fingerprints
+ * give byte-identical zips, so a previous zip can be reused. */
+static int fingerprint(const char *dir, const char *const *exclude, const char *context,
+		       char out[65])
+{
+	char root[PATH_MAX];
+	if (!realpath(dir, root))
+		return synth__error_set(SYNTH_ENOTFOUND,
+					"%s: code directory '%s' does not exist", context, dir);
+	walk w = {root, strlen(root), exclude, context, NULL, 0, 0, 0};
+	int rc = walk_dir(&w, root, "");
+	if (rc == 0)
+		qsort(w.v, w.n, sizeof *w.v, cmp_entry);
+	synth_buf fp = SYNTH_BUF_INIT;
+	synth__buf_printf(&fp, "synth-zip-1 deflate-6 libzip-%s\n", zip_libzip_version());
+	for (size_t i = 0; rc == 0 && i < w.n; i++) {
+		char hex[65];
+		rc = synth__sha256_file(w.v[i].abs, hex);
+		synth__buf_printf(&fp, "%s%c%o%c%s\n", w.v[i].rel, 0, w.v[i].exec ? 0755 : 0644,
+				  0, hex);
+	}
+	if (rc == 0 && fp.oom)
+		rc = synth__oom();
+	if (rc == 0)
+		rc = synth__sha256_hex(fp.ptr ? fp.ptr : "", fp.len, out);
+	synth__buf_free(&fp);
+	for (size_t i = 0; i < w.n; i++) {
+		free(w.v[i].rel);
+		free(w.v[i].abs);
+	}
+	free(w.v);
+	return rc;
+}
+
+typedef struct finish {
+	synth_backend *b;
+	json_t *previous;     /* fingerprint -> {"hash", "file"} of the last assembly */
+	const char *prev_dir;
+	size_t next;          /* next job, taken under the lock */
+	pthread_mutex_t lock;
+} finish;
+
+/* Writes DATA to DIR/FILE through a name only this job uses. */
+static int put_file(const char *dir, const char *file, const void *data, size_t len,
+		    size_t job)
+{
+	char *path = synth__asprintf("%s/%s", dir, file);
+	char *tmp = synth__asprintf("%s/.%s.%zu.part", dir, file, job);
+	int rc = path && tmp ? synth__write_file(tmp, data, len) : synth__oom();
+	if (rc == 0 && rename(tmp, path) < 0)
+		rc = synth__error_set(SYNTH_EIO, "cannot rename %s: %s", tmp, strerror(errno));
+	if (rc < 0 && tmp)
+		unlink(tmp);
+	free(path);
+	free(tmp);
+	return rc;
+}
+
+/* Links (or copies) the previous assembly's zip into the staging dir. */
+static int reuse(finish *f, synth_asset *a, size_t job, const char *file)
+{
+	char *src = synth__asprintf("%s/%s", f->prev_dir, file);
+	char *dst = synth__asprintf("%s/%s", f->b->staging, file);
+	int rc = src && dst ? 0 : synth__oom();
+	struct stat st;
+	if (rc == 0 && (stat(src, &st) < 0 || !S_ISREG(st.st_mode)))
+		rc = SYNTH_ENOTFOUND; /* not there after all: build it */
+	/* Trust the bytes, not the index: the file must hash to its name. */
+	char hex[65], *want = NULL;
+	if (rc == 0 && (synth__sha256_file(src, hex) < 0 ||
+			!(want = synth__asprintf("asset.%s.zip", hex)) || strcmp(want, file)))
+		rc = SYNTH_ENOTFOUND;
+	free(want);
+	if (rc == 0 && link(src, dst) < 0 && errno != EEXIST) {
+		char *data = NULL;
+		size_t len = 0;
+		rc = synth__read_file(src, &data, &len);
+		if (rc == 0)
+			rc = put_file(f->b->staging, file, data, len, job);
+		free(data);
+	}
+	if (rc == 0)
+		a->size = (uint64_t)st.st_size;
+	free(src);
+	free(dst);
+	return rc;
+}
+
+static int build_one(finish *f, size_t job)
+{
+	synth_asset *a = &f->b->assets[job];
+	const char *const *ex = (const char *const *)a->exclude;
+	int rc = fingerprint(a->source, ex, a->display, a->fingerprint);
+	if (rc < 0)
+		return rc;
+	json_t *prev = json_object_get(f->previous, a->fingerprint);
+	const char *ph = json_string_value(json_object_get(prev, "hash"));
+	const char *pf = json_string_value(json_object_get(prev, "file"));
+	if (ph && pf && strlen(ph) == 64 && strlen(pf) == 74 && !strncmp(pf + 6, ph, 64) &&
+	    reuse(f, a, job, pf) == 0) {
+		memcpy(a->hash, ph, 65);
+		a->file = strdup(pf);
+		a->reused = true;
+		return a->file ? 0 : synth__oom();
+	}
 	synth_zip_result zr;
 	unsigned char *data = NULL;
 	size_t len = 0;
-	int rc = synth__zip_dir_mem(dir, exclude, context, &zr, &data, &len);
-	synth_asset a = {0};
+	rc = synth__zip_dir_mem(a->source, ex, a->display, &zr, &data, &len);
 	if (rc == 0) {
-		a.source = strdup(dir);
-		a.key = k;
-		k = NULL;
-		memcpy(a.hash, zr.hash, sizeof a.hash);
-		a.size = zr.size;
-		a.file = synth__asprintf("asset.%s.zip", zr.hash);
-		a.display = strdup(context);
-		char *dst = a.file ? synth__asprintf("%s/%s", b->staging, a.file) : NULL;
-		synth_asset *arr = realloc(b->assets, (b->nassets + 1) * sizeof *arr);
-		if (arr)
-			b->assets = arr;
-		if (!a.source || !a.file || !a.display || !dst || !arr)
-			rc = synth__oom();
-		else
-			rc = synth__write_file(dst, data, len);
-		free(dst);
-		if (rc == 0) {
-			b->assets[b->nassets] = a;
-			*out = &b->assets[b->nassets++];
-		} else {
-			free(a.source);
-			free(a.key);
-			free(a.file);
-			free(a.display);
-		}
+		memcpy(a->hash, zr.hash, sizeof a->hash);
+		a->size = zr.size;
+		a->file = synth__asprintf("asset.%s.zip", zr.hash);
+		rc = a->file ? put_file(f->b->staging, a->file, data, len, job) : synth__oom();
 	}
 	free(data);
-	free(k);
+	return rc;
+}
+
+static void *worker(void *arg)
+{
+	finish *f = arg;
+	for (;;) {
+		pthread_mutex_lock(&f->lock);
+		size_t job = f->next++;
+		pthread_mutex_unlock(&f->lock);
+		if (job >= f->b->nassets)
+			return NULL;
+		synth_asset *a = &f->b->assets[job];
+		synth_error_clear();
+		int rc = build_one(f, job);
+		if (rc < 0) {
+			const synth_error *e = synth_error_last();
+			a->error_code = rc;
+			a->error = strdup(*e->message ? e->message : "cannot build the asset");
+		}
+	}
+}
+
+int synth__assets_finish(synth_backend *b)
+{
+	if (b->nassets == 0)
+		return 0;
+	finish f = {.b = b, .next = 0};
+	pthread_mutex_init(&f.lock, NULL);
+	/* The previous assembly, for zips whose inputs did not change. */
+	const char *prev = getenv("SYNTH_PREVIOUS_ASSEMBLY");
+	f.prev_dir = prev && *prev ? prev : b->outdir;
+	char *idx = synth__asprintf("%s/%s", f.prev_dir, SYNTH_ASSET_INDEX);
+	f.previous = idx ? json_load_file(idx, 0, NULL) : NULL;
+	free(idx);
+	if (!json_is_object(f.previous)) {
+		json_decref(f.previous);
+		f.previous = json_object();
+	}
+	/* Workers: one per core (at most 8), the calling thread among them. */
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t nthreads = cores > 1 ? (size_t)(cores > 8 ? 8 : cores) : 1;
+	if (nthreads > b->nassets)
+		nthreads = b->nassets;
+	pthread_t tids[8];
+	size_t started = 0;
+	for (size_t i = 1; i < nthreads; i++)
+		if (pthread_create(&tids[started], NULL, worker, &f) == 0)
+			started++;
+	worker(&f);
+	for (size_t i = 0; i < started; i++)
+		pthread_join(tids[i], NULL);
+	pthread_mutex_destroy(&f.lock);
+	json_decref(f.previous);
+	/* The first failure in definition order, so the message is stable. */
+	for (size_t i = 0; i < b->nassets; i++)
+		if (b->assets[i].error_code < 0) {
+			synth__error_set(b->assets[i].error_code, "%s", b->assets[i].error);
+			return synth__backend_fail(b);
+		}
+	return 0;
+}
+
+int synth__assets_write_index(synth_backend *b, const char *dir)
+{
+	json_t *idx = json_object();
+	for (size_t i = 0; idx && i < b->nassets; i++) {
+		synth_asset *a = &b->assets[i];
+		if (json_object_set_new(idx, a->fingerprint,
+					json_pack("{s:s,s:s}", "hash", a->hash, "file", a->file)) < 0) {
+			json_decref(idx);
+			idx = NULL;
+		}
+	}
+	char *text = idx ? json_dumps(idx, JSON_INDENT(1) | JSON_SORT_KEYS) : NULL;
+	char *path = synth__asprintf("%s/%s", dir, SYNTH_ASSET_INDEX);
+	int rc = text && path ? synth__write_file(path, text, strlen(text)) : synth__oom();
+	free(text);
+	free(path);
+	json_decref(idx);
 	return rc;
 }

@@ -739,10 +739,14 @@ int synth_backend_run(synth_backend *b)
 		return synth__backend_fail(b);
 
 	rc = synth__container_run(b);
+	if (rc == 0)
+		rc = synth__assets_finish(b);
 	for (size_t i = 0; rc == 0 && i < b->noverrides; i++)
 		rc = apply_override(b, &b->overrides[i]);
 	if (rc == 0)
 		rc = synth__emit_assembly(b, b->staging);
+	if (rc == 0)
+		rc = synth__assets_write_index(b, b->staging);
 	if (rc == 0)
 		rc = synth__replace_dir(b->staging, b->outdir);
 	if (rc < 0) {
@@ -804,6 +808,8 @@ void synth_backend_free(synth_backend *b)
 		free(b->assets[i].key);
 		free(b->assets[i].file);
 		free(b->assets[i].display);
+		free(b->assets[i].error);
+		synth__strv_free(b->assets[i].exclude);
 	}
 	free(b->assets);
 	json_decref(b->conditions);

@@ -132,14 +132,21 @@ typedef struct synth_parameter {
 	json_t *decl; /* {"Type":..., "Default":..., "Description":...} */
 } synth_parameter;
 
-/* A zip asset staged in the assembly. */
+/* A zip asset. Registered during generation (synth__backend_asset), built
+ * by synth__assets_finish() before emission, in parallel, or taken from the
+ * previous assembly when its content fingerprint matches. */
 typedef struct synth_asset {
 	char *source;      /* the directory as given (relative) */
 	char *key;         /* dedupe key: realpath + excludes */
-	char hash[65];
+	char **exclude;    /* copied; NULL for the default */
+	char hash[65];     /* SHA-256 of the zip (after finish) */
+	char fingerprint[65]; /* SHA-256 of what goes in: names, modes, contents */
 	uint64_t size;
 	char *file;        /* "asset.<hash>.zip", relative to the assembly */
 	char *display;     /* construct path of the first user */
+	bool reused;       /* taken from the previous assembly */
+	int error_code;    /* a failed build: code and message */
+	char *error;
 } synth_asset;
 
 enum construct_state { CONSTRUCT_IDLE, CONSTRUCT_GENERATING, CONSTRUCT_DONE,
@@ -210,10 +217,19 @@ struct synth_backend {
 /* Records the current last error as the backend's sticky error (if it is
  * the first) and returns its code. */
 int synth__backend_fail(synth_backend *b);
-/* Stages (or reuses) a zip asset for DIR. *out borrowed from B. */
-int synth__backend_asset(const synth_asset **out, synth_backend *b,
-			 const char *dir, const char *const *exclude,
-			 const char *context);
+/* Registers the zip asset of DIR (once per directory and excludes) and
+ * returns its index, for the tokens synth__asset_token() makes. The zip is
+ * built later, by synth__assets_finish(). */
+int synth__backend_asset(size_t *out, synth_backend *b, const char *dir,
+			 const char *const *exclude, const char *context);
+/* {"Synth::Asset": [INDEX, WHAT]}: WHAT "key" becomes "<hash>.zip" (the S3
+ * key), "file" the assembly file name. Resolved at emit time. */
+json_t *synth__asset_token(size_t index, const char *what);
+/* Builds every registered asset (parallel; reusing the previous
+ * assembly's zips by fingerprint). */
+int synth__assets_finish(synth_backend *b);
+/* Writes the fingerprint index of this assembly into DIR. */
+int synth__assets_write_index(synth_backend *b, const char *dir);
 
 /* Logical ID from a construct path: readable prefix + 8 hex digits. */
 char *synth__logical_id(const char *path);
@@ -229,5 +245,7 @@ int synth__emit_assembly(synth_backend *b, const char *dir);
 #define SYNTH_TOKEN_REF "Synth::Ref"
 #define SYNTH_TOKEN_GETATT "Synth::GetAtt"
 #define SYNTH_TOKEN_PARAM "Synth::Param"
+#define SYNTH_TOKEN_ASSET "Synth::Asset"
+#define SYNTH_ASSET_INDEX "synth-assets.json"
 
 #endif

@@ -102,7 +102,28 @@ static bool is_token(json_t *node)
 	return json_is_object(node) && json_object_size(node) == 1 &&
 	       (json_object_get(node, SYNTH_TOKEN_REF) ||
 		json_object_get(node, SYNTH_TOKEN_GETATT) ||
-		json_object_get(node, SYNTH_TOKEN_PARAM));
+		json_object_get(node, SYNTH_TOKEN_PARAM) ||
+		json_object_get(node, SYNTH_TOKEN_ASSET));
+}
+
+/* {"Synth::Asset": [index, "key"|"file"]} -> the built asset's S3 key or
+ * file name; NULL if malformed. */
+static json_t *asset_value(synth_backend *b, json_t *node)
+{
+	json_t *v = json_object_get(node, SYNTH_TOKEN_ASSET);
+	if (!v)
+		return NULL;
+	json_int_t i = json_integer_value(json_array_get(v, 0));
+	const char *what = json_string_value(json_array_get(v, 1));
+	if (i < 0 || (size_t)i >= b->nassets || !what || !b->assets[i].file)
+		return NULL;
+	synth_asset *a = &b->assets[i];
+	if (!strcmp(what, "file"))
+		return json_string(a->file);
+	char *key = synth__asprintf("%s.zip", a->hash);
+	json_t *s = key ? json_string(key) : NULL;
+	free(key);
+	return s;
 }
 
 static const synth_parameter *find_param(synth_backend *b, const char *name)
@@ -166,6 +187,8 @@ static int scan(emit *e, size_t from, json_t *node)
 	const char *attr, *path;
 	bool param;
 	if (is_token(node)) {
+		if (json_object_get(node, SYNTH_TOKEN_ASSET))
+			return 0;
 		synth_resource *t = token_target(e->b, node, &attr, &path, &param);
 		if (param)
 			return find_param(e->b, path) ? 0 : unknown_ref(e, path, true);
@@ -705,6 +728,12 @@ static json_t *resolve(emit *e, size_t si, json_t *node)
 	const char *attr, *path;
 	bool param;
 	if (is_token(node)) {
+		if (json_object_get(node, SYNTH_TOKEN_ASSET)) {
+			json_t *v = asset_value(e->b, node);
+			if (!v)
+				synth__error_set(SYNTH_ERROR, "internal error: bad asset token");
+			return v;
+		}
 		synth_resource *t = token_target(e->b, node, &attr, &path, &param);
 		if (param) {
 			const synth_parameter *p = find_param(e->b, path);

@@ -199,8 +199,67 @@ static void test_zip_determinism(void)
 	rm_tmp(d);
 }
 
+static ino_t inode_of(const char *pattern)
+{
+	glob_t g;
+	ino_t ino = 0;
+	struct stat st;
+	if (glob(pattern, 0, NULL, &g) == 0) {
+		if (g.gl_pathc == 1 && stat(g.gl_pathv[0], &st) == 0)
+			ino = st.st_ino;
+		globfree(&g);
+	}
+	return ino;
+}
+
+static int synth_dir(const char *entry)
+{
+	synth_backend *b = new_backend();
+	synth_define_function(b, "f", &(synth_function_props){.entry = entry});
+	int rc = synth_backend_run(b);
+	synth_backend_free(b);
+	return rc;
+}
+
+/* Unchanged code is not zipped again: the zip is taken from the previous
+ * assembly (same file, hard-linked) by its content fingerprint. */
+static void test_asset_reuse(void)
+{
+	char *d = tmp_cwd();
+	write_text("functions/f/index.mjs", "export const handler = async () => 1;\n");
+	CHECK(synth_dir("functions/f") == 0, "first synth");
+	ino_t first = inode_of("out/asset.*.zip");
+	char *idx1 = NULL;
+	synth__read_file("out/synth-assets.json", &idx1, NULL);
+	CHECK(first != 0 && idx1 && strstr(idx1, "\"hash\""), "one zip and a fingerprint index");
+	CHECK(synth_dir("functions/f") == 0, "second synth");
+	CHECK(inode_of("out/asset.*.zip") == first, "unchanged code: the previous zip is reused");
+	char *idx2 = NULL;
+	synth__read_file("out/synth-assets.json", &idx2, NULL);
+	CHECK(idx1 && idx2 && !strcmp(idx1, idx2), "the index is the same");
+	write_text("functions/f/index.mjs", "export const handler = async () => 2;\n");
+	CHECK(synth_dir("functions/f") == 0, "third synth after a change");
+	ino_t third = inode_of("out/asset.*.zip");
+	CHECK(third != 0 && third != first, "changed code: a new zip");
+	/* An index naming a file that is gone, or garbage: rebuilt, not trusted. */
+	glob_t g;
+	glob("out/asset.*.zip", 0, NULL, &g);
+	if (g.gl_pathc == 1)
+		unlink(g.gl_pathv[0]);
+	globfree(&g);
+	CHECK(synth_dir("functions/f") == 0 && inode_of("out/asset.*.zip") != 0,
+	      "a missing previous zip is rebuilt");
+	write_text("out/synth-assets.json", "{not json");
+	CHECK(synth_dir("functions/f") == 0 && inode_of("out/asset.*.zip") != 0,
+	      "a damaged index is ignored");
+	free(idx1);
+	free(idx2);
+	rm_tmp(d);
+}
+
 int main(void)
 {
+	test_asset_reuse();
 	test_schedules();
 	test_runtimes();
 	test_define();
