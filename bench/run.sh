@@ -6,7 +6,10 @@
 #   1. samples/hello, compiled once: its .synth/backend run directly, and the
 #      whole `synth` command with the build cache warm.
 #   2. generated backends of 10, 100 and 1,000 functions (bench/gen.sh):
-#      wall time and peak RSS, per function, and whether they grow linearly.
+#      wall time and peak RSS, per function, and whether they grow linearly;
+#      "wall" is a re-synth (unchanged zips taken from the previous assembly,
+#      the developer's loop), "cold" builds every zip (SYNTH_PREVIOUS_ASSEMBLY
+#      pointing nowhere).
 #   3. zip + SHA-256 of a 50 MiB mixed directory (bench/zipbench.c, which
 #      calls synth__zip_dir) against gzip -6 over the same bytes.
 #   4. callgrind instruction counts (noise-free), when valgrind is there.
@@ -152,6 +155,14 @@ for n in $GEN_SIZES; do
 	R[gen$n.first_synth_ms]=$(calc "($(date +%s%N) - $t0) / 1e6" 1)
 	CDK_OUTDIR=$d/out CDK_CONTEXT_JSON=$CTX \
 		bench "gen$n" "$GEN_RUNS" 1 "$d" ./.synth/backend
+	# Cold: no previous assembly to take unchanged zips from, so every
+	# function's code is zipped again (the first synth of a checkout).
+	CDK_OUTDIR=$d/out CDK_CONTEXT_JSON=$CTX SYNTH_PREVIOUS_ASSEMBLY=$d/none \
+		bench "gen${n}_cold" "$GEN_RUNS" 1 "$d" ./.synth/backend
+	# What a user runs: the synth command (cached build; it runs the
+	# backend with the malloc tunables it sets), warm and cold.
+	bench "gen${n}_cli" "$GEN_RUNS" 1 "$d" "$SYNTH" --branch main -q
+	bench "gen${n}_cli_cold" "$GEN_RUNS" 1 "$d" sh -c "rm -rf cdk.out && exec '$SYNTH' --branch main -q"
 	R[gen$n.stacks]=$(find "$d/out" -name '*.template.json' | wc -l)
 	R[gen$n.assets]=$(find "$d/out" -name 'asset.*.zip' | wc -l)
 	R[gen$n.out_kb]=$(du -sk "$d/out" | cut -f1)
@@ -267,6 +278,12 @@ row() { # row LABEL MEDIAN MIN MAX UNIT TARGET RESULT
 		row "gen $n fns: wall" "$(ms "${R[gen$n.med_ms]}")" "$(ms "${R[gen$n.min_ms]}")" \
 			"$(ms "${R[gen$n.max_ms]}")" ms "$([ "$n" = "$NMAX" ] && echo '< 200 ms')" \
 			"$([ "$n" = "$NMAX" ] && echo "${R[gen$n.time_verdict]}" || echo info)"
+		row "gen $n fns: wall, cold (every zip built)" "$(ms "${R[gen${n}_cold.med_ms]}")" \
+			"$(ms "${R[gen${n}_cold.min_ms]}")" "$(ms "${R[gen${n}_cold.max_ms]}")" ms "" info
+		row "gen $n fns: synth command, warm" "$(ms "${R[gen${n}_cli.med_ms]}")" \
+			"$(ms "${R[gen${n}_cli.min_ms]}")" "$(ms "${R[gen${n}_cli.max_ms]}")" ms "" info
+		row "gen $n fns: synth command, cold" "$(ms "${R[gen${n}_cli_cold.med_ms]}")" \
+			"$(ms "${R[gen${n}_cli_cold.min_ms]}")" "$(ms "${R[gen${n}_cli_cold.max_ms]}")" ms "" info
 		row "gen $n fns: peak RSS" "$(calc "${R[gen$n.rss_med_kb]} / 1024" 1)" \
 			"$(calc "${R[gen$n.rss_min_kb]} / 1024" 1)" "$(calc "${R[gen$n.rss_max_kb]} / 1024" 1)" \
 			MiB "$([ "$n" = "$NMAX" ] && echo '< 100 MiB')" \
