@@ -358,7 +358,7 @@ static int fingerprint(const char *dir, const char *const *exclude, const char *
 					"%s: code directory '%s' does not exist", context, dir);
 	walk w = {root, strlen(root), exclude, context, NULL, 0, 0, 0};
 	int rc = walk_dir(&w, root, "");
-	if (rc == 0)
+	if (rc == 0 && w.n > 0)
 		qsort(w.v, w.n, sizeof *w.v, cmp_entry);
 	synth_buf fp = SYNTH_BUF_INIT;
 	synth__buf_printf(&fp, "synth-zip-1 deflate-6 libzip-%s\n", zip_libzip_version());
