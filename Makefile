@@ -38,7 +38,7 @@ LIB_SRC := lib/error.c lib/util.c lib/fs.c lib/value.c lib/container.c \
            lib/backend.c lib/asset.c lib/template.c \
            constructs/schedule.c constructs/function.c
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
-CLI_SRC := cli/synth.c cli/summary.c
+CLI_SRC := cli/synth.c cli/summary.c cli/validate.c
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 SOVER   := 0
 ABS     := $(abspath .)
@@ -104,7 +104,8 @@ bench: all
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/include/synth $(DESTDIR)$(PREFIX)/lib/pkgconfig \
-	  $(DESTDIR)$(PREFIX)/bin
+	  $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/libsynth
+	install -m 644 spec/cfn-spec.jsonl.gz $(DESTDIR)$(PREFIX)/share/libsynth/
 	install -m 644 include/synth.h $(DESTDIR)$(PREFIX)/include/
 	install -m 644 include/synth/*.h $(DESTDIR)$(PREFIX)/include/synth/
 	install -m 644 $(BUILD)/libsynth.a $(DESTDIR)$(PREFIX)/lib/

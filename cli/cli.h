@@ -19,4 +19,13 @@ enum {
 json_t *cli_summary(const char *dir);
 void cli_summary_print(json_t *sum, FILE *out);
 
+/* The compact CloudFormation specification (spec/cfn-spec.jsonl.gz), or
+ * NULL; free with cli_spec_free(). */
+typedef struct cli_spec cli_spec;
+cli_spec *cli_spec_load(const char *path);
+void cli_spec_free(cli_spec *s);
+/* Checks DIR/FILE against SPEC, printing each problem to OUT; returns the
+ * number of problems. */
+int cli_validate_template(cli_spec *spec, const char *dir, const char *file, FILE *out);
+
 #endif

@@ -37,7 +37,7 @@ typedef struct opts {
 	const char *branch;
 	const char *sandbox;
 	const char *ns;
-	bool json, quiet, no_cache;
+	bool json, quiet, no_cache, no_validate;
 	json_t *context;
 } opts;
 
@@ -56,6 +56,7 @@ static void usage(FILE *f)
 	      "  --namespace NS      the app's namespace (default: the directory name)\n"
 	      "  -c, --context K=V   extra context for the backend (repeatable)\n"
 	      "  --no-cache          rebuild backend.c even if unchanged\n"
+	      "  --no-validate       skip the check against the CloudFormation specification\n"
 	      "  -q, --quiet         no summary\n"
 	      "  -h, --help          this text;  --version  the version\n"
 	      "\n"
@@ -319,6 +320,54 @@ static int compile_backend(const opts *o, char **bin_out)
 	return rc;
 }
 
+/* Where the CloudFormation specification is: $SYNTH_SPEC, the install's
+ * share/libsynth/, or the source tree's spec/ beside the build directory. */
+static char *spec_path(void)
+{
+	const char *env = getenv("SYNTH_SPEC");
+	if (env && *env)
+		return strdup(env);
+	char *dir = exe_dir();
+	const char *rel[] = {"../share/libsynth/cfn-spec.jsonl.gz", "../spec/cfn-spec.jsonl.gz"};
+	for (size_t i = 0; dir && i < 2; i++) {
+		char *p = synth__asprintf("%s/%s", dir, rel[i]);
+		if (p && access(p, R_OK) == 0) {
+			free(dir);
+			return p;
+		}
+		free(p);
+	}
+	free(dir);
+	return NULL;
+}
+
+/* Checks every template of the assembly in DIR; returns the problems. */
+static int validate(const char *dir)
+{
+	char *path = spec_path();
+	cli_spec *spec = path ? cli_spec_load(path) : NULL;
+	if (!spec) {
+		fprintf(stderr, "synth: warning: no CloudFormation specification found%s%s; "
+				"templates not checked\n", path ? " at " : "", path ? path : "");
+		free(path);
+		return 0;
+	}
+	free(path);
+	char *pat = synth__asprintf("%s/*.template.json", dir);
+	glob_t g;
+	int problems = 0;
+	if (pat && glob(pat, 0, NULL, &g) == 0) {
+		for (size_t i = 0; i < g.gl_pathc; i++) {
+			const char *file = strrchr(g.gl_pathv[i], '/') + 1;
+			problems += cli_validate_template(spec, dir, file, stderr);
+		}
+		globfree(&g);
+	}
+	free(pat);
+	cli_spec_free(spec);
+	return problems;
+}
+
 static char *default_user(void)
 {
 	const char *u = getenv("USER");
@@ -383,6 +432,8 @@ static int synth_main(int argc, char **argv, opts *op)
 			o.quiet = true;
 		} else if (!strcmp(a, "--no-cache")) {
 			o.no_cache = true;
+		} else if (!strcmp(a, "--no-validate")) {
+			o.no_validate = true;
 		} else {
 			fprintf(stderr, "synth: error: unknown argument '%s'\n", a);
 			usage(stderr);
@@ -480,6 +531,10 @@ static int synth_main(int argc, char **argv, opts *op)
 	else if (stat(man, &st) < 0)
 		rc = fail(EXIT_CRASH, "%s exited successfully but wrote no assembly "
 				      "(no manifest.json in CDK_OUTDIR)", what);
+	else if (!o.no_validate && validate(staging) > 0)
+		rc = fail(EXIT_SYNTH, "the templates do not match the CloudFormation "
+				      "specification (above); %s kept as it was (--no-validate "
+				      "skips this check)", o.out);
 	else if (synth__replace_dir(staging, o.out) < 0)
 		rc = fail(EXIT_IO, "%s", synth_error_last()->message);
 	free(man);

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# synth checks every template against the CloudFormation specification
+# before it replaces the assembly: a misspelled property, a missing required
+# one, a wrong value shape, an unknown type or GetAtt attribute is an error
+# naming the construct path and the property, and the previous assembly
+# stays; --no-validate skips the check.
+set -u
+ROOT=${SYNTH_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
+BUILD=${SYNTH_BUILD:-$ROOT/build}
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+ok() { if eval "$2"; then echo "ok - $1"; else echo "not ok - $1"; [ -z "${3:-}" ] || sed 's/^/#   /' "$3" | head -5; fi; }
+
+W=$T/app
+mkdir -p "$W/functions/fn"
+echo 'export const handler = async () => 1;' >"$W/functions/fn/index.mjs"
+backend() { # the body of main() between the definition of fn and the end
+	{
+		echo '#include <synth.h>'
+		echo 'int main(int argc, char **argv) {'
+		echo '	synth_backend *b;'
+		echo '	if (synth_backend_new(&b, argc, argv) < 0) return synth_backend_fail(NULL);'
+		echo '	synth_define_function(b, "fn", &(synth_function_props){.entry = "functions/fn"});'
+		cat
+		echo '	return synth_backend_main(b);'
+		echo '}'
+	} >"$W/backend.c"
+}
+run() { (cd "$W" && "$BUILD/synth" --branch main -q "$@") >"$T/out" 2>"$T/err"; echo $?; }
+
+backend </dev/null
+ok "a good backend passes the check" "[ $(run) -eq 0 ] && ! grep -q 'error' '$T/err'" "$T/err"
+cp -r "$W/cdk.out" "$T/good"
+
+expect() { # NAME NEEDLE...: the backend on stdin must fail the check
+	local name=$1; shift
+	backend
+	local rc
+	rc=$(run)
+	ok "$name: exit 1" "[ $rc -eq 1 ]" "$T/err"
+	for needle in "$@"; do
+		ok "$name: message has '$needle'" "grep -qF -- \"$needle\" '$T/err'" "$T/err"
+	done
+	ok "$name: the previous assembly is kept" "diff -r '$T/good' '$W/cdk.out' >/dev/null"
+	ok "$name: nothing left beside it" "[ -z \"\$(find '$W' -maxdepth 1 -name 'cdk.out.*')\" ]"
+}
+
+expect "misspelled property in an override" "fn/Resource" "Properties.MemorySze" \
+	"unknown property 'MemorySze' of AWS::Lambda::Function" <<'C'
+	synth_backend_add_override(b, "fn/Resource", "Properties.MemorySze", json_integer(256));
+C
+expect "misspelled nested property" "Properties.LoggingConfig.LogFormt" \
+	"unknown property 'LogFormt' of LoggingConfig" <<'C'
+	synth_backend_add_override(b, "fn/Resource", "Properties.LoggingConfig.LogFormt", json_string("JSON"));
+C
+expect "wrong value shape" "Properties.Timeout" "expected integer, got a list" <<'C'
+	synth_backend_add_override(b, "fn/Resource", "Properties.Timeout", json_pack("[i]", 3));
+C
+expect "missing required property" "perm/Resource" "required property 'Principal' of AWS::Lambda::Permission is missing" <<'C'
+	synth_backend_add_resource(b, "perm", "AWS::Lambda::Permission",
+		json_pack("{s:s,s:o}", "Action", "lambda:InvokeFunction", "FunctionName", synth_ref("fn")));
+C
+expect "unknown GetAtt attribute" "topic/Resource" "AWS::Lambda::Function has no attribute 'Nope'" <<'C'
+	synth_backend_add_resource(b, "topic", "AWS::SNS::Topic",
+		json_pack("{s:o}", "DisplayName", synth_getatt("fn", "Nope")));
+C
+expect "unknown resource type" "q/Resource" "unknown resource type AWS::SQS::Queu" <<'C'
+	synth_backend_add_resource(b, "q", "AWS::SQS::Queu", NULL);
+C
+
+backend <<'C'
+	synth_backend_add_override(b, "fn/Resource", "Properties.MemorySze", json_integer(256));
+C
+ok "--no-validate skips the check" "[ $(run --no-validate) -eq 0 ]" "$T/err"
+ok "--no-validate: the assembly has the override" "grep -q MemorySze '$W/cdk.out/'*.template.json"
+backend </dev/null
+rc=$(cd "$W" && SYNTH_SPEC=/nonexistent "$BUILD/synth" --branch main -q 2>"$T/err"; echo $?)
+ok "no specification: a warning, not a failure" "[ $rc -eq 0 ] && grep -q 'no CloudFormation specification found' '$T/err'" "$T/err"
