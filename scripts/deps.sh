@@ -10,7 +10,7 @@ fi
 need=()
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 for p in build-essential pkg-config libjansson-dev libzip-dev libssl-dev zlib1g-dev \
-         libcurl4-openssl-dev libexpat1-dev unzip zip valgrind python3-jsonschema time; do
+         libcurl4-openssl-dev libexpat1-dev unzip zip valgrind python3-jsonschema python3-botocore time; do
 	have_pkg "$p" || need+=("$p")
 done
 # Node.js may come from elsewhere than Debian: look for the commands.
