@@ -43,9 +43,9 @@ LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 # The AWS client (HTTP, signing, credentials) is a library of its own,
 # linked by the CLI: a backend program never loads libcurl and its many
 # dependencies (they tripled the hello sample's synth time).
-AWS_SRC := lib/http.c lib/sigv4.c lib/xml.c lib/aws.c lib/publish.c
+AWS_SRC := lib/http.c lib/sigv4.c lib/xml.c lib/aws.c lib/publish.c lib/awsconfig.c
 AWS_OBJ := $(AWS_SRC:%.c=$(BUILD)/obj/%.o)
-CLI_SRC := cli/synth.c cli/summary.c cli/validate.c
+CLI_SRC := cli/synth.c cli/summary.c cli/validate.c cli/aws_cmd.c
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 SOVER   := 0
 ABS     := $(abspath .)

@@ -28,4 +28,9 @@ void cli_spec_free(cli_spec *s);
  * number of problems. */
 int cli_validate_template(cli_spec *spec, const char *dir, const char *file, FILE *out);
 
+/* synth publish / synth bootstrap (cli/aws_cmd.c): ARGV[0] is the
+ * subcommand. Return an exit status. */
+int cli_publish(int argc, char **argv);
+int cli_bootstrap(int argc, char **argv);
+
 #endif

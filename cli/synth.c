@@ -44,6 +44,8 @@ typedef struct opts {
 static void usage(FILE *f)
 {
 	fputs("usage: synth [synth] [options]\n"
+	      "       synth publish [--out DIR] [--profile P] [--region R] [--endpoint-url URL]\n"
+	      "       synth bootstrap [--profile P] [--region R] [--endpoint-url URL]\n"
 	      "\n"
 	      "Builds ./backend.c against libsynth, runs it, writes the cloud assembly\n"
 	      "and prints a summary.\n"
@@ -584,6 +586,10 @@ static char *clean_dir(const char *d)
 
 int main(int argc, char **argv)
 {
+	if (argc > 1 && !strcmp(argv[1], "publish"))
+		return cli_publish(argc - 1, argv + 1);
+	if (argc > 1 && !strcmp(argv[1], "bootstrap"))
+		return cli_bootstrap(argc - 1, argv + 1);
 	opts o = {.out = "cdk.out", .context = json_object()};
 	char *out = NULL;
 	for (int i = 1; i + 1 < argc; i++)

@@ -1,0 +1,176 @@
+/*
+ * The synth subcommands that talk to AWS: `publish` (the assembly's assets
+ * to the bootstrap bucket) and `bootstrap` (that bucket, until the
+ * CDKToolkit stack can be deployed). Credentials, region and endpoints are
+ * resolved as the AWS CLI does (lib/awsconfig.c) before any request.
+ */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "../lib/awsconfig.h"
+#include "../lib/publish.h"
+#include "cli.h"
+
+typedef struct aws_opts {
+	const char *out, *profile, *region, *endpoint_url;
+	int parallel;
+	bool quiet;
+} aws_opts;
+
+static int parse(int argc, char **argv, aws_opts *o, const char *cmd)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		const char **slot = !strcmp(a, "--out") ? &o->out
+				    : !strcmp(a, "--profile") ? &o->profile
+				    : !strcmp(a, "--region") ? &o->region
+				    : !strcmp(a, "--endpoint-url") ? &o->endpoint_url : NULL;
+		if (slot) {
+			if (!v || !*v) {
+				fprintf(stderr, "synth %s: error: %s needs a value\n", cmd, a);
+				return EXIT_USAGE;
+			}
+			*slot = v;
+			i++;
+		} else if (!strcmp(a, "--parallel") && v) {
+			o->parallel = atoi(v);
+			i++;
+			if (o->parallel < 1 || o->parallel > 16) {
+				fprintf(stderr, "synth %s: error: --parallel must be 1..16\n", cmd);
+				return EXIT_USAGE;
+			}
+		} else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
+			o->quiet = true;
+		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			printf("usage: synth %s [--out DIR] [--profile P] [--region R] "
+			       "[--endpoint-url URL]%s [-q]\n", cmd,
+			       strcmp(cmd, "publish") ? "" : " [--parallel N]");
+			return -1;
+		} else {
+			fprintf(stderr, "synth %s: error: unknown argument '%s'\n", cmd, a);
+			return EXIT_USAGE;
+		}
+	}
+	return 0;
+}
+
+/* STS AssumeRole for role profiles, signed with the source credentials. */
+static int assume_role(void *ctx, const synth_awsconfig *cfg, const synth_aws_credentials *src,
+		       const char *role_arn, const char *session, const char *external_id,
+		       synth_aws_credentials *out)
+{
+	(void)ctx;
+	synth_aws_config ac = {.region = cfg->region, .access_key_id = src->access_key_id,
+			       .secret_access_key = src->secret_access_key,
+			       .session_token = src->session_token,
+			       .endpoint_sts = synth__awsconfig_endpoint(cfg, "sts")};
+	synth_aws *a = NULL;
+	int rc = synth_aws_new(&a, &ac);
+	synth_sigv4_pair p[3] = {{"RoleArn", role_arn}, {"RoleSessionName", session},
+				 {"ExternalId", external_id}};
+	json_t *r = NULL;
+	if (rc == 0)
+		rc = synth_aws_query(a, "sts", "AssumeRole", p, external_id ? 3 : 2, &r);
+	json_t *c = json_object_get(r, "Credentials");
+	const char *ak = json_string_value(json_object_get(c, "AccessKeyId"));
+	const char *sk = json_string_value(json_object_get(c, "SecretAccessKey"));
+	const char *tk = json_string_value(json_object_get(c, "SessionToken"));
+	const char *ex = json_string_value(json_object_get(c, "Expiration"));
+	if (rc == 0 && (!ak || !sk))
+		rc = synth__error_set(SYNTH_ERROR, "sts AssumeRole: no credentials in the answer");
+	if (rc == 0) {
+		out->access_key_id = strdup(ak);
+		out->secret_access_key = strdup(sk);
+		out->session_token = tk ? strdup(tk) : NULL;
+		out->expiration = ex ? strdup(ex) : NULL;
+	}
+	json_decref(r);
+	synth_aws_free(a);
+	return rc;
+}
+
+static int client(const aws_opts *o, synth_aws **out)
+{
+	synth_awsconfig_options ao = {.profile = o->profile, .region = o->region,
+				      .endpoint_url = o->endpoint_url, .assume_role = assume_role};
+	synth_awsconfig *cfg = NULL;
+	if (synth__awsconfig_resolve(&cfg, &ao) < 0) {
+		fprintf(stderr, "synth: error: %s\n", synth_error_last()->message);
+		return -1;
+	}
+	synth_aws_config ac = {
+		.region = cfg->region, .access_key_id = cfg->creds.access_key_id,
+		.secret_access_key = cfg->creds.secret_access_key,
+		.session_token = cfg->creds.session_token,
+		.endpoint_s3 = synth__awsconfig_endpoint(cfg, "s3"),
+		.endpoint_cloudformation = synth__awsconfig_endpoint(cfg, "cloudformation"),
+		.endpoint_sts = synth__awsconfig_endpoint(cfg, "sts"),
+		.endpoint_ssm = synth__awsconfig_endpoint(cfg, "ssm")};
+	int rc = synth_aws_new(out, &ac);
+	synth__awsconfig_free(cfg);
+	if (rc < 0)
+		fprintf(stderr, "synth: error: %s\n", synth_error_last()->message);
+	return rc;
+}
+
+int cli_publish(int argc, char **argv)
+{
+	aws_opts o = {.out = "cdk.out"};
+	int prc = parse(argc, argv, &o, "publish");
+	if (prc)
+		return prc < 0 ? EXIT_OK : prc;
+	synth_aws *a = NULL;
+	if (client(&o, &a) < 0)
+		return EXIT_USAGE;
+	synth_publish_options po = {.parallel = o.parallel, .tty = !o.quiet && isatty(2),
+				    .log = stderr};
+	FILE *devnull = NULL;
+	if (o.quiet)
+		po.log = devnull = fopen("/dev/null", "w");
+	synth_publish_result res;
+	int rc = synth_publish_assets(a, o.out, &po, &res);
+	if (devnull)
+		fclose(devnull);
+	synth_aws_free(a);
+	if (rc < 0) {
+		fprintf(stderr, "synth publish: error: %s\n", synth_error_last()->message);
+		fprintf(stderr, "synth publish: %zu of %zu assets uploaded before the failure; "
+				"run it again to send the rest (what is there is skipped)\n",
+			res.uploaded, res.assets);
+		return EXIT_SYNTH;
+	}
+	printf("published %zu assets: %zu uploaded (%.1f KB), %zu already in the bucket\n",
+	       res.assets, res.uploaded, res.bytes_uploaded / 1024.0, res.skipped);
+	return EXIT_OK;
+}
+
+int cli_bootstrap(int argc, char **argv)
+{
+	aws_opts o = {.out = "cdk.out"};
+	int prc = parse(argc, argv, &o, "bootstrap");
+	if (prc)
+		return prc < 0 ? EXIT_OK : prc;
+	synth_aws *a = NULL;
+	if (client(&o, &a) < 0)
+		return EXIT_USAGE;
+	char *account = NULL;
+	int rc = synth_aws_account_id(a, &account);
+	char *bucket = rc == 0 ? synth__asprintf("cdk-hnb659fds-assets-%s-%s", account,
+						 synth_aws_region(a))
+			       : NULL;
+	bool created = false;
+	if (rc == 0)
+		rc = bucket ? synth_s3_ensure_bucket(a, bucket, &created) : synth__oom();
+	if (rc < 0)
+		fprintf(stderr, "synth bootstrap: error: %s\n", synth_error_last()->message);
+	else
+		printf("%s s3://%s (account %s, region %s)\n",
+		       created ? "created the asset bucket" : "the asset bucket is ready:", bucket,
+		       account, synth_aws_region(a));
+	free(account);
+	free(bucket);
+	synth_aws_free(a);
+	return rc < 0 ? EXIT_SYNTH : EXIT_OK;
+}
