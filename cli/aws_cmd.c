@@ -100,7 +100,12 @@ static int client(const aws_opts *o, synth_aws **out)
 		fprintf(stderr, "synth: error: %s\n", synth_error_last()->message);
 		return -1;
 	}
+	/* AWS_MAX_ATTEMPTS, as the AWS CLI reads it (the standard mode's 3 by
+	 * default). */
+	const char *ma = getenv("AWS_MAX_ATTEMPTS");
+	synth_http_options ho = {.max_attempts = ma && atoi(ma) > 0 ? atoi(ma) : 0};
 	synth_aws_config ac = {
+		.http = ho,
 		.region = cfg->region, .access_key_id = cfg->creds.access_key_id,
 		.secret_access_key = cfg->creds.secret_access_key,
 		.session_token = cfg->creds.session_token,

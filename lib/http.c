@@ -474,7 +474,7 @@ int synth_http_send(synth_http *c, const synth_http_request *req, synth_http_res
 		}
 		int code = resp->status == 404 ? SYNTH_ENOTFOUND : SYNTH_ERROR;
 		rc = synth__error_set(code, "%s: %s%s%s (HTTP %ld%s%s%s)", what,
-				      resp->aws_code ? resp->aws_code : "error",
+				      resp->aws_code ? resp->aws_code : "no error code (the answer had no body)",
 				      resp->aws_message ? ": " : "",
 				      resp->aws_message ? resp->aws_message : "", resp->status,
 				      resp->request_id ? ", request id " : "",
