@@ -140,7 +140,11 @@ int cli_publish(int argc, char **argv)
 		fclose(devnull);
 	synth_aws_free(a);
 	if (rc < 0) {
-		fprintf(stderr, "synth publish: error: %s\n", synth_error_last()->message);
+		const char *m = synth_error_last()->message;
+		fprintf(stderr, "synth publish: error: %s\n", m);
+		if (strstr(m, "NoSuchBucket"))
+			fprintf(stderr, "synth publish: the asset bucket does not exist: run "
+					"`synth bootstrap` once for this account and region\n");
 		fprintf(stderr, "synth publish: %zu of %zu assets uploaded before the failure; "
 				"run it again to send the rest (what is there is skipped)\n",
 			res.uploaded, res.assets);

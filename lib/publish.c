@@ -89,7 +89,7 @@ static int head_object(synth_aws *a, const char *bucket, const char *key, bool *
 	char *path = synth_aws_s3_path(bucket, key);
 	char *what = synth__asprintf("HeadObject s3://%s/%s", bucket, key);
 	synth_aws_call call = {.service = "s3", .method = "HEAD", .path = path, .what = what};
-	synth_http_response r;
+	synth_http_response r = {0};
 	int rc = path && what ? synth_aws_request(a, &call, &r) : synth__oom();
 	*exists = rc == 0;
 	if (rc == SYNTH_ENOTFOUND || (rc < 0 && r.status == 404)) {
@@ -143,7 +143,7 @@ static int put_single(synth_aws *a, pub *p, job *j)
 	synth_http_headers_add(&call.headers, "Content-MD5", md5);
 	synth_http_headers_add(&call.headers, "Content-Type",
 			       strstr(j->key, ".json") ? "application/json" : "application/zip");
-	synth_http_response r;
+	synth_http_response r = {0};
 	rc = path && what ? synth_aws_request(a, &call, &r) : synth__oom();
 	synth_http_response_free(&r);
 	synth_http_headers_free(&call.headers);
@@ -151,6 +151,103 @@ static int put_single(synth_aws *a, pub *p, job *j)
 	free(what);
 	if (rc == 0)
 		add_bytes(p, j->size);
+	return rc;
+}
+
+/* The parts of one multipart upload, sent by several threads (each with
+ * its own client and connection); each part is retried on its own by the
+ * HTTP layer. */
+typedef struct parts {
+	pub *p;
+	job *j;
+	const char *path, *upload_id;
+	uint64_t part;
+	size_t nparts, next;
+	char **etags;
+	int rc;
+	char *error;
+	pthread_mutex_t lock;
+} parts;
+
+static int upload_part(synth_aws *a, parts *ps, size_t i)
+{
+	job *j = ps->j;
+	uint64_t off = i * ps->part, len = j->size - off < ps->part ? j->size - off : ps->part;
+	char sha[65], md5[25], num[24];
+	int rc = digests(j->path, off, len, sha, md5);
+	if (rc < 0)
+		return rc;
+	snprintf(num, sizeof num, "%zu", i + 1);
+	synth_sigv4_pair q[] = {{"partNumber", num}, {"uploadId", ps->upload_id}};
+	char *pw = synth__asprintf("UploadPart %s of s3://%s/%s", num, j->bucket, j->key);
+	synth_aws_call up = {.service = "s3", .method = "PUT", .path = ps->path, .query = q,
+			     .nquery = 2, .body_file = j->path, .file_offset = off,
+			     .file_length = len, .payload_hash = sha, .what = pw};
+	synth_http_headers_add(&up.headers, "Content-MD5", md5);
+	synth_http_response r = {0};
+	rc = pw ? synth_aws_request(a, &up, &r) : synth__oom();
+	synth_http_headers_free(&up.headers);
+	if (rc == 0) {
+		const char *etag = synth_http_headers_get(&r.headers, "ETag");
+		if (!etag || !(ps->etags[i] = strdup(etag)))
+			rc = synth__error_set(SYNTH_ERROR, "%s: no ETag in the answer", pw);
+		else
+			add_bytes(ps->p, len);
+	}
+	synth_http_response_free(&r);
+	free(pw);
+	return rc;
+}
+
+static void *part_worker(void *arg)
+{
+	parts *ps = arg;
+	synth_aws *a = NULL;
+	int rc = synth_aws_clone(&a, ps->p->a);
+	for (;;) {
+		pthread_mutex_lock(&ps->lock);
+		size_t i = ps->rc < 0 ? ps->nparts : ps->next++;
+		pthread_mutex_unlock(&ps->lock);
+		if (i >= ps->nparts)
+			break;
+		synth_error_clear();
+		if (rc == 0)
+			rc = upload_part(a, ps, i);
+		if (rc < 0) {
+			pthread_mutex_lock(&ps->lock);
+			if (ps->rc == 0) {
+				ps->rc = rc;
+				ps->error = strdup(synth_error_last()->message);
+			}
+			pthread_mutex_unlock(&ps->lock);
+			break;
+		}
+	}
+	synth_aws_free(a);
+	return NULL;
+}
+
+static int upload_parts(pub *p, job *j, const char *path, const char *upload_id,
+			uint64_t part, size_t nparts, char **etags)
+{
+	parts ps = {.p = p, .j = j, .path = path, .upload_id = upload_id, .part = part,
+		    .nparts = nparts, .etags = etags};
+	pthread_mutex_init(&ps.lock, NULL);
+	size_t n = (size_t)p->o->parallel < nparts ? (size_t)p->o->parallel : nparts;
+	pthread_t t[16];
+	size_t started = 0;
+	for (size_t i = 0; i < n && i < 16; i++)
+		if (pthread_create(&t[started], NULL, part_worker, &ps) == 0)
+			started++;
+	if (started == 0)
+		part_worker(&ps);
+	for (size_t i = 0; i < started; i++)
+		pthread_join(t[i], NULL);
+	pthread_mutex_destroy(&ps.lock);
+	int rc = 0;
+	if (ps.rc < 0)
+		rc = synth__error_set(ps.rc, "%s", ps.error ? ps.error : "a part failed");
+	free(ps.error);
 	return rc;
 }
 
@@ -165,7 +262,7 @@ static int multipart(synth_aws *a, pub *p, job *j)
 				 .query = q_uploads, .nquery = 1, .body = "", .body_len = 0,
 				 .what = what};
 	synth_http_headers_add(&create.headers, "Content-Type", "application/zip");
-	synth_http_response r;
+	synth_http_response r = {0};
 	int rc = path && what ? synth_aws_request(a, &create, &r) : synth__oom();
 	synth_http_headers_free(&create.headers);
 	char *upload_id = NULL;
@@ -182,32 +279,8 @@ static int multipart(synth_aws *a, pub *p, job *j)
 	char **etags = calloc(nparts ? nparts : 1, sizeof *etags);
 	if (rc == 0 && !etags)
 		rc = synth__oom();
-	for (size_t i = 0; rc == 0 && i < nparts; i++) {
-		uint64_t off = i * part, len = j->size - off < part ? j->size - off : part;
-		char sha[65], md5[25], num[24];
-		rc = digests(j->path, off, len, sha, md5);
-		if (rc < 0)
-			break;
-		snprintf(num, sizeof num, "%zu", i + 1);
-		synth_sigv4_pair q[] = {{"partNumber", num}, {"uploadId", upload_id}};
-		char *pw = synth__asprintf("UploadPart %s of s3://%s/%s", num, j->bucket, j->key);
-		synth_aws_call up = {.service = "s3", .method = "PUT", .path = path, .query = q,
-				     .nquery = 2, .body_file = j->path, .file_offset = off,
-				     .file_length = len, .payload_hash = sha, .what = pw};
-		synth_http_headers_add(&up.headers, "Content-MD5", md5);
-		/* Each part is retried on its own (the HTTP layer's budget). */
-		rc = synth_aws_request(a, &up, &r);
-		synth_http_headers_free(&up.headers);
-		if (rc == 0) {
-			const char *etag = synth_http_headers_get(&r.headers, "ETag");
-			if (!etag || !(etags[i] = strdup(etag)))
-				rc = synth__error_set(SYNTH_ERROR, "%s: no ETag in the answer", pw);
-			else
-				add_bytes(p, len);
-		}
-		synth_http_response_free(&r);
-		free(pw);
-	}
+	if (rc == 0)
+		rc = upload_parts(p, j, path, upload_id, part, nparts, etags);
 	if (rc == 0) {
 		synth_buf x = SYNTH_BUF_INIT;
 		synth__buf_puts(&x, "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">");
@@ -439,7 +512,7 @@ int synth_s3_ensure_bucket(synth_aws *a, const char *bucket, bool *created)
 	char *path = synth_aws_s3_path(bucket, NULL);
 	char *what = synth__asprintf("HeadBucket s3://%s", bucket);
 	synth_aws_call head = {.service = "s3", .method = "HEAD", .path = path, .what = what};
-	synth_http_response r;
+	synth_http_response r = {0};
 	int rc = path && what ? synth_aws_request(a, &head, &r) : synth__oom();
 	long status = r.status;
 	synth_http_response_free(&r);

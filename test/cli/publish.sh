@@ -47,6 +47,8 @@ cp -r "$ROOT/samples/hello/." "$W/"
 rm -rf "$W/.synth" "$W/cdk.out"
 ok "synth" "[ $(run --branch main -q) -eq 0 ]" "$T/out"
 
+ok "publish before bootstrap: exit 1" "[ $(run publish) -eq 1 ]" "$T/out"
+ok "publish before bootstrap: NoSuchBucket and the way out" "grep -q NoSuchBucket '$T/out' && grep -q 'run .synth bootstrap' '$T/out'" "$T/out"
 ok "bootstrap creates the asset bucket" "[ $(run bootstrap) -eq 0 ] && grep -q 'created the asset bucket s3://cdk-hnb659fds-assets-123456789012-us-east-1' '$T/out'" "$T/out"
 ok "bootstrap again: ready" "[ $(run bootstrap) -eq 0 ] && grep -q 'the asset bucket is ready' '$T/out'" "$T/out"
 
@@ -129,3 +131,32 @@ rc=$( (cd "$W" && env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY HOME=$T/home
 ok "no credentials: exit 2" "[ $rc -eq 2 ]" "$T/out"
 ok "no credentials: the message names where it looked" "grep -q 'AWS_ACCESS_KEY_ID' '$T/out' && grep -q '$T/none' '$T/out'" "$T/out"
 ok "no credentials: no request was made" "[ $(count HeadObject) -eq 0 ] && [ $(count PutObject) -eq 0 ]"
+
+# Bad input: each a clear error before any request, exit 2.
+mark
+bad() { # NAME NEEDLE ENV... : synth publish with that environment
+	local name=$1 needle=$2; shift 2
+	rc=$( (cd "$W" && env "$@" "$SYNTH" publish) >"$T/out" 2>&1; echo $?)
+	ok "$name: exit 2" "[ $rc -eq 2 ]" "$T/out"
+	ok "$name: the message says '$needle'" "grep -qF -- \"$needle\" '$T/out'" "$T/out"
+}
+printf '[default]\naws_access_key_id = AKIDONLY\n' >"$T/creds-nosecret"
+bad "a credentials file with a missing key" "aws_secret_access_key" -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY AWS_SHARED_CREDENTIALS_FILE="$T/creds-nosecret"
+bad "a profile that does not exist" "nosuchprofile" AWS_PROFILE=nosuchprofile
+bad "a region that is not valid" "us_east#1" AWS_REGION='us_east#1'
+bad "an endpoint URL that is not a URL" "not-a-url" AWS_ENDPOINT_URL_S3=not-a-url
+ok "bad input: no request was made" "[ $(count HeadObject) -eq 0 ] && [ $(count PutObject) -eq 0 ]"
+
+# An asset listed in the manifest but missing on disk.
+rm -f "$W"/cdk.out/asset.*.zip
+rc=$(run publish)
+ok "an asset missing on disk: exit 1" "[ $rc -eq 1 ]" "$T/out"
+ok "an asset missing on disk: named" "grep -q 'asset file .*asset\..*\.zip is missing' '$T/out'" "$T/out"
+
+# On a terminal: one live progress line (script(1) gives it a tty).
+run --branch main -q >/dev/null
+echo '// tty' >>"$W/functions/greeter/index.mjs"
+run --branch main -q >/dev/null
+(cd "$W" && script -qec "$SYNTH publish" /dev/null) >"$T/tty" 2>&1
+ok "on a terminal: a progress line with assets and megabytes" "grep -q 'assets, .* MB\]' '$T/tty'" "$T/tty"
+ok "on a terminal: the line is redrawn in place" "grep -q $'\r' '$T/tty'"
