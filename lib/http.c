@@ -406,6 +406,8 @@ static CURLcode attempt(synth_http *c, const synth_http_request *req,
 		curl_easy_setopt(e, CURLOPT_SEEKFUNCTION, seek_body);
 		curl_easy_setopt(e, CURLOPT_SEEKDATA, &src);
 		curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE, (curl_off_t)blen);
+		if (fd >= 0)
+			curl_easy_setopt(e, CURLOPT_UPLOAD_BUFFERSIZE, 256L * 1024);
 		if (strcmp(req->method, "PUT"))
 			curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, req->method);
 	} else

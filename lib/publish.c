@@ -50,37 +50,40 @@ char *synth_aws_placeholders(const char *s, const char *account, const char *reg
 	return synth__buf_detach(&b);
 }
 
-/* SHA-256 (hex) and MD5 (base64) of LEN bytes of PATH at OFF. */
-static int digests(const char *path, uint64_t off, uint64_t len, char sha[65], char md5b64[25])
+/* SHA-256 of LEN bytes of PATH at OFF, as hex (the signed payload hash,
+ * which S3 verifies) and base64 (x-amz-checksum-sha256, which S3 stores
+ * and verifies too). One pass, large reads. */
+static int digests(const char *path, uint64_t off, uint64_t len, char sha[65], char b64[45])
 {
 	FILE *f = fopen(path, "rb");
 	if (!f)
 		return synth__error_set(SYNTH_EIO, "cannot read %s: %s", path, strerror(errno));
 	setvbuf(f, NULL, _IONBF, 0);
-	EVP_MD_CTX *s = EVP_MD_CTX_new(), *m = EVP_MD_CTX_new();
-	int ok = s && m && fseeko(f, (off_t)off, SEEK_SET) == 0 &&
-		 EVP_DigestInit_ex(s, EVP_sha256(), NULL) && EVP_DigestInit_ex(m, EVP_md5(), NULL);
-	unsigned char buf[16384];
+	enum { CHUNK = 256 * 1024 };
+	unsigned char *buf = malloc(CHUNK);
+	EVP_MD_CTX *s = EVP_MD_CTX_new();
+	int ok = buf && s && fseeko(f, (off_t)off, SEEK_SET) == 0 &&
+		 EVP_DigestInit_ex(s, synth__sha256_md(), NULL);
 	while (ok && len > 0) {
-		size_t want = len < sizeof buf ? (size_t)len : sizeof buf;
+		size_t want = len < CHUNK ? (size_t)len : CHUNK;
 		size_t got = fread(buf, 1, want, f);
 		if (got == 0) {
 			ok = 0;
 			break;
 		}
-		ok &= EVP_DigestUpdate(s, buf, got) && EVP_DigestUpdate(m, buf, got);
+		ok &= EVP_DigestUpdate(s, buf, got);
 		len -= got;
 	}
-	unsigned char d[32], dm[16];
+	unsigned char d[32];
 	unsigned n = 0;
-	ok = ok && EVP_DigestFinal_ex(s, d, &n) && EVP_DigestFinal_ex(m, dm, &n);
+	ok = ok && EVP_DigestFinal_ex(s, d, &n);
 	EVP_MD_CTX_free(s);
-	EVP_MD_CTX_free(m);
+	free(buf);
 	fclose(f);
 	if (!ok)
 		return synth__error_set(SYNTH_EIO, "cannot hash %s", path);
 	synth__hex(d, 32, sha);
-	EVP_EncodeBlock((unsigned char *)md5b64, dm, 16);
+	EVP_EncodeBlock((unsigned char *)b64, d, 32);
 	return 0;
 }
 
@@ -131,8 +134,8 @@ static void add_bytes(pub *p, uint64_t n)
 
 static int put_single(synth_aws *a, pub *p, job *j)
 {
-	char sha[65], md5[25];
-	int rc = digests(j->path, 0, j->size, sha, md5);
+	char sha[65], b64[45];
+	int rc = digests(j->path, 0, j->size, sha, b64);
 	if (rc < 0)
 		return rc;
 	char *path = synth_aws_s3_path(j->bucket, j->key);
@@ -140,7 +143,7 @@ static int put_single(synth_aws *a, pub *p, job *j)
 	synth_aws_call call = {.service = "s3", .method = "PUT", .path = path,
 			       .body_file = j->path, .file_length = j->size,
 			       .payload_hash = sha, .what = what};
-	synth_http_headers_add(&call.headers, "Content-MD5", md5);
+	synth_http_headers_add(&call.headers, "x-amz-checksum-sha256", b64);
 	synth_http_headers_add(&call.headers, "Content-Type",
 			       strstr(j->key, ".json") ? "application/json" : "application/zip");
 	synth_http_response r = {0};
@@ -173,8 +176,8 @@ static int upload_part(synth_aws *a, parts *ps, size_t i)
 {
 	job *j = ps->j;
 	uint64_t off = i * ps->part, len = j->size - off < ps->part ? j->size - off : ps->part;
-	char sha[65], md5[25], num[24];
-	int rc = digests(j->path, off, len, sha, md5);
+	char sha[65], b64[45], num[24];
+	int rc = digests(j->path, off, len, sha, b64);
 	if (rc < 0)
 		return rc;
 	snprintf(num, sizeof num, "%zu", i + 1);
@@ -183,7 +186,6 @@ static int upload_part(synth_aws *a, parts *ps, size_t i)
 	synth_aws_call up = {.service = "s3", .method = "PUT", .path = ps->path, .query = q,
 			     .nquery = 2, .body_file = j->path, .file_offset = off,
 			     .file_length = len, .payload_hash = sha, .what = pw};
-	synth_http_headers_add(&up.headers, "Content-MD5", md5);
 	synth_http_response r = {0};
 	rc = pw ? synth_aws_request(a, &up, &r) : synth__oom();
 	synth_http_headers_free(&up.headers);
@@ -443,7 +445,7 @@ int synth_publish_assets(synth_aws *a, const char *dir, const synth_publish_opti
 	memset(res, 0, sizeof *res);
 	synth_publish_options o = opts ? *opts : (synth_publish_options){0};
 	if (o.parallel <= 0)
-		o.parallel = 4;
+		o.parallel = 10; /* as the AWS CLI's max_concurrent_requests */
 	if (o.parallel > 16)
 		o.parallel = 16;
 	if (!o.multipart_threshold)

@@ -3,7 +3,8 @@
  * of deploy, and `synth publish`). Reads the asset manifests, skips what
  * the bucket already has (HEAD), uploads the rest in parallel (bounded),
  * multipart for large files with each part retried on its own, integrity
- * checked with the signed SHA-256 payload hash and Content-MD5.
+ * checked by S3 with the signed SHA-256 payload hash (and, for single
+ * uploads, x-amz-checksum-sha256, which S3 also keeps with the object).
  */
 #ifndef SYNTH_PUBLISH_H
 #define SYNTH_PUBLISH_H
@@ -12,7 +13,7 @@
 #include "aws.h"
 
 typedef struct synth_publish_options {
-	int parallel;                 /* concurrent uploads, default 4 */
+	int parallel;                 /* concurrent requests, default 10 */
 	uint64_t multipart_threshold; /* default 16 MiB */
 	uint64_t part_size;           /* default 8 MiB (S3's minimum is 5 MiB) */
 	const char *account_id;       /* for ${AWS::AccountId}; NULL: asked of STS */
