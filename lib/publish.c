@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,8 +28,20 @@ typedef struct pub {
 	size_t njobs, next, done;
 	uint64_t bytes_total, bytes_done;
 	pthread_mutex_t lock;
+	sem_t slots;          /* requests in flight, at most o->parallel */
 	FILE *log;
 } pub;
+
+/* Every request of a publish goes through here: the workers of several
+ * multipart uploads share one budget of requests in flight. */
+static int request(pub *p, synth_aws *a, const synth_aws_call *call, synth_http_response *r)
+{
+	while (sem_wait(&p->slots) < 0)
+		;
+	int rc = synth_aws_request(a, call, r);
+	sem_post(&p->slots);
+	return rc;
+}
 
 char *synth_aws_placeholders(const char *s, const char *account, const char *region)
 {
@@ -87,13 +100,13 @@ static int digests(const char *path, uint64_t off, uint64_t len, char sha[65], c
 	return 0;
 }
 
-static int head_object(synth_aws *a, const char *bucket, const char *key, bool *exists)
+static int head_object(pub *p, synth_aws *a, const char *bucket, const char *key, bool *exists)
 {
 	char *path = synth_aws_s3_path(bucket, key);
 	char *what = synth__asprintf("HeadObject s3://%s/%s", bucket, key);
 	synth_aws_call call = {.service = "s3", .method = "HEAD", .path = path, .what = what};
 	synth_http_response r = {0};
-	int rc = path && what ? synth_aws_request(a, &call, &r) : synth__oom();
+	int rc = path && what ? request(p, a, &call, &r) : synth__oom();
 	*exists = rc == 0;
 	if (rc == SYNTH_ENOTFOUND || (rc < 0 && r.status == 404)) {
 		rc = 0;
@@ -147,7 +160,7 @@ static int put_single(synth_aws *a, pub *p, job *j)
 	synth_http_headers_add(&call.headers, "Content-Type",
 			       strstr(j->key, ".json") ? "application/json" : "application/zip");
 	synth_http_response r = {0};
-	rc = path && what ? synth_aws_request(a, &call, &r) : synth__oom();
+	rc = path && what ? request(p, a, &call, &r) : synth__oom();
 	synth_http_response_free(&r);
 	synth_http_headers_free(&call.headers);
 	free(path);
@@ -187,7 +200,7 @@ static int upload_part(synth_aws *a, parts *ps, size_t i)
 			     .nquery = 2, .body_file = j->path, .file_offset = off,
 			     .file_length = len, .payload_hash = sha, .what = pw};
 	synth_http_response r = {0};
-	rc = pw ? synth_aws_request(a, &up, &r) : synth__oom();
+	rc = pw ? request(ps->p, a, &up, &r) : synth__oom();
 	synth_http_headers_free(&up.headers);
 	if (rc == 0) {
 		const char *etag = synth_http_headers_get(&r.headers, "ETag");
@@ -265,7 +278,7 @@ static int multipart(synth_aws *a, pub *p, job *j)
 				 .what = what};
 	synth_http_headers_add(&create.headers, "Content-Type", "application/zip");
 	synth_http_response r = {0};
-	int rc = path && what ? synth_aws_request(a, &create, &r) : synth__oom();
+	int rc = path && what ? request(p, a, &create, &r) : synth__oom();
 	synth_http_headers_free(&create.headers);
 	char *upload_id = NULL;
 	if (rc == 0) {
@@ -295,7 +308,7 @@ static int multipart(synth_aws *a, pub *p, job *j)
 		synth_aws_call done = {.service = "s3", .method = "POST", .path = path, .query = q,
 				       .nquery = 1, .body = x.ptr, .body_len = x.len, .what = cw};
 		synth_http_headers_add(&done.headers, "Content-Type", "application/xml");
-		rc = x.oom ? synth__oom() : synth_aws_request(a, &done, &r);
+		rc = x.oom ? synth__oom() : request(p, a, &done, &r);
 		/* S3 may answer 200 with an error document. */
 		if (rc == 0 && r.body.ptr && strstr(r.body.ptr, "<Error>")) {
 			char *code = NULL, *msg = NULL, *rid = NULL;
@@ -316,7 +329,7 @@ static int multipart(synth_aws *a, pub *p, job *j)
 		synth_sigv4_pair q[] = {{"uploadId", upload_id}};
 		synth_aws_call abort_call = {.service = "s3", .method = "DELETE", .path = path,
 					     .query = q, .nquery = 1, .what = "AbortMultipartUpload"};
-		synth_aws_request(a, &abort_call, &r);
+		request(p, a, &abort_call, &r);
 		synth_http_response_free(&r);
 		synth__error_set(code, "%s", keep ? keep : "multipart upload failed");
 		free(keep);
@@ -344,7 +357,7 @@ static void *worker(void *arg)
 		job *j = &p->jobs[i];
 		synth_error_clear();
 		bool exists = false;
-		int rc = crc < 0 ? crc : head_object(a, j->bucket, j->key, &exists);
+		int rc = crc < 0 ? crc : head_object(p, a, j->bucket, j->key, &exists);
 		if (rc == 0 && exists) {
 			j->skipped = true;
 			add_bytes(p, j->size);
@@ -456,6 +469,7 @@ int synth_publish_assets(synth_aws *a, const char *dir, const synth_publish_opti
 		o.part_size = 5u << 20; /* S3 refuses smaller parts (but the last) */
 	pub p = {.a = a, .o = &o, .log = o.log ? o.log : stderr};
 	pthread_mutex_init(&p.lock, NULL);
+	sem_init(&p.slots, 0, (unsigned)o.parallel);
 	char *mpath = synth__asprintf("%s/manifest.json", dir);
 	json_error_t err;
 	json_t *man = mpath ? json_load_file(mpath, 0, &err) : NULL;
@@ -505,6 +519,7 @@ int synth_publish_assets(synth_aws *a, const char *dir, const synth_publish_opti
 	free(p.jobs);
 	free(account);
 	pthread_mutex_destroy(&p.lock);
+	sem_destroy(&p.slots);
 	return rc;
 }
 
