@@ -12,5 +12,6 @@
 #include "synth/backend.h"
 #include "synth/construct.h"
 #include "synth/function.h"
+#include "synth/auth.h"
 
 #endif
