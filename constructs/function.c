@@ -87,8 +87,10 @@ static json_t *policy_doc(json_t *statements)
 	return json_pack("{s:s,s:O}", "Version", "2012-10-17", "Statement", statements);
 }
 
-/* The DefaultPolicy holding what other constructs grant; the function
- * depends on it so the permissions exist before the code runs. */
+/* The DefaultPolicy holding what other constructs grant. The function does
+ * not wait for it (no DependsOn): a grant on a bucket whose notifications
+ * invoke the function would otherwise be a cycle (function -> policy ->
+ * bucket -> function). IAM is eventually consistent anyway. */
 static int ensure_policy(synth_function *f)
 {
 	if (f->policy || !f->fn)
@@ -103,11 +105,8 @@ static int ensure_policy(synth_function *f)
 	free(rp);
 	if (!props)
 		return synth__oom();
-	int rc = synth_resource_new(&f->policy, f->c, "ServiceRole/DefaultPolicy",
-				    "AWS::IAM::Policy", props);
-	if (rc == 0)
-		rc = synth_resource_add_dependency(f->fn, f->policy);
-	return rc;
+	return synth_resource_new(&f->policy, f->c, "ServiceRole/DefaultPolicy",
+				  "AWS::IAM::Policy", props);
 }
 
 static int fn_generate(synth_construct *self, void *state)

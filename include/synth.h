@@ -13,5 +13,6 @@
 #include "synth/construct.h"
 #include "synth/function.h"
 #include "synth/auth.h"
+#include "synth/storage.h"
 
 #endif

@@ -1,0 +1,421 @@
+/*
+ * define_storage: an S3 bucket with path-based access rules and triggers.
+ *
+ * Resources, by construct path (NAME is the storage's name):
+ *   NAME/Bucket                 AWS::S3::Bucket
+ *   NAME/BucketPolicy           AWS::S3::BucketPolicy (deny requests without TLS)
+ *   NAME/<Who>Policy            AWS::IAM::Policy on an auth role (guest,
+ *                               authenticated, owner, group roles)
+ *   NAME/OnUploadPermission, NAME/OnDeletePermission   AWS::Lambda::Permission
+ * Functions get their statements through synth_function_grant().
+ * Outputs (category "storage", Amplify's names): storageRegion and
+ * bucketName for the default bucket; buckets (JSON: every bucket with its
+ * paths and access) from the default one.
+ */
+#define _GNU_SOURCE
+#include <stdlib.h>
+#include <string.h>
+#include "../lib/internal.h"
+
+struct synth_storage {
+	synth_construct *c;
+	bool is_default, versioned;
+	json_t *rules;      /* [{path, who, actions: [..], fn: construct name}] */
+	char *on_upload, *on_delete;
+};
+
+static const synth_construct_class storage_class;
+
+static void storage_free(void *state)
+{
+	synth_storage *s = state;
+	if (!s)
+		return;
+	json_decref(s->rules);
+	free(s->on_upload);
+	free(s->on_delete);
+	free(s);
+}
+
+/* "private/{entity_id}/\*" -> "private/${cognito-identity.amazonaws.com:sub}/\*" */
+static char *iam_path(const char *path)
+{
+	synth_buf b = SYNTH_BUF_INIT;
+	const char *p = path;
+	const char *ph;
+	while ((ph = strstr(p, "{entity_id}"))) {
+		synth__buf_put(&b, p, (size_t)(ph - p));
+		synth__buf_puts(&b, "${cognito-identity.amazonaws.com:sub}");
+		p = ph + strlen("{entity_id}");
+	}
+	synth__buf_puts(&b, p);
+	return synth__buf_detach(&b);
+}
+
+/* IAM statements granting ACTIONS on PATH of the bucket. */
+static int statements(json_t *out, const char *bucket_path, const char *path, json_t *actions)
+{
+	char *ip = iam_path(path);
+	if (!ip)
+		return synth__oom();
+	char *prefix = strndup(ip, strlen(ip) - 1); /* "media/\*" -> "media/" */
+	json_t *objects = json_array();
+	bool list = false;
+	size_t i;
+	json_t *a;
+	json_array_foreach(actions, i, a) {
+		const char *s = json_string_value(a);
+		if (!strcmp(s, "get") || !strcmp(s, "read"))
+			json_array_append_new(objects, json_string("s3:GetObject"));
+		if (!strcmp(s, "list") || !strcmp(s, "read"))
+			list = true;
+		if (!strcmp(s, "write"))
+			json_array_append_new(objects, json_string("s3:PutObject"));
+		if (!strcmp(s, "delete"))
+			json_array_append_new(objects, json_string("s3:DeleteObject"));
+	}
+	if (json_array_size(objects))
+		json_array_append_new(
+			out, json_pack("{s:s,s:o,s:o}", "Effect", "Allow", "Action", objects, "Resource",
+				       synth_join("", json_pack("[o,s,s]", synth_getatt(bucket_path, "Arn"),
+								"/", ip))));
+	else
+		json_decref(objects);
+	if (list)
+		json_array_append_new(
+			out, json_pack("{s:s,s:s,s:o,s:{s:{s:[s,s]}}}", "Effect", "Allow", "Action",
+				       "s3:ListBucket", "Resource", synth_getatt(bucket_path, "Arn"),
+				       "Condition", "StringLike", "s3:prefix", prefix ? prefix : "", ip));
+	free(prefix);
+	free(ip);
+	return 0;
+}
+
+static int storage_generate(synth_construct *self, void *state)
+{
+	synth_storage *s = state;
+	synth_backend *b = self->b;
+	const char *name = self->name;
+	/* One default bucket: the only one, or the one marked among several. */
+	size_t nstorage = 0, nmarked = 0;
+	for (size_t k = 0; k < b->nconstructs; k++)
+		if (b->constructs[k]->cls == &storage_class) {
+			nstorage++;
+			nmarked += ((synth_storage *)b->constructs[k]->state)->is_default;
+		}
+	if (nstorage > 1 && nmarked != 1) {
+		synth__error_set(SYNTH_EINVALID, "%s: %zu buckets and %zu marked is_default: mark "
+				 "exactly one as the default", name, nstorage, nmarked);
+		return synth__backend_fail(b);
+	}
+	bool is_default = nstorage == 1 || s->is_default;
+	char *bpath = synth__asprintf("%s/Bucket", name);
+	if (!bpath)
+		return synth__oom();
+	int rc = 0;
+
+	/* Rules for auth roles need the auth category, through its token. */
+	bool need_auth = false;
+	size_t i;
+	json_t *r;
+	json_array_foreach(s->rules, i, r)
+		need_auth |= strcmp(json_string_value(json_object_get(r, "who")), "function") != 0;
+	synth_construct *auth = NULL;
+	if (need_auth && !synth__map_get(&b->token_providers, "auth")) {
+		free(bpath);
+		synth__error_set(SYNTH_ENOTFOUND, "%s: access rules for guests, users, groups or "
+				 "owners need auth: call synth_define_auth in this backend", name);
+		return synth__backend_fail(b);
+	}
+	if (need_auth && synth_construct_lookup(&auth, self, "auth") < 0) {
+		free(bpath);
+		return synth__backend_fail(b);
+	}
+
+	json_t *props = json_pack(
+		"{s:{s:b,s:b,s:b,s:b},s:{s:[{s:{s:s}}]},s:{s:[{s:s}]},s:{s:[{s:[s],s:[s,s,s,s,s],s:[s],s:[s,s,s,s],s:i}]}}",
+		"PublicAccessBlockConfiguration", "BlockPublicAcls", 1, "BlockPublicPolicy", 1,
+		"IgnorePublicAcls", 1, "RestrictPublicBuckets", 1, "BucketEncryption",
+		"ServerSideEncryptionConfiguration", "ServerSideEncryptionByDefault", "SSEAlgorithm",
+		"AES256", "OwnershipControls", "Rules", "ObjectOwnership", "BucketOwnerEnforced",
+		"CorsConfiguration", "CorsRules", "AllowedHeaders", "*", "AllowedMethods", "GET",
+		"HEAD", "PUT", "POST", "DELETE", "AllowedOrigins", "*", "ExposedHeaders",
+		"x-amz-server-side-encryption", "x-amz-request-id", "x-amz-id-2", "ETag", "MaxAge",
+		3000);
+	if (s->versioned)
+		json_object_set_new(props, "VersioningConfiguration",
+				    json_pack("{s:s}", "Status", "Enabled"));
+	/* Triggers: S3 checks the permission when the bucket is configured,
+	 * so the bucket depends on it; the permission names the account, not
+	 * the bucket (which would be a cycle). */
+	json_t *lambdas = json_array();
+	const char *trig[2][3] = {{s->on_upload, "s3:ObjectCreated:*", "OnUploadPermission"},
+				  {s->on_delete, "s3:ObjectRemoved:*", "OnDeletePermission"}};
+	for (int k = 0; k < 2; k++) {
+		if (!trig[k][0])
+			continue;
+		char *fp = synth__asprintf("%s/Resource", trig[k][0]);
+		json_array_append_new(lambdas, json_pack("{s:s,s:o}", "Event", trig[k][1], "Function",
+							 synth_getatt(fp, "Arn")));
+		if (rc == 0)
+			rc = synth_resource_new(
+				NULL, self, trig[k][2], "AWS::Lambda::Permission",
+				json_pack("{s:s,s:o,s:s,s:o}", "Action", "lambda:InvokeFunction",
+					  "FunctionName", synth_getatt(fp, "Arn"), "Principal",
+					  "s3.amazonaws.com", "SourceAccount",
+					  synth_pseudo("AWS::AccountId")));
+		free(fp);
+	}
+	if (json_array_size(lambdas))
+		json_object_set_new(props, "NotificationConfiguration",
+				    json_pack("{s:O}", "LambdaConfigurations", lambdas));
+	json_decref(lambdas);
+	synth_resource *bucket = NULL;
+	if (rc == 0)
+		rc = synth_resource_new(&bucket, self, "Bucket", "AWS::S3::Bucket", props);
+	else
+		json_decref(props);
+	for (int k = 0; rc == 0 && k < 2; k++) {
+		if (!trig[k][0])
+			continue;
+		char *pp = synth__asprintf("%s/%s", name, trig[k][2]);
+		synth_resource *perm = pp ? synth_backend_resource(b, pp) : NULL;
+		free(pp);
+		rc = perm ? synth_resource_add_dependency(bucket, perm) : synth__oom();
+	}
+	/* TLS only. */
+	if (rc == 0)
+		rc = synth_resource_new(
+			NULL, self, "BucketPolicy", "AWS::S3::BucketPolicy",
+			json_pack("{s:o,s:{s:s,s:[{s:s,s:s,s:s,s:[o,o],s:{s:{s:s}}}]}}", "Bucket",
+				  synth_ref(bpath), "PolicyDocument", "Version", "2012-10-17",
+				  "Statement", "Effect", "Deny", "Principal", "*", "Action", "s3:*",
+				  "Resource", synth_getatt(bpath, "Arn"),
+				  synth_join("", json_pack("[o,s]", synth_getatt(bpath, "Arn"), "/*")),
+				  "Condition", "Bool", "aws:SecureTransport", "false"));
+
+	/* Access rules: statements per role. */
+	json_t *by_role = json_object(); /* role resource path -> statements */
+	json_array_foreach(s->rules, i, r) {
+		if (rc < 0)
+			break;
+		const char *who = json_string_value(json_object_get(r, "who"));
+		const char *path = json_string_value(json_object_get(r, "path"));
+		json_t *acts = json_object_get(r, "actions");
+		if (!strcmp(who, "function")) {
+			json_t *st = json_array();
+			rc = statements(st, bpath, path, acts);
+			synth_construct *fc = synth__map_get(&b->construct_by_name,
+							     json_string_value(json_object_get(r, "fn")));
+			synth_function *fn = fc ? synth_construct_state(fc) : NULL;
+			size_t k;
+			json_t *x;
+			json_array_foreach(st, k, x) {
+				json_t *a = json_object_get(x, "Action");
+				json_t *list = json_is_array(a) ? a : json_pack("[O]", a);
+				size_t n = json_array_size(list);
+				const char **names = calloc(n + 1, sizeof *names);
+				for (size_t m = 0; names && m < n; m++)
+					names[m] = json_string_value(json_array_get(list, m));
+				if (rc == 0 && fn && names)
+					rc = synth_function_grant(fn, names,
+								  json_incref(json_object_get(x, "Resource")));
+				free(names);
+				if (list != a)
+					json_decref(list);
+			}
+			json_decref(st);
+			continue;
+		}
+		char rp[128];
+		if (!strcmp(who, "guest"))
+			snprintf(rp, sizeof rp, "auth/UnauthenticatedRole");
+		else if (!strcmp(who, "authenticated") || !strcmp(who, "owner"))
+			snprintf(rp, sizeof rp, "auth/AuthenticatedRole");
+		else
+			snprintf(rp, sizeof rp, "auth/Group%sRole", who + 6);
+		if (!synth_backend_resource(b, rp)) {
+			rc = synth__error_set(SYNTH_ENOTFOUND, "%s: access for '%s': auth has no such "
+					      "group", name, who);
+			break;
+		}
+		json_t *st = json_object_get(by_role, rp);
+		if (!st) {
+			st = json_array();
+			json_object_set_new(by_role, rp, st);
+		}
+		rc = statements(st, bpath, path, acts);
+	}
+	const char *rp;
+	json_t *st;
+	json_object_foreach(by_role, rp, st) {
+		if (rc < 0)
+			break;
+		char id[160];
+		const char *role = strchr(rp, '/') + 1;
+		snprintf(id, sizeof id, "%sPolicy", role);
+		rc = synth_resource_new(
+			NULL, self, id, "AWS::IAM::Policy",
+			json_pack("{s:s,s:{s:s,s:O},s:[o]}", "PolicyName", id, "PolicyDocument",
+				  "Version", "2012-10-17", "Statement", st, "Roles", synth_ref(rp)));
+	}
+	json_decref(by_role);
+
+	/* Outputs from the default bucket: its name, and every bucket. */
+	if (rc == 0 && is_default) {
+		rc = synth_backend_add_output(b, "storage", "storageRegion",
+					      synth_pseudo("AWS::Region"), NULL, NULL);
+		if (rc == 0)
+			rc = synth_backend_add_output(b, "storage", "bucketName", synth_ref(bpath),
+						      NULL, NULL);
+		/* buckets: a JSON string whose bucket names are resolved by
+		 * CloudFormation (Fn::Sub variables). */
+		json_t *vars = json_object(), *list = json_array();
+		for (size_t k = 0; rc == 0 && k < b->nconstructs; k++) {
+			synth_construct *c = b->constructs[k];
+			if (c->cls != &storage_class)
+				continue;
+			synth_storage *o = c->state;
+			char var[32];
+			snprintf(var, sizeof var, "B%zu", k);
+			char *obp = synth__asprintf("%s/Bucket", c->name);
+			json_object_set_new(vars, var, synth_ref(obp));
+			free(obp);
+			json_t *paths = json_object();
+			size_t m;
+			json_t *rule;
+			json_array_foreach(o->rules, m, rule) {
+				const char *pth = json_string_value(json_object_get(rule, "path"));
+				const char *w = json_string_value(json_object_get(rule, "who"));
+				json_t *pe = json_object_get(paths, pth);
+				if (!pe) {
+					pe = json_object();
+					json_object_set_new(paths, pth, pe);
+				}
+				char key[96];
+				if (!strcmp(w, "function"))
+					snprintf(key, sizeof key, "%s",
+						 json_string_value(json_object_get(rule, "fn")));
+				else if (!strncmp(w, "group:", 6))
+					snprintf(key, sizeof key, "groups%s", w + 6);
+				else if (!strcmp(w, "owner"))
+					snprintf(key, sizeof key, "entityidentity");
+				else
+					snprintf(key, sizeof key, "%s", w);
+				json_object_set(pe, key, json_object_get(rule, "actions"));
+			}
+			char ref[40];
+			snprintf(ref, sizeof ref, "${%s}", var);
+			json_array_append_new(list, json_pack("{s:s,s:s,s:s,s:o}", "name", c->name,
+							      "bucketName", ref, "storageRegion",
+							      "${AWS::Region}", "paths", paths));
+		}
+		char *text = json_dumps(list, JSON_COMPACT);
+		json_t *sub = text ? json_pack("{s:[s,O]}", "Fn::Sub", text, vars) : NULL;
+		if (rc == 0)
+			rc = synth_backend_add_output(b, "storage", "buckets", sub, NULL, NULL);
+		else
+			json_decref(sub);
+		free(text);
+		json_decref(vars);
+		json_decref(list);
+	}
+	free(bpath);
+	return rc < 0 ? synth__backend_fail(b) : 0;
+}
+
+static const synth_construct_class storage_class = {
+	SYNTH_CONSTRUCT_CLASS_VERSION, "storage", NULL, storage_generate, storage_free};
+
+static synth_storage *storage_fail(synth_backend *b, synth_storage *s, const char *name,
+				   const char *fmt, const char *v)
+{
+	char msg[512];
+	snprintf(msg, sizeof msg, fmt, v ? v : "");
+	synth__error_set(SYNTH_EINVALID, "%s: %s", name ? name : "storage", msg);
+	synth__backend_fail(b);
+	storage_free(s);
+	return NULL;
+}
+
+synth_storage *synth_define_storage(synth_backend *b, const char *name,
+				    const synth_storage_props *props)
+{
+	static const synth_storage_props none = {0};
+	const synth_storage_props *p = props ? props : &none;
+	synth_error_clear();
+	synth_storage *s = calloc(1, sizeof *s);
+	if (!s || !(s->rules = json_array())) {
+		free(s);
+		synth__oom();
+		synth__backend_fail(b);
+		return NULL;
+	}
+	s->versioned = p->versioned;
+	s->is_default = p->is_default;
+	for (const synth_storage_access *a = p->access; a && a->path; a++) {
+		size_t pl = strlen(a->path);
+		if (pl < 2 || strcmp(a->path + pl - 2, "/*") || a->path[0] == '/' ||
+		    strstr(a->path, "//"))
+			return storage_fail(b, s, name, "access path '%s' must be a prefix ending "
+					    "in \"/*\" (\"media/*\", \"private/{entity_id}/*\")", a->path);
+		const char *w = a->who ? a->who : "";
+		bool group = !strncmp(w, "group:", 6) && w[6];
+		if (strcmp(w, "guest") && strcmp(w, "authenticated") && strcmp(w, "owner") &&
+		    strcmp(w, "function") && !group)
+			return storage_fail(b, s, name, "access 'who' '%s' is not guest, "
+					    "authenticated, group:<name>, owner or function", w);
+		if (!strcmp(w, "owner") && !strstr(a->path, "{entity_id}"))
+			return storage_fail(b, s, name, "owner access on '%s' needs {entity_id} in "
+					    "the path", a->path);
+		if (!strcmp(w, "function") && !a->fn)
+			return storage_fail(b, s, name, "function access on '%s' has no function",
+					    a->path);
+		json_t *acts = json_array();
+		char *list = strdup(a->actions ? a->actions : ""), *save = NULL;
+		for (char *t = list ? strtok_r(list, ", ", &save) : NULL; t; t = strtok_r(NULL, ", ", &save)) {
+			if (strcmp(t, "read") && strcmp(t, "get") && strcmp(t, "list") &&
+			    strcmp(t, "write") && strcmp(t, "delete")) {
+				json_decref(acts);
+				storage_fail(b, s, name, "access action '%s' is not read, get, list, "
+					     "write or delete", t);
+				free(list);
+				return NULL;
+			}
+			json_array_append_new(acts, json_string(t));
+		}
+		free(list);
+		if (!json_array_size(acts)) {
+			json_decref(acts);
+			return storage_fail(b, s, name, "access on '%s' lists no actions", a->path);
+		}
+		json_t *rule = json_pack("{s:s,s:s,s:o}", "path", a->path, "who", w, "actions", acts);
+		if (a->fn)
+			json_object_set_new(rule, "fn", json_string(synth_construct_name(
+								synth_function_construct(a->fn))));
+		json_array_append_new(s->rules, rule);
+	}
+	if (p->on_upload)
+		s->on_upload = strdup(synth_construct_name(synth_function_construct(p->on_upload)));
+	if (p->on_delete)
+		s->on_delete = strdup(synth_construct_name(synth_function_construct(p->on_delete)));
+	if (synth_construct_new(&s->c, b, name, &storage_class, s) < 0)
+		return NULL;
+	return s;
+}
+
+json_t *synth_storage_bucket_name(const synth_storage *s)
+{
+	char *p = synth__asprintf("%s/Bucket", s->c->name);
+	json_t *t = p ? synth_ref(p) : NULL;
+	free(p);
+	return t;
+}
+
+json_t *synth_storage_bucket_arn(const synth_storage *s)
+{
+	char *p = synth__asprintf("%s/Bucket", s->c->name);
+	json_t *t = p ? synth_getatt(p, "Arn") : NULL;
+	free(p);
+	return t;
+}

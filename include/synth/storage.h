@@ -1,0 +1,57 @@
+/*
+ * libsynth: define_storage, Amplify's storage category: an S3 bucket
+ * (public access blocked, encrypted, TLS only, CORS for browser uploads,
+ * optional versioning) with access rules by path prefix, turned into IAM
+ * policies on the roles of the auth category (found through the "auth"
+ * token) and of functions, and triggers on upload and delete.
+ */
+#ifndef SYNTH_STORAGE_H
+#define SYNTH_STORAGE_H
+
+#include <stdbool.h>
+#include "common.h"
+#include "backend.h"
+#include "function.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct synth_storage synth_storage;
+
+/*
+ * One access rule. PATH is a prefix ending in "/\*" ("media/\*"); the
+ * placeholder {entity_id} stands for the signed-in identity
+ * ("private/{entity_id}/\*"). WHO is "guest", "authenticated",
+ * "group:<name>", "owner" (the identity of {entity_id}), or "function"
+ * (then FN). ACTIONS is a comma-separated list of read, get, list, write,
+ * delete ("read" is get + list). Arrays end with {0}.
+ */
+typedef struct synth_storage_access {
+	const char *path;
+	const char *who;
+	const char *actions;
+	synth_function *fn;
+} synth_storage_access;
+
+typedef struct synth_storage_props {
+	bool is_default;              /* required when there are several buckets */
+	bool versioned;
+	const synth_storage_access *access;
+	synth_function *on_upload;    /* s3:ObjectCreated:* */
+	synth_function *on_delete;    /* s3:ObjectRemoved:* */
+} synth_storage_props;
+
+/* Defines a bucket named NAME (the friendly name clients use). Returns a
+ * handle borrowed from the backend, or NULL on error. */
+SYNTH_EXPORT synth_storage *synth_define_storage(synth_backend *b, const char *name,
+						 const synth_storage_props *props);
+
+/* Tokens: the bucket's name and ARN (new references). */
+SYNTH_EXPORT json_t *synth_storage_bucket_name(const synth_storage *s);
+SYNTH_EXPORT json_t *synth_storage_bucket_arn(const synth_storage *s);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
