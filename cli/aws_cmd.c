@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include "../lib/awsconfig.h"
 #include "../lib/publish.h"
+#include "../lib/clientconfig.h"
 #include "cli.h"
 
 typedef struct aws_opts {
@@ -182,4 +183,45 @@ int cli_bootstrap(int argc, char **argv)
 	free(bucket);
 	synth_aws_free(a);
 	return rc < 0 ? EXIT_SYNTH : EXIT_OK;
+}
+
+/* synth outputs --outputs-file FILE [--out DIR] [--file PATH]: the client
+ * configuration (amplify_outputs.json) from stack outputs supplied in a
+ * file (until the deployer reads them from CloudFormation). */
+int cli_outputs(int argc, char **argv)
+{
+	const char *out = "cdk.out", *from = NULL, *file = SYNTH_CLIENTCONFIG_FILE;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		const char **slot = !strcmp(a, "--out") ? &out
+				    : !strcmp(a, "--outputs-file") ? &from
+				    : !strcmp(a, "--file") ? &file : NULL;
+		if (slot && v && *v) {
+			*slot = v;
+			i++;
+		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			printf("usage: synth outputs --outputs-file FILE [--out DIR] [--file PATH]\n");
+			return EXIT_OK;
+		} else {
+			fprintf(stderr, "synth outputs: error: %s '%s'\n",
+				slot ? "a value is needed after" : "unknown argument", a);
+			return EXIT_USAGE;
+		}
+	}
+	if (!from) {
+		fprintf(stderr, "synth outputs: error: --outputs-file is required (stack outputs as "
+				"JSON, or `aws cloudformation describe-stacks` output)\n");
+		return EXIT_USAGE;
+	}
+	json_t *cfg = NULL;
+	int rc = synth__clientconfig_from_files(&cfg, out, from);
+	if (rc == 0)
+		rc = synth__clientconfig_write(file, cfg);
+	json_decref(cfg);
+	if (rc < 0) {
+		fprintf(stderr, "synth outputs: error: %s\n", synth_error_last()->message);
+		return EXIT_SYNTH;
+	}
+	printf("wrote %s\n", file);
+	return EXIT_OK;
 }

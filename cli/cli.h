@@ -32,5 +32,6 @@ int cli_validate_template(cli_spec *spec, const char *dir, const char *file, FIL
  * subcommand. Return an exit status. */
 int cli_publish(int argc, char **argv);
 int cli_bootstrap(int argc, char **argv);
+int cli_outputs(int argc, char **argv);
 
 #endif

@@ -46,6 +46,7 @@ static void usage(FILE *f)
 	fputs("usage: synth [synth] [options]\n"
 	      "       synth publish [--out DIR] [--profile P] [--region R] [--endpoint-url URL]\n"
 	      "       synth bootstrap [--profile P] [--region R] [--endpoint-url URL]\n"
+	      "       synth outputs --outputs-file FILE [--out DIR] [--file amplify_outputs.json]\n"
 	      "\n"
 	      "Builds ./backend.c against libsynth, runs it, writes the cloud assembly\n"
 	      "and prints a summary.\n"
@@ -590,6 +591,8 @@ int main(int argc, char **argv)
 		return cli_publish(argc - 1, argv + 1);
 	if (argc > 1 && !strcmp(argv[1], "bootstrap"))
 		return cli_bootstrap(argc - 1, argv + 1);
+	if (argc > 1 && !strcmp(argv[1], "outputs"))
+		return cli_outputs(argc - 1, argv + 1);
 	opts o = {.out = "cdk.out", .context = json_object()};
 	char *out = NULL;
 	for (int i = 1; i + 1 < argc; i++)

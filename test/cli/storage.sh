@@ -128,3 +128,46 @@ bad "a group auth does not have" "access for 'group:EDITORS': auth has no such g
 	synth_define_auth(b, NULL);
 	synth_define_storage(b, "media", &(synth_storage_props){.access = (const synth_storage_access[]){{"x/*", "group:EDITORS", "read"}, {0}}});
 C
+
+# The client config from (simulated) stack outputs: what CloudFormation
+# would return for this template, resolved with fake physical ids.
+backend <<'C'
+	synth_define_auth(b, &(synth_auth_props){.groups = (const synth_auth_group[]){{"ADMINS", 0}, {0}}});
+	synth_define_storage(b, "media", &(synth_storage_props){
+		.access = (const synth_storage_access[]){
+			{"public/*", "guest", "read"},
+			{"private/{entity_id}/*", "owner", "read,write,delete"},
+			{0}}});
+C
+ok "synth for the client config" "[ $(run) -eq 0 ]" "$T/out"
+python3 - "$W"/cdk.out/*.template.json >"$T/outputs.json" <<'PY'
+import json, re, sys
+t = json.load(open(sys.argv[1]))
+def fake(v):
+    if isinstance(v, str):
+        return v
+    if "Ref" in v:
+        return "us-east-1" if v["Ref"] == "AWS::Region" else "fake-" + v["Ref"]
+    if "Fn::Sub" in v:
+        text, vars_ = v["Fn::Sub"] if isinstance(v["Fn::Sub"], list) else (v["Fn::Sub"], {})
+        return re.sub(r"\$\{([^}]+)\}", lambda m: "us-east-1" if m.group(1) == "AWS::Region"
+                      else fake(vars_[m.group(1)]), text)
+    raise SystemExit("cannot fake %r" % v)
+print(json.dumps({"region": "us-east-1",
+                  "outputs": {k: fake(o["Value"]) for k, o in t["Outputs"].items()}}))
+PY
+rc=$( (cd "$W" && "$BUILD/synth" outputs --outputs-file "$T/outputs.json") >"$T/out" 2>&1; echo $?)
+ok "synth outputs writes amplify_outputs.json" "[ $rc -eq 0 ] && [ -f '$W/amplify_outputs.json' ]" "$T/out"
+SCHEMA=$ROOT/../shared/testdata/amplify-outputs/schema_v1.5.json
+ok "the schema is there" "[ -f '$SCHEMA' ]"
+/usr/bin/python3 - "$SCHEMA" "$W/amplify_outputs.json" >"$T/valid" 2>&1 <<'PY'
+import json, sys, jsonschema
+schema = json.load(open(sys.argv[1])); doc = json.load(open(sys.argv[2]))
+jsonschema.Draft202012Validator(schema).validate(doc)
+assert doc["auth"]["user_pool_id"].startswith("fake-"), doc["auth"]
+assert doc["storage"]["bucket_name"].startswith("fake-"), doc["storage"]
+assert doc["storage"]["buckets"][0]["paths"]["private/{entity_id}/*"]["entityidentity"] == ["read", "write", "delete"]
+assert doc["auth"]["groups"] == [{"ADMINS": {"precedence": 0}}]
+print("valid")
+PY
+ok "amplify_outputs.json validates against schema 1.5 and carries auth, storage and groups" "grep -q valid '$T/valid'" "$T/valid"
