@@ -39,7 +39,7 @@ endif
 LIB_SRC := lib/error.c lib/util.c lib/fs.c lib/value.c lib/container.c \
            lib/backend.c lib/asset.c lib/template.c \
            constructs/schedule.c constructs/function.c constructs/auth.c constructs/storage.c \
-           lib/clientconfig.c
+           lib/clientconfig.c lib/graphql.c
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 # The AWS client (HTTP, signing, credentials) is a library of its own,
 # linked by the CLI: a backend program never loads libcurl and its many
