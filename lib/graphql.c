@@ -504,17 +504,6 @@ static int lex_number(parser *p)
 	return lex_text(p, start, "number");
 }
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static void put_utf8(synth_buf *b, unsigned long cp)
 {
 	char u[4];
@@ -540,7 +529,7 @@ static long lex_unicode_escape(parser *p, loc esc)
 	if (peekc(p, 0) == '{') {
 		bump(p);
 		int digits = 0, h;
-		while ((h = hexval(peekc(p, 0))) >= 0) {
+		while ((h = synth__hex_value(peekc(p, 0))) >= 0) {
 			if (++digits > 6)
 				return fail(p, esc, "invalid Unicode escape: too many digits");
 			cp = cp << 4 | (unsigned long)h;
@@ -554,7 +543,7 @@ static long lex_unicode_escape(parser *p, loc esc)
 		return (long)cp;
 	}
 	for (int j = 0; j < 4; j++) {
-		int h = hexval(peekc(p, 0));
+		int h = synth__hex_value(peekc(p, 0));
 		if (h < 0)
 			return fail(p, esc, "invalid Unicode escape: expected 4 hex digits after \\u");
 		cp = cp << 4 | (unsigned long)h;
@@ -1593,7 +1582,7 @@ static const char *json_scalar_end(const char *s)
 				s++;
 				if (*s == 'u') {
 					for (int j = 1; j <= 4; j++)
-						if (hexval((unsigned char)s[j]) < 0)
+						if (synth__hex_value((unsigned char)s[j]) < 0)
 							return NULL;
 					s += 4;
 				} else if (!*s || !strchr("\"\\/bfnrt", *s)) {

@@ -50,6 +50,8 @@ char *synth__asprintf(const char *fmt, ...)
 /* Lowercase hex SHA-256 of DATA into HEX (65 bytes); SYNTH_ENOMEM when
  * OpenSSL cannot allocate. */
 int synth__sha256_hex(const void *data, size_t len, char hex[65]);
+/* The value of hex digit C (either case), or -1. */
+int synth__hex_value(int c);
 /* Lowercase hex of N bytes into OUT (2N+1 bytes). */
 void synth__hex(const unsigned char *in, size_t n, char *out);
 /* The SHA-256 method, fetched once per process (an opaque EVP_MD). */

@@ -52,17 +52,6 @@ static bool is_token(const char *s)
 	return true;
 }
 
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static const char HEX_UPPER[] = "0123456789ABCDEF";
 
 static void put_escape(synth_buf *b, unsigned char c)
@@ -93,10 +82,10 @@ static void encode_path_once(synth_buf *b, const char *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
-		if (c == '%' && i + 2 < n && hex_value(s[i + 1]) >= 0 &&
-		    hex_value(s[i + 2]) >= 0) {
-			char e[3] = {'%', HEX_UPPER[hex_value(s[i + 1])],
-				     HEX_UPPER[hex_value(s[i + 2])]};
+		if (c == '%' && i + 2 < n && synth__hex_value(s[i + 1]) >= 0 &&
+		    synth__hex_value(s[i + 2]) >= 0) {
+			char e[3] = {'%', HEX_UPPER[synth__hex_value(s[i + 1])],
+				     HEX_UPPER[synth__hex_value(s[i + 2])]};
 			synth__buf_put(b, e, 3);
 			i += 2;
 		} else if (is_unreserved(c) || c == '/') {

@@ -140,6 +140,17 @@ const EVP_MD *synth__sha256_md(void)
 	return sha_md ? sha_md : EVP_sha256();
 }
 
+int synth__hex_value(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 void synth__hex(const unsigned char *in, size_t n, char *out)
 {
 	static const char digits[] = "0123456789abcdef";
