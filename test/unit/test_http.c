@@ -26,10 +26,17 @@ static int start_server(void)
 		_exit(127);
 	}
 	close(fds[1]);
+	/* One line: the port. */
 	char buf[32] = "";
-	ssize_t n = read(fds[0], buf, sizeof buf - 1);
+	size_t n = 0;
+	while (n < sizeof buf - 1) {
+		ssize_t got = read(fds[0], buf + n, 1);
+		if (got <= 0 || buf[n] == '\n')
+			break;
+		n++;
+	}
 	close(fds[0]);
-	if (n <= 0)
+	if (n == 0)
 		return -1;
 	buf[n] = '\0';
 	snprintf(base, sizeof base, "http://127.0.0.1:%d", atoi(buf));
