@@ -39,14 +39,16 @@ endif
 LIB_SRC := lib/error.c lib/util.c lib/fs.c lib/value.c lib/container.c \
            lib/backend.c lib/asset.c lib/template.c \
            constructs/schedule.c constructs/function.c constructs/auth.c constructs/storage.c \
-           lib/clientconfig.c lib/graphql.c
+           lib/clientconfig.c lib/graphql.c lib/gqlgen.c lib/gqlresolvers.c constructs/data.c
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 # The AWS client (HTTP, signing, credentials) is a library of its own,
 # linked by the CLI: a backend program never loads libcurl and its many
 # dependencies (they tripled the hello sample's synth time).
-AWS_SRC := lib/http.c lib/sigv4.c lib/xml.c lib/aws.c lib/publish.c lib/awsconfig.c
+AWS_SRC := lib/http.c lib/sigv4.c lib/xml.c lib/aws.c lib/publish.c lib/awsconfig.c \
+           lib/deploy.c lib/ssm.c lib/watch.c
 AWS_OBJ := $(AWS_SRC:%.c=$(BUILD)/obj/%.o)
-CLI_SRC := cli/synth.c cli/summary.c cli/validate.c cli/aws_cmd.c
+CLI_SRC := cli/synth.c cli/summary.c cli/validate.c cli/aws_cmd.c cli/deploy_cmd.c \
+           cli/secret_cmd.c
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 SOVER   := 0
 ABS     := $(abspath .)

@@ -34,4 +34,18 @@ int cli_publish(int argc, char **argv);
 int cli_bootstrap(int argc, char **argv);
 int cli_outputs(int argc, char **argv);
 
+/* synth synth ...: the synthesis command (cli/synth.c), callable by the
+ * deploy commands: ARGV as for the CLI (ARGV[0] is ignored), e.g.
+ * {"synth", "--branch", "main", "--out", "cdk.out", "--quiet"}. Returns an
+ * exit status. */
+int cli_synth(int argc, char **argv);
+
+/* cli/deploy_cmd.c: deploy, destroy, diff, sandbox (and sandbox delete). */
+int cli_deploy(int argc, char **argv);
+int cli_destroy(int argc, char **argv);
+int cli_diff(int argc, char **argv);
+int cli_sandbox(int argc, char **argv);
+/* cli/secret_cmd.c: secret set|get|list|remove (also `sandbox secret`). */
+int cli_secret(int argc, char **argv);
+
 #endif

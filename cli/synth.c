@@ -587,12 +587,22 @@ static char *clean_dir(const char *d)
 
 int main(int argc, char **argv)
 {
-	if (argc > 1 && !strcmp(argv[1], "publish"))
-		return cli_publish(argc - 1, argv + 1);
-	if (argc > 1 && !strcmp(argv[1], "bootstrap"))
-		return cli_bootstrap(argc - 1, argv + 1);
-	if (argc > 1 && !strcmp(argv[1], "outputs"))
-		return cli_outputs(argc - 1, argv + 1);
+	static const struct {
+		const char *name;
+		int (*fn)(int, char **);
+	} cmds[] = {
+		{"publish", cli_publish}, {"bootstrap", cli_bootstrap}, {"outputs", cli_outputs},
+		{"deploy", cli_deploy},   {"destroy", cli_destroy},     {"diff", cli_diff},
+		{"sandbox", cli_sandbox}, {"secret", cli_secret},
+	};
+	for (size_t k = 0; argc > 1 && k < sizeof cmds / sizeof cmds[0]; k++)
+		if (!strcmp(argv[1], cmds[k].name))
+			return cmds[k].fn(argc - 1, argv + 1);
+	return cli_synth(argc, argv);
+}
+
+int cli_synth(int argc, char **argv)
+{
 	opts o = {.out = "cdk.out", .context = json_object()};
 	char *out = NULL;
 	for (int i = 1; i + 1 < argc; i++)

@@ -1,0 +1,2 @@
+/* placeholder: being written (see the header) */
+typedef int synth_placeholder_deploy;
