@@ -12,6 +12,8 @@
 #include "../lib/awsconfig.h"
 #include "../lib/publish.h"
 #include "../lib/clientconfig.h"
+#include "../lib/deploy.h"
+#include "aws_opts.h"
 #include "cli.h"
 
 typedef struct aws_opts {
@@ -58,6 +60,13 @@ static int parse(int argc, char **argv, aws_opts *o, const char *cmd)
 }
 
 /* STS AssumeRole for role profiles, signed with the source credentials. */
+static int client(const aws_opts *o, synth_aws **out)
+{
+	cli_aws_flags f = {.profile = o->profile, .region = o->region,
+			   .endpoint_url = o->endpoint_url};
+	return cli_aws_client(&f, out);
+}
+
 static int assume_role(void *ctx, const synth_awsconfig *cfg, const synth_aws_credentials *src,
 		       const char *role_arn, const char *session, const char *external_id,
 		       synth_aws_credentials *out)
@@ -92,10 +101,26 @@ static int assume_role(void *ctx, const synth_awsconfig *cfg, const synth_aws_cr
 	return rc;
 }
 
-static int client(const aws_opts *o, synth_aws **out)
+int cli_aws_flag(cli_aws_flags *f, int argc, char **argv, int *i, const char *cmd)
 {
-	synth_awsconfig_options ao = {.profile = o->profile, .region = o->region,
-				      .endpoint_url = o->endpoint_url, .assume_role = assume_role};
+	const char *a = argv[*i];
+	const char **slot = !strcmp(a, "--profile") ? &f->profile
+			    : !strcmp(a, "--region") ? &f->region
+			    : !strcmp(a, "--endpoint-url") ? &f->endpoint_url : NULL;
+	if (!slot)
+		return 0;
+	if (*i + 1 >= argc || !*argv[*i + 1]) {
+		fprintf(stderr, "synth %s: error: %s needs a value\n", cmd, a);
+		return EXIT_USAGE;
+	}
+	*slot = argv[++*i];
+	return 1;
+}
+
+int cli_aws_client(const cli_aws_flags *f, synth_aws **out)
+{
+	synth_awsconfig_options ao = {.profile = f->profile, .region = f->region,
+				      .endpoint_url = f->endpoint_url, .assume_role = assume_role};
 	synth_awsconfig *cfg = NULL;
 	if (synth__awsconfig_resolve(&cfg, &ao) < 0) {
 		fprintf(stderr, "synth: error: %s\n", synth_error_last()->message);
@@ -185,22 +210,73 @@ int cli_bootstrap(int argc, char **argv)
 	return rc < 0 ? EXIT_SYNTH : EXIT_OK;
 }
 
+/* synth outputs --branch NAME | --sandbox [ID]: the client configuration
+ * of the deployed stack. */
+static int outputs_deployed(const char *branch, const char *sandbox, const char *ns,
+			    const char *asm_dir, const char *file, const cli_aws_flags *f)
+{
+	char *stack = NULL;
+	int rc = cli_backend_stack(branch, sandbox, ns, &stack, "outputs");
+	if (rc)
+		return rc;
+	synth_aws *a = NULL;
+	if (cli_aws_client(f, &a) < 0) {
+		free(stack);
+		return EXIT_USAGE;
+	}
+	synth_deploy_options o = {.stack_name = stack, .assembly_dir = asm_dir,
+				  .outputs_path = file, .log = stdout};
+	synth_deploy_result res;
+	int r = synth_deploy_outputs(a, &o, &res);
+	if (r < 0)
+		fprintf(stderr, "synth outputs: error: %s\n", synth_error_last()->message);
+	else if (res.status == SYNTH_DEPLOY_ABSENT)
+		fprintf(stderr, "synth outputs: error: stack %s does not exist: deploy it first "
+				"(synth %s)\n", stack, branch ? "deploy --branch NAME" : "sandbox");
+	rc = r < 0 ? EXIT_SYNTH : res.status == SYNTH_DEPLOY_ABSENT ? EXIT_SYNTH : EXIT_OK;
+	synth_deploy_result_clear(&res);
+	synth_aws_free(a);
+	free(stack);
+	return rc;
+}
+
 /* synth outputs --outputs-file FILE [--out DIR] [--file PATH]: the client
  * configuration (amplify_outputs.json) from stack outputs supplied in a
- * file (until the deployer reads them from CloudFormation). */
+ * file; or, with --branch NAME / --sandbox [ID], from the deployed stack
+ * (DescribeStacks and the deployed template's Metadata; the model
+ * introspection schema from the assembly in --out when it has it). */
 int cli_outputs(int argc, char **argv)
 {
 	const char *out = "cdk.out", *from = NULL, *file = SYNTH_CLIENTCONFIG_FILE;
+	const char *branch = NULL, *sandbox = NULL, *ns = NULL;
+	cli_aws_flags f = {0};
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		int k = cli_aws_flag(&f, argc, argv, &i, "outputs");
+		if (k > 1)
+			return k;
+		if (k == 1)
+			continue;
 		const char **slot = !strcmp(a, "--out") ? &out
 				    : !strcmp(a, "--outputs-file") ? &from
-				    : !strcmp(a, "--file") ? &file : NULL;
+				    : !strcmp(a, "--file") || !strcmp(a, "--outputs") ? &file
+				    : !strcmp(a, "--branch") ? &branch
+				    : !strcmp(a, "--namespace") ? &ns : NULL;
 		if (slot && v && *v) {
 			*slot = v;
 			i++;
+		} else if (!strcmp(a, "--sandbox")) {
+			sandbox = "";
+			if (v && v[0] != '-') {
+				sandbox = v;
+				i++;
+			}
 		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-			printf("usage: synth outputs --outputs-file FILE [--out DIR] [--file PATH]\n");
+			printf("usage: synth outputs --outputs-file FILE [--out DIR] [--file PATH]\n"
+			       "       synth outputs (--branch NAME | --sandbox [ID]) [--namespace NS] "
+			       "[--out DIR] [--file PATH] " CLI_AWS_FLAGS_USAGE "\n"
+			       "Writes amplify_outputs.json (or PATH; --outputs PATH is the same) "
+			       "from stack outputs in a file, or from the deployed stack.\n");
 			return EXIT_OK;
 		} else {
 			fprintf(stderr, "synth outputs: error: %s '%s'\n",
@@ -208,9 +284,21 @@ int cli_outputs(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
+	if ((branch || sandbox) && from) {
+		fprintf(stderr, "synth outputs: error: --outputs-file and --branch/--sandbox "
+				"exclude each other\n");
+		return EXIT_USAGE;
+	}
+	if (branch && sandbox) {
+		fprintf(stderr, "synth outputs: error: --branch and --sandbox exclude each other\n");
+		return EXIT_USAGE;
+	}
+	if (branch || sandbox)
+		return outputs_deployed(branch, sandbox, ns, out, file, &f);
 	if (!from) {
 		fprintf(stderr, "synth outputs: error: --outputs-file is required (stack outputs as "
-				"JSON, or `aws cloudformation describe-stacks` output)\n");
+				"JSON, or `aws cloudformation describe-stacks` output), or "
+				"--branch NAME / --sandbox [ID] to read the deployed stack\n");
 		return EXIT_USAGE;
 	}
 	json_t *cfg = NULL;

@@ -14,5 +14,6 @@
 #include "synth/function.h"
 #include "synth/auth.h"
 #include "synth/storage.h"
+#include "synth/data.h"
 
 #endif

@@ -339,6 +339,62 @@ int synth__backend_asset(size_t *out, synth_backend *b, const char *dir,
 	return 0;
 }
 
+static int put_file(const char *dir, const char *file, const void *data, size_t len,
+		    size_t job);
+
+int synth__backend_asset_bytes(size_t *out, synth_backend *b, const void *data, size_t len,
+			       const char *ext, const char *context)
+{
+	*out = 0;
+	if (!b->staging)
+		return synth__error_set(SYNTH_ERROR, "%s: a file asset can only be added while "
+					"the backend runs", context);
+	char hex[65];
+	if (synth__sha256_hex(data, len, hex) < 0)
+		return SYNTH_ENOMEM;
+	char *file = synth__asprintf("asset.%s.%s", hex, ext);
+	char *key = synth__asprintf("bytes:%s.%s", hex, ext);
+	int rc = file && key ? 0 : synth__oom();
+	/* The same bytes are one asset. */
+	for (size_t i = 0; rc == 0 && i < b->nassets; i++)
+		if (!strcmp(b->assets[i].key, key)) {
+			free(file);
+			free(key);
+			*out = i;
+			return 0;
+		}
+	synth_asset *arr = rc == 0 ? realloc(b->assets, (b->nassets + 1) * sizeof *arr) : NULL;
+	if (rc == 0 && !arr)
+		rc = synth__oom();
+	if (arr)
+		b->assets = arr;
+	synth_asset a = {0};
+	if (rc == 0) {
+		a.source = strdup(context);
+		a.display = strdup(context);
+		if (!a.source || !a.display)
+			rc = synth__oom();
+	}
+	if (rc == 0)
+		rc = put_file(b->staging, file, data, len, b->nassets);
+	if (rc < 0) {
+		free(file);
+		free(key);
+		free(a.source);
+		free(a.display);
+		return rc;
+	}
+	a.key = key;
+	a.file = file;
+	a.bytes = true;
+	a.size = len;
+	memcpy(a.hash, hex, sizeof a.hash);
+	memcpy(a.fingerprint, hex, sizeof a.fingerprint);
+	*out = b->nassets;
+	b->assets[b->nassets++] = a;
+	return 0;
+}
+
 json_t *synth__asset_token(size_t index, const char *what)
 {
 	return json_pack("{s:[I,s]}", SYNTH_TOKEN_ASSET, (json_int_t)index, what);
@@ -438,6 +494,8 @@ static int reuse(finish *f, synth_asset *a, size_t job, const char *file)
 static int build_one(finish *f, size_t job)
 {
 	synth_asset *a = &f->b->assets[job];
+	if (a->bytes)
+		return 0; /* written when registered */
 	const char *const *ex = (const char *const *)a->exclude;
 	int rc = fingerprint(a->source, ex, a->display, a->fingerprint);
 	if (rc < 0)
@@ -531,6 +589,8 @@ int synth__assets_write_index(synth_backend *b, const char *dir)
 	json_t *idx = json_object();
 	for (size_t i = 0; idx && i < b->nassets; i++) {
 		synth_asset *a = &b->assets[i];
+		if (a->bytes)
+			continue; /* nothing to reuse: written from memory */
 		if (json_object_set_new(idx, a->fingerprint,
 					json_pack("{s:s,s:s}", "hash", a->hash, "file", a->file)) < 0) {
 			json_decref(idx);

@@ -1,2 +1,1213 @@
-/* placeholder: being written (see the header) */
-typedef int synth_placeholder_gqlresolvers;
+/*
+ * define_data's generators, part 2: APPSYNC_JS resolvers (see
+ * gqlresolvers.h for the contract).
+ *
+ * Each resolver's code is three parts: `cfg()`, a function returning the
+ * resolver's data (its model's key, the @auth rules that apply to its
+ * operation, field-level rules, defaults, the index it queries) as a JSON
+ * literal written here; a fixed prelude of helpers that evaluate those
+ * rules against ctx.identity and build DynamoDB expressions; and the
+ * operation's request/response pair. The JavaScript is static text: only
+ * the data varies, so what the CLI test executes in node is what every
+ * schema gets. It keeps to the APPSYNC_JS subset (no try/catch/throw,
+ * while, do-while, C-style for, continue, ++/--, `in`, classes, async):
+ * errors are util.error / util.unauthorized, loops are for-of and array
+ * functions. test/unit/test_gqlresolvers.c checks that statically.
+ */
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include "internal.h"
+#include "gqlgen.h"
+#include "gqlresolvers.h"
+
+static const char JS_PRELUDE[] =
+	"// The caller's authorization mode, as the rules' providers name them.\n"
+	"function callerMode() {\n"
+	"  const t = util.authType();\n"
+	"  if (t === 'User Pool Authorization') {\n"
+	"    return 'userPools';\n"
+	"  }\n"
+	"  if (t === 'API Key Authorization') {\n"
+	"    return 'apiKey';\n"
+	"  }\n"
+	"  if (t === 'IAM Authorization') {\n"
+	"    return 'iam';\n"
+	"  }\n"
+	"  if (t === 'Open ID Connect Authorization' || t === 'OIDC Authorization') {\n"
+	"    return 'oidc';\n"
+	"  }\n"
+	"  return 'other';\n"
+	"}\n"
+	"\n"
+	"function providerMode(p) {\n"
+	"  return p === 'identityPool' ? 'iam' : p;\n"
+	"}\n"
+	"\n"
+	"function claimOf(id, name) {\n"
+	"  const c = id.claims ?? {};\n"
+	"  if (name === 'sub') {\n"
+	"    return id.sub ?? c.sub;\n"
+	"  }\n"
+	"  if (name === 'username') {\n"
+	"    return id.username ?? c['cognito:username'] ?? c.username;\n"
+	"  }\n"
+	"  return c[name];\n"
+	"}\n"
+	"\n"
+	"// The values an owner field may hold for this caller: Amplify stores\n"
+	"// `sub::username`; a bare username (older items) also matches.\n"
+	"function ownerValues(id, claim) {\n"
+	"  const parts = claim.split('::');\n"
+	"  if (parts.length === 2) {\n"
+	"    const a = claimOf(id, parts[0]);\n"
+	"    const b = claimOf(id, parts[1]);\n"
+	"    return a == null || b == null ? [] : [`${a}::${b}`, `${b}`];\n"
+	"  }\n"
+	"  const v = claimOf(id, claim);\n"
+	"  return v == null ? [] : [`${v}`];\n"
+	"}\n"
+	"\n"
+	"function callerGroups(id, claim) {\n"
+	"  const g = (id.claims ?? {})[claim] ?? (claim === 'cognito:groups' ? id.groups : null);\n"
+	"  if (g == null) {\n"
+	"    return [];\n"
+	"  }\n"
+	"  if (typeof g === 'string') {\n"
+	"    return g.split(',').map((s) => s.trim());\n"
+	"  }\n"
+	"  return g;\n"
+	"}\n"
+	"\n"
+	"// What the rules grant this caller: everything (full), or only items\n"
+	"// whose owner / groups fields name them (owners, groupsFields).\n"
+	"function decide(rules, ctx) {\n"
+	"  const id = ctx.identity ?? {};\n"
+	"  const mode = callerMode();\n"
+	"  const r = { full: false, owners: [], groupsFields: [] };\n"
+	"  for (const rule of rules) {\n"
+	"    if (providerMode(rule.provider) === mode) {\n"
+	"      if (rule.allow === 'public') {\n"
+	"        if (mode === 'apiKey' || id.cognitoIdentityAuthType === 'unauthenticated') {\n"
+	"          r.full = true;\n"
+	"        }\n"
+	"      } else if (rule.allow === 'private') {\n"
+	"        if (mode !== 'iam' || id.cognitoIdentityAuthType === 'authenticated') {\n"
+	"          r.full = true;\n"
+	"        }\n"
+	"      } else if (rule.allow === 'groups') {\n"
+	"        const mine = callerGroups(id, rule.groupClaim);\n"
+	"        if (rule.groups) {\n"
+	"          if (rule.groups.some((g) => mine.indexOf(g) >= 0)) {\n"
+	"            r.full = true;\n"
+	"          }\n"
+	"        } else if (mine.length > 0) {\n"
+	"          r.groupsFields.push({ field: rule.groupsField, list: rule.list, values: mine });\n"
+	"        }\n"
+	"      } else if (rule.allow === 'owner') {\n"
+	"        const v = ownerValues(id, rule.identityClaim);\n"
+	"        if (v.length > 0) {\n"
+	"          r.owners.push({ field: rule.ownerField, list: rule.list, values: v });\n"
+	"        }\n"
+	"      }\n"
+	"    }\n"
+	"  }\n"
+	"  return r;\n"
+	"}\n"
+	"\n"
+	"function denyUnlessAny(r) {\n"
+	"  if (!r.full && r.owners.length === 0 && r.groupsFields.length === 0) {\n"
+	"    util.unauthorized();\n"
+	"  }\n"
+	"}\n"
+	"\n"
+	"function holds(v, values) {\n"
+	"  if (v == null) {\n"
+	"    return false;\n"
+	"  }\n"
+	"  if (typeof v === 'string') {\n"
+	"    return values.indexOf(v) >= 0;\n"
+	"  }\n"
+	"  return v.some((x) => values.indexOf(x) >= 0);\n"
+	"}\n"
+	"\n"
+	"function itemAllowed(r, item) {\n"
+	"  if (r.full) {\n"
+	"    return true;\n"
+	"  }\n"
+	"  if (item == null) {\n"
+	"    return false;\n"
+	"  }\n"
+	"  return r.owners.concat(r.groupsFields).some((c) => holds(item[c.field], c.values));\n"
+	"}\n"
+	"\n"
+	"// The condition that an item's owner / groups fields name the caller\n"
+	"// (null when the caller may see everything).\n"
+	"function authExpr(r, tag) {\n"
+	"  if (r.full) {\n"
+	"    return null;\n"
+	"  }\n"
+	"  const names = {};\n"
+	"  const values = {};\n"
+	"  const parts = [];\n"
+	"  let n = 0;\n"
+	"  for (const c of r.owners.concat(r.groupsFields)) {\n"
+	"    const nk = `#${tag}${n}`;\n"
+	"    names[nk] = c.field;\n"
+	"    let m = 0;\n"
+	"    for (const v of c.values) {\n"
+	"      const vk = `:${tag}${n}_${m}`;\n"
+	"      values[vk] = util.dynamodb.toDynamoDB(v);\n"
+	"      parts.push(c.list ? `contains(${nk}, ${vk})` : `${nk} = ${vk}`);\n"
+	"      m = m + 1;\n"
+	"    }\n"
+	"    n = n + 1;\n"
+	"  }\n"
+	"  return { expression: `(${parts.join(' OR ')})`, expressionNames: names, expressionValues: values };\n"
+	"}\n"
+	"\n"
+	"// The AND of the expressions given (nulls skipped); null if none.\n"
+	"function andAll(list) {\n"
+	"  const xs = list.filter((x) => x != null && x.expression);\n"
+	"  if (xs.length === 0) {\n"
+	"    return null;\n"
+	"  }\n"
+	"  const e = { expression: xs.map((x) => `(${x.expression})`).join(' AND ') };\n"
+	"  const names = xs.reduce((a, x) => Object.assign(a, x.expressionNames ?? {}), {});\n"
+	"  const values = xs.reduce((a, x) => Object.assign(a, x.expressionValues ?? {}), {});\n"
+	"  if (Object.keys(names).length > 0) {\n"
+	"    e.expressionNames = names;\n"
+	"  }\n"
+	"  if (Object.keys(values).length > 0) {\n"
+	"    e.expressionValues = values;\n"
+	"  }\n"
+	"  return e;\n"
+	"}\n"
+	"\n"
+	"// A filter or condition input (ModelXFilterInput) as an expression.\n"
+	"function userExpr(f) {\n"
+	"  if (f == null || Object.keys(f).length === 0) {\n"
+	"    return null;\n"
+	"  }\n"
+	"  const x = util.transform.toDynamoDBFilterExpression(f);\n"
+	"  return typeof x === 'string' ? JSON.parse(x) : x;\n"
+	"}\n"
+	"\n"
+	"// Fields the caller may not read are returned as null.\n"
+	"function readable(ctx, item, fieldRules) {\n"
+	"  if (item == null) {\n"
+	"    return item;\n"
+	"  }\n"
+	"  const out = Object.assign({}, item);\n"
+	"  for (const f of Object.keys(fieldRules)) {\n"
+	"    if (out[f] != null && !itemAllowed(decide(fieldRules[f], ctx), item)) {\n"
+	"      out[f] = null;\n"
+	"    }\n"
+	"  }\n"
+	"  return out;\n"
+	"}\n"
+	"\n"
+	"function keyOf(fields, src) {\n"
+	"  const key = {};\n"
+	"  for (const f of fields) {\n"
+	"    if (src[f] == null) {\n"
+	"      util.error(`missing key field ${f}`, 'InvalidInput');\n"
+	"    }\n"
+	"    key[f] = src[f];\n"
+	"  }\n"
+	"  return util.dynamodb.toMapValues(key);\n"
+	"}\n"
+	"\n"
+	"// The key condition of a Query: the partition key equals PKV and the\n"
+	"// sort key meets SKC (a Model*KeyConditionInput), if given.\n"
+	"function keyCond(q, pkv, skc) {\n"
+	"  const e = {\n"
+	"    expression: '#synth_pk = :synth_pk',\n"
+	"    expressionNames: { '#synth_pk': q.pk },\n"
+	"    expressionValues: { ':synth_pk': util.dynamodb.toDynamoDB(pkv) },\n"
+	"  };\n"
+	"  if (q.sk && skc != null) {\n"
+	"    const ops = { eq: '=', le: '<=', lt: '<', ge: '>=', gt: '>' };\n"
+	"    let cond = null;\n"
+	"    for (const op of Object.keys(ops)) {\n"
+	"      if (cond == null && skc[op] != null) {\n"
+	"        cond = `#synth_sk ${ops[op]} :synth_sk`;\n"
+	"        e.expressionValues[':synth_sk'] = util.dynamodb.toDynamoDB(skc[op]);\n"
+	"      }\n"
+	"    }\n"
+	"    if (cond == null && skc.between != null && skc.between.length === 2) {\n"
+	"      cond = '#synth_sk BETWEEN :synth_sk AND :synth_sk1';\n"
+	"      e.expressionValues[':synth_sk'] = util.dynamodb.toDynamoDB(skc.between[0]);\n"
+	"      e.expressionValues[':synth_sk1'] = util.dynamodb.toDynamoDB(skc.between[1]);\n"
+	"    }\n"
+	"    if (cond == null && skc.beginsWith != null) {\n"
+	"      cond = 'begins_with(#synth_sk, :synth_sk)';\n"
+	"      e.expressionValues[':synth_sk'] = util.dynamodb.toDynamoDB(skc.beginsWith);\n"
+	"    }\n"
+	"    if (cond != null) {\n"
+	"      e.expression = `${e.expression} AND ${cond}`;\n"
+	"      e.expressionNames['#synth_sk'] = q.sk;\n"
+	"    }\n"
+	"  }\n"
+	"  return e;\n"
+	"}\n"
+	"\n"
+	"function failed(ctx) {\n"
+	"  if (ctx.error) {\n"
+	"    util.error(ctx.error.message, ctx.error.type);\n"
+	"  }\n"
+	"}\n"
+	;
+
+static const char JS_GET[] =
+	"export function request(ctx) {\n"
+	"  const c = cfg();\n"
+	"  denyUnlessAny(decide(c.rules, ctx));\n"
+	"  return { operation: 'GetItem', key: keyOf(c.key, ctx.args ?? {}) };\n"
+	"}\n"
+	"\n"
+	"export function response(ctx) {\n"
+	"  failed(ctx);\n"
+	"  const c = cfg();\n"
+	"  if (ctx.result == null) {\n"
+	"    return null;\n"
+	"  }\n"
+	"  if (!itemAllowed(decide(c.rules, ctx), ctx.result)) {\n"
+	"    util.unauthorized();\n"
+	"  }\n"
+	"  return readable(ctx, ctx.result, c.fieldRead);\n"
+	"}\n"
+	;
+
+static const char JS_LIST[] =
+	"export function request(ctx) {\n"
+	"  const c = cfg();\n"
+	"  const a = ctx.args ?? {};\n"
+	"  const r = decide(c.rules, ctx);\n"
+	"  denyUnlessAny(r);\n"
+	"  const req = { operation: 'Scan', limit: a.limit ?? c.limit };\n"
+	"  if (c.query != null && (c.query.index != null || a[c.query.pk] != null)) {\n"
+	"    req.operation = 'Query';\n"
+	"    req.query = keyCond(c.query, a[c.query.pk], c.query.sk ? a[c.query.sk] : null);\n"
+	"    req.scanIndexForward = a.sortDirection !== 'DESC';\n"
+	"    if (c.query.index != null) {\n"
+	"      req.index = c.query.index;\n"
+	"    }\n"
+	"  }\n"
+	"  const filter = andAll([userExpr(a.filter), authExpr(r, 'synth_a')]);\n"
+	"  if (filter != null) {\n"
+	"    req.filter = filter;\n"
+	"  }\n"
+	"  if (a.nextToken) {\n"
+	"    req.nextToken = a.nextToken;\n"
+	"  }\n"
+	"  return req;\n"
+	"}\n"
+	"\n"
+	"export function response(ctx) {\n"
+	"  failed(ctx);\n"
+	"  const c = cfg();\n"
+	"  const r = decide(c.rules, ctx);\n"
+	"  const items = (ctx.result.items ?? []).filter((it) => itemAllowed(r, it));\n"
+	"  return { items: items.map((it) => readable(ctx, it, c.fieldRead)), nextToken: ctx.result.nextToken ?? null };\n"
+	"}\n"
+	;
+
+static const char JS_CREATE[] =
+	"export function request(ctx) {\n"
+	"  const c = cfg();\n"
+	"  const a = ctx.args ?? {};\n"
+	"  const input = a.input ?? {};\n"
+	"  const r = decide(c.rules, ctx);\n"
+	"  denyUnlessAny(r);\n"
+	"  const item = Object.assign({}, input);\n"
+	"  for (const f of Object.keys(c.defaults)) {\n"
+	"    if (item[f] == null) {\n"
+	"      item[f] = c.defaults[f];\n"
+	"    }\n"
+	"  }\n"
+	"  if (c.autoId && item[c.key[0]] == null) {\n"
+	"    item[c.key[0]] = util.autoId();\n"
+	"  }\n"
+	"  const now = util.time.nowISO8601();\n"
+	"  for (const t of c.timestamps) {\n"
+	"    if (item[t] == null) {\n"
+	"      item[t] = now;\n"
+	"    }\n"
+	"  }\n"
+	"  item.__typename = c.typename;\n"
+	"  for (const o of r.owners) {\n"
+	"    if (item[o.field] == null) {\n"
+	"      item[o.field] = o.list ? [o.values[0]] : o.values[0];\n"
+	"    }\n"
+	"  }\n"
+	"  if (!itemAllowed(r, item)) {\n"
+	"    util.unauthorized();\n"
+	"  }\n"
+	"  for (const f of Object.keys(c.fieldWrite)) {\n"
+	"    if (input[f] !== undefined && !itemAllowed(decide(c.fieldWrite[f], ctx), item)) {\n"
+	"      util.unauthorized();\n"
+	"    }\n"
+	"  }\n"
+	"  const key = {};\n"
+	"  const attrs = Object.assign({}, item);\n"
+	"  for (const k of c.key) {\n"
+	"    if (item[k] == null) {\n"
+	"      util.error(`missing key field ${k}`, 'InvalidInput');\n"
+	"    }\n"
+	"    key[k] = item[k];\n"
+	"    delete attrs[k];\n"
+	"  }\n"
+	"  const exists = { expression: 'attribute_not_exists(#synth_k)', expressionNames: { '#synth_k': c.key[0] } };\n"
+	"  return {\n"
+	"    operation: 'PutItem',\n"
+	"    key: util.dynamodb.toMapValues(key),\n"
+	"    attributeValues: util.dynamodb.toMapValues(attrs),\n"
+	"    condition: andAll([exists, userExpr(a.condition)]),\n"
+	"  };\n"
+	"}\n"
+	"\n"
+	"export function response(ctx) {\n"
+	"  failed(ctx);\n"
+	"  return readable(ctx, ctx.result, cfg().fieldRead);\n"
+	"}\n"
+	;
+
+static const char JS_UPDATE[] =
+	"export function request(ctx) {\n"
+	"  const c = cfg();\n"
+	"  const a = ctx.args ?? {};\n"
+	"  const input = a.input ?? {};\n"
+	"  const r = decide(c.rules, ctx);\n"
+	"  denyUnlessAny(r);\n"
+	"  const conds = [\n"
+	"    { expression: 'attribute_exists(#synth_k)', expressionNames: { '#synth_k': c.key[0] } },\n"
+	"    authExpr(r, 'synth_a'),\n"
+	"  ];\n"
+	"  let n = 0;\n"
+	"  for (const f of Object.keys(c.fieldWrite)) {\n"
+	"    if (input[f] !== undefined) {\n"
+	"      const fr = decide(c.fieldWrite[f], ctx);\n"
+	"      denyUnlessAny(fr);\n"
+	"      conds.push(authExpr(fr, `synth_f${n}_`));\n"
+	"      n = n + 1;\n"
+	"    }\n"
+	"  }\n"
+	"  conds.push(userExpr(a.condition));\n"
+	"  const fields = Object.assign({}, input);\n"
+	"  const now = util.time.nowISO8601();\n"
+	"  for (const t of c.updatedAt) {\n"
+	"    if (fields[t] == null) {\n"
+	"      fields[t] = now;\n"
+	"    }\n"
+	"  }\n"
+	"  fields.__typename = c.typename;\n"
+	"  const names = {};\n"
+	"  const values = {};\n"
+	"  const sets = [];\n"
+	"  const removes = [];\n"
+	"  let i = 0;\n"
+	"  for (const f of Object.keys(fields)) {\n"
+	"    if (c.key.indexOf(f) < 0) {\n"
+	"      const nk = `#synth_u${i}`;\n"
+	"      names[nk] = f;\n"
+	"      if (fields[f] === null) {\n"
+	"        removes.push(nk);\n"
+	"      } else {\n"
+	"        const vk = `:synth_u${i}`;\n"
+	"        values[vk] = util.dynamodb.toDynamoDB(fields[f]);\n"
+	"        sets.push(`${nk} = ${vk}`);\n"
+	"      }\n"
+	"      i = i + 1;\n"
+	"    }\n"
+	"  }\n"
+	"  let expression = `SET ${sets.join(', ')}`;\n"
+	"  if (removes.length > 0) {\n"
+	"    expression = `${expression} REMOVE ${removes.join(', ')}`;\n"
+	"  }\n"
+	"  return {\n"
+	"    operation: 'UpdateItem',\n"
+	"    key: keyOf(c.key, input),\n"
+	"    update: { expression: expression, expressionNames: names, expressionValues: values },\n"
+	"    condition: andAll(conds),\n"
+	"  };\n"
+	"}\n"
+	"\n"
+	"export function response(ctx) {\n"
+	"  failed(ctx);\n"
+	"  return readable(ctx, ctx.result, cfg().fieldRead);\n"
+	"}\n"
+	;
+
+static const char JS_DELETE[] =
+	"export function request(ctx) {\n"
+	"  const c = cfg();\n"
+	"  const a = ctx.args ?? {};\n"
+	"  const r = decide(c.rules, ctx);\n"
+	"  denyUnlessAny(r);\n"
+	"  const exists = { expression: 'attribute_exists(#synth_k)', expressionNames: { '#synth_k': c.key[0] } };\n"
+	"  return {\n"
+	"    operation: 'DeleteItem',\n"
+	"    key: keyOf(c.key, a.input ?? {}),\n"
+	"    condition: andAll([exists, authExpr(r, 'synth_a'), userExpr(a.condition)]),\n"
+	"  };\n"
+	"}\n"
+	"\n"
+	"export function response(ctx) {\n"
+	"  failed(ctx);\n"
+	"  return readable(ctx, ctx.result, cfg().fieldRead);\n"
+	"}\n"
+	;
+
+static const char JS_SUBSCRIBE[] =
+	"export function request(ctx) {\n"
+	"  return { payload: null };\n"
+	"}\n"
+	"\n"
+	"// Subscribers allowed only as owners (or through a groups field) must\n"
+	"// name themselves in the argument, or get only their own items.\n"
+	"export function response(ctx) {\n"
+	"  const c = cfg();\n"
+	"  const r = decide(c.rules, ctx);\n"
+	"  denyUnlessAny(r);\n"
+	"  if (!r.full) {\n"
+	"    const a = ctx.args ?? {};\n"
+	"    const conds = r.owners.concat(r.groupsFields);\n"
+	"    const given = conds.filter((x) => a[x.field] != null);\n"
+	"    if (given.length > 0) {\n"
+	"      if (!given.some((x) => x.values.indexOf(a[x.field]) >= 0)) {\n"
+	"        util.unauthorized();\n"
+	"      }\n"
+	"    } else {\n"
+	"      const x = conds[0];\n"
+	"      const f = {};\n"
+	"      f[x.field] = x.list ? { contains: x.values[0] } : { in: x.values };\n"
+	"      extensions.setSubscriptionFilter(util.transform.toSubscriptionFilter(f));\n"
+	"    }\n"
+	"  }\n"
+	"  return null;\n"
+	"}\n"
+	;
+
+static const char JS_RELATION_GET[] =
+	"export function request(ctx) {\n"
+	"  const c = cfg();\n"
+	"  denyUnlessAny(decide(c.rules, ctx));\n"
+	"  const src = ctx.source ?? {};\n"
+	"  const key = {};\n"
+	"  let missing = false;\n"
+	"  c.relation.source.forEach((f, i) => {\n"
+	"    key[c.relation.target[i]] = src[f];\n"
+	"    missing = missing || src[f] == null;\n"
+	"  });\n"
+	"  if (missing) {\n"
+	"    runtime.earlyReturn(null);\n"
+	"  }\n"
+	"  return { operation: 'GetItem', key: util.dynamodb.toMapValues(key) };\n"
+	"}\n"
+	"\n"
+	"export function response(ctx) {\n"
+	"  failed(ctx);\n"
+	"  const c = cfg();\n"
+	"  if (ctx.result == null) {\n"
+	"    return null;\n"
+	"  }\n"
+	"  if (!itemAllowed(decide(c.rules, ctx), ctx.result)) {\n"
+	"    util.unauthorized();\n"
+	"  }\n"
+	"  return readable(ctx, ctx.result, c.fieldRead);\n"
+	"}\n"
+	;
+
+static const char JS_RELATION_QUERY[] =
+	"export function request(ctx) {\n"
+	"  const c = cfg();\n"
+	"  const a = ctx.args ?? {};\n"
+	"  const r = decide(c.rules, ctx);\n"
+	"  denyUnlessAny(r);\n"
+	"  const src = ctx.source ?? {};\n"
+	"  const s = c.relation.source;\n"
+	"  if (s.some((f) => src[f] == null)) {\n"
+	"    runtime.earlyReturn(c.relation.many ? { items: [], nextToken: null } : null);\n"
+	"  }\n"
+	"  const req = {\n"
+	"    operation: 'Query',\n"
+	"    query: keyCond(c.query, src[s[0]], s.length > 1 ? { eq: src[s[1]] } : null),\n"
+	"    scanIndexForward: a.sortDirection !== 'DESC',\n"
+	"  };\n"
+	"  if (c.query.index != null) {\n"
+	"    req.index = c.query.index;\n"
+	"  }\n"
+	"  if (c.relation.many) {\n"
+	"    req.limit = a.limit ?? c.limit;\n"
+	"  }\n"
+	"  const filter = andAll([userExpr(a.filter), authExpr(r, 'synth_a')]);\n"
+	"  if (filter != null) {\n"
+	"    req.filter = filter;\n"
+	"  }\n"
+	"  if (a.nextToken) {\n"
+	"    req.nextToken = a.nextToken;\n"
+	"  }\n"
+	"  return req;\n"
+	"}\n"
+	"\n"
+	"export function response(ctx) {\n"
+	"  failed(ctx);\n"
+	"  const c = cfg();\n"
+	"  const r = decide(c.rules, ctx);\n"
+	"  const items = (ctx.result.items ?? []).filter((it) => itemAllowed(r, it)).map((it) => readable(ctx, it, c.fieldRead));\n"
+	"  if (!c.relation.many) {\n"
+	"    return items.length > 0 ? items[0] : null;\n"
+	"  }\n"
+	"  return { items, nextToken: ctx.result.nextToken ?? null };\n"
+	"}\n"
+	;
+
+
+/* --- small JSON helpers (a jansson failure is out of memory) ------------ *
+ * Containers are shared (json_incref), never copied: jansson's json_copy
+ * and json_deep_copy drop members silently when an allocation fails. */
+
+/* O[K] = V, stealing V; a NULL V (failed allocation) fails. */
+static int put(json_t *o, const char *k, json_t *v)
+{
+	return json_object_set_new(o, k, v) ? -1 : 0;
+}
+
+/* Appends V to A, stealing V. */
+static int push(json_t *a, json_t *v)
+{
+	return json_array_append_new(a, v) ? -1 : 0;
+}
+
+static const char *str(json_t *o, const char *k)
+{
+	return json_string_value(json_object_get(o, k));
+}
+
+static bool array_has(json_t *a, const char *s)
+{
+	size_t i;
+	json_t *v;
+	json_array_foreach(a, i, v) {
+		if (json_is_string(v) && !strcmp(json_string_value(v), s))
+			return true;
+	}
+	return false;
+}
+
+/* SYNTH_EINVALID with FILE:LINE:COL of AT (an object with "line" and
+ * "column"). */
+static int invalid_at(const char *file, json_t *at, const char *what, const char *name,
+		      const char *why)
+{
+	return synth__error_set(SYNTH_EINVALID, "%s:%d:%d: %s '%s': %s", file,
+				(int)json_integer_value(json_object_get(at, "line")),
+				(int)json_integer_value(json_object_get(at, "column")), what, name, why);
+}
+
+/* --- names -------------------------------------------------------------- */
+
+/* English's regular plural suffix, as the schema parser pluralizes. */
+static void put_plural(synth_buf *b, const char *s)
+{
+	size_t n = strlen(s);
+	if (!n)
+		return;
+	char last = s[n - 1], before = n > 1 ? s[n - 2] : 'a';
+	if (strchr("sxzSXZ", last) || ((last == 'h' || last == 'H') && strchr("csCS", before))) {
+		synth__buf_puts(b, s);
+		synth__buf_puts(b, "es");
+	} else if ((last == 'y' || last == 'Y') && n > 1 && !strchr("aeiouAEIOU", before)) {
+		synth__buf_put(b, s, n - 1);
+		synth__buf_puts(b, "ies");
+	} else {
+		synth__buf_puts(b, s);
+		synth__buf_putc(b, 's');
+	}
+}
+
+/*
+ * The field names of one operation of model M: @model(GROUP: {KEY: ...})
+ * as written (a string, or for subscriptions a list of them), none when
+ * GROUP or KEY is null, else the default PREFIX + Name (+ plural suffix).
+ * *out: a new array of strings (caller decrefs).
+ */
+static int op_names(json_t **out, json_t *m, const char *name, const char *group, const char *key,
+		    const char *prefix, bool plural)
+{
+	json_t *opts = json_object_get(m, "options"), *grp = json_object_get(opts, group);
+	json_t *v = json_is_object(grp) ? json_object_get(grp, key) : NULL;
+	*out = json_array();
+	if (!*out)
+		return synth__oom();
+	if (json_is_null(grp) || (json_is_object(grp) && json_is_null(v)))
+		return 0;
+	if (json_is_string(v) && push(*out, json_copy(v))) {
+		json_decref(*out);
+		*out = NULL;
+		return synth__oom();
+	}
+	if (json_is_string(v))
+		return 0;
+	if (json_is_array(v)) {
+		json_decref(*out);
+		*out = json_incref(v);
+		return *out ? 0 : synth__oom();
+	}
+	synth_buf b = SYNTH_BUF_INIT;
+	synth__buf_puts(&b, prefix);
+	if (plural)
+		put_plural(&b, name);
+	else
+		synth__buf_puts(&b, name);
+	char *s = synth__buf_detach(&b);
+	int rc = s && !push(*out, json_string(s)) ? 0 : -1;
+	free(s);
+	if (!rc)
+		return 0;
+	json_decref(*out);
+	*out = NULL;
+	return synth__oom();
+}
+
+/* --- rules -------------------------------------------------------------- */
+
+static bool field_is_list(json_t *m, const char *field)
+{
+	return json_is_true(json_object_get(json_object_get(json_object_get(m, "fields"), field), "list"));
+}
+
+/* RULE of model M as the resolvers' code reads it. New reference. */
+static json_t *compact_rule(json_t *m, json_t *rule)
+{
+	const char *allow = str(rule, "allow");
+	json_t *r = json_object();
+	if (put(r, "allow", json_string(allow)) || put(r, "provider", json_copy(json_object_get(rule, "provider"))))
+		goto fail;
+	if (!strcmp(allow, "owner")) {
+		const char *f = str(rule, "ownerField");
+		if (put(r, "ownerField", json_string(f)) ||
+		    put(r, "identityClaim", json_copy(json_object_get(rule, "identityClaim"))) ||
+		    put(r, "list", json_boolean(field_is_list(m, f))))
+			goto fail;
+	} else if (!strcmp(allow, "groups")) {
+		json_t *groups = json_object_get(rule, "groups");
+		const char *f = str(rule, "groupsField");
+		if (groups ? put(r, "groups", json_incref(groups))
+			   : put(r, "groupsField", json_string(f)) || put(r, "list", json_boolean(field_is_list(m, f))))
+			goto fail;
+		if (put(r, "groupClaim", json_copy(json_object_get(rule, "groupClaim"))))
+			goto fail;
+	}
+	return r;
+fail:
+	json_decref(r);
+	return NULL;
+}
+
+/* The rule a model without @auth gets: whoever the default mode admits. */
+static json_t *default_rule(const char *auth)
+{
+	if (!strcmp(auth, SYNTH_GQL_AUTH_API_KEY))
+		return json_pack("{s:s,s:s}", "allow", "public", "provider", "apiKey");
+	const char *provider = !strcmp(auth, SYNTH_GQL_AUTH_IAM)    ? "iam"
+			       : !strcmp(auth, SYNTH_GQL_AUTH_OIDC) ? "oidc"
+								    : "userPools";
+	return json_pack("{s:s,s:s}", "allow", "private", "provider", provider);
+}
+
+/* The rules of RULES (an array, of model M) whose operations include OP;
+ * DFLT (borrowed, may be NULL) when RULES is NULL. New reference. */
+static json_t *rules_for(json_t *m, json_t *rules, const char *op, json_t *dflt)
+{
+	json_t *out = json_array(), *rule;
+	size_t i;
+	if (!out)
+		return NULL;
+	if (!rules)
+		return dflt && push(out, json_incref(dflt)) ? (json_decref(out), NULL) : out;
+	json_array_foreach(rules, i, rule) {
+		if (array_has(json_object_get(rule, "operations"), op) && push(out, compact_rule(m, rule))) {
+			json_decref(out);
+			return NULL;
+		}
+	}
+	return out;
+}
+
+/* {field: [rules for OP]} for every field of M with field-level @auth
+ * (an empty object when OP is NULL). New reference. */
+static json_t *field_rules(json_t *m, const char *op)
+{
+	json_t *out = json_object(), *f;
+	const char *name;
+	if (!out || !op)
+		return out;
+	json_object_foreach(json_object_get(m, "fields"), name, f) {
+		json_t *rules = json_object_get(f, "auth");
+		if (rules && put(out, name, rules_for(m, rules, op, NULL))) {
+			json_decref(out);
+			return NULL;
+		}
+	}
+	return out;
+}
+
+/* --- the generator ------------------------------------------------------ */
+
+typedef struct gen {
+	json_t *models;           /* the parser's "models" (borrowed) */
+	const char *file;         /* for messages */
+	json_t *dflt;             /* the rule of models without @auth */
+	json_t *out;              /* the resolvers */
+} gen;
+
+/* The key attributes of model M: [partition] or [partition, sort]. A
+ * model keyed by more than one sort key field is refused (its composite
+ * sort key attribute is not served). New reference in *out. */
+static int model_key(gen *g, json_t **out, const char *name, json_t *m)
+{
+	json_t *pk = json_object_get(m, "primaryKey");
+	json_t *sk = json_object_get(pk, "sortKeyFields");
+	*out = NULL;
+	if (json_array_size(sk) > 1) {
+		json_t *at = json_object_get(json_object_get(m, "fields"), str(pk, "field"));
+		return invalid_at(g->file, at ? at : m, "@primaryKey of", name,
+				  "more than one sort key field is not supported by the resolvers");
+	}
+	*out = json_pack("[s]", str(pk, "field"));
+	if (*out && json_array_size(sk) == 1 && push(*out, json_copy(json_array_get(sk, 0))))
+		json_decref(*out), *out = NULL;
+	return *out ? 0 : synth__oom();
+}
+
+/*
+ * The cfg() data common to every resolver of model M: RULES_OP selects
+ * the model's rules, READ_OP and WRITE_OP (may be NULL) the field-level
+ * ones. New reference.
+ */
+static json_t *base_cfg(gen *g, const char *name, json_t *m, json_t *key, const char *rules_op,
+			const char *read_op, const char *write_op)
+{
+	json_t *c = json_object(), *defaults = json_object(), *ts = json_array(), *upd = json_array();
+	json_t *f, *auth = json_object_get(m, "auth");
+	json_t *timestamps = json_object_get(m, "timestamps");
+	const char *fname;
+	if (!c || !defaults || !ts || !upd)
+		goto fail;
+	json_object_foreach(json_object_get(m, "fields"), fname, f) {
+		json_t *d = json_object_get(f, "default");
+		if (d && put(defaults, fname, json_copy(d)))
+			goto fail;
+	}
+	const char *created = str(timestamps, "createdAt"), *updated = str(timestamps, "updatedAt");
+	if ((created && push(ts, json_string(created))) || (updated && push(ts, json_string(updated))) ||
+	    (updated && push(upd, json_string(updated))))
+		goto fail;
+	bool implicit = json_is_true(json_object_get(json_object_get(m, "primaryKey"), "implicit"));
+	json_t *rules = rules_for(m, json_is_true(json_object_get(m, "hasAuth")) ? auth : NULL,
+				  rules_op, g->dflt);
+	int rc = !rules || put(c, "model", json_string(name)) || put(c, "typename", json_string(name)) ||
+		 put(c, "key", json_incref(key)) || put(c, "autoId", json_boolean(implicit)) ||
+		 put(c, "limit", json_integer(100)) || put(c, "rules", json_incref(rules)) ||
+		 put(c, "fieldRead", field_rules(m, read_op)) || put(c, "fieldWrite", field_rules(m, write_op)) ||
+		 put(c, "defaults", json_incref(defaults)) || put(c, "timestamps", json_incref(ts)) ||
+		 put(c, "updatedAt", json_incref(upd));
+	json_decref(rules);
+	if (rc)
+		goto fail;
+	json_decref(defaults);
+	json_decref(ts);
+	json_decref(upd);
+	return c;
+fail:
+	json_decref(c);
+	json_decref(defaults);
+	json_decref(ts);
+	json_decref(upd);
+	return NULL;
+}
+
+static int dump_to_buf(const char *text, size_t n, void *b)
+{
+	synth__buf_put(b, text, n);
+	return ((synth_buf *)b)->oom ? -1 : 0;
+}
+
+/*
+ * Appends one resolver. Steals CFG, ACTIONS and EXTRA (extra fields of
+ * the resolver object, e.g. "index"; may be NULL), even on failure.
+ */
+static int emit(gen *g, const char *type, const char *field, const char *model, bool none,
+		const char *operation, json_t *actions, json_t *cfg, json_t *extra, const char *imports,
+		const char *body)
+{
+	synth_buf b = SYNTH_BUF_INIT;
+	synth__buf_printf(&b, "import { %s } from '@aws-appsync/utils';\n\n", imports);
+	synth__buf_printf(&b, "// %s.%s: %s (%s), generated by libsynth.\n", type, field, operation, model);
+	synth__buf_puts(&b, "function cfg() {\n  return ");
+	/* Dumped straight into the buffer: jansson 2.14 ignores a failed
+	 * append of an object key in json_dumps (the text would lose it);
+	 * the buffer remembers its own failure. */
+	bool dumped = cfg && !json_dump_callback(cfg, dump_to_buf, &b,
+						 JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII);
+	synth__buf_puts(&b, ";\n}\n\n");
+	synth__buf_puts(&b, JS_PRELUDE);
+	synth__buf_putc(&b, '\n');
+	synth__buf_puts(&b, body);
+	char *code = synth__buf_detach(&b);
+	json_t *r = json_object();
+	int rc = -1;
+	if (dumped && code && r && !put(r, "typeName", json_string(type)) &&
+	    !put(r, "fieldName", json_string(field)) && !put(r, "model", json_string(model)) &&
+	    !put(r, "dataSource", none ? json_null() : json_string(model)) &&
+	    !put(r, "operation", json_string(operation)) && !put(r, "actions", actions)) {
+		actions = NULL;
+		const char *k;
+		json_t *v;
+		rc = 0;
+		json_object_foreach(extra, k, v) {
+			if (put(r, k, json_incref(v)))
+				rc = -1;
+		}
+		if (!rc && !put(r, "code", json_string(code)) && !push(g->out, r)) {
+			r = NULL;
+		} else {
+			rc = -1;
+		}
+	}
+	json_decref(actions);
+	json_decref(extra);
+	json_decref(cfg);
+	json_decref(r);
+	free(code);
+	return rc ? synth__oom() : 0;
+}
+
+static json_t *actions1(const char *a)
+{
+	return json_pack("[s]", a);
+}
+
+/* {"index": NAME?, "indexKeys": {"partitionKey": PK, "sortKey": SK|null}}
+ * and the cfg()'s "query" for a Query on INDEX (NULL: the table). */
+static int query_parts(json_t **extra, json_t **query, const char *index, const char *pk, const char *sk)
+{
+	*extra = json_object();
+	*query = json_pack("{s:s?,s:s,s:s?}", "index", index, "pk", pk, "sk", sk);
+	if (!*query || !*extra)
+		goto fail;
+	if (index && (put(*extra, "index", json_string(index)) ||
+		      put(*extra, "indexKeys", json_pack("{s:s,s:s?}", "partitionKey", pk, "sortKey", sk))))
+		goto fail;
+	return 0;
+fail:
+	json_decref(*extra);
+	json_decref(*query);
+	*extra = *query = NULL;
+	return synth__oom();
+}
+
+/* One resolver per name in NAMES (stolen). */
+static int emit_names(gen *g, json_t *names, const char *type, const char *model, const char *operation,
+		      json_t *(*make_cfg)(gen *, const char *, json_t *, json_t *, void *), json_t *m,
+		      json_t *key, void *arg, const char *actions, const char *imports, const char *body)
+{
+	size_t i;
+	json_t *n;
+	int rc = 0;
+	json_array_foreach(names, i, n) {
+		json_t *c = make_cfg(g, model, m, key, arg);
+		json_t *acts = actions ? actions1(actions) : json_array();
+		if (!c || !acts) {
+			json_decref(c);
+			json_decref(acts);
+			rc = synth__oom();
+			break;
+		}
+		if ((rc = emit(g, type, json_string_value(n), model, actions == NULL, operation, acts, c, NULL,
+			       imports, body)))
+			break;
+	}
+	json_decref(names);
+	return rc;
+}
+
+static json_t *cfg_op(gen *g, const char *name, json_t *m, json_t *key, void *op)
+{
+	const char *o = op;
+	const char *write = !strcmp(o, "create") || !strcmp(o, "update") ? o : NULL;
+	json_t *c = base_cfg(g, name, m, key, o, "get", write);
+	if (c && put(c, "op", json_string(o))) {
+		json_decref(c);
+		return NULL;
+	}
+	return c;
+}
+
+static json_t *cfg_subscribe(gen *g, const char *name, json_t *m, json_t *key, void *open)
+{
+	json_t *c = base_cfg(g, name, m, key, "listen", "listen", NULL);
+	if (c && (put(c, "op", json_string("subscribe")) || put(c, "open", json_boolean(*(bool *)open)))) {
+		json_decref(c);
+		return NULL;
+	}
+	return c;
+}
+
+/* The list resolvers: Scan, or Query when the key's partition is given. */
+static int gen_list(gen *g, const char *name, json_t *m, json_t *key)
+{
+	json_t *names;
+	int rc = op_names(&names, m, name, "queries", "list", "list", true);
+	if (rc)
+		return rc;
+	bool implicit = json_is_true(json_object_get(json_object_get(m, "primaryKey"), "implicit"));
+	size_t i;
+	json_t *n;
+	json_array_foreach(names, i, n) {
+		json_t *c = base_cfg(g, name, m, key, "list", "list", NULL), *extra = NULL, *query = NULL;
+		json_t *acts = json_pack(implicit ? "[s]" : "[s,s]", "dynamodb:Scan", "dynamodb:Query");
+		if (!c || !acts || put(c, "op", json_string("list")) ||
+		    (!implicit && (query_parts(&extra, &query, NULL, json_string_value(json_array_get(key, 0)),
+					       json_string_value(json_array_get(key, 1))) ||
+				   put(c, "query", query))) ||
+		    (implicit && put(c, "query", json_null()))) {
+			json_decref(c);
+			json_decref(acts);
+			json_decref(extra);
+			rc = synth__oom();
+			break;
+		}
+		if ((rc = emit(g, "Query", json_string_value(n), name, false, "list", acts, c, extra, "util",
+			       JS_LIST)))
+			break;
+	}
+	json_decref(names);
+	return rc;
+}
+
+/* The index queries (@index with a queryField). */
+static int gen_indexes(gen *g, const char *name, json_t *m, json_t *key)
+{
+	size_t i;
+	json_t *ix;
+	json_array_foreach(json_object_get(m, "indexes"), i, ix) {
+		const char *qf = str(ix, "queryField"), *iname = str(ix, "name");
+		json_t *sks = json_object_get(ix, "sortKeyFields");
+		if (json_array_size(sks) > 1)
+			return invalid_at(g->file, ix, "@index", iname,
+					  "more than one sort key field is not supported by the resolvers");
+		if (!qf)
+			continue;
+		json_t *c = base_cfg(g, name, m, key, "list", "list", NULL), *extra = NULL, *query = NULL;
+		json_t *acts = actions1("dynamodb:Query");
+		if (!c || !acts || put(c, "op", json_string("index")) ||
+		    query_parts(&extra, &query, iname, str(ix, "field"), json_string_value(json_array_get(sks, 0))) ||
+		    put(c, "query", query)) {
+			json_decref(c);
+			json_decref(acts);
+			json_decref(extra);
+			return synth__oom();
+		}
+		int rc = emit(g, "Query", qf, name, false, "index", acts, c, extra, "util", JS_LIST);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* The index of model M named NAME, or NULL. */
+static json_t *find_index(json_t *m, const char *name)
+{
+	size_t i;
+	json_t *ix;
+	json_array_foreach(json_object_get(m, "indexes"), i, ix) {
+		if (!strcmp(str(ix, "name"), name))
+			return ix;
+	}
+	return NULL;
+}
+
+/* An index of M that serves equality on KEYS (1 or 2 attributes), or NULL. */
+static json_t *matching_index(json_t *m, json_t *keys)
+{
+	size_t i;
+	json_t *ix;
+	json_array_foreach(json_object_get(m, "indexes"), i, ix) {
+		json_t *sks = json_object_get(ix, "sortKeyFields");
+		if (strcmp(str(ix, "field"), json_string_value(json_array_get(keys, 0))))
+			continue;
+		if (json_array_size(keys) == 1 ||
+		    (json_array_size(sks) == 1 && json_equal(json_array_get(sks, 0), json_array_get(keys, 1))))
+			return ix;
+	}
+	return NULL;
+}
+
+/*
+ * A relation field's resolver. GetItem on the related model when this
+ * model holds the key (belongsTo, hasOne with `fields` or implicit keys);
+ * otherwise Query: hasMany and hasOne with `references` query the related
+ * model's index on the key fields (its `indexName`, else an @index of the
+ * related model on those fields, else Amplify's `gsi-<Model>.<field>`,
+ * reported in "indexKeys" for the table generator); hasMany with `fields`
+ * queries its `indexName`, or the related table's own key.
+ */
+static int gen_relation(gen *g, const char *name, json_t *key, json_t *rel)
+{
+	const char *field = str(rel, "field"), *kind = str(rel, "kind"), *related = str(rel, "related");
+	json_t *rm = json_object_get(g->models, related);
+	json_t *rkey = NULL, *source = NULL, *target = NULL, *c = NULL, *extra = NULL, *query = NULL,
+	       *acts = NULL, *r = NULL;
+	bool many = !strcmp(kind, "hasMany");
+	bool query_it = many || (!strcmp(kind, "hasOne") && json_object_get(rel, "references"));
+	int rc = model_key(g, &rkey, related, rm);
+	if (rc)
+		return rc;
+	const char *index = NULL, *pk = NULL, *sk = NULL;
+	char *gsi = NULL;
+	if (!query_it) {
+		source = json_incref(json_object_get(rel, "keyFields"));
+		target = json_incref(rkey);
+	} else if (many && json_object_get(rel, "fields")) {
+		source = json_incref(json_object_get(rel, "fields"));
+		json_t *ix = str(rel, "indexName") ? find_index(rm, str(rel, "indexName")) : NULL;
+		index = ix ? str(ix, "name") : NULL;
+		pk = ix ? str(ix, "field") : json_string_value(json_array_get(rkey, 0));
+		sk = ix ? json_string_value(json_array_get(json_object_get(ix, "sortKeyFields"), 0))
+			: json_string_value(json_array_get(rkey, 1));
+		target = json_pack("[s]", pk);
+		if (target && json_array_size(source) > 1 && sk && push(target, json_string(sk)))
+			goto oom;
+	} else {
+		source = json_incref(key);
+		target = json_incref(json_object_get(rel, "keyFields"));
+		if (json_array_size(target) > 2) {
+			rc = invalid_at(g->file, rel, "relation", field,
+					"more than two key fields are not supported by the resolvers");
+			goto done;
+		}
+		json_t *ix = str(rel, "indexName") ? find_index(rm, str(rel, "indexName")) : matching_index(rm, target);
+		if (ix) {
+			index = str(ix, "name");
+		} else {
+			gsi = synth__asprintf("gsi-%s.%s", name, field);
+			index = gsi;
+		}
+		pk = json_string_value(json_array_get(target, 0));
+		sk = json_string_value(json_array_get(target, 1));
+		if (ix && json_array_size(target) == 1)
+			sk = json_string_value(json_array_get(json_object_get(ix, "sortKeyFields"), 0));
+		if (!gsi && !ix)
+			goto oom;
+	}
+	if (!source || !target)
+		goto oom;
+	if (json_array_size(source) != json_array_size(target) && !query_it) {
+		rc = invalid_at(g->file, rel, "relation", field, "its key fields do not match the related key");
+		goto done;
+	}
+	c = base_cfg(g, related, rm, rkey, many ? "list" : "get", many ? "list" : "get", NULL);
+	r = json_pack("{s:O,s:O,s:b}", "source", source, "target", target, "many", many);
+	acts = actions1(query_it ? "dynamodb:Query" : "dynamodb:GetItem");
+	if (!c || !r || !acts || put(c, "op", json_string("relation")) || put(c, "relation", r))
+		goto oom;
+	r = NULL;
+	if (json_object_get(rel, "limit") && put(c, "limit", json_copy(json_object_get(rel, "limit"))))
+		goto oom;
+	if (query_it && (query_parts(&extra, &query, index, pk, sk) || put(c, "query", query)))
+		goto oom;
+	rc = emit(g, name, field, related, false, "relation", acts, c, extra, "util, runtime",
+		  query_it ? JS_RELATION_QUERY : JS_RELATION_GET);
+	acts = c = extra = NULL;
+	goto done;
+oom:
+	rc = synth__oom();
+done:
+	json_decref(r);
+	json_decref(acts);
+	json_decref(c);
+	json_decref(extra);
+	json_decref(source);
+	json_decref(target);
+	json_decref(rkey);
+	free(gsi);
+	return rc;
+}
+
+static int gen_model(gen *g, const char *name, json_t *m)
+{
+	json_t *key = NULL, *names, *rel;
+	int rc = model_key(g, &key, name, m);
+	size_t i;
+	if (rc)
+		return rc;
+	static const struct {
+		const char *group, *key, *prefix, *op, *type, *action, *body;
+	} ops[] = {
+		{"queries", "get", "get", "get", "Query", "dynamodb:GetItem", JS_GET},
+		{NULL, NULL, NULL, "list", NULL, NULL, NULL},
+		{NULL, NULL, NULL, "index", NULL, NULL, NULL},
+		{"mutations", "create", "create", "create", "Mutation", "dynamodb:PutItem", JS_CREATE},
+		{"mutations", "update", "update", "update", "Mutation", "dynamodb:UpdateItem", JS_UPDATE},
+		{"mutations", "delete", "delete", "delete", "Mutation", "dynamodb:DeleteItem", JS_DELETE},
+	};
+	for (size_t k = 0; !rc && k < sizeof ops / sizeof ops[0]; k++) {
+		if (!strcmp(ops[k].op, "list")) {
+			rc = gen_list(g, name, m, key);
+		} else if (!strcmp(ops[k].op, "index")) {
+			rc = gen_indexes(g, name, m, key);
+		} else if (!(rc = op_names(&names, m, name, ops[k].group, ops[k].key, ops[k].prefix, false))) {
+			rc = emit_names(g, names, ops[k].type, name, ops[k].op, cfg_op, m, key, (void *)ops[k].op,
+					ops[k].action, "util", ops[k].body);
+		}
+	}
+	/* Subscriptions: none when @model(subscriptions: null) or level off;
+	 * no checks at level public. */
+	json_t *subs = json_object_get(json_object_get(m, "options"), "subscriptions");
+	const char *level = str(subs, "level");
+	bool open = level && !strcmp(level, "public");
+	static const char *const sub_keys[] = {"onCreate", "onUpdate", "onDelete"};
+	for (size_t k = 0; !rc && k < 3 && !(level && !strcmp(level, "off")); k++) {
+		if (!(rc = op_names(&names, m, name, "subscriptions", sub_keys[k], sub_keys[k], false)))
+			rc = emit_names(g, names, "Subscription", name, "subscribe", cfg_subscribe, m, key, &open,
+					NULL, "util, extensions", JS_SUBSCRIBE);
+	}
+	json_array_foreach(json_object_get(m, "relations"), i, rel) {
+		if (rc)
+			break;
+		rc = gen_relation(g, name, key, rel);
+	}
+	json_decref(key);
+	return rc;
+}
+
+int synth__gql_resolvers(json_t **out, json_t *model, const char *default_auth)
+{
+	*out = NULL;
+	if (!default_auth || (strcmp(default_auth, SYNTH_GQL_AUTH_USER_POOLS) &&
+			      strcmp(default_auth, SYNTH_GQL_AUTH_API_KEY) && strcmp(default_auth, SYNTH_GQL_AUTH_IAM) &&
+			      strcmp(default_auth, SYNTH_GQL_AUTH_OIDC)))
+		return synth__error_set(SYNTH_EINVALID, "unknown default authorization mode '%s'",
+					default_auth ? default_auth : "(null)");
+	gen g = {json_object_get(model, "models"), str(model, "file"), default_rule(default_auth), json_array()};
+	if (!g.file)
+		g.file = "schema.graphql";
+	int rc = g.dflt && g.out ? 0 : synth__oom();
+	const char *name;
+	json_t *m;
+	json_object_foreach(g.models, name, m) {
+		if (rc)
+			break;
+		rc = gen_model(&g, name, m);
+	}
+	json_decref(g.dflt);
+	if (rc) {
+		json_decref(g.out);
+		return rc;
+	}
+	*out = g.out;
+	return 0;
+}

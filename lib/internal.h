@@ -149,6 +149,8 @@ typedef struct synth_asset {
 	bool reused;       /* taken from the previous assembly */
 	int error_code;    /* a failed build: code and message */
 	char *error;
+	bool bytes;        /* a file asset from bytes (synth__backend_asset_bytes):
+			    * written at registration, nothing to build */
 } synth_asset;
 
 enum construct_state { CONSTRUCT_IDLE, CONSTRUCT_GENERATING, CONSTRUCT_DONE,
@@ -224,6 +226,17 @@ int synth__backend_fail(synth_backend *b);
  * built later, by synth__assets_finish(). */
 int synth__backend_asset(size_t *out, synth_backend *b, const char *dir,
 			 const char *const *exclude, const char *context);
+/*
+ * Registers a file asset holding LEN bytes of DATA (a JSON document, a
+ * schema: anything served as a file) and writes it at once into the
+ * staging directory as "asset.<sha256>.<EXT>", so it is only valid while
+ * the backend runs (from a construct's generate()). The same bytes with the
+ * same EXT register once. *out is the index for synth__asset_token();
+ * CONTEXT (a construct path) names it in the asset manifest and in
+ * messages. Nothing is built later; the fingerprint index skips it.
+ */
+int synth__backend_asset_bytes(size_t *out, synth_backend *b, const void *data, size_t len,
+			       const char *ext, const char *context);
 /* {"Synth::Asset": [INDEX, WHAT]}: WHAT "key" becomes "<hash>.zip" (the S3
  * key), "file" the assembly file name. Resolved at emit time. */
 json_t *synth__asset_token(size_t index, const char *what);

@@ -24,6 +24,7 @@ import awspeer  # noqa: E402
 import query  # noqa: E402
 from query import AwsError, Params, Context  # noqa: E402
 import cfn  # noqa: E402,F401  (registers its actions)
+import ssm  # noqa: E402,F401  (registers its JSON targets)
 import sts  # noqa: E402
 
 MAX_BODY = 16 << 20
@@ -41,7 +42,18 @@ def scope_service(auth):
 class Handler(awspeer.PeerHandler):
     server_version = "Server"
 
+    def json_protocol(self):
+        return self.headers.get("X-Amz-Target") is not None
+
     def send_fault_error(self, kind):
+        if self.json_protocol():
+            if kind == "500":
+                e = AwsError("InternalServerError", "", 500)
+            elif kind == "503":
+                e = AwsError("ServiceUnavailable", "Service Unavailable", 503)
+            else:
+                e = AwsError("ThrottlingException", "Rate exceeded", 400)
+            return self.send_error_json(e)
         if kind == "500":
             e = AwsError("InternalFailure", "The request processing has failed because of an unknown "
                          "error, exception or failure.", 500, "Receiver")
@@ -52,7 +64,17 @@ class Handler(awspeer.PeerHandler):
             e = AwsError("Throttling", "Rate exceeded", 400, "Sender")
         return self.send_error_xml(e)
 
+    def send_error_json(self, err, rid=None):
+        rid = rid or awspeer.new_request_id()
+        body = json.dumps({"__type": err.code, "message": err.message}).encode()
+        self._entry["code"] = err.code
+        self._entry["status"] = err.status
+        self.send_raw(err.status, [("x-amzn-RequestId", rid), ("Content-Type", "application/x-amz-json-1.1")], body)
+        return err.status
+
     def send_error_xml(self, err):
+        if self.json_protocol():
+            return self.send_error_json(err)
         rid = awspeer.new_request_id()
         body = query.error_xml(self._service or "cloudformation", err, rid).encode()
         self._entry["code"] = err.code
@@ -62,6 +84,8 @@ class Handler(awspeer.PeerHandler):
 
     def auth_error(self, e):
         d = e.detail
+        if self.json_protocol():
+            return self.send_error_json(self.auth_error_json(e))
         if e.kind == "missing":
             err = AwsError("MissingAuthenticationToken", "Request is missing Authentication Token", 403)
         elif e.kind in ("unknown_key", "bad_token"):
@@ -80,6 +104,27 @@ class Handler(awspeer.PeerHandler):
         else:  # scope, skew, unsigned_headers, expired_url
             err = AwsError("SignatureDoesNotMatch", e.message, 403)
         return self.send_error_xml(err)
+
+    @staticmethod
+    def auth_error_json(e):
+        """The JSON protocol's auth errors (all 400, as SSM answers them)."""
+        d = e.detail
+        if e.kind == "missing":
+            return AwsError("MissingAuthenticationTokenException", "Missing Authentication Token", 400)
+        if e.kind in ("unknown_key", "bad_token"):
+            return AwsError("UnrecognizedClientException", "The security token included in the request is invalid.", 400)
+        if e.kind == "expired_token":
+            return AwsError("ExpiredTokenException", "The security token included in the request is expired", 400)
+        if e.kind == "malformed":
+            return AwsError("IncompleteSignatureException", e.message, 400)
+        if e.kind == "mismatch":
+            return AwsError("InvalidSignatureException",
+                            "The request signature we calculated does not match the signature you provided. "
+                            "Check your AWS Secret Access Key and signing method. Consult the service "
+                            "documentation for details.\n\nThe Canonical String for this request should have "
+                            "been\n'%s'\n\nThe String-to-Sign should have been\n'%s'\n" % (
+                                d["canonical_request"], d["string_to_sign"]), 400)
+        return AwsError("InvalidSignatureException", e.message, 400)
 
     def handle_aws(self):
         raw_path, _, raw_query = self.path.partition("?")
@@ -123,6 +168,14 @@ class Handler(awspeer.PeerHandler):
         p = Params(pairs)
         act = target.rsplit(".", 1)[-1] if target else p.get("Action")
         entry["action"] = entry["op"] = act
+        entry["mutating"] = query.is_mutating(self._service or ("ssm" if target else "cloudformation"), act)
+        if target is not None:
+            try:
+                names = ssm.request_names(json.loads(body or b"{}"))
+            except ValueError:
+                names = None
+            if names:
+                entry["names"] = names  # parameter names only, never values
         desc = "%s:%s %s %s" % (self._service, act, self.command, raw_path)
         if self.apply_fault(desc, entry):
             return
@@ -135,6 +188,7 @@ class Handler(awspeer.PeerHandler):
         entry["access_key"] = cred["access_key"]
         service = self._service = scope["service"]
         entry["service"] = service
+        entry["mutating"] = query.is_mutating(service, act)
         version, _ = query.SERVICES[service]
         ctx = Context(service, act, cred, scope, awspeer.new_request_id())
         try:
@@ -142,6 +196,8 @@ class Handler(awspeer.PeerHandler):
                 return self.dispatch_json(service, target, body, ctx)
             if not act:
                 raise AwsError("MissingAction", "Missing Action", 400)
+            if service == "ssm":
+                raise AwsError("UnknownOperationException", "", 400)
             fn = query.ACTIONS.get((service, act))
             if fn is None:
                 raise AwsError("InvalidAction", "Could not find operation %s for version %s" % (act, version), 400)
@@ -175,6 +231,18 @@ class Handler(awspeer.PeerHandler):
                                ("Content-Type", "application/x-amz-json-1.1")], data)
 
     def handle_admin_extra(self, path, params, spec):
+        if path == "/__admin/calls/summary" and self.command == "GET":
+            since = int(params.get("since", 0))
+            with self.peer.lock:
+                calls = [c for c in self.peer.calls if c["seq"] > since]
+            by = {}
+            for c in calls:
+                k = "%s:%s" % (c.get("service"), c.get("action"))
+                by[k] = by.get(k, 0) + 1
+            return 200, {"total": len(calls), "mutating": sum(1 for c in calls if c.get("mutating")),
+                         "mutating_calls": ["%s:%s" % (c.get("service"), c.get("action")) for c in calls
+                                            if c.get("mutating")],
+                         "by_action": by, "last": self.peer.seq}
         for fn in query.ADMIN_ROUTES:
             r = fn(self.command, path, params, spec)
             if r is not None:
@@ -190,6 +258,7 @@ def main():
     state = os.path.abspath(sys.argv[1])
     Handler.peer = awspeer.PeerState("endpoint", state)
     sts.STORE = Handler.peer.creds
+    cfn.STATE_DIR = state
     awspeer.serve(Handler, state, "endpoint", int(os.environ.get("PEERS_ENDPOINT_PORT", "0")))
 
 

@@ -24,7 +24,17 @@ SERVICES = {
     # credential-scope service name -> (API version, XML namespace)
     "cloudformation": ("2010-05-15", "http://cloudformation.amazonaws.com/doc/2010-05-15/"),
     "sts": ("2011-06-15", "https://sts.amazonaws.com/doc/2011-06-15/"),
+    "ssm": ("2014-11-06", None),  # JSON 1.1 (X-Amz-Target), no Query actions
 }
+
+# Read-only actions (everything else counts as mutating in the calls log).
+READ_PREFIXES = ("Describe", "Get", "List", "Validate", "Estimate")
+
+
+def is_mutating(service, action_name):
+    if service == "sts" or not action_name:
+        return False
+    return not action_name.startswith(READ_PREFIXES)
 
 ACTIONS = {}       # (service, Action) -> handler(Params, Context)
 JSON_TARGETS = {}  # (service, X-Amz-Target) -> handler(dict, Context) -> dict (JSON protocol)

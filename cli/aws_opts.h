@@ -1,0 +1,35 @@
+/* The AWS flags shared by the CLI's AWS commands (cli/aws_cmd.c), and the
+ * client made from them. Internal to the CLI. */
+#ifndef SYNTH_CLI_AWS_OPTS_H
+#define SYNTH_CLI_AWS_OPTS_H
+
+#include "../lib/aws.h"
+
+typedef struct cli_aws_flags {
+	const char *profile, *region, *endpoint_url; /* borrowed from argv */
+} cli_aws_flags;
+
+/* The usage text of the flags above, for usage lines. */
+#define CLI_AWS_FLAGS_USAGE "[--profile P] [--region R] [--endpoint-url URL]"
+
+/* When ARGV[*I] is --profile, --region or --endpoint-url, takes its value
+ * (advancing *I) and returns 1; returns 0 for any other argument, and
+ * EXIT_USAGE after a message naming CMD when the value is missing. */
+int cli_aws_flag(cli_aws_flags *f, int argc, char **argv, int *i, const char *cmd);
+
+/* Resolves credentials, region and endpoints as the AWS CLI does (the
+ * flags, then the environment and the shared files) and makes a client.
+ * *out: caller frees with synth_aws_free. On failure prints why (naming
+ * every place credentials were looked for) and returns -1. */
+int cli_aws_client(const cli_aws_flags *f, synth_aws **out);
+
+/*
+ * The stack name of a backend (cli/deploy_cmd.c): a branch (BRANCH) or a
+ * sandbox (SANDBOX: "" for the OS user's), in namespace NS (NULL: the
+ * current directory's name), as synth names it. *out: caller frees.
+ * Prints why and returns EXIT_USAGE when the name cannot be made.
+ */
+int cli_backend_stack(const char *branch, const char *sandbox, const char *ns, char **out,
+		      const char *cmd);
+
+#endif

@@ -1,0 +1,166 @@
+#!/usr/bin/env bash
+# define_data through the real synth binary: auth + data (test/data/todo)
+# passes cfn-lint and the spec check, the model introspection is an asset
+# of the assembly that the output points at, the client schema builds with
+# the reference GraphQL implementation when it is installed; a 200-model
+# schema (test/data/gen_models.sh) splits into nested stacks within limits;
+# bad inputs exit 1 with the message and leave the previous cdk.out as it
+# was.
+. "$(dirname "$0")/lib/common.bash"
+
+DATA=$SYNTH_ROOT/test/data
+
+# --- auth + data ---------------------------------------------------------
+W=$TMP/todo
+copy_sample "$DATA/todo" "$W"
+synth_in "$W" --branch main -q
+check_eq "todo: synth exits 0" 0 "$RC"
+[ "$RC" -eq 0 ] || diag "$ERR"
+templates=("$W"/cdk.out/*.template.json)
+cfn_lint_ok "todo: cfn-lint finds no errors" "${templates[@]}"
+cfnspec_ok "todo: cfnspec.py accepts the template" "${templates[@]}"
+assembly_ok "todo: check_assembly.py accepts the assembly" "$W/cdk.out"
+out=$(python3 - "$W/cdk.out" <<'PY' 2>&1
+import glob, hashlib, json, os, sys
+d = sys.argv[1]
+t = json.load(open(glob.glob(d + "/*.template.json")[0]))
+am = json.load(open(glob.glob(d + "/*.assets.json")[0]))
+res = t["Resources"]
+by = {r.get("Metadata", {}).get("synth:path"): (k, r) for k, r in res.items()}
+def P(p): return by[p][1].get("Properties", {})
+def ok(name, cond): print(("ok - " if cond else "not ok - ") + "todo: " + name)
+api = P("data/GraphQLApi")
+ok("user pool default, the pool of auth", api["AuthenticationType"] == "AMAZON_COGNITO_USER_POOLS"
+   and api["UserPoolConfig"]["UserPoolId"] == {"Ref": by["auth/UserPool"][0]})
+ok("API key and IAM are additional modes", [p["AuthenticationType"] for p in api["AdditionalAuthenticationProviders"]] == ["API_KEY", "AWS_IAM"])
+ok("an API key", "data/ApiKey" in by)
+tables = [p for p in by if p and p.endswith("/Table")]
+ok("one table per model", sorted(tables) == ["data/Comment/Table", "data/Score/Table", "data/Todo/Table"])
+ok("Score is keyed by game + player", P("data/Score/Table")["KeySchema"] == [
+   {"AttributeName": "game", "KeyType": "HASH"}, {"AttributeName": "player", "KeyType": "RANGE"}])
+gsis = {g["IndexName"] for g in P("data/Comment/Table").get("GlobalSecondaryIndexes", [])}
+ok("the hasMany key is a GSI of Comment", "gsi-Todo.comments" in gsis)
+ok("streams and PITR", P("data/Todo/Table")["StreamSpecification"]["StreamViewType"] == "NEW_AND_OLD_IMAGES"
+   and P("data/Todo/Table")["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"])
+resolvers = [r for r in res.values() if r["Type"] == "AWS::AppSync::Resolver"]
+ok("resolvers (%d), all APPSYNC_JS with code" % len(resolvers), len(resolvers) >= 15 and
+   all(r["Properties"]["Runtime"]["Name"] == "APPSYNC_JS" and r["Properties"]["Code"] for r in resolvers))
+ok("the authenticated role may read comments (private iam)", "Comment" in json.dumps(P("data/AuthenticatedRolePolicy")))
+ok("guests may read todos (public iam)", "getTodo" in json.dumps(P("data/UnauthenticatedRolePolicy")))
+outs = t["Outputs"]
+need = ["awsAppsyncApiId", "awsAppsyncApiEndpoint", "awsAppsyncAuthenticationType", "awsAppsyncRegion",
+        "awsAppsyncAdditionalAuthenticationTypes", "awsAppsyncApiKey", "amplifyApiModelSchemaS3Uri"]
+ok("the data outputs", all(k in outs for k in need))
+ok("listed under AWS::Amplify::GraphQL", set(need) <= set(t["Metadata"]["AWS::Amplify::GraphQL"]["stackOutputs"]))
+uri = json.dumps(outs["amplifyApiModelSchemaS3Uri"]["Value"])
+files = glob.glob(d + "/asset.*.json")
+ok("the model introspection is one asset file", len(files) == 1)
+if files:
+    data = open(files[0], "rb").read()
+    h = hashlib.sha256(data).hexdigest()
+    ok("named by its SHA-256", os.path.basename(files[0]) == "asset.%s.json" % h)
+    ok("the output points at it", h in uri and "s3://cdk-hnb659fds-assets-" in uri)
+    ok("the asset manifest publishes it", am["files"].get(h, {}).get("source", {}).get("path") == os.path.basename(files[0]))
+    mis = json.loads(data)
+    ok("it holds the models", set(mis.get("models", {})) >= {"Todo", "Comment", "Score"})
+open(os.path.join(os.environ.get("TMP", "/tmp"), "schema.graphql"), "w").write(P("data/GraphQLSchema")["Definition"])
+PY
+)
+printf '%s\n' "$out"
+T_PASSED=$((T_PASSED + $(printf '%s\n' "$out" | grep -c '^ok - ')))
+T_FAILED=$((T_FAILED + $(printf '%s\n' "$out" | grep -c '^not ok - ')))
+# The reference implementation builds the client schema, where installed.
+GQL=$(cd "$SYNTH_ROOT" && node -e "console.log(require.resolve('graphql'))" 2>/dev/null || true)
+if [ -n "$GQL" ]; then
+	if node -e "
+const g = require('$GQL'); const fs = require('fs');
+const aws = 'scalar AWSDate scalar AWSTime scalar AWSDateTime scalar AWSTimestamp scalar AWSEmail scalar AWSJSON scalar AWSURL scalar AWSPhone scalar AWSIPAddress ' +
+  'directive @aws_subscribe(mutations: [String]) on FIELD_DEFINITION directive @aws_api_key on OBJECT | FIELD_DEFINITION directive @aws_iam on OBJECT | FIELD_DEFINITION ' +
+  'directive @aws_cognito_user_pools(cognito_groups: [String]) on OBJECT | FIELD_DEFINITION directive @aws_oidc on OBJECT | FIELD_DEFINITION directive @aws_auth(cognito_groups: [String]) on FIELD_DEFINITION ';
+g.buildSchema(aws + fs.readFileSync('$TMP/schema.graphql', 'utf8'));" >"$TMP/gql.log" 2>&1; then
+		pass "todo: graphql-js builds the client schema"
+	else
+		fail "todo: graphql-js builds the client schema"; diag_file "$TMP/gql.log"
+	fi
+fi
+# Twice: the same bytes.
+sum1=$(cat "$W"/cdk.out/*.json | sha256sum)
+synth_in "$W" --branch main -q
+sum2=$(cat "$W"/cdk.out/*.json | sha256sum)
+check_eq "todo: a second synth writes the same assembly" "$sum1" "$sum2"
+
+# --- 200 models ----------------------------------------------------------
+B=$TMP/big/big
+bash "$DATA/gen_models.sh" 200 "$B"
+synth_in "$B" --branch main -q # builds the backend program
+start=$(date +%s%N)
+synth_in "$B" --branch main -q
+ms=$((($(date +%s%N) - start) / 1000000))
+check_eq "200 models: synth exits 0" 0 "$RC"
+[ "$RC" -eq 0 ] || diag "$ERR"
+diag "200 models: synth took $ms ms (the backend program was built before)"
+nested=("$B"/cdk.out/*.nested.template.json)
+if [ "${#nested[@]}" -ge 2 ] && [ -e "${nested[0]}" ]; then
+	pass "200 models: split into ${#nested[@]} nested stacks"
+else
+	fail "200 models: split into nested stacks"
+fi
+all=("$B"/cdk.out/*.template.json)
+cfnspec_ok "200 models: cfnspec.py accepts every template (limits included)" "${all[@]}"
+assembly_ok "200 models: check_assembly.py accepts the assembly" "$B/cdk.out"
+out=$(python3 - "$B/cdk.out" <<'PY' 2>&1
+import glob, json, sys
+d = sys.argv[1]
+per = {}
+for f in glob.glob(d + "/*.template.json"):
+    t = json.load(open(f))
+    for r in t["Resources"].values():
+        p = r.get("Metadata", {}).get("synth:path", "")
+        if p.startswith("data/") and p.count("/") >= 2:
+            per.setdefault(p.split("/")[1], set()).add(f)
+    n = len(t["Resources"])
+    if n > 500 or len(json.dumps(t, separators=(",", ":"))) > 1000000:
+        print("not ok - 200 models: %s within limits (%d resources)" % (f, n))
+print(("ok - " if len(per) == 200 else "not ok - ") + "200 models: every model has its resources (%d)" % len(per))
+split = [m for m, fs in per.items() if len(fs) > 1]
+print(("ok - " if len(split) <= len(glob.glob(d + "/*.nested.template.json")) else "not ok - ") +
+      "200 models: models stay whole in one stack (except at most one per cut: %d split)" % len(split))
+PY
+)
+printf '%s\n' "$out"
+T_PASSED=$((T_PASSED + $(printf '%s\n' "$out" | grep -c '^ok - ')))
+T_FAILED=$((T_FAILED + $(printf '%s\n' "$out" | grep -c '^not ok - ')))
+if ! is_san; then
+	cfn_lint_ok "200 models: cfn-lint finds no errors (root and nested)" "${all[@]}"
+fi
+
+# --- bad input: exit 1, the message, the previous cdk.out untouched ------
+P=$TMP/public
+copy_sample "$DATA/public" "$P"
+synth_in "$P" --branch main -q
+check_eq "public: an API-key-only schema without auth synthesizes" 0 "$RC"
+before=$(cd "$P/cdk.out" && find . -type f -exec sha256sum {} + | sort)
+bad() { # NAME MESSAGE: schema.graphql already written
+	synth_in "$P" --branch main -q
+	check_eq "$1: exit 1" 1 "$RC"
+	check_contains "$1: the message" "$2" "$ERR"
+	after=$(cd "$P/cdk.out" && find . -type f -exec sha256sum {} + | sort)
+	check_eq "$1: the previous cdk.out is untouched" "$before" "$after"
+}
+S=$P/data/schema.graphql
+printf 'type Note @model @auth(rules: [{ allow: owner }]) {\n  text: String\n}\n' >"$S"
+bad "owner rule without auth" "data: data/schema.graphql:1:32: @auth rule 'owner' needs the user pool: call synth_define_auth in this backend"
+printf 'type Note @model @versioned {\n  text: String\n}\n' >"$S"
+bad "unknown directive" "data: data/schema.graphql:1:18: unknown directive @versioned"
+printf 'type Note @model {\n  text: Strin\n}\n' >"$S"
+bad "unknown type" "data: data/schema.graphql:2:9: unknown type 'Strin'"
+: >"$S"
+bad "empty schema" "data: data/schema.graphql:1:1: the schema is empty"
+printf 'type Note @model {\n  text: String # \xe9t\xe9\n}\n' >"$S"
+bad "not UTF-8" "data/schema.graphql:2:19: invalid UTF-8"
+printf 'type Note {\n  text: String\n}\n' >"$S"
+bad "no model" "the schema has no @model type"
+rm -f "$S"
+bad "no schema file" "data: schema file 'data/schema.graphql' does not exist"
+check_eq "no staging directory is left behind" "" "$(stray_staging "$P")"
+finish

@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# The APPSYNC_JS resolvers (lib/gqlresolvers.c): every resolver generated
+# for the test schemas is written to a .mjs file and checked by
+# `node --check`; then the resolvers of test/resolvers/app.graphql are
+# executed in node (test/resolvers/harness.mjs: a fake @aws-appsync/utils
+# and an in-memory DynamoDB) and their behaviour asserted: owner, public,
+# private, groups and groupsField rules, field-level auth, composite keys,
+# index queries, relations, subscriptions.
+source "$(dirname "$0")/lib/common.bash"
+
+if ! command -v node >/dev/null 2>&1; then
+	fail "node is not installed: the resolvers cannot be checked or executed"
+	finish
+fi
+
+# The dump tool, built against the library under test (with its sanitizer
+# flags when the library was built with them).
+SAN=
+if nm "$SYNTH_BUILD/libsynth.a" 2>/dev/null | grep -q __asan_; then
+	SAN="-fsanitize=address,undefined"
+fi
+DUMP=$TMP/dump
+# shellcheck disable=SC2046
+if ! cc -std=c11 -D_DEFAULT_SOURCE $SAN -I"$SYNTH_ROOT/lib" -I"$SYNTH_ROOT/include" \
+	$(pkg-config --cflags jansson) -o "$DUMP" "$SYNTH_ROOT/test/resolvers/dump.c" \
+	"$SYNTH_BUILD/libsynth.a" $(pkg-config --libs jansson libzip libcrypto zlib) 2>"$TMP/cc.err"; then
+	fail "build test/resolvers/dump.c"
+	diag_file "$TMP/cc.err"
+	finish
+fi
+pass "build test/resolvers/dump.c"
+
+# write_mjs JSON DIR: each resolver's code as DIR/<Type>.<field>.mjs.
+write_mjs() {
+	mkdir -p "$2"
+	node -e '
+		const fs = require("fs");
+		const d = JSON.parse(fs.readFileSync(process.argv[1], "utf8"));
+		for (const r of d.resolvers)
+			fs.writeFileSync(`${process.argv[2]}/${r.typeName}.${r.fieldName}.mjs`, r.code);
+		console.log(d.resolvers.length);
+	' "$1" "$2"
+}
+
+for schema in "$SYNTH_ROOT"/test/resolvers/*.graphql "$SYNTH_ROOT"/test/graphql/blog.graphql \
+	"$SYNTH_ROOT"/test/graphql/legacy.graphql; do
+	name=$(basename "$schema" .graphql)
+	out=$TMP/check-$name
+	mkdir -p "$out"
+	if ! "$DUMP" "$schema" >"$out/resolvers.json" 2>"$out/err"; then
+		fail "$name: resolvers generated"
+		diag_file "$out/err"
+		continue
+	fi
+	n=$(write_mjs "$out/resolvers.json" "$out/resolvers")
+	bad=0
+	for f in "$out"/resolvers/*.mjs; do
+		if ! node --check "$f" 2>"$out/check.err"; then
+			bad=$((bad + 1))
+			diag "$(basename "$f"):"
+			diag_file "$out/check.err" 5
+		fi
+	done
+	check_eq "$name: node --check passes on all $n resolvers" "$bad" 0
+done
+
+# Execute app.graphql's resolvers.
+H=$TMP/harness
+mkdir -p "$H"
+if "$DUMP" "$SYNTH_ROOT/test/resolvers/app.graphql" >"$H/resolvers.json" 2>"$H/err"; then
+	write_mjs "$H/resolvers.json" "$H/resolvers" >/dev/null
+	node "$SYNTH_ROOT/test/resolvers/harness.mjs" "$H" >"$H/out" 2>&1
+	rc=$?
+	grep -E '^(ok|not ok) - ' "$H/out" | while IFS= read -r line; do echo "$line"; done
+	T_PASSED=$((T_PASSED + $(grep -c '^ok - ' "$H/out")))
+	T_FAILED=$((T_FAILED + $(grep -c '^not ok - ' "$H/out")))
+	grep '^#' "$H/out" | sed 's/^/#/'
+	if [ "$rc" -ne 0 ] && ! grep -q '^not ok - ' "$H/out"; then
+		fail "the harness ran to the end (exit $rc)"
+		diag_file "$H/out" 30
+	fi
+else
+	fail "app.graphql: resolvers generated"
+	diag_file "$H/err"
+fi
+
+finish

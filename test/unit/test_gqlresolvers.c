@@ -1,0 +1,603 @@
+/*
+ * The APPSYNC_JS resolvers (lib/gqlresolvers.c), from the schemas under
+ * test/resolvers/ (found through SYNTH_ROOT): the set of resolvers, their
+ * data sources, actions and indexes, the rules each one carries,
+ * determinism, AppSync's JS runtime restrictions checked statically on
+ * every generated code, refused models, and allocation failure at every
+ * step. test/cli/resolvers.sh executes the code itself in node.
+ */
+#define _GNU_SOURCE
+#include <stdint.h>
+#include <stdlib.h>
+#include <ctype.h>
+#include "check.h"
+#include "internal.h"
+#include "graphql.h"
+#include "gqlgen.h"
+#include "gqlresolvers.h"
+
+/* --- allocation failure injection (not under ASan: it owns malloc) ---- */
+
+#if defined(__SANITIZE_ADDRESS__)
+#define CHAOS 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define CHAOS 0
+#endif
+#endif
+#ifndef CHAOS
+#define CHAOS 1
+#endif
+
+#if CHAOS
+extern void *__libc_malloc(size_t);
+extern void *__libc_calloc(size_t, size_t);
+extern void *__libc_realloc(void *, size_t);
+extern void __libc_free(void *);
+
+static int tracking;
+static long fail_at = -1, count, live;
+
+static int should_fail(void)
+{
+	return tracking && ++count == fail_at;
+}
+
+void *malloc(size_t n)
+{
+	if (should_fail())
+		return NULL;
+	void *p = __libc_malloc(n);
+	live += p && tracking;
+	return p;
+}
+
+void *calloc(size_t a, size_t b)
+{
+	if (should_fail())
+		return NULL;
+	void *p = __libc_calloc(a, b);
+	live += p && tracking;
+	return p;
+}
+
+void *realloc(void *old, size_t n)
+{
+	if (should_fail())
+		return NULL;
+	void *p = __libc_realloc(old, n);
+	live += p && !old && tracking;
+	return p;
+}
+
+void free(void *p)
+{
+	live -= p && tracking;
+	__libc_free(p);
+}
+#endif
+
+/* --- helpers ---------------------------------------------------------- */
+
+static json_t *parse(const char *rel)
+{
+	const char *root = getenv("SYNTH_ROOT");
+	char *path = synth__asprintf("%s/test/%s", root ? root : ".", rel);
+	json_t *m = NULL;
+	if (!path || synth__graphql_parse_file(&m, path) < 0)
+		printf("# %s: %s\n", rel, synth_error_last()->message);
+	free(path);
+	return m;
+}
+
+/* The resolvers of schema REL with default mode AUTH; NULL on failure. */
+static json_t *resolvers(const char *rel, const char *auth)
+{
+	json_t *m = parse(rel), *out = NULL;
+	if (m && synth__gql_resolvers(&out, m, auth) < 0)
+		printf("# %s: %s\n", rel, synth_error_last()->message);
+	json_decref(m);
+	return out;
+}
+
+/* "Type.field" of every resolver, space-separated (caller frees). */
+static char *names(json_t *rs)
+{
+	synth_buf b = SYNTH_BUF_INIT;
+	size_t i;
+	json_t *r;
+	json_array_foreach(rs, i, r) {
+		synth__buf_printf(&b, "%s%s.%s", i ? " " : "",
+				  json_string_value(json_object_get(r, "typeName")),
+				  json_string_value(json_object_get(r, "fieldName")));
+	}
+	return synth__buf_detach(&b);
+}
+
+static json_t *find(json_t *rs, const char *type, const char *field)
+{
+	size_t i;
+	json_t *r;
+	json_array_foreach(rs, i, r) {
+		if (!strcmp(json_string_value(json_object_get(r, "typeName")), type) &&
+		    !strcmp(json_string_value(json_object_get(r, "fieldName")), field))
+			return r;
+	}
+	return NULL;
+}
+
+static const char *s_of(json_t *r, const char *k)
+{
+	return json_string_value(json_object_get(r, k));
+}
+
+/* The actions of R joined by ','. Static buffer. */
+static const char *actions(json_t *r)
+{
+	static char buf[256];
+	size_t i, n = 0;
+	json_t *a;
+	buf[0] = '\0';
+	json_array_foreach(json_object_get(r, "actions"), i, a) {
+		n += (size_t)snprintf(buf + n, sizeof buf - n, "%s%s", i ? "," : "", json_string_value(a));
+	}
+	return buf;
+}
+
+/* The JSON data of R's cfg() (new reference) or NULL. */
+static json_t *cfg(json_t *r)
+{
+	const char *code = s_of(r, "code"), *p = code ? strstr(code, "function cfg() {\n  return ") : NULL;
+	if (!p)
+		return NULL;
+	p += strlen("function cfg() {\n  return ");
+	const char *end = strstr(p, ";\n}\n");
+	return end ? json_loadb(p, (size_t)(end - p), 0, NULL) : NULL;
+}
+
+/* Whether CODE uses the word W outside strings and comments (a statement
+ * or operator AppSync's runtime refuses). */
+static bool uses_word(const char *code, const char *w)
+{
+	size_t n = strlen(w);
+	char quote = 0;
+	for (const char *p = code; *p; p++) {
+		if (quote) {
+			if (*p == '\\' && p[1])
+				p++;
+			else if (*p == quote)
+				quote = 0;
+			continue;
+		}
+		if (*p == '\'' || *p == '"' || *p == '`') {
+			quote = *p;
+			continue;
+		}
+		if (p[0] == '/' && p[1] == '/') {
+			while (*p && *p != '\n')
+				p++;
+			if (!*p)
+				break;
+			continue;
+		}
+		bool start = p == code || !(isalnum((unsigned char)p[-1]) || p[-1] == '_' || p[-1] == '$' || p[-1] == '.');
+		if (start && !strncmp(p, w, n) && !(isalnum((unsigned char)p[n]) || p[n] == '_' || p[n] == '$')) {
+			const char *q = p + n;
+			while (*q == ' ')
+				q++;
+			if (*q != ':') /* not a property key */
+				return true;
+		}
+	}
+	return false;
+}
+
+/* AppSync's JS runtime: statements and operators it does not support
+ * (docs: "Supported runtime features"), plus what a unit resolver
+ * cannot use (async, classes, generators). */
+static void check_runtime_subset(const char *what, json_t *rs)
+{
+	static const char *const words[] = {"try", "catch", "finally", "throw", "while", "do", "continue",
+					    "class", "async", "await", "yield", "in", "new", "eval",
+					    "require", "label", NULL};
+	size_t i, bad = 0, n = 0;
+	json_t *r;
+	json_array_foreach(rs, i, r) {
+		const char *code = s_of(r, "code");
+		n++;
+		for (const char *const *w = words; *w; w++) {
+			if (code && uses_word(code, *w)) {
+				bad++;
+				printf("# %s.%s uses '%s'\n", s_of(r, "typeName"), s_of(r, "fieldName"), *w);
+			}
+		}
+		if (!code || strstr(code, "++") || strstr(code, "--") || strstr(code, "for (let") ||
+		    strstr(code, "for (var") || strstr(code, "for (;") || strchr(code, '~') ||
+		    strstr(code, "function*")) {
+			bad++;
+			printf("# %s.%s: ++, --, ~, a C-style for or a generator\n", s_of(r, "typeName"),
+			       s_of(r, "fieldName"));
+		}
+		/* imports: only the two AppSync modules */
+		for (const char *p = code; p && (p = strstr(p, "import ")); p++) {
+			const char *from = strstr(p, " from '");
+			if (!from || (strncmp(from, " from '@aws-appsync/utils';", 27) &&
+				      strncmp(from, " from '@aws-appsync/utils/dynamodb';", 36))) {
+				bad++;
+				printf("# %s.%s: an import of another module\n", s_of(r, "typeName"), s_of(r, "fieldName"));
+			}
+		}
+		if (code && (!strstr(code, "export function request(ctx)") || !strstr(code, "export function response(ctx)")))
+			bad++, printf("# %s.%s: no request/response\n", s_of(r, "typeName"), s_of(r, "fieldName"));
+		if (code && strlen(code) > 32000)
+			bad++, printf("# %s.%s: %zu bytes, over AppSync's code size limit\n", s_of(r, "typeName"),
+				      s_of(r, "fieldName"), strlen(code));
+	}
+	CHECK(bad == 0 && n > 0, "%s: all %zu resolvers keep to the APPSYNC_JS subset", what, n);
+}
+
+/* --- tests ------------------------------------------------------------- */
+
+static void test_todo(void)
+{
+	json_t *rs = resolvers("resolvers/todo.graphql", SYNTH_GQL_AUTH_USER_POOLS);
+	char *n = names(rs);
+	CHECK_STR(n, "Query.getTodo Query.listTodos Mutation.createTodo Mutation.updateTodo Mutation.deleteTodo "
+		     "Subscription.onCreateTodo Subscription.onUpdateTodo Subscription.onDeleteTodo",
+		  "todo: the resolvers, with Amplify's names, in order");
+	free(n);
+	static const char *const expect[][4] = {
+		{"Query", "getTodo", "get", "dynamodb:GetItem"},
+		{"Query", "listTodos", "list", "dynamodb:Scan"},
+		{"Mutation", "createTodo", "create", "dynamodb:PutItem"},
+		{"Mutation", "updateTodo", "update", "dynamodb:UpdateItem"},
+		{"Mutation", "deleteTodo", "delete", "dynamodb:DeleteItem"},
+		{"Subscription", "onCreateTodo", "subscribe", ""},
+	};
+	for (size_t i = 0; i < sizeof expect / sizeof expect[0]; i++) {
+		json_t *r = find(rs, expect[i][0], expect[i][1]);
+		CHECK(r && !strcmp(s_of(r, "operation"), expect[i][2]), "todo: %s is a %s", expect[i][1], expect[i][2]);
+		CHECK_STR(r ? actions(r) : NULL, expect[i][3], "todo: %s's actions", expect[i][1]);
+		bool none = !strcmp(expect[i][0], "Subscription");
+		CHECK(r && (none ? json_is_null(json_object_get(r, "dataSource"))
+				 : !strcmp(s_of(r, "dataSource") ? s_of(r, "dataSource") : "", "Todo")),
+		      "todo: %s's data source is %s", expect[i][1], none ? "NONE (null)" : "Todo");
+		CHECK(r && !strcmp(s_of(r, "model"), "Todo"), "todo: %s's model", expect[i][1]);
+	}
+	json_t *c = cfg(find(rs, "Mutation", "createTodo"));
+	json_t *rule = json_array_get(json_object_get(c, "rules"), 0);
+	CHECK(c && json_array_size(json_object_get(c, "rules")) == 1 &&
+		      !strcmp(s_of(rule, "allow"), "owner") && !strcmp(s_of(rule, "ownerField"), "owner") &&
+		      !strcmp(s_of(rule, "identityClaim"), "sub::username") && json_is_false(json_object_get(rule, "list")),
+	      "todo: create carries the owner rule (owner, sub::username)");
+	CHECK(c && json_is_true(json_object_get(c, "autoId")) && json_equal(json_object_get(c, "key"), json_pack("[s]", "id")) >= 0,
+	      "todo: keyed by an implicit id generated on create");
+	json_t *ts = json_object_get(c, "timestamps");
+	CHECK(json_array_size(ts) == 2 && !strcmp(json_string_value(json_array_get(ts, 0)), "createdAt"),
+	      "todo: create sets createdAt and updatedAt");
+	json_decref(c);
+	const char *code = s_of(find(rs, "Mutation", "createTodo"), "code");
+	CHECK_HAS(code, "attribute_not_exists(#synth_k)", "todo: create's condition: the id is new");
+	CHECK_HAS(code, "util.autoId()", "todo: create generates ids");
+	CHECK_HAS(code, "util.time.nowISO8601()", "todo: create stamps times");
+	CHECK_HAS(s_of(find(rs, "Mutation", "updateTodo"), "code"), "attribute_exists(#synth_k)",
+		  "todo: update's condition: the item exists");
+	CHECK_HAS(s_of(find(rs, "Subscription", "onCreateTodo"), "code"), "return { payload: null };",
+		  "todo: subscriptions return a null payload");
+	CHECK_HAS(s_of(find(rs, "Subscription", "onCreateTodo"), "code"), "extensions.setSubscriptionFilter",
+		  "todo: owner subscriptions are filtered");
+	check_runtime_subset("todo", rs);
+	json_decref(rs);
+}
+
+static void test_public_private(void)
+{
+	json_t *rs = resolvers("resolvers/public.graphql", SYNTH_GQL_AUTH_API_KEY);
+	json_t *c = cfg(find(rs, "Query", "getNote"));
+	char *d = c ? json_dumps(json_object_get(c, "rules"), JSON_COMPACT) : NULL;
+	CHECK_STR(d, "[{\"allow\":\"public\",\"provider\":\"apiKey\"},{\"allow\":\"private\",\"provider\":\"userPools\"},"
+		     "{\"allow\":\"private\",\"provider\":\"identityPool\"}]",
+		  "public: get carries public apiKey, private userPools and private identityPool");
+	free(d);
+	json_decref(c);
+	check_runtime_subset("public", rs);
+	json_decref(rs);
+	/* No @auth: the default mode's callers. */
+	json_t *m = NULL;
+	const char *text = "type Open @model { x: String }";
+	CHECK(synth__graphql_parse(&m, "t.graphql", text, strlen(text)) == 0, "no @auth: parses");
+	static const char *const modes[][2] = {
+		{SYNTH_GQL_AUTH_API_KEY, "[{\"allow\":\"public\",\"provider\":\"apiKey\"}]"},
+		{SYNTH_GQL_AUTH_USER_POOLS, "[{\"allow\":\"private\",\"provider\":\"userPools\"}]"},
+		{SYNTH_GQL_AUTH_IAM, "[{\"allow\":\"private\",\"provider\":\"iam\"}]"},
+		{SYNTH_GQL_AUTH_OIDC, "[{\"allow\":\"private\",\"provider\":\"oidc\"}]"},
+	};
+	for (size_t i = 0; i < 4; i++) {
+		json_t *out = NULL;
+		CHECK(synth__gql_resolvers(&out, m, modes[i][0]) == 0, "no @auth, default %s: generated", modes[i][0]);
+		c = cfg(find(out, "Query", "getOpen"));
+		d = c ? json_dumps(json_object_get(c, "rules"), JSON_COMPACT) : NULL;
+		CHECK_STR(d, modes[i][1], "no @auth, default %s: the default mode's callers", modes[i][0]);
+		free(d);
+		json_decref(c);
+		json_decref(out);
+	}
+	json_t *out = NULL;
+	CHECK(synth__gql_resolvers(&out, m, "LAMBDA") == SYNTH_EINVALID && !out, "an unknown default mode is refused");
+	CHECK_HAS(synth_error_last()->message, "unknown default authorization mode 'LAMBDA'", "its message");
+	json_decref(m);
+}
+
+static void test_groups(void)
+{
+	json_t *rs = resolvers("resolvers/groups.graphql", SYNTH_GQL_AUTH_USER_POOLS);
+	json_t *c = cfg(find(rs, "Query", "getReport"));
+	char *d = c ? json_dumps(json_object_get(c, "rules"), JSON_COMPACT) : NULL;
+	CHECK_STR(d, "[{\"allow\":\"groups\",\"provider\":\"userPools\",\"groups\":[\"Admin\",\"Auditors\"],"
+		     "\"groupClaim\":\"cognito:groups\"}]",
+		  "groups: static groups and their claim");
+	free(d);
+	json_decref(c);
+	c = cfg(find(rs, "Mutation", "updatePage"));
+	d = c ? json_dumps(json_object_get(c, "rules"), JSON_COMPACT) : NULL;
+	CHECK_STR(d, "[{\"allow\":\"groups\",\"provider\":\"userPools\",\"groupsField\":\"editors\",\"list\":true,"
+		     "\"groupClaim\":\"cognito:groups\"},{\"allow\":\"groups\",\"provider\":\"userPools\","
+		     "\"groupsField\":\"owningGroup\",\"list\":false,\"groupClaim\":\"cognito:groups\"}]",
+		  "groups: groupsField rules, list and single");
+	free(d);
+	json_decref(c);
+	check_runtime_subset("groups", rs);
+	json_decref(rs);
+}
+
+static void test_composite(void)
+{
+	json_t *rs = resolvers("resolvers/composite.graphql", SYNTH_GQL_AUTH_API_KEY);
+	char *n = names(rs);
+	CHECK_STR(n, "Query.getScore Query.listScores Query.scoresByLeague Query.scoresByRegion "
+		     "Mutation.createScore Mutation.updateScore Mutation.deleteScore",
+		  "composite: resolvers (index queries, no subscriptions)");
+	free(n);
+	CHECK_STR(actions(find(rs, "Query", "listScores")), "dynamodb:Scan,dynamodb:Query",
+		  "composite: list scans, or queries by partition key");
+	json_t *r = find(rs, "Query", "scoresByLeague");
+	CHECK(r && !strcmp(s_of(r, "operation"), "index") && !strcmp(s_of(r, "index"), "byLeague") &&
+		      !strcmp(actions(r), "dynamodb:Query"),
+	      "composite: scoresByLeague queries index byLeague");
+	json_t *ik = json_object_get(r, "indexKeys");
+	CHECK(ik && !strcmp(s_of(ik, "partitionKey"), "league") && !strcmp(s_of(ik, "sortKey"), "points"),
+	      "composite: byLeague's keys: league, points");
+	r = find(rs, "Query", "scoresByRegion");
+	CHECK(r && !strcmp(s_of(r, "index"), "scoresByRegion") &&
+		      json_is_null(json_object_get(json_object_get(r, "indexKeys"), "sortKey")),
+	      "composite: the default-named index, without a sort key");
+	json_t *c = cfg(find(rs, "Query", "getScore"));
+	char *d = c ? json_dumps(json_object_get(c, "key"), JSON_COMPACT) : NULL;
+	CHECK_STR(d, "[\"game\",\"player\"]", "composite: the key is game, player");
+	CHECK(c && json_is_false(json_object_get(c, "autoId")), "composite: no generated id");
+	free(d);
+	json_decref(c);
+	c = cfg(find(rs, "Mutation", "createScore"));
+	CHECK(c && json_integer_value(json_object_get(json_object_get(c, "defaults"), "points")) == 0 &&
+		      json_is_integer(json_object_get(json_object_get(c, "defaults"), "points")),
+	      "composite: @default values, typed");
+	json_decref(c);
+	check_runtime_subset("composite", rs);
+	json_decref(rs);
+}
+
+static void test_blog(void)
+{
+	json_t *rs = resolvers("graphql/blog.graphql", SYNTH_GQL_AUTH_USER_POOLS);
+	json_t *r = find(rs, "Blog", "posts");
+	CHECK(r && !strcmp(s_of(r, "operation"), "relation") && !strcmp(s_of(r, "model"), "Post") &&
+		      !strcmp(s_of(r, "dataSource"), "Post") && !strcmp(actions(r), "dynamodb:Query") &&
+		      !strcmp(s_of(r, "index"), "postsByBlogIdAndCreatedAt"),
+	      "blog: Blog.posts (hasMany) queries Post's @index on blogId");
+	r = find(rs, "Post", "blog");
+	CHECK(r && !strcmp(s_of(r, "model"), "Blog") && !strcmp(actions(r), "dynamodb:GetItem") &&
+		      !json_object_get(r, "index"),
+	      "blog: Post.blog (belongsTo) gets the Blog by key");
+	r = find(rs, "Post", "comments");
+	json_t *ik = json_object_get(r, "indexKeys");
+	CHECK(r && !strcmp(s_of(r, "index"), "gsi-Post.comments") && !strcmp(s_of(ik, "partitionKey"), "postId"),
+	      "blog: Post.comments queries Amplify's gsi-Post.comments on postId");
+	r = find(rs, "Comment", "author");
+	ik = json_object_get(r, "indexKeys");
+	CHECK(r && !strcmp(actions(r), "dynamodb:Query") && !strcmp(s_of(r, "index"), "gsi-Comment.author") &&
+		      !strcmp(s_of(ik, "partitionKey"), "commentId") && !strcmp(s_of(ik, "sortKey"), "commentTitle"),
+	      "blog: Comment.author (hasOne, references) queries gsi-Comment.author (commentId, commentTitle)");
+	json_t *c = cfg(r);
+	char *d = c ? json_dumps(json_object_get(c, "relation"), JSON_COMPACT) : NULL;
+	CHECK_STR(d, "{\"source\":[\"postId\",\"postTitle\"],\"target\":[\"commentId\",\"commentTitle\"],\"many\":false}",
+		  "blog: Comment.author maps Comment's key to the references");
+	free(d);
+	json_decref(c);
+	c = cfg(find(rs, "Author", "comment"));
+	d = c ? json_dumps(json_object_get(c, "relation"), JSON_COMPACT) : NULL;
+	CHECK_STR(d, "{\"source\":[\"commentId\",\"commentTitle\"],\"target\":[\"postId\",\"postTitle\"],\"many\":false}",
+		  "blog: Author.comment gets the Comment by its composite key");
+	free(d);
+	json_decref(c);
+	/* Blog: owner + public read (apiKey) + groups; field-level on Post.views */
+	c = cfg(find(rs, "Mutation", "createBlog"));
+	CHECK(c && json_array_size(json_object_get(c, "rules")) == 2, "blog: create: owner and groups (not public read)");
+	json_decref(c);
+	c = cfg(find(rs, "Query", "listBlogs"));
+	CHECK(c && json_array_size(json_object_get(c, "rules")) == 3, "blog: list: owner, public and groups");
+	json_decref(c);
+	c = cfg(find(rs, "Mutation", "updatePost"));
+	json_t *fw = json_object_get(json_object_get(c, "fieldWrite"), "views");
+	CHECK(json_array_size(fw) == 1 && !strcmp(s_of(json_array_get(fw, 0), "ownerField"), "editor"),
+	      "blog: Post.views may be updated by its editor only");
+	json_decref(c);
+	c = cfg(find(rs, "Mutation", "createPost"));
+	fw = json_object_get(json_object_get(c, "fieldWrite"), "views");
+	CHECK(fw && json_array_size(fw) == 0, "blog: Post.views may be set on create by no one");
+	json_decref(c);
+	check_runtime_subset("blog", rs);
+	json_t *again = resolvers("graphql/blog.graphql", SYNTH_GQL_AUTH_USER_POOLS);
+	CHECK(rs && again && json_equal(rs, again), "blog: the same model gives the same resolvers");
+	char *a = json_dumps(rs, JSON_PRESERVE_ORDER), *b = json_dumps(again, JSON_PRESERVE_ORDER);
+	CHECK(a && b && !strcmp(a, b), "blog: byte for byte");
+	free(a);
+	free(b);
+	json_decref(again);
+	json_decref(rs);
+}
+
+static void test_legacy(void)
+{
+	json_t *rs = resolvers("graphql/legacy.graphql", SYNTH_GQL_AUTH_USER_POOLS);
+	CHECK(find(rs, "Query", "task") && !find(rs, "Query", "getTask") && !find(rs, "Query", "listTasks"),
+	      "legacy: @model(queries: {get: \"task\", list: null})");
+	json_t *r = find(rs, "Tree", "children");
+	json_t *c = cfg(r);
+	CHECK(r && !strcmp(s_of(r, "index"), "byParent") && json_integer_value(json_object_get(c, "limit")) == 50,
+	      "legacy: hasMany(indexName, fields, limit)");
+	json_decref(c);
+	r = find(rs, "Project", "team");
+	c = cfg(r);
+	char *d = c ? json_dumps(json_object_get(c, "relation"), JSON_COMPACT) : NULL;
+	CHECK_STR(d, "{\"source\":[\"projectTeamId\"],\"target\":[\"id\"],\"many\":false}",
+		  "legacy: hasOne with an implicit key gets by projectTeamId");
+	free(d);
+	json_decref(c);
+	r = find(rs, "Project", "tasks");
+	CHECK(r && !strcmp(s_of(r, "index"), "gsi-Project.tasks"), "legacy: implicit hasMany: gsi-Project.tasks");
+	c = cfg(find(rs, "Query", "getTeam"));
+	d = c ? json_dumps(json_object_get(c, "rules"), JSON_COMPACT) : NULL;
+	CHECK_HAS(d, "\"provider\":\"oidc\",\"ownerField\":\"owner\",\"identityClaim\":\"sub\"",
+		  "legacy: an oidc owner rule with its claim");
+	free(d);
+	json_decref(c);
+	c = cfg(find(rs, "Mutation", "createTask"));
+	d = c ? json_dumps(json_object_get(c, "timestamps"), JSON_COMPACT) : NULL;
+	CHECK_STR(d, "[\"made\",\"updatedAt\"]", "legacy: renamed timestamps");
+	free(d);
+	json_decref(c);
+	check_runtime_subset("legacy", rs);
+	json_decref(rs);
+}
+
+static void test_operations(void)
+{
+	json_t *rs = resolvers("resolvers/operations.graphql", SYNTH_GQL_AUTH_USER_POOLS);
+	char *n = names(rs);
+	CHECK_STR(n, "Query.event Mutation.createEvent Mutation.updateEvent Subscription.onCreateEvent "
+		     "Subscription.onUpdateEvent Subscription.onDeleteEvent",
+		  "operations: renamed get, no list, no delete");
+	free(n);
+	json_t *c = cfg(find(rs, "Query", "event"));
+	CHECK(c && json_array_size(json_object_get(c, "rules")) == 2, "operations: get: public and owner");
+	json_decref(c);
+	c = cfg(find(rs, "Mutation", "updateEvent"));
+	json_t *rules = json_object_get(c, "rules");
+	CHECK(json_array_size(rules) == 1 && !strcmp(s_of(json_array_get(rules, 0), "allow"), "owner"),
+	      "operations: update: the owner only");
+	json_decref(c);
+	check_runtime_subset("operations", rs);
+	json_decref(rs);
+}
+
+static void test_fieldauth(void)
+{
+	json_t *rs = resolvers("resolvers/fieldauth.graphql", SYNTH_GQL_AUTH_USER_POOLS);
+	json_t *c = cfg(find(rs, "Query", "getProfile"));
+	json_t *fr = json_object_get(json_object_get(c, "fieldRead"), "salary");
+	CHECK(json_array_size(fr) == 1 && !strcmp(s_of(json_array_get(fr, 0), "allow"), "owner"),
+	      "fieldauth: salary is read by its owner only");
+	json_decref(c);
+	check_runtime_subset("fieldauth", rs);
+	json_decref(rs);
+}
+
+static void test_refused(void)
+{
+	json_t *m = parse("resolvers/bad/multisort.graphql"), *out = NULL;
+	int rc = m ? synth__gql_resolvers(&out, m, SYNTH_GQL_AUTH_USER_POOLS) : 0;
+	CHECK(rc == SYNTH_EINVALID && !out, "two sort key fields: refused");
+	CHECK_HAS(synth_error_last()->message,
+		  "multisort.graphql:3:3: @primaryKey of 'Visit': more than one sort key field is not supported",
+		  "two sort key fields: file:line:col");
+	json_decref(m);
+	const char *text = "type T @model { a: String! @index(name: \"byAB\", sortKeyFields: [\"b\", \"c\"]) b: String c: String }";
+	m = NULL;
+	CHECK(synth__graphql_parse(&m, "t.graphql", text, strlen(text)) == 0, "index with two sort keys: parses");
+	out = NULL;
+	rc = synth__gql_resolvers(&out, m, SYNTH_GQL_AUTH_USER_POOLS);
+	CHECK(rc == SYNTH_EINVALID && !out, "index with two sort keys: refused");
+	CHECK_HAS(synth_error_last()->message, "t.graphql:1:28: @index 'byAB'", "index with two sort keys: where");
+	json_decref(m);
+}
+
+/* Allocation failure at every step of generating blog.graphql's
+ * resolvers: SYNTH_ENOMEM and nothing returned, never a crash or leak. */
+static void test_alloc_failures(void)
+{
+#if CHAOS
+	json_t *m = parse("graphql/blog.graphql"), *out = NULL, *ref = NULL;
+	if (!m)
+		return;
+	tracking = 1;
+	count = live = 0;
+	int rc = synth__gql_resolvers(&ref, m, SYNTH_GQL_AUTH_USER_POOLS);
+	tracking = 0;
+	long total = count;
+	if (rc == 0 && total == 0) {
+		printf("# allocation failures: allocations are not ours to count here (valgrind?)\n");
+		json_decref(ref);
+		json_decref(m);
+		return;
+	}
+	CHECK(rc == 0 && total > 100, "a tracked generation succeeds (%ld allocations)", total);
+	long failed = 0, leaked = 0, wrong = 0, differ = 0;
+	for (long n = 1; n <= total; n++) {
+		out = NULL;
+		count = live = 0;
+		fail_at = n;
+		tracking = 1;
+		rc = synth__gql_resolvers(&out, m, SYNTH_GQL_AUTH_USER_POOLS);
+		tracking = 0;
+		fail_at = -1;
+		/* jansson's dumper survives some failures of its own: then the
+		 * result must be exactly the reference */
+		if (rc == 0 && !json_equal(out, ref))
+			differ++, printf("# allocation %ld failed: a different result\n", n);
+		tracking = 1;
+		json_decref(out);
+		tracking = 0;
+		failed += rc != 0;
+		if (rc != 0 && (rc != SYNTH_ENOMEM || out))
+			wrong++, printf("# allocation %ld: rc %d %s\n", n, rc, synth_error_last()->message);
+		if (live)
+			leaked++, printf("# allocation %ld failed: %ld blocks leaked\n", n, live);
+	}
+	CHECK(failed > total * 9 / 10, "failed allocations fail the generation (%ld of %ld)", failed, total);
+	CHECK(differ == 0, "a generation that survives a failure gives the same resolvers (%ld not)", differ);
+	CHECK(wrong == 0, "every failure is SYNTH_ENOMEM with nothing returned (%ld not)", wrong);
+	CHECK(leaked == 0, "no failure leaks (%ld did)", leaked);
+	tracking = 1;
+	count = live = 0;
+	json_decref(ref);
+	tracking = 0;
+	json_decref(m);
+#else
+	printf("# allocation failures: not under AddressSanitizer\n");
+#endif
+}
+
+int main(void)
+{
+	test_todo();
+	test_public_private();
+	test_groups();
+	test_composite();
+	test_blog();
+	test_legacy();
+	test_operations();
+	test_fieldauth();
+	test_refused();
+	test_alloc_failures();
+	return check_failed ? 1 : 0;
+}
