@@ -428,6 +428,7 @@ static int report(const dopts *o, int rc, synth_deploy_result *r, double t0)
 		       r->outputs_written ? "; client configuration in " : "",
 		       r->outputs_written ? (o->outputs ? o->outputs : SYNTH_CLIENTCONFIG_FILE) : "");
 	}
+	fflush(stdout);
 	free(again);
 	return code;
 }

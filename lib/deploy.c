@@ -1396,7 +1396,8 @@ static int write_outputs(dctx *d, const assembly *as, json_t *stack, json_t *met
 	json_decref(cfg);
 	if (rc == 0) {
 		d->res->outputs_written = true;
-		say(d, "wrote %s", path);
+		if (!d->o->quiet)
+			say(d, "wrote %s", path);
 	}
 	return rc;
 }

@@ -37,11 +37,34 @@
  * directive, the others name every mode that may reach them (AppSync's
  * rule: once any directive is present, the default mode must be named too).
  * *sdl: NUL-terminated, caller frees. Deterministic: same model, same bytes.
+ *
+ * Modes: a model's type and Connection get the providers of all its rules
+ * (none: the default mode); each operation the providers of the rules that
+ * grant it (none: the type's, and the resolver denies); a field with its
+ * own @auth names its rules' modes when they differ from the type's; a
+ * non-model type the union of the modes of the models that reach it.
+ * Declarations come out in the schema file's order, then the generated
+ * inputs, then Query / Mutation / Subscription (a declared root type's
+ * fields are merged in after the models' operations).
+ *
+ * Errors (nothing returned): SYNTH_EINVALID for an unknown DEFAULT_AUTH,
+ * a declared type whose name Amplify generates (at the declaration:
+ * "schema.graphql:2:7: type 'CreateTodoInput' clashes with the input
+ * Amplify generates for model 'Todo'"), two root fields of the same name,
+ * or a schema left with no query at all; SYNTH_ENOMEM.
  */
 int synth__gql_client_schema(char **sdl, json_t *model, const char *default_auth);
 
-/* Amplify's model introspection schema for MODEL (borrowed); *out: a new
- * object, caller decrefs. */
+/*
+ * Amplify's model introspection schema for MODEL (borrowed); *out: a new
+ * object, caller decrefs. {"version": 1, "models", "enums", "nonModels"};
+ * each model's fields in the SDL's order (implicit id, declared fields,
+ * timestamps (isReadOnly), implicit relation keys, owner fields), its
+ * attributes (model with @model's arguments, the primary key, one key per
+ * index, auth rules with `read` folded back when every read operation is
+ * granted and identityPool written "iam") and primaryKeyInfo. Union-typed
+ * fields are left out (the format cannot express them). SYNTH_ENOMEM only.
+ */
 int synth__gql_model_introspection(json_t **out, json_t *model);
 
 #endif

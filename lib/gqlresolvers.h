@@ -28,7 +28,27 @@
  *    "actions": ["dynamodb:GetItem", ...],  (what the data source's role
  *                                  needs for this resolver: least privilege)
  *    "index": "byOwner",         (the GSI it queries, when it does)
+ *    "indexKeys": {"partitionKey": "owner", "sortKey": "createdAt" | null},
+ *                                  (that GSI's key attributes, with "index")
  *    "code": "import { util } from '@aws-appsync/utils';\n..."}
+ *
+ * Order: per model (schema order) get, list, index queries, create,
+ * update, delete, onCreate/onUpdate/onDelete, then its relation fields.
+ * @model(queries/mutations/subscriptions: ...) renames or removes them
+ * (null: none; a key left out: the default name).
+ *
+ * GSIs the table generator must create (every "index" with "indexKeys"):
+ * the models' @index (name, field, first sort key field), and for
+ * hasMany / hasOne-with-references relations without `indexName` and
+ * without an @index of the related model on the same key fields,
+ * Amplify's "gsi-<Model>.<field>" (e.g. gsi-Post.comments) keyed by the
+ * relation's keyFields (partition; sort when there are two).
+ *
+ * Keys: a @primaryKey or @index with more than one sort key field, or a
+ * relation with more than two key fields, is SYNTH_EINVALID with
+ * FILE:LINE:COL (Amplify's composite "a#b" sort key attribute is not
+ * generated). Unknown DEFAULT_AUTH: SYNTH_EINVALID. SYNTH_ENOMEM when
+ * memory runs out; nothing is returned on failure.
  */
 int synth__gql_resolvers(json_t **out, json_t *model, const char *default_auth);
 

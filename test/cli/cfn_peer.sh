@@ -246,7 +246,9 @@ check_eq "a new nested template: the nested stack is Modify" "$(flat "$OUT")" "M
 cfn execute-change-set --stack-name app --change-set-name nested
 wait_stack app 'UPDATE_COMPLETE|UPDATE_ROLLBACK_COMPLETE|.*FAILED'
 check_eq "nested failure: the root stack rolls back" "$STATUS" UPDATE_ROLLBACK_COMPLETE
-check_contains "the root passes UPDATE_ROLLBACK_IN_PROGRESS" "$SEEN" UPDATE_IN_PROGRESS
+check_eq "the root's events: UPDATE_ROLLBACK_IN_PROGRESS, ..._CLEANUP_IN_PROGRESS, UPDATE_ROLLBACK_COMPLETE" \
+	"$(events app | grep '^app ' | tail -3 | tr '\n' ',')" \
+	"app UPDATE_ROLLBACK_IN_PROGRESS,app UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS,app UPDATE_ROLLBACK_COMPLETE,"
 cfn describe-stack-events --stack-name app --query 'StackEvents[?ResourceStatus==`UPDATE_FAILED`].[LogicalResourceId,ResourceStatusReason]' --output text
 check_match "the parent's event: Embedded stack ... was not successfully updated" "$OUT" \
 	"^Auth	Embedded stack $NID was not successfully updated\. Currently in UPDATE_ROLLBACK_IN_PROGRESS with reason: The following resource\(s\) failed to update: \[Client\]\."
@@ -381,8 +383,11 @@ for i in $(seq 1 12); do ssm put-parameter --name "/amplify/app/main/K$i" --type
 ssm put-parameter --name /amplify/shared/DEEP/X --type String --value x
 ssm get-parameters-by-path --path /amplify/app/main --recursive --with-decryption --query 'Parameters[].Name' --output text
 check_eq "get-parameters-by-path: 13 parameters over pages of 10" "$(printf '%s' "$OUT" | wc -w)" 13
-ssm get-parameters-by-path --path /amplify/app/main --max-items 3 --page-size 2 --query 'length(Parameters)' --output text
-check_eq "get-parameters-by-path with small pages" "$OUT" 3
+ssm get-parameters-by-path --path /amplify/app/main --max-items 5 --page-size 2 --query 'Parameters[].Name' --output text
+check_eq "get-parameters-by-path in pages of 2 (MaxResults, NextToken)" "$(flat "$OUT")" \
+	"/amplify/app/main/API_KEY /amplify/app/main/K1 /amplify/app/main/K10 /amplify/app/main/K11 /amplify/app/main/K12"
+ssm get-parameters-by-path --path /amplify/app/main --max-results 11
+check_contains "MaxResults over 10: ValidationException" "$ERR" "(ValidationException)"
 ssm get-parameters-by-path --path /amplify --query 'length(Parameters)' --output text
 check_eq "not recursive: only direct children" "$OUT" 0
 ssm get-parameters --names /amplify/app/main/K1 /amplify/app/main/NOPE --with-decryption --query '[Parameters[0].Value,InvalidParameters[0]]' --output text

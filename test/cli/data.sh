@@ -143,7 +143,7 @@ before=$(cd "$P/cdk.out" && find . -type f -exec sha256sum {} + | sort)
 bad() { # NAME MESSAGE: schema.graphql already written
 	synth_in "$P" --branch main -q
 	check_eq "$1: exit 1" 1 "$RC"
-	check_contains "$1: the message" "$2" "$ERR"
+	check_contains "$1: the message" "$ERR" "$2"
 	after=$(cd "$P/cdk.out" && find . -type f -exec sha256sum {} + | sort)
 	check_eq "$1: the previous cdk.out is untouched" "$before" "$after"
 }
@@ -157,7 +157,7 @@ bad "unknown type" "data: data/schema.graphql:2:9: unknown type 'Strin'"
 : >"$S"
 bad "empty schema" "data: data/schema.graphql:1:1: the schema is empty"
 printf 'type Note @model {\n  text: String # \xe9t\xe9\n}\n' >"$S"
-bad "not UTF-8" "data/schema.graphql:2:19: invalid UTF-8"
+bad "not UTF-8" "data/schema.graphql:2:18: invalid UTF-8"
 printf 'type Note {\n  text: String\n}\n' >"$S"
 bad "no model" "the schema has no @model type"
 rm -f "$S"

@@ -45,7 +45,6 @@ for path in sys.argv[2:]:
                 errors.append(f"{m['name']}: field key {k} names {f['name']}")
             a = f.get("association")
             if a:
-                holder = m if a["connectionType"] != "HAS_MANY" or not a.get("associatedWith") else mi["models"][f["type"]["model"]]
                 for t in a.get("targetNames", []):
                     if t not in m["fields"]:
                         errors.append(f"{m['name']}.{k}: targetName {t} is not a field")

@@ -711,16 +711,16 @@ def run_create(stack, t, body, params, token):
         return True
     except Failed as f:
         failed = [res.lid for res in stack.resources.values() if res.status == "CREATE_FAILED"]
-        reason = ("The following resource(s) failed to create: [%s]. " % ", ".join(failed)) if failed else f.reason
+        reason = ("The following resource(s) failed to create: [%s]." % ", ".join(failed)) if failed else f.reason
         if stack.disable_rollback:
-            set_status(stack, "CREATE_FAILED", reason.strip(), token)
+            set_status(stack, "CREATE_FAILED", reason, token)
             return False
-        set_status(stack, "ROLLBACK_IN_PROGRESS", reason + "Rollback requested by user." if failed else reason, token)
+        set_status(stack, "ROLLBACK_IN_PROGRESS", reason + " Rollback requested by user." if failed else reason, token)
         ok = delete_resources(stack, list(stack.resources), token, rollback=True)
         with STORE.lock:
             stack.outputs = []
         set_status(stack, "ROLLBACK_COMPLETE" if ok else "ROLLBACK_FAILED",
-                   None if ok else "The following resource(s) failed to delete: [%s]. " % ok_failed(stack), token)
+                   None if ok else "The following resource(s) failed to delete: [%s]." % ok_failed(stack), token)
         return False
 
 
@@ -789,7 +789,7 @@ def run_delete(stack, token):
     _reset_fail_after(stack)
     ok = delete_resources(stack, list(stack.resources), token)
     if not ok:
-        set_status(stack, "DELETE_FAILED", "The following resource(s) failed to delete: [%s]. " % ok_failed(stack),
+        set_status(stack, "DELETE_FAILED", "The following resource(s) failed to delete: [%s]." % ok_failed(stack),
                    token)
         return False
     with STORE.lock:
@@ -869,7 +869,7 @@ def run_update(stack, t, body, params, token, tags=None, caps=None, rollback_of=
             reason = f.reason
         else:
             verb = "create" if stack.resources[failed[0]].status == "CREATE_FAILED" else "update"
-            reason = "The following resource(s) failed to %s: [%s]. " % (verb, ", ".join(failed))
+            reason = "The following resource(s) failed to %s: [%s]." % (verb, ", ".join(failed))
         return rollback_update(stack, last, done, reason, token)
     # cleanup: removed resources, replaced old ones
     set_status(stack, "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS", None, token)
@@ -965,7 +965,7 @@ def rollback_update(stack, last, done, reason, token, continuing=False):
                     stack.template, stack.template_body = last["template"], last["body"]
                     stack.parameters = last["parameters"]
                     stack.outputs = last["outputs"]
-                set_status(stack, "UPDATE_ROLLBACK_FAILED", "The following resource(s) failed to update: [%s]. " % lid,
+                set_status(stack, "UPDATE_ROLLBACK_FAILED", "The following resource(s) failed to update: [%s]." % lid,
                            token)
                 return False
             event(stack, lid, old.type, "UPDATE_IN_PROGRESS", old.physid, None, old.props, token)
