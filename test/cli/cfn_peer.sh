@@ -162,16 +162,16 @@ check_eq "nested stack: CREATE_COMPLETE, ParentId and RootId the root" "$nst $np
 check_eq "nested stack: its output is the parent's PoolId" "PoolId=$npool" "$(printf '%s\n' $outs | grep '^PoolId=')"
 check_eq "nested stack: its parameter from Fn::Sub \${AWS::StackName}" "$nparam" app-pool
 cfn list-stack-resources --stack-name app --query 'StackResourceSummaries[].LogicalResourceId' --output text
-check_eq "the resource whose Condition is false is not created" "$(flat "$OUT")" "Bucket Role Fn Auth"
+check_eq "the resource whose Condition is false is not created" "$(flat "$OUT")" "Bucket Role Auth Fn"
 
 ev=$(events app)
 check_eq "events: the first is the stack's CREATE_IN_PROGRESS" "$(printf '%s\n' "$ev" | head -1)" "app CREATE_IN_PROGRESS"
 check_eq "events: the last is the stack's CREATE_COMPLETE" "$(printf '%s\n' "$ev" | tail -1)" "app CREATE_COMPLETE"
 order=$(printf '%s\n' "$ev" | grep ' CREATE_COMPLETE$' | cut -d' ' -f1 | tr '\n' ' ')
-check_eq "events: resources complete in dependency order (Role before Fn)" "$order" "Bucket Role Fn Auth app "
+check_eq "events: resources complete in dependency order (Role before Fn)" "$order" "Bucket Role Auth Fn app "
 check_eq "events: each resource IN_PROGRESS (twice: initiated) before COMPLETE" \
 	"$(printf '%s\n' "$ev" | grep '^Fn ' | tr '\n' ',')" "Fn CREATE_IN_PROGRESS,Fn CREATE_IN_PROGRESS,Fn CREATE_COMPLETE,"
-cfn describe-stack-events --stack-name app --max-items 1 --query 'StackEvents[0].[EventId,StackName,ResourceType,PhysicalResourceId]' --output text
+cfn describe-stack-events --stack-name app --query 'StackEvents[0].[EventId,StackName,ResourceType,PhysicalResourceId]' --output text
 check_match "events: newest first, with EventId, StackName, type, physical id" "$(flat "$OUT")" \
 	"^[0-9a-f-]{36} app AWS::CloudFormation::Stack $SID\$"
 events "$NID" >"$TMP/nev"

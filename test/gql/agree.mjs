@@ -1,0 +1,69 @@
+// The two generators agree: every resolver of lib/gqlresolvers.c attaches
+// to a field of the schema lib/gqlgen.c writes, and that field has the
+// arguments the resolver reads (its cfg(): key fields for get; the query's
+// partition and sort key, sortDirection, filter, limit, nextToken for list
+// and index queries; input and condition for mutations).
+// Usage: node agree.mjs SCHEMA.graphql RESOLVERS.json
+// Prints one "ok - ..." / "not ok - ..." line per resolver.
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, basename } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const require = createRequire(join(here, '../.deps/gql/package.json'));
+const { buildSchema } = require('graphql');
+
+const APPSYNC = `
+scalar AWSDate
+scalar AWSTime
+scalar AWSDateTime
+scalar AWSTimestamp
+scalar AWSEmail
+scalar AWSJSON
+scalar AWSPhone
+scalar AWSURL
+scalar AWSIPAddress
+directive @aws_subscribe(mutations: [String]) on FIELD_DEFINITION
+directive @aws_api_key on FIELD_DEFINITION | OBJECT
+directive @aws_iam on FIELD_DEFINITION | OBJECT
+directive @aws_oidc on FIELD_DEFINITION | OBJECT
+directive @aws_cognito_user_pools(cognito_groups: [String]) on FIELD_DEFINITION | OBJECT
+directive @aws_auth(cognito_groups: [String]) on FIELD_DEFINITION
+directive @aws_lambda on FIELD_DEFINITION | OBJECT
+`;
+
+const [sdlFile, resFile] = process.argv.slice(2);
+const schema = buildSchema(APPSYNC + readFileSync(sdlFile, 'utf8'));
+const { resolvers } = JSON.parse(readFileSync(resFile, 'utf8'));
+const name = basename(sdlFile);
+let bad = 0;
+for (const r of resolvers) {
+  const what = `${name}: ${r.typeName}.${r.fieldName} (${r.operation})`;
+  const type = schema.getType(r.typeName);
+  const field = type && type.getFields ? type.getFields()[r.fieldName] : null;
+  if (!field) {
+    console.log(`not ok - ${what}: no such field in the client schema`);
+    bad++;
+    continue;
+  }
+  const m = /function cfg\(\) \{\s*return (.*?);\s*\}/s.exec(r.code);
+  const c = m ? JSON.parse(m[1]) : {};
+  const want = [];
+  if (r.operation === 'get') want.push(...(c.key ?? []));
+  if (r.operation === 'list' || r.operation === 'index') {
+    want.push('filter', 'limit', 'nextToken');
+    if (c.query && (c.query.index != null || r.operation === 'index')) want.push(c.query.pk);
+    if (c.query && c.query.sk && (c.query.index != null || r.operation === 'index')) want.push(c.query.sk, 'sortDirection');
+  }
+  if (['create', 'update', 'delete'].includes(r.operation)) want.push('input', 'condition');
+  const have = new Set(field.args.map((a) => a.name));
+  const missing = want.filter((w) => !have.has(w));
+  if (missing.length) {
+    console.log(`not ok - ${what}: the field lacks the argument(s) ${missing.join(', ')} (has ${[...have].join(', ')})`);
+    bad++;
+  } else {
+    console.log(`ok - ${what}: the field exists with the arguments the resolver reads`);
+  }
+}
+process.exit(bad ? 1 : 0);
