@@ -28,9 +28,11 @@
  * cut between models when it has to split into nested stacks.
  *
  * Tables: keyed as the model's primary key says (several sort key fields
- * make one attribute "a#b", a string, as Amplify does); one GSI per @index
- * and one per relation whose key lives on the related model
- * ("gsi-<Model>.<field>", Amplify's name); on demand, encrypted. Deletion
+ * make one attribute "a#b", a string, as Amplify does; the resolver
+ * generator refuses them today); one GSI per @index and one per relation
+ * index the resolvers query ("gsi-<Model>.<field>", Amplify's name, keyed
+ * as their "indexKeys" say; a resolver naming an index the table lacks is
+ * an internal error, never a broken API); on demand, encrypted. Deletion
  * policy: Delete in a sandbox, Retain on a branch (a deleted branch stack
  * keeps its data; Amplify deletes tables with the stack unless deletion
  * protection is set by hand).
@@ -193,7 +195,7 @@ static bool has_gsi(json_t *gsis, const char *name)
 }
 
 /* The properties of model NAME's table. */
-static json_t *table_props(synth_data *d, const char *name, json_t *m)
+static json_t *table_props(synth_data *d, json_t *m, json_t *readers)
 {
 	json_t *attrs = json_array(), *gsis = json_array();
 	json_t *pk = json_object_get(m, "primaryKey");
@@ -209,54 +211,24 @@ static json_t *table_props(synth_data *d, const char *name, json_t *m)
 						   json_object_get(ix, "sortKeyFields"), NULL),
 					"Projection", projection(json_object_get(ix, "projection"))));
 	}
-	/* Relations of other models (and this one) whose key is held here. */
-	const char *on;
-	json_t *om;
-	json_object_foreach(json_object_get(d->model, "models"), on, om) {
-		json_t *rel;
-		json_array_foreach(json_object_get(om, "relations"), i, rel) {
-			const char *kind = str(rel, "kind");
-			/* hasMany, and hasOne with references, query the related
-			 * model by its key fields; an implicit hasOne holds the
-			 * key itself (a GetItem), belongsTo too. */
-			bool queried = !strcmp(kind, "hasMany") ||
-				       (!strcmp(kind, "hasOne") && json_object_get(rel, "references"));
-			if (!queried || json_object_get(rel, "fields") ||
-			    json_object_get(rel, "indexName") || strcmp(str(rel, "keyModel"), name))
-				continue;
-			json_t *kf = json_object_get(rel, "keyFields");
-			if (!json_array_size(kf))
-				continue;
-			char *gname = synth__asprintf("gsi-%s.%s", on, str(rel, "field"));
-			if (!gname || has_gsi(gsis, gname)) {
-				free(gname);
-				continue;
-			}
-			/* Key types: declared references have theirs; Amplify's
-			 * implicit names take those of the parent's primary key. */
-			json_t *opk = json_object_get(om, "primaryKey");
-			const char *h = json_string_value(json_array_get(kf, 0));
-			const char *ht = field_type(m, h) ? ddb_type(field_type(m, h))
-						  : ddb_type(field_type(om, str(opk, "field")));
-			json_t *sort = json_array(), *stypes = json_array();
-			for (size_t k = 1; k < json_array_size(kf); k++) {
-				const char *sf = json_string_value(json_array_get(kf, k));
-				const char *pf = json_string_value(
-					json_array_get(json_object_get(opk, "sortKeyFields"), k - 1));
-				json_array_append_new(sort, json_string(sf));
-				json_array_append_new(stypes,
-						      json_string(field_type(m, sf)
-								  ? ddb_type(field_type(m, sf))
-								  : ddb_type(pf ? field_type(om, pf) : NULL)));
-			}
-			json_array_append_new(
-				gsis, json_pack("{s:s,s:o,s:{s:s}}", "IndexName", gname, "KeySchema",
-						key_schema(attrs, m, h, ht, sort, stypes), "Projection",
-						"ProjectionType", "ALL"));
-			json_decref(sort);
-			json_decref(stypes);
-			free(gname);
-		}
+	/* The GSIs the resolvers query for relations (lib/gqlresolvers.h:
+	 * every "index" with "indexKeys" that is not an @index), e.g.
+	 * Amplify's "gsi-Todo.comments" keyed by todoCommentsId. */
+	json_t *r;
+	json_array_foreach(readers, i, r) {
+		const char *ixn = str(r, "index");
+		json_t *keys = json_object_get(r, "indexKeys");
+		const char *h = str(keys, "partitionKey"), *sk = str(keys, "sortKey");
+		if (!ixn || !h || has_gsi(gsis, ixn))
+			continue;
+		json_t *sort = sk ? json_pack("[s]", sk) : json_array();
+		json_t *st = sk ? json_pack("[s]", ddb_type(field_type(m, sk))) : NULL;
+		json_array_append_new(
+			gsis, json_pack("{s:s,s:o,s:{s:s}}", "IndexName", ixn, "KeySchema",
+					key_schema(attrs, m, h, ddb_type(field_type(m, h)), sort, st),
+					"Projection", "ProjectionType", "ALL"));
+		json_decref(sort);
+		json_decref(st);
 	}
 	json_t *p = json_pack("{s:o,s:o,s:s,s:{s:b}}", "KeySchema", ks, "AttributeDefinitions",
 			      attrs, "BillingMode", "PAY_PER_REQUEST", "SSESpecification",
@@ -486,7 +458,7 @@ static int model_resources(synth_construct *self, synth_data *d, const char *nam
 	synth_resource *table = NULL;
 	snprintf(id, sizeof id, "%s/Table", name);
 	snprintf(path, sizeof path, "data/%s/Table", name);
-	json_t *tp = table_props(d, name, m);
+	json_t *tp = table_props(d, m, readers);
 	int rc = tp ? synth_resource_new(&table, self, id, "AWS::DynamoDB::Table", tp) : synth__oom();
 	if (rc == 0)
 		rc = synth_resource_set_deletion_policy(table, retain ? "Retain" : "Delete");

@@ -1206,8 +1206,8 @@ static int change_set(dctx *d, const assembly *as, const char *account, bool cre
 			pfree(&q);
 			free(next);
 			next = NULL;
-			json_array_extend(*changes, members(page, "Changes") ? members(page, "Changes")
-									    : json_array());
+			if (members(page, "Changes"))
+				json_array_extend(*changes, members(page, "Changes"));
 			status = jstr(page, "Status");
 			if (rc < 0 || !status || strcmp(status, "CREATE_COMPLETE") ||
 			    !jstr(page, "NextToken"))
@@ -1363,10 +1363,15 @@ static int write_outputs(dctx *d, const assembly *as, json_t *stack, json_t *met
 		return 0;
 	char region[64];
 	json_t *outs = json_object_get(stack, "Outputs");
+	json_t *none_meta = json_object(), *none_outs = json_array();
 	json_t *cfg = NULL;
-	int rc = synth__clientconfig_build(&cfg, metadata ? metadata : json_object(),
-					   json_is_object(outs) ? outs : json_array(),
-					   stack_region(d, stack, region, sizeof region));
+	int rc = none_meta && none_outs
+			 ? synth__clientconfig_build(&cfg, metadata ? metadata : none_meta,
+						     json_is_object(outs) ? outs : none_outs,
+						     stack_region(d, stack, region, sizeof region))
+			 : synth__oom();
+	json_decref(none_meta);
+	json_decref(none_outs);
 	const char *uri = NULL;
 	json_t *m;
 	size_t i;

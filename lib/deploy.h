@@ -152,10 +152,13 @@ int synth_deploy_continue_rollback(synth_aws *a, const synth_deploy_options *o,
 				   synth_deploy_result *res);
 
 /* Writes the client configuration of the deployed stack O->stack_name
- * (default: the assembly's) to O->outputs_path, with the root template's
- * Metadata from the assembly when there is one (O->assembly_dir may be
- * NULL or lack a manifest: the deployed template's Metadata is used).
- * SYNTH_DEPLOY_ABSENT when the stack does not exist. */
+ * (default: the assembly's) to O->outputs_path: DescribeStacks' outputs
+ * and the Metadata of the deployed root template (GetTemplate: the local
+ * assembly may have moved on since the deploy). O->assembly_dir (may be
+ * NULL, or hold another stack) only supplies the model introspection
+ * schema when it has the asset the stack names. SYNTH_DEPLOY_SETTLED, or
+ * SYNTH_DEPLOY_ABSENT when the stack does not exist; SYNTH_EINVALID when
+ * it is in progress or failed (its outputs are not a deploy's). */
 int synth_deploy_outputs(synth_aws *a, const synth_deploy_options *o, synth_deploy_result *res);
 
 /*

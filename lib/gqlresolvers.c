@@ -1170,7 +1170,17 @@ static int gen_model(gen *g, const char *name, json_t *m)
 	const char *level = str(subs, "level");
 	bool open = level && !strcmp(level, "public");
 	static const char *const sub_keys[] = {"onCreate", "onUpdate", "onDelete"};
+	static const char *const mut_keys[] = {"create", "update", "delete"};
 	for (size_t k = 0; !rc && k < 3 && !(level && !strcmp(level, "off")); k++) {
+		/* A subscription listens to its mutation: none when that mutation
+		 * is turned off (as the client schema, lib/gqlgen.c). */
+		json_t *muts = NULL;
+		if ((rc = op_names(&muts, m, name, "mutations", mut_keys[k], mut_keys[k], false)))
+			break;
+		size_t nmut = json_array_size(muts);
+		json_decref(muts);
+		if (!nmut)
+			continue;
 		if (!(rc = op_names(&names, m, name, "subscriptions", sub_keys[k], sub_keys[k], false)))
 			rc = emit_names(g, names, "Subscription", name, "subscribe", cfg_subscribe, m, key, &open,
 					NULL, "util, extensions", JS_SUBSCRIBE);
