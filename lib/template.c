@@ -699,6 +699,15 @@ static json_t *nested_output(const stack *p, const char *name)
 static json_t *import(emit *e, size_t si, const synth_resource *t, const char *attr)
 {
 	stack *s = &e->stacks[si], *p = &e->stacks[t->stack];
+	/* Attributes that carry secret values (the auth construct's secret
+	 * fetcher: NoEcho in its own stack) would become plain stack outputs
+	 * and parameters here: refuse rather than leak. */
+	if (attr && json_is_true(json_object_get(t->metadata, "synth:secret-attributes"))) {
+		synth__error_set(SYNTH_ELIMIT, "%s: attribute '%s' holds a secret value and cannot be "
+				 "passed to another stack (it would become a stack output); the "
+				 "layout put one of its users in another stack", t->path, attr);
+		return NULL;
+	}
 	char *name = export_name(t, attr);
 	if (!name)
 		return NULL;

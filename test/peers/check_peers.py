@@ -8,6 +8,7 @@ are signed with botocore. Prints TAP-style lines. Needs the env of
 import base64
 import hashlib
 import http.client
+import json
 import os
 import socket
 import sys
@@ -250,6 +251,43 @@ t, h = signed("POST", ep, form, {"Content-Type": "application/x-www-form-urlenco
 h["X-Amz-Date"] = "20200101T000000Z"
 st, body, r = send(c, "POST", t, h, form)
 check(st == 403 and b"SignatureDoesNotMatch" in body, "endpoint: a changed X-Amz-Date: 403 SignatureDoesNotMatch", st, body)
+
+# CloudFormation Query lists: Parameters.member.N.ParameterKey, XML <member> lists back.
+from urllib.parse import urlencode  # noqa: E402
+tpl = ('{"Parameters": {"Env": {"Type": "String", "Default": "dev", "Description": "the env"}}, '
+       '"Resources": {"R": {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": {}}}}}')
+form3 = urlencode([("Action", "ValidateTemplate"), ("Version", "2010-05-15"), ("TemplateBody", tpl)]).encode()
+t, h = signed("POST", ep, form3, {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}, service="cloudformation")
+st, body, r = send(c, "POST", t, h, form3)
+check(st == 200 and b'<ValidateTemplateResponse xmlns="http://cloudformation.amazonaws.com/doc/2010-05-15/">' in body
+      and b"<Parameters><member><ParameterKey>Env</ParameterKey><DefaultValue>dev</DefaultValue>" in body
+      and b"<Capabilities><member>CAPABILITY_IAM</member></Capabilities>" in body,
+      "endpoint: ValidateTemplate answers AWS's XML with <member> lists", st, body)
+form4 = urlencode([("Action", "CreateStack"), ("Version", "2010-05-15"), ("StackName", "raw-check"),
+                   ("TemplateBody", tpl), ("Parameters.member.1.ParameterKey", "Env"),
+                   ("Parameters.member.1.ParameterValue", "prod"), ("Parameters.member.2.ParameterKey", "Nope"),
+                   ("Parameters.member.2.ParameterValue", "x"), ("Capabilities.member.1", "CAPABILITY_IAM")]).encode()
+t, h = signed("POST", ep, form4, {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}, service="cloudformation")
+st, body, r = send(c, "POST", t, h, form4)
+check(st == 400 and b"<Code>ValidationError</Code>" in body and b"Parameters: [Nope] do not exist in the template" in body,
+      "endpoint: Parameters.member.N decoded (an unknown key: AWS's ValidationError)", st, body)
+
+# SSM (JSON 1.1 on the same port).
+req = json.dumps({"Name": "/check/none"}).encode()
+jh = {"Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": "AmazonSSM.NoSuchOp"}
+t, h = signed("POST", ep, req, jh, service="ssm")
+st, body, r = send(c, "POST", t, h, req)
+check(st == 400 and json.loads(body).get("__type") == "UnknownOperationException",
+      "endpoint: SSM unknown X-Amz-Target: 400 UnknownOperationException (JSON)", st, body)
+jh["X-Amz-Target"] = "AmazonSSM.GetParameter"
+st, body, r = send(c, "POST", "/", dict(jh, Host="%s:%d" % (EP.hostname, EP.port)), req)
+check(st == 400 and json.loads(body).get("__type") == "MissingAuthenticationTokenException"
+      and r.getheader("Content-Type") == "application/x-amz-json-1.1",
+      "endpoint: SSM without a signature: 400 MissingAuthenticationTokenException (JSON)", st, body)
+t, h = signed("POST", ep, req, jh, service="ssm")
+st, body, r = send(c, "POST", t, h, req)
+check(st == 400 and json.loads(body) == {"__type": "ParameterNotFound", "message": ""},
+      "endpoint: SSM GetParameter of a missing name: ParameterNotFound", st, body)
 c.close()
 
 sys.exit(1 if FAILED else 0)

@@ -225,8 +225,36 @@ static void test_stays_single(void)
 	rm_tmp(d);
 }
 
+/* A resource whose attributes are secrets (metadata
+ * synth:secret-attributes, as the auth construct's secret fetcher): a
+ * split that would pass one to another stack is an error naming it, not
+ * an output holding the secret. */
+static void test_secret_never_crosses(void)
+{
+	char *d = tmp_cwd();
+	synth_backend *b = new_backend();
+	synth_backend_add_resource(b, "secrets", "AWS::CloudFormation::CustomResource",
+				   json_pack("{s:s}", "ServiceToken", "arn:aws:lambda:x"));
+	synth_resource_add_metadata(synth_backend_resource(b, "secrets"), "synth:secret-attributes",
+				    json_true());
+	char name[32];
+	for (int i = 0; i < 600; i++) {
+		snprintf(name, sizeof name, "t%03d", i);
+		synth_backend_add_resource(b, name, "AWS::SNS::Topic",
+					   json_pack("{s:o}", "DisplayName", synth_getatt("secrets", "value")));
+	}
+	int rc = synth_backend_run(b);
+	CHECK(rc == SYNTH_ELIMIT, "a secret attribute needed in another stack is refused (%d)", rc);
+	CHECK_HAS(synth_error_last()->message, "secrets: attribute 'value' holds a secret value",
+		  "the message names the resource and attribute");
+	CHECK(count_files("out/*.template.json") == 0, "no template written");
+	synth_backend_free(b);
+	rm_tmp(d);
+}
+
 int main(void)
 {
+	test_secret_never_crosses();
 	test_logical_ids();
 	test_tokens_resolve();
 	test_bad_references();
