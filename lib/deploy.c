@@ -1611,7 +1611,10 @@ int synth_deploy(synth_aws *a, const synth_deploy_options *o, synth_deploy_resul
 		print_changes(&d, changes);
 		watcher w;
 		const char *sid = res->stack_id ? res->stack_id : as.stack_name;
-		rc = watcher_init(&w, &d, sid, as.stack_name, count_resources(&as));
+		/* The live line's total: every resource for a create; the
+		 * change set's (root-level) changes for an update. */
+		rc = watcher_init(&w, &d, sid, as.stack_name,
+				  create ? count_resources(&as) : res->changes);
 		if (rc == 0)
 			rc = watcher_prime(&w);
 		if (rc == 0)

@@ -51,6 +51,7 @@ struct synth_watch {
 	int fd;
 	char **roots;  /* as given */
 	char **files;  /* roots that are files: their paths */
+	int *file_wd;  /* for each, the watch on its directory (-1: none) */
 	char **ignore;
 	wentry *w;
 	size_t n, cap;
@@ -87,7 +88,7 @@ static bool ignored(const synth_watch *w, const char *rel)
 			if (l > 0 && l <= NAME_MAX) {
 				memcpy(comp, p, l);
 				comp[l] = '\0';
-				if (fnmatch(*ig, comp, FNM_PERIOD) == 0)
+				if (fnmatch(*ig, comp, 0) == 0)
 					return true;
 			}
 			p += l;
@@ -107,9 +108,12 @@ static wentry *find_wd(synth_watch *w, int wd)
 }
 
 /* Adds (or upgrades) the watch on directory PATH. */
-static int add_dir_watch(synth_watch *w, const char *path, size_t rel, bool files_only)
+static int add_dir_watch(synth_watch *w, const char *path, size_t rel, bool files_only,
+			 int *wd_out)
 {
 	int wd = inotify_add_watch(w->fd, path, DIR_MASK);
+	if (wd_out)
+		*wd_out = wd;
 	if (wd < 0) {
 		if (errno == ENOENT || errno == ENOTDIR || errno == EACCES)
 			return 0; /* gone already, or not ours to read: nothing to watch */
@@ -155,7 +159,7 @@ static int add_tree(synth_watch *w, const char *path, size_t rel, int depth)
 {
 	if (depth > MAX_DEPTH)
 		return 0;
-	int rc = add_dir_watch(w, path, rel, false);
+	int rc = add_dir_watch(w, path, rel, false, NULL);
 	if (rc < 0)
 		return rc;
 	DIR *d = opendir(path);
@@ -197,6 +201,7 @@ static int add_roots(synth_watch *w)
 		if (stat(r, &st) < 0)
 			return synth__error_set(SYNTH_ENOTFOUND, "watch %s: %s", r, strerror(errno));
 		int rc;
+		size_t fi = 0;
 		if (S_ISDIR(st.st_mode)) {
 			rc = add_tree(w, r, 0, 0);
 		} else {
@@ -211,7 +216,9 @@ static int add_roots(synth_watch *w)
 				*slash = '\0';
 			else
 				strcpy(dir, ".");
-			rc = add_dir_watch(w, dir, 0, true);
+			while (w->files[fi] && strcmp(w->files[fi], r))
+				fi++;
+			rc = add_dir_watch(w, dir, 0, true, &w->file_wd[fi]);
 			free(dir);
 		}
 		if (rc < 0)
@@ -246,7 +253,8 @@ int synth_watch_new(synth_watch **out, const char *const *paths, const char *con
 	}
 	/* The roots that are files. */
 	size_t nf = 0;
-	if (rc == 0 && !(w->files = calloc(synth__strv_len(paths) + 1, sizeof *w->files)))
+	if (rc == 0 && (!(w->files = calloc(synth__strv_len(paths) + 1, sizeof *w->files)) ||
+			!(w->file_wd = calloc(synth__strv_len(paths) + 1, sizeof *w->file_wd))))
 		rc = synth__oom();
 	for (size_t i = 0; rc == 0 && w->roots[i]; i++) {
 		struct stat st;
@@ -275,16 +283,21 @@ void synth_watch_free(synth_watch *w)
 	free(w->w);
 	synth__strv_free(w->roots);
 	synth__strv_free(w->files);
+	free(w->file_wd);
 	synth__strv_free(w->ignore);
 	free(w->first);
 	free(w);
 }
 
-static bool is_watched_file(const synth_watch *w, const char *path)
+/* Whether NAME in the directory watched by WD is one of the file roots. */
+static bool is_watched_file(const synth_watch *w, int wd, const char *name)
 {
-	for (char **f = w->files; f && *f; f++)
-		if (!strcmp(*f, path))
+	for (size_t i = 0; w->files && w->files[i]; i++) {
+		const char *base = strrchr(w->files[i], '/');
+		base = base ? base + 1 : w->files[i];
+		if (w->file_wd[i] == wd && !strcmp(base, name))
 			return true;
+	}
 	return false;
 }
 
@@ -353,7 +366,7 @@ static int drain(synth_watch *w, bool *changed)
 				return synth__oom();
 			bool counts;
 			if (e->files_only)
-				counts = ev->len && is_watched_file(w, full);
+				counts = ev->len && is_watched_file(w, ev->wd, ev->name);
 			else
 				counts = !(e->rel && ignored(w, full + e->rel)) &&
 					 !(ev->len && !e->rel && ignored(w, ev->name));

@@ -358,6 +358,11 @@ BG=
 check_eq "sandbox: Ctrl-C stops it, exit 0" "$SRC" 0
 cat "$TMP/sbx.out" >>"$TMP/all-output"
 
+rm -f "$TMP/sbx.json"
+run "$W" outputs --sandbox tester --file "$TMP/sbx.json"
+check_eq "outputs --sandbox: exit 0" "$RC" 0
+check_match "outputs --sandbox: the sandbox's function name" "$(cat "$TMP/sbx.json" 2>/dev/null)" '"greeterFunctionName": "synth-hello-tester-sandbox'
+
 run "$W" sandbox delete --identifier tester
 check_eq "sandbox delete without --yes, stdin not a terminal: exit 2" "$RC" 2
 run "$W" sandbox delete --identifier tester --yes
@@ -389,6 +394,17 @@ if bash "$SYNTH_ROOT/test/gen/gen_backend.sh" -s 110 "$N" >"$TMP/gen.log" 2>&1; 
 	admin -X POST "$PEERS_ADMIN_CFN/cfn/settings" -d '{"step_ms":20}' >/dev/null
 else
 	fail "nested: gen_backend.sh"; diag_file "$TMP/gen.log"
+fi
+
+# --- valgrind on a whole update (normal build only) ------------------------------------
+if ! is_san && command -v valgrind >/dev/null; then
+	change valgrind
+	run "$W" --branch main -q
+	(cd "$W" && valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect \
+		--error-exitcode=9 "$SYNTH" deploy --branch main --assembly cdk.out -q) >"$T_OUT" 2>&1 </dev/null
+	RC=$?
+	check_eq "valgrind: an update deploy has no error and no leak" "$RC" 0
+	[ "$RC" = 0 ] || diag_file "$T_OUT"
 fi
 
 # --- secrets never printed ------------------------------------------------------------

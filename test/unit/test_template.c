@@ -229,23 +229,33 @@ static void test_stays_single(void)
  * synth:secret-attributes, as the auth construct's secret fetcher): a
  * split that would pass one to another stack is an error naming it, not
  * an output holding the secret. */
+static int secret_generate(synth_construct *self, void *state)
+{
+	(void)state;
+	synth_resource *r;
+	int rc = synth_resource_new(&r, self, "Fetcher", "AWS::CloudFormation::CustomResource",
+				    json_pack("{s:s}", "ServiceToken", "arn:aws:lambda:x"));
+	return rc ? rc : synth_resource_add_metadata(r, "synth:secret-attributes", json_true());
+}
+
 static void test_secret_never_crosses(void)
 {
+	static const synth_construct_class cls = {SYNTH_CONSTRUCT_CLASS_VERSION, "secrets", NULL,
+						  secret_generate, NULL};
 	char *d = tmp_cwd();
 	synth_backend *b = new_backend();
-	synth_backend_add_resource(b, "secrets", "AWS::CloudFormation::CustomResource",
-				   json_pack("{s:s}", "ServiceToken", "arn:aws:lambda:x"));
-	synth_resource_add_metadata(synth_backend_resource(b, "secrets"), "synth:secret-attributes",
-				    json_true());
+	synth_construct *c;
+	CHECK(synth_construct_new(&c, b, "secrets", &cls, NULL) == 0, "a construct with a secret");
 	char name[32];
 	for (int i = 0; i < 600; i++) {
 		snprintf(name, sizeof name, "t%03d", i);
 		synth_backend_add_resource(b, name, "AWS::SNS::Topic",
-					   json_pack("{s:o}", "DisplayName", synth_getatt("secrets", "value")));
+					   json_pack("{s:o}", "DisplayName",
+						     synth_getatt("secrets/Fetcher", "value")));
 	}
 	int rc = synth_backend_run(b);
 	CHECK(rc == SYNTH_ELIMIT, "a secret attribute needed in another stack is refused (%d)", rc);
-	CHECK_HAS(synth_error_last()->message, "secrets: attribute 'value' holds a secret value",
+	CHECK_HAS(synth_error_last()->message, "secrets/Fetcher: attribute 'value' holds a secret value",
 		  "the message names the resource and attribute");
 	CHECK(count_files("out/*.template.json") == 0, "no template written");
 	synth_backend_free(b);
