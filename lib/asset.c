@@ -597,7 +597,7 @@ int synth__assets_write_index(synth_backend *b, const char *dir)
 			idx = NULL;
 		}
 	}
-	char *text = idx ? json_dumps(idx, JSON_INDENT(1) | JSON_SORT_KEYS) : NULL;
+	char *text = idx ? synth__json_dumps(idx, JSON_INDENT(1) | JSON_SORT_KEYS) : NULL;
 	char *path = synth__asprintf("%s/%s", dir, SYNTH_ASSET_INDEX);
 	int rc = text && path ? synth__write_file(path, text, strlen(text)) : synth__oom();
 	free(text);

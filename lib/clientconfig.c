@@ -1076,7 +1076,7 @@ int synth__clientconfig_write(const char *path, json_t *config)
 	if (!json_is_object(config))
 		return synth__error_set(SYNTH_EINVALID, "cannot write %s: the configuration is "
 					"not an object", path);
-	char *text = json_dumps(config, JSON_INDENT(2) | JSON_SORT_KEYS);
+	char *text = synth__json_dumps(config, JSON_INDENT(2) | JSON_SORT_KEYS);
 	if (!text)
 		return synth__oom();
 	size_t len = strlen(text);

@@ -44,6 +44,11 @@ void synth__buf_free(synth_buf *b);
 
 /* --- small helpers (util.c) -------------------------------------------- */
 
+/* json_dumps, checked: the text through our buffer, NULL (SYNTH_ENOMEM
+ * set) if any step fails. jansson 2.14's json_dumps can return text with an
+ * object member missing when an allocation inside it fails. Caller frees. */
+char *synth__json_dumps(const json_t *json, size_t flags);
+
 char *synth__strdup(const char *s); /* NULL-safe; NULL on OOM */
 char *synth__asprintf(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2)));

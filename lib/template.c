@@ -108,6 +108,12 @@ static bool is_token(json_t *node)
 
 /* {"Synth::Asset": [index, "key"|"file"]} -> the built asset's S3 key or
  * file name; NULL if malformed. */
+/* An asset's S3 object key: its file name without the "asset." prefix. */
+static const char *asset_key(const synth_asset *a)
+{
+	return strncmp(a->file, "asset.", 6) ? a->file : a->file + 6;
+}
+
 static json_t *asset_value(synth_backend *b, json_t *node)
 {
 	json_t *v = json_object_get(node, SYNTH_TOKEN_ASSET);
@@ -120,10 +126,9 @@ static json_t *asset_value(synth_backend *b, json_t *node)
 	synth_asset *a = &b->assets[i];
 	if (!strcmp(what, "file"))
 		return json_string(a->file);
-	char *key = synth__asprintf("%s.zip", a->hash);
-	json_t *s = key ? json_string(key) : NULL;
-	free(key);
-	return s;
+	/* The object key is the file's name without "asset.": <hash>.zip for
+	 * code, <hash>.json etc. for file assets made from bytes. */
+	return json_string(asset_key(a));
 }
 
 static const synth_parameter *find_param(synth_backend *b, const char *name)
@@ -812,7 +817,9 @@ static json_t *emit_resource(emit *e, size_t si, synth_resource *r)
 	json_t *o = json_object();
 	if (!o)
 		return NULL;
-	json_object_set_new(o, "Type", json_string(r->type));
+	/* Every insertion is checked: jansson drops a member silently when it
+	 * cannot allocate, which would write a template without it. */
+	bool ok = !json_object_set_new(o, "Type", json_string(r->type));
 	e->loc.len = 0;
 	e->depth = 0;
 	synth__buf_printf(&e->loc, "%s: Properties", r->path);
@@ -820,7 +827,7 @@ static json_t *emit_resource(emit *e, size_t si, synth_resource *r)
 	if (!props)
 		goto fail;
 	if (json_object_size(props))
-		json_object_set_new(o, "Properties", props);
+		ok &= !json_object_set_new(o, "Properties", props);
 	else
 		json_decref(props);
 	/* DependsOn within the stack; across stacks the nested stacks order. */
@@ -845,17 +852,17 @@ static json_t *emit_resource(emit *e, size_t si, synth_resource *r)
 		json_t *a = json_array();
 		for (size_t k = 0; k < nl; k++)
 			if (k == 0 || strcmp(lids[k], lids[k - 1]))
-				json_array_append_new(a, json_string(lids[k]));
-		json_object_set_new(o, "DependsOn", a);
+				ok &= !json_array_append_new(a, json_string(lids[k]));
+		ok &= !json_object_set_new(o, "DependsOn", a);
 	}
 	free(lids);
 	if (r->condition) {
-		json_object_set_new(o, "Condition", json_string(r->condition));
+		ok &= !json_object_set_new(o, "Condition", json_string(r->condition));
 		e->stacks[si].uses_conditions = true;
 	}
 	if (r->deletion_policy) {
-		json_object_set_new(o, "UpdateReplacePolicy", json_string(r->deletion_policy));
-		json_object_set_new(o, "DeletionPolicy", json_string(r->deletion_policy));
+		ok &= !json_object_set_new(o, "UpdateReplacePolicy", json_string(r->deletion_policy));
+		ok &= !json_object_set_new(o, "DeletionPolicy", json_string(r->deletion_policy));
 	}
 	json_t *md = json_pack("{s:s}", "synth:path", r->path);
 	if (!md)
@@ -869,11 +876,13 @@ static json_t *emit_resource(emit *e, size_t si, synth_resource *r)
 			json_decref(md);
 			goto fail;
 		}
-		json_object_update(md, um);
+		ok &= !json_object_update(md, um);
 		json_decref(um);
 	}
-	json_object_set_new(o, "Metadata", md);
-	return o;
+	ok &= !json_object_set_new(o, "Metadata", md);
+	if (ok)
+		return o;
+	synth__oom();
 fail:
 	json_decref(o);
 	return NULL;
@@ -884,13 +893,13 @@ fail:
 static int write_template(emit *e, const char *dir, json_t *t, const char *file,
 			  char hash[65], const char *what)
 {
-	char *text = json_dumps(t, JSON_INDENT(1));
+	char *text = synth__json_dumps(t, JSON_INDENT(1));
 	if (!text)
 		return synth__oom();
 	size_t len = strlen(text);
 	int rc = 0;
 	if (len > LIMIT_BYTES) {
-		char *min = json_dumps(t, JSON_COMPACT);
+		char *min = synth__json_dumps(t, JSON_COMPACT);
 		if (!min)
 			rc = synth__oom();
 		else if (strlen(min) > LIMIT_BYTES) {
@@ -1121,9 +1130,7 @@ static int write_all(emit *e, const char *dir)
 			synth_asset *a = &b->assets[i];
 			if (json_object_get(ordered, a->hash))
 				continue;
-			char *key = synth__asprintf("%s.zip", a->hash);
-			json_object_set_new(ordered, a->hash, file_asset(a->source, a->file, key));
-			free(key);
+			json_object_set_new(ordered, a->hash, file_asset(a->source, a->file, asset_key(a)));
 		}
 		json_object_update(ordered, files);
 		char *key = synth__asprintf("%s.json", root->hash);
@@ -1134,7 +1141,7 @@ static int write_all(emit *e, const char *dir)
 		json_t *am = json_pack("{s:s,s:o,s:{}}", "version", MANIFEST_VERSION, "files",
 				       ordered, "dockerImages");
 		char *af = synth__asprintf("%s.assets.json", b->stack_name);
-		char *text = am ? json_dumps(am, JSON_INDENT(1)) : NULL;
+		char *text = am ? synth__json_dumps(am, JSON_INDENT(1)) : NULL;
 		char *p = af ? synth__asprintf("%s/%s", dir, af) : NULL;
 		rc = text && p ? synth__write_file(p, text, strlen(text)) : synth__oom();
 		free(text);
@@ -1190,7 +1197,7 @@ static int write_all(emit *e, const char *dir)
 			json_object_set_new(json_object_get(man, "artifacts"), b->stack_name,
 					    stack_art);
 			stack_art = NULL;
-			char *mt = json_dumps(man, JSON_INDENT(1));
+			char *mt = synth__json_dumps(man, JSON_INDENT(1));
 			char *mpth = synth__asprintf("%s/manifest.json", dir);
 			rc = mt && mpth ? synth__write_file(mpth, mt, strlen(mt)) : synth__oom();
 			free(mt);

@@ -294,3 +294,24 @@ void synth__map_free(synth_map *m)
 	free(m->vals);
 	memset(m, 0, sizeof *m);
 }
+
+static int dump_to_buf(const char *data, size_t size, void *ctx)
+{
+	synth_buf *b = ctx;
+	synth__buf_put(b, data, size);
+	return b->oom ? -1 : 0;
+}
+
+char *synth__json_dumps(const json_t *json, size_t flags)
+{
+	synth_buf b = SYNTH_BUF_INIT;
+	if (!json || json_dump_callback(json, dump_to_buf, &b, flags)) {
+		synth__buf_free(&b);
+		synth__oom();
+		return NULL;
+	}
+	char *s = synth__buf_detach(&b);
+	if (!s)
+		synth__oom();
+	return s;
+}

@@ -384,7 +384,8 @@ ssm put-parameter --name /amplify/shared/DEEP/X --type String --value x
 ssm get-parameters-by-path --path /amplify/app/main --recursive --with-decryption --query 'Parameters[].Name' --output text
 check_eq "get-parameters-by-path: 13 parameters over pages of 10" "$(printf '%s' "$OUT" | wc -w)" 13
 ssm get-parameters-by-path --path /amplify/app/main --max-items 5 --page-size 2 --query 'Parameters[].Name' --output text
-check_eq "get-parameters-by-path in pages of 2 (MaxResults, NextToken)" "$(flat "$OUT")" \
+# (text output adds the CLI's own NextToken as a last line, since --max-items stops early)
+check_eq "get-parameters-by-path in pages of 2 (MaxResults, NextToken)" "$(flat "$(printf '%s' "$OUT" | tr '\t' '\n' | grep '^/')")" \
 	"/amplify/app/main/API_KEY /amplify/app/main/K1 /amplify/app/main/K10 /amplify/app/main/K11 /amplify/app/main/K12"
 ssm get-parameters-by-path --path /amplify/app/main --max-results 11
 check_contains "MaxResults over 10: ValidationException" "$ERR" "(ValidationException)"

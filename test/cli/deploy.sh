@@ -396,6 +396,31 @@ else
 	fail "nested: gen_backend.sh"; diag_file "$TMP/gen.log"
 fi
 
+# --- samples/todo: auth, data, storage; the model introspection schema ----------------
+if [ -f "$SYNTH_ROOT/samples/todo/backend.c" ]; then
+	TD=$TMP/todo
+	copy_sample "$SYNTH_ROOT/samples/todo" "$TD"
+	mark
+	run "$TD" deploy --branch main -q
+	check_eq "todo: deploy --branch main: exit 0" "$RC" 0
+	schema_ok "todo: amplify_outputs.json is valid against schema 1.5" "$TD/amplify_outputs.json"
+	check_eq "todo: auth, data (with its model introspection) and storage" \
+		"$("$SYSPY" -c 'import json,sys; d=json.load(open(sys.argv[1])); print(sorted(d), "model_introspection" in d["data"])' "$TD/amplify_outputs.json" 2>&1)" \
+		"['auth', 'data', 'storage', 'version'] True"
+	check_eq "todo: the model schema came from the assembly (no GetObject)" "$(s3_calls GetObject)" 0
+	mark
+	run "$TD" deploy --branch main
+	check_eq "todo: the same deploy again: no changes, zero mutating calls, zero S3 calls" \
+		"$RC,$(cfn_calls mutating),$(s3_calls)" "0,0,0"
+	E=$TMP/elsewhere
+	mkdir -p "$E"
+	mark
+	run "$E" outputs --branch main --namespace todo --file "$E/out.json"
+	check_eq "todo: outputs --branch elsewhere (no assembly): exit 0" "$RC" 0
+	check "todo: the same client config, the model schema fetched from S3" cmp -s "$TD/amplify_outputs.json" "$E/out.json"
+	check_eq "todo: one GetObject for it" "$(s3_calls GetObject)" 1
+fi
+
 # --- valgrind on a whole update (normal build only) ------------------------------------
 if ! is_san && command -v valgrind >/dev/null; then
 	change valgrind

@@ -57,6 +57,7 @@ lines = [
     ("AWS_ENDPOINT_URL_S3", "http://127.0.0.1:%s" % s3),
     ("AWS_ENDPOINT_URL_CLOUDFORMATION", "http://127.0.0.1:%s" % ep),
     ("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:%s" % ep),
+    ("AWS_ENDPOINT_URL_SSM", "http://127.0.0.1:%s" % ep),
     ("PEERS_ADMIN_S3", "http://127.0.0.1:%s/__admin" % s3),
     ("PEERS_ADMIN_CFN", "http://127.0.0.1:%s/__admin" % ep),
     ("PEERS_S3RVER_URL", "http://127.0.0.1:%s" % s3r),

@@ -288,8 +288,8 @@ static void test_lock(void)
 	char *text = NULL;
 	size_t len = 0;
 	synth__read_file("locks/sub/synth-app-me-sandbox-1234.lock", &text, &len);
-	CHECK(text && atol(text) == (long)getpid(), "the lock file holds our pid (%s)",
-	      text ? text : "");
+	CHECK(text && atol(text) == (long)getpid(), "the lock file holds our pid (%ld)",
+	      text ? atol(text) : 0L);
 	free(text);
 	int fd2 = -1;
 	CHECK(synth_watch_lock(&fd2, "locks/sub", "synth-app-me-sandbox-1234") == SYNTH_EEXISTS &&
