@@ -88,11 +88,19 @@ static void admin_delete(const char *what)
 
 int main(void)
 {
+	/* The repository: SYNTH_ROOT (test/run.sh sets it), else the working
+	 * directory, read before the test moves to its temp directory. */
+	char cwd[4096];
 	const char *root = getenv("SYNTH_ROOT");
+	if (!root)
+		root = getcwd(cwd, sizeof cwd) ? cwd : ".";
+	char *setup = synth__asprintf("bash '%s/test/peers/setup.sh' >/dev/null 2>&1", root);
+	free(sh(setup)); /* idempotent: s3rver and botocore for the peers */
+	free(setup);
 	char *tmp = tmp_cwd();
 	char *peers = synth__asprintf("%s/peers", tmp);
-	if (start_peers(root ? root : "/work/main", peers) < 0) {
-		CHECK(0, "the peers start (SYNTH_ROOT=%s)", root ? root : "unset");
+	if (start_peers(root, peers) < 0) {
+		CHECK(0, "the peers start (from %s)", root);
 		rm_tmp(tmp);
 		return 1;
 	}
@@ -147,7 +155,7 @@ int main(void)
 	synth_aws *bad = client("wrong-secret");
 	CHECK(synth_ssm_put(bad, "/x/K", "the-secret-value-92") < 0, "a wrong secret key: an error");
 	m = synth_error_last()->message;
-	CHECK_HAS(m, "Signature", "a signature error (%s)", m);
+	CHECK_HAS(m, "Signature", "a signature error");
 	CHECK(!strstr(m, "the-secret-value-92") && !strstr(m, "wrong-secret"),
 	      "naming neither the value nor the key");
 	synth_aws_free(bad);
@@ -218,7 +226,7 @@ int main(void)
 
 	synth_aws_free(a);
 	cmd = synth__asprintf("PEERS_DIR='%s' bash '%s/test/peers/peers.sh' stop >/dev/null 2>&1",
-			      peers, root ? root : "/work/main");
+			      peers, root);
 	free(sh(cmd));
 	free(cmd);
 	free(peers);
