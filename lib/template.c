@@ -898,35 +898,42 @@ static int write_template(emit *e, const char *dir, json_t *t, const char *file,
 		return synth__oom();
 	size_t len = strlen(text);
 	int rc = 0;
-	if (len > LIMIT_BYTES) {
+	/* CloudFormation reads the file as uploaded: a template whose indented
+	 * form is over the limit is written minified, and one that is over
+	 * even minified is an error. */
+	if (len + 1 > LIMIT_BYTES) {
 		char *min = synth__json_dumps(t, JSON_COMPACT);
-		if (!min)
+		if (!min) {
 			rc = synth__oom();
-		else if (strlen(min) > LIMIT_BYTES) {
+		} else if (strlen(min) + 1 > LIMIT_BYTES) {
 			synth__error_set(SYNTH_ELIMIT,
 					 "%s: the template is %zu bytes minified; "
-					 "CloudFormation allows %d", what, strlen(min),
+					 "CloudFormation allows %d", what, strlen(min) + 1,
 					 LIMIT_BYTES);
 			rc = synth__backend_fail(e->b);
+			free(min);
+		} else {
+			free(text);
+			text = min;
+			len = strlen(text);
 		}
-		free(min);
+	}
+	/* Templates end with a newline, as text files should. */
+	char *body = rc == 0 ? realloc(text, len + 2) : NULL;
+	if (body) {
+		text = body;
+		text[len++] = '\n';
+		text[len] = '\0';
+	} else if (rc == 0) {
+		rc = synth__oom();
 	}
 	char *path = rc == 0 ? synth__asprintf("%s/%s", dir, file) : NULL;
 	if (rc == 0 && !path)
 		rc = synth__oom();
-	if (rc == 0) {
-		/* Templates end with a newline, as text files should. */
-		text[len] = '\0';
+	if (rc == 0)
 		rc = synth__write_file(path, text, len);
-		if (rc == 0) {
-			FILE *f = fopen(path, "ab");
-			if (f) {
-				fputc('\n', f);
-				fclose(f);
-			}
-			rc = synth__sha256_file(path, hash);
-		}
-	}
+	if (rc == 0)
+		rc = synth__sha256_hex(text, len, hash);
 	free(path);
 	free(text);
 	return rc;
