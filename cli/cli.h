@@ -11,7 +11,10 @@ enum {
 	EXIT_USAGE = 2,    /* bad flags, no backend.c */
 	EXIT_COMPILE = 3,  /* backend.c did not compile */
 	EXIT_CRASH = 4,    /* the backend crashed or wrote no assembly */
-	EXIT_IO = 5        /* the CLI could not read or write files */
+	EXIT_IO = 5,       /* the CLI could not read or write files */
+	EXIT_DEPLOY = 6,   /* a deployment failed: rolled back, a pre-deploy check
+			    * failed, or an AWS call failed after its retries */
+	EXIT_INTERRUPTED = 130 /* Ctrl-C while waiting for a stack */
 };
 
 /* The summary of the assembly in DIR (caller owns), or NULL after

@@ -35,10 +35,6 @@
 #include "aws_opts.h"
 #include "cli.h"
 
-#ifndef EXIT_DEPLOY
-#define EXIT_DEPLOY 6       /* the deployment failed */
-#endif
-#define EXIT_INTERRUPTED 130
 
 static volatile sig_atomic_t interrupted;
 static volatile bool stop_watching;
