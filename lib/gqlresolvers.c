@@ -260,15 +260,13 @@ static const char JS_PRELUDE[] =
 	;
 
 static const char JS_GET[] =
-	"export function request(ctx) {\n"
-	"  const c = cfg();\n"
+	"function getRequest(ctx, c) {\n"
 	"  denyUnlessAny(decide(c.rules, ctx));\n"
 	"  return { operation: 'GetItem', key: keyOf(c.key, ctx.args ?? {}) };\n"
 	"}\n"
 	"\n"
-	"export function response(ctx) {\n"
+	"function getResponse(ctx, c) {\n"
 	"  failed(ctx);\n"
-	"  const c = cfg();\n"
 	"  if (ctx.result == null) {\n"
 	"    return null;\n"
 	"  }\n"
@@ -280,8 +278,7 @@ static const char JS_GET[] =
 	;
 
 static const char JS_LIST[] =
-	"export function request(ctx) {\n"
-	"  const c = cfg();\n"
+	"function listRequest(ctx, c) {\n"
 	"  const a = ctx.args ?? {};\n"
 	"  const r = decide(c.rules, ctx);\n"
 	"  denyUnlessAny(r);\n"
@@ -304,9 +301,8 @@ static const char JS_LIST[] =
 	"  return req;\n"
 	"}\n"
 	"\n"
-	"export function response(ctx) {\n"
+	"function listResponse(ctx, c) {\n"
 	"  failed(ctx);\n"
-	"  const c = cfg();\n"
 	"  const r = decide(c.rules, ctx);\n"
 	"  const items = (ctx.result.items ?? []).filter((it) => itemAllowed(r, it));\n"
 	"  return { items: items.map((it) => readable(ctx, it, c.fieldRead)), nextToken: ctx.result.nextToken ?? null };\n"
@@ -314,8 +310,7 @@ static const char JS_LIST[] =
 	;
 
 static const char JS_CREATE[] =
-	"export function request(ctx) {\n"
-	"  const c = cfg();\n"
+	"function createRequest(ctx, c) {\n"
 	"  const a = ctx.args ?? {};\n"
 	"  const input = a.input ?? {};\n"
 	"  const r = decide(c.rules, ctx);\n"
@@ -367,15 +362,14 @@ static const char JS_CREATE[] =
 	"  };\n"
 	"}\n"
 	"\n"
-	"export function response(ctx) {\n"
+	"function createResponse(ctx, c) {\n"
 	"  failed(ctx);\n"
-	"  return readable(ctx, ctx.result, cfg().fieldRead);\n"
+	"  return readable(ctx, ctx.result, c.fieldRead);\n"
 	"}\n"
 	;
 
 static const char JS_UPDATE[] =
-	"export function request(ctx) {\n"
-	"  const c = cfg();\n"
+	"function updateRequest(ctx, c) {\n"
 	"  const a = ctx.args ?? {};\n"
 	"  const input = a.input ?? {};\n"
 	"  const r = decide(c.rules, ctx);\n"
@@ -433,15 +427,14 @@ static const char JS_UPDATE[] =
 	"  };\n"
 	"}\n"
 	"\n"
-	"export function response(ctx) {\n"
+	"function updateResponse(ctx, c) {\n"
 	"  failed(ctx);\n"
-	"  return readable(ctx, ctx.result, cfg().fieldRead);\n"
+	"  return readable(ctx, ctx.result, c.fieldRead);\n"
 	"}\n"
 	;
 
 static const char JS_DELETE[] =
-	"export function request(ctx) {\n"
-	"  const c = cfg();\n"
+	"function deleteRequest(ctx, c) {\n"
 	"  const a = ctx.args ?? {};\n"
 	"  const r = decide(c.rules, ctx);\n"
 	"  denyUnlessAny(r);\n"
@@ -453,21 +446,20 @@ static const char JS_DELETE[] =
 	"  };\n"
 	"}\n"
 	"\n"
-	"export function response(ctx) {\n"
+	"function deleteResponse(ctx, c) {\n"
 	"  failed(ctx);\n"
-	"  return readable(ctx, ctx.result, cfg().fieldRead);\n"
+	"  return readable(ctx, ctx.result, c.fieldRead);\n"
 	"}\n"
 	;
 
 static const char JS_SUBSCRIBE[] =
-	"export function request(ctx) {\n"
+	"function subscribeRequest(ctx, c) {\n"
 	"  return { payload: null };\n"
 	"}\n"
 	"\n"
 	"// Subscribers allowed only as owners (or through a groups field) must\n"
 	"// name themselves in the argument, or get only their own items.\n"
-	"export function response(ctx) {\n"
-	"  const c = cfg();\n"
+	"function subscribeResponse(ctx, c) {\n"
 	"  const r = decide(c.rules, ctx);\n"
 	"  denyUnlessAny(r);\n"
 	"  if (!r.full) {\n"
@@ -490,8 +482,7 @@ static const char JS_SUBSCRIBE[] =
 	;
 
 static const char JS_RELATION_GET[] =
-	"export function request(ctx) {\n"
-	"  const c = cfg();\n"
+	"function relationGetRequest(ctx, c) {\n"
 	"  denyUnlessAny(decide(c.rules, ctx));\n"
 	"  const src = ctx.source ?? {};\n"
 	"  const key = {};\n"
@@ -506,9 +497,8 @@ static const char JS_RELATION_GET[] =
 	"  return { operation: 'GetItem', key: util.dynamodb.toMapValues(key) };\n"
 	"}\n"
 	"\n"
-	"export function response(ctx) {\n"
+	"function relationGetResponse(ctx, c) {\n"
 	"  failed(ctx);\n"
-	"  const c = cfg();\n"
 	"  if (ctx.result == null) {\n"
 	"    return null;\n"
 	"  }\n"
@@ -520,8 +510,7 @@ static const char JS_RELATION_GET[] =
 	;
 
 static const char JS_RELATION_QUERY[] =
-	"export function request(ctx) {\n"
-	"  const c = cfg();\n"
+	"function relationQueryRequest(ctx, c) {\n"
 	"  const a = ctx.args ?? {};\n"
 	"  const r = decide(c.rules, ctx);\n"
 	"  denyUnlessAny(r);\n"
@@ -551,9 +540,8 @@ static const char JS_RELATION_QUERY[] =
 	"  return req;\n"
 	"}\n"
 	"\n"
-	"export function response(ctx) {\n"
+	"function relationQueryResponse(ctx, c) {\n"
 	"  failed(ctx);\n"
-	"  const c = cfg();\n"
 	"  const r = decide(c.rules, ctx);\n"
 	"  const items = (ctx.result.items ?? []).filter((it) => itemAllowed(r, it)).map((it) => readable(ctx, it, c.fieldRead));\n"
 	"  if (!c.relation.many) {\n"
