@@ -117,6 +117,7 @@ test: test-bin
 bench: all
 	$(Q)BUILD=$(BUILD) bash bench/run.sh
 	$(Q)BUILD=$(BUILD) bash bench/publish.sh
+	$(Q)BUILD=$(BUILD) bash bench/data.sh
 	$(Q)BUILD=$(BUILD) bash bench/deploy.sh
 
 install: all

@@ -22,6 +22,8 @@
  *                                exactly the secrets' parameters)
  *   auth/SecretFetcherLogGroup   AWS::Logs::LogGroup
  *   auth/Secrets                 Custom::SecretFetcher (one per backend)
+ *   and the template parameter SynthSecretVersions (set by synth deploy:
+ *   see "Rotation" below)
  * Outputs (category "auth", Amplify's names): authRegion, userPoolId,
  * webClientId, identityPoolId, usernameAttributes, signupAttributes,
  * passwordPolicyMinLength, passwordPolicyRequirements, mfaConfiguration,
@@ -86,8 +88,19 @@ static const char *const oauth_scopes[] = {"phone", "email", "openid", "profile"
  * configuration, where Cognito keeps it anyway. It is never in the
  * template, the assembly, a stack output or a log: the function does not
  * use cfnresponse, whose send() prints the whole response body, and prints
- * only counts. A secret changed in SSM is read again when the resource is
- * updated, i.e. when the secret names or paths change (Hash).
+ * only counts.
+ * Rotation: CloudFormation calls the function only when the resource's
+ * properties change. Besides the names and paths (Hash), its properties
+ * hold the template parameter SynthSecretVersions (SYNTH_SECRET_VERSIONS_PARAM):
+ * `synth deploy` sets it to a digest of the secrets' current SSM versions
+ * (read without decryption), found through the resource's Metadata
+ * "synth:secret-versions" = {"param": NAME, "secrets": {SECRET: [path,
+ * shared path]}}. So `synth secret set` with a new value makes the next
+ * deploy update exactly this resource (and the providers that read it),
+ * and an unchanged secret keeps the deploy a no-op. Other tools deploying
+ * the template get the parameter's default ("none"). (Functions are not
+ * part of this: they read their secrets at cold start, so a function
+ * sees a new value on its next cold start.)
  * Tried at the backend's path first, then at the app-wide shared path.
  */
 static const char fetcher_code[] =
@@ -140,6 +153,9 @@ static const char fetcher_code[] =
 	"    print(\"%s: %d secret(s)\" % (res[\"Status\"], len(res[\"Data\"])))\n";
 
 #define FETCHER_RUNTIME "python3.13"
+
+/* The template parameter that carries the secrets' versions (see above). */
+#define SYNTH_SECRET_VERSIONS_PARAM "SynthSecretVersions"
 
 static void auth_free(void *state)
 {
@@ -244,7 +260,7 @@ static int gen_fetcher(synth_construct *self, synth_auth *a)
 {
 	synth_backend *b = self->b;
 	bool oom = false;
-	json_t *list = json_array(), *arns = json_array();
+	json_t *list = json_array(), *arns = json_array(), *where = json_object();
 	const char *name;
 	json_t *v;
 	int rc = 0;
@@ -258,6 +274,7 @@ static int gen_fetcher(synth_construct *self, synth_auth *a)
 		}
 		aput(&oom, list, json_pack("{s:s,s:s,s:s}", "Name", name, "Path", path,
 					   "SharedPath", shared));
+		oset(&oom, where, name, json_pack("[s,s]", path, shared));
 		char *a1 = synth__asprintf(fetcher_arn_fmt, path);
 		char *a2 = synth__asprintf(fetcher_arn_fmt, shared);
 		aput(&oom, arns, a1 ? synth_sub(a1, NULL) : NULL);
@@ -282,6 +299,12 @@ static int gen_fetcher(synth_construct *self, synth_auth *a)
 		if (rc == 0)
 			rc = synth_resource_set_deletion_policy(lg, "Delete");
 	}
+	/* The deployer sets it to the digest of the secrets' SSM versions. */
+	if (rc == 0)
+		rc = synth_backend_add_parameter(
+			b, SYNTH_SECRET_VERSIONS_PARAM, "String", "none",
+			"libsynth: a digest of the SSM versions of the auth secrets, set by "
+			"synth deploy, so that a changed secret updates the secret fetcher");
 	if (rc == 0)
 		rc = res(NULL, self, "SecretFetcherRole", "AWS::IAM::Role",
 			 json_pack("{s:{s:s,s:[{s:s,s:s,s:{s:s}}]},s:[{s:s,s:{s:s,s:[{s:s,s:[s,s],s:o}]}},"
@@ -308,13 +331,20 @@ static int gen_fetcher(synth_construct *self, synth_auth *a)
 	synth_resource *cr = NULL;
 	if (rc == 0)
 		rc = res(&cr, self, "Secrets", "Custom::SecretFetcher",
-			 json_pack("{s:o,s:O,s:s}", "ServiceToken",
+			 json_pack("{s:o,s:O,s:s,s:o}", "ServiceToken",
 				   synth_getatt("auth/SecretFetcher", "Arn"), "Secrets", list,
-				   "Hash", hash));
+				   "Hash", hash, "Versions",
+				   synth_param(SYNTH_SECRET_VERSIONS_PARAM)));
 	/* For the layout: this resource's attributes are secret values, which
 	 * must never become a stack output. */
 	if (rc == 0)
 		rc = synth_resource_add_metadata(cr, "synth:secret-attributes", json_true());
+	/* For the deployer: which parameter to set, from which SSM names. */
+	if (rc == 0)
+		rc = synth_resource_add_metadata(
+			cr, "synth:secret-versions",
+			json_pack("{s:s,s:O}", "param", SYNTH_SECRET_VERSIONS_PARAM, "secrets", where));
+	json_decref(where);
 	json_decref(list);
 	json_decref(arns);
 	return rc;

@@ -21,7 +21,12 @@
  *   data/M/DataSourceRole      AWS::IAM::Role (appsync.amazonaws.com; only
  *                              the actions M's resolvers need)
  *   data/M/DataSource          AWS::AppSync::DataSource AMAZON_DYNAMODB
- *   data/M/<Type>/<field>      AWS::AppSync::Resolver (UNIT, APPSYNC_JS)
+ *   data/M/<Type>/<field>      AWS::AppSync::Resolver (UNIT, APPSYNC_JS; its
+ *                              code from S3: CodeS3Location names the file
+ *                              asset "asset.<sha256>.js" of its module, one
+ *                              per model as lib/gqlresolvers.h groups them,
+ *                              shared by the model's resolvers; no template
+ *                              carries resolver code)
  *
  * Layout: each model's resources (and the resolvers reading its table)
  * form a layout unit of their own, so a schema of hundreds of models is
@@ -317,7 +322,7 @@ static int check_rule(const rule_ref *r, void *arg)
 /* --- IAM access for the identity pool roles ------------------------------ */
 
 typedef struct iam_acc {
-	json_t *resolvers;
+	json_t *by_model;  /* model -> its resolvers (operations and relations) */
 	json_t *by_role; /* role path -> {"<type>/fields/<field>" | "<type>/STAR": true} */
 } iam_acc;
 
@@ -355,9 +360,11 @@ static int iam_rule(const rule_ref *r, void *arg)
 	json_t *ops = json_object_get(r->rule, "operations");
 	size_t i;
 	json_t *res;
-	json_array_foreach(a->resolvers, i, res) {
+	/* The model's own resolvers only: a walk over every resolver for
+	 * every rule would be quadratic in a schema of hundreds of models. */
+	json_array_foreach(json_object_get(a->by_model, r->model), i, res) {
 		const char *tn = str(res, "typeName");
-		if (strcmp(str(res, "model"), r->model) || strcmp(str(res, "operation"), "relation") == 0)
+		if (strcmp(str(res, "operation"), "relation") == 0)
 			continue;
 		if (!rule_allows(ops, str(res, "operation")))
 			continue;
@@ -373,10 +380,10 @@ static json_t *api_arn_join(const char *suffix)
 }
 
 /* One policy per identity pool role that iam rules reach. */
-static int iam_policies(synth_construct *self, json_t *resolvers)
+static int iam_policies(synth_construct *self, json_t *by_model)
 {
 	synth_data *d = synth_construct_state(self);
-	iam_acc a = {resolvers, json_object()};
+	iam_acc a = {by_model, json_object()};
 	int rc = a.by_role ? each_rule(d->model, iam_rule, &a) : synth__oom();
 	const char *role;
 	json_t *set;
@@ -450,7 +457,7 @@ static void set_unit(synth_backend *b, size_t from, size_t unit)
 /* RESOLVERS: those of model NAME (placed in its unit); READERS: those whose
  * data source is its table. */
 static int model_resources(synth_construct *self, synth_data *d, const char *name, json_t *m,
-			   json_t *resolvers, json_t *readers, bool retain)
+			   json_t *resolvers, json_t *readers, const size_t *code_assets, bool retain)
 {
 	synth_backend *b = self->b;
 	char id[400], path[460];
@@ -536,13 +543,15 @@ static int model_resources(synth_construct *self, synth_data *d, const char *nam
 		snprintf(dsp, sizeof dsp, ds ? "data/%s/DataSource" : "data/NoneDataSource", ds);
 		snprintf(id, sizeof id, "%s/%s/%s", name, str(r, "typeName"), str(r, "fieldName"));
 		synth_resource *res = NULL;
+		size_t module = (size_t)json_integer_value(json_object_get(r, "module"));
 		rc = synth_resource_new(
 			&res, self, id, "AWS::AppSync::Resolver",
-			json_pack("{s:o,s:s,s:s,s:s,s:o,s:{s:s,s:s},s:s}", "ApiId",
+			json_pack("{s:o,s:s,s:s,s:s,s:o,s:{s:s,s:s},s:o}", "ApiId",
 				  synth_getatt("data/GraphQLApi", "ApiId"), "TypeName",
 				  str(r, "typeName"), "FieldName", str(r, "fieldName"), "Kind", "UNIT",
 				  "DataSourceName", synth_getatt(dsp, "Name"), "Runtime", "Name",
-				  "APPSYNC_JS", "RuntimeVersion", "1.0.0", "Code", str(r, "code")));
+				  "APPSYNC_JS", "RuntimeVersion", "1.0.0", "CodeS3Location",
+				  asset_s3_uri(code_assets[module])));
 		if (rc == 0 && schema)
 			rc = synth_resource_add_dependency(res, schema);
 	}
@@ -584,10 +593,12 @@ static int data_generate(synth_construct *self, void *state)
 	/* The generators. */
 	const char *defname = mode_name(def);
 	char *sdl = NULL;
-	json_t *resolvers = NULL, *mis = NULL;
+	json_t *generated = NULL, *resolvers = NULL, *mis = NULL;
+	size_t *code_assets = NULL;
 	int rc = synth__gql_client_schema(&sdl, d->model, defname);
 	if (rc == 0)
-		rc = synth__gql_resolvers(&resolvers, d->model, defname);
+		rc = synth__gql_resolvers(&generated, d->model, defname);
+	resolvers = json_object_get(generated, "resolvers");
 	if (rc == 0)
 		rc = synth__gql_model_introspection(&mis, d->model);
 	if (rc < 0) {
@@ -669,11 +680,8 @@ static int data_generate(synth_construct *self, void *state)
 					json_pack("{s:o,s:s,s:s}", "ApiId",
 						  synth_getatt("data/GraphQLApi", "ApiId"), "Name",
 						  "NONE_DS", "Type", "NONE"));
-	if (rc == 0 && auth)
-		rc = iam_policies(self, resolvers);
-
-	/* The tables, data sources and resolvers, model by model (the
-	 * resolvers grouped once: a schema may have thousands). */
+	/* The resolvers grouped by model and by data source, once: a schema
+	 * may have thousands. */
 	json_t *by_model = json_object(), *by_ds = json_object();
 	json_array_foreach(resolvers, i, r) {
 		if (rc < 0)
@@ -690,19 +698,39 @@ static int data_generate(synth_construct *self, void *state)
 				rc = synth__oom();
 		}
 	}
+	if (rc == 0 && auth)
+		rc = iam_policies(self, by_model);
+
+	/* The resolvers' code: a file asset per module (S3 object
+	 * "<sha256>.js"), which every resolver it serves names in
+	 * CodeS3Location: the templates hold references only. */
+	json_t *modules = json_object_get(generated, "modules");
+	if (rc == 0 && !(code_assets = calloc(json_array_size(modules) + 1, sizeof *code_assets)))
+		rc = synth__oom();
+	json_array_foreach(modules, i, r) {
+		if (rc < 0)
+			break;
+		json_t *code = json_object_get(r, "code");
+		char ctx[400];
+		snprintf(ctx, sizeof ctx, "data/Resolvers/%s", str(r, "name"));
+		rc = synth__backend_asset_bytes(&code_assets[i], b, json_string_value(code),
+						json_string_length(code), "js", ctx);
+	}
+
+	/* The tables, data sources and resolvers, model by model. */
 	const char *mn;
 	json_t *m;
 	json_object_foreach(json_object_get(d->model, "models"), mn, m) {
 		if (rc < 0)
 			break;
 		rc = model_resources(self, d, mn, m, json_object_get(by_model, mn),
-				     json_object_get(by_ds, mn), b->type == SYNTH_BACKEND_BRANCH);
+				     json_object_get(by_ds, mn), code_assets, b->type == SYNTH_BACKEND_BRANCH);
 	}
 	json_decref(by_model);
 	json_decref(by_ds);
 
 	/* The model introspection schema, for clients, as a file in S3. */
-	char *mis_text = rc == 0 ? json_dumps(mis, JSON_COMPACT) : NULL;
+	char *mis_text = rc == 0 ? synth__json_dumps(mis, JSON_COMPACT) : NULL;
 	size_t mis_index = 0;
 	if (rc == 0)
 		rc = mis_text ? synth__backend_asset_bytes(&mis_index, b, mis_text, strlen(mis_text),
@@ -730,7 +758,8 @@ static int data_generate(synth_construct *self, void *state)
 	free(extra_list);
 out:
 	free(sdl);
-	json_decref(resolvers);
+	free(code_assets);
+	json_decref(generated);
 	json_decref(mis);
 	return rc < 0 ? synth__backend_fail(b) : 0;
 }

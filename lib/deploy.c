@@ -494,6 +494,9 @@ typedef struct dctx {
 	FILE *log;
 	synth_deploy_result *res;
 	int poll_ms, poll_max_ms;
+	/* Template parameters this deploy sets ({name: string}, borrowed;
+	 * NULL: none): the others take their defaults. */
+	json_t *values;
 } dctx;
 
 static void dctx_init(dctx *d, synth_aws *a, const synth_deploy_options *o,
@@ -857,8 +860,8 @@ static bool consequential(const char *reason)
 		"Resource deletion cancelled", "The following resource(s) failed",
 		"Embedded stack", "ollback requested", "was not successfully",
 		NULL};
-	if (!reason)
-		return true;
+	if (!reason || !*reason)
+		return true; /* no reason: nothing to show as a cause */
 	for (size_t i = 0; phrases[i]; i++)
 		if (strstr(reason, phrases[i]))
 			return true;
@@ -1019,30 +1022,38 @@ static json_t *wanted_tags(const assembly *as, const synth_deploy_options *o)
 	return t;
 }
 
-static bool tags_equal(json_t *stack, json_t *want)
+bool synth__deploy_tags_equal(json_t *stack, json_t *want)
 {
 	json_t *have = json_object();
 	json_t *m;
 	size_t i;
+	if (!have)
+		return false;
 	json_array_foreach(members(stack, "Tags"), i, m)
-		if (jstr(m, "Key"))
-			json_object_set_new(have, jstr(m, "Key"),
-					    json_string(jstr(m, "Value") ? jstr(m, "Value") : ""));
+		if (jstr(m, "Key") &&
+		    json_object_set_new(have, jstr(m, "Key"),
+					json_string(jstr(m, "Value") ? jstr(m, "Value") : "")) < 0) {
+			json_decref(have);
+			return false;
+		}
 	bool eq = json_equal(have, want);
 	json_decref(have);
 	return eq;
 }
 
-/* The stack's parameters are the template's defaults (a deploy passes
- * none, so every parameter takes its default). */
-static bool params_equal(json_t *stack, json_t *tpl)
+bool synth__deploy_params_equal(json_t *stack, json_t *tpl, json_t *values)
 {
 	json_t *decl = json_object_get(tpl, "Parameters");
 	json_t *m;
 	size_t i, n = 0;
 	json_array_foreach(members(stack, "Parameters"), i, m) {
-		json_t *def = json_object_get(json_object_get(decl, jstr(m, "ParameterKey")),
-					      "Default");
+		const char *key = jstr(m, "ParameterKey");
+		json_t *d = key ? json_object_get(decl, key) : NULL;
+		if (!d)
+			return false; /* a parameter the template no longer has */
+		json_t *def = json_object_get(values, key);
+		if (!def)
+			def = json_object_get(d, "Default");
 		const char *v = jstr(m, "ParameterValue");
 		char num[64];
 		const char *dv = json_string_value(def);
@@ -1074,7 +1085,8 @@ static int unchanged(dctx *d, const assembly *as, json_t *stack, bool *same)
 	json_t *want = wanted_tags(as, d->o);
 	if (!want)
 		return synth__oom();
-	bool meta = tags_equal(stack, want) && params_equal(stack, as->template) &&
+	bool meta = synth__deploy_tags_equal(stack, want) &&
+		    synth__deploy_params_equal(stack, as->template, d->values) &&
 		    termination_protection(stack) == d->o->termination_protection;
 	json_decref(want);
 	if (!meta)
@@ -1179,6 +1191,12 @@ static int change_set(dctx *d, const assembly *as, const char *account, bool cre
 		paddf(&p, json_string_value(v), "Tags.member.%zu.Value", n);
 	}
 	json_decref(tags);
+	n = 0;
+	json_object_foreach(d->values, k, v) {
+		n++;
+		paddf(&p, k, "Parameters.member.%zu.ParameterKey", n);
+		paddf(&p, json_string_value(v), "Parameters.member.%zu.ParameterValue", n);
+	}
 	json_t *r = NULL;
 	if (rc == 0)
 		rc = cfn(d->a, "CreateChangeSet", &p, &r);
@@ -1409,6 +1427,29 @@ static int write_outputs(dctx *d, const assembly *as, json_t *stack, json_t *met
 
 /* --- deploy ------------------------------------------------------------------------- */
 
+/* The error for secrets set nowhere: ABSENT their names, PATHS
+ * {name: [path, shared path]}. Records them in d->res->missing_secrets. */
+static int missing_secrets_error(dctx *d, const assembly *as, json_t *absent, json_t *paths)
+{
+	synth_buf b = SYNTH_BUF_INIT;
+	size_t i;
+	json_t *s;
+	json_array_foreach(absent, i, s) {
+		json_t *pp = json_object_get(paths, json_string_value(s));
+		synth__buf_printf(&b, "%s%s (%s or %s)", i ? ", " : "", json_string_value(s),
+				  json_string_value(json_array_get(pp, 0)),
+				  json_string_value(json_array_get(pp, 1)));
+	}
+	char *list = synth__buf_detach(&b);
+	int rc = synth__error_set(SYNTH_ENOTFOUND, "stack %s: secret%s not set: %s",
+				  as->stack_name, json_array_size(absent) > 1 ? "s" : "",
+				  list ? list : "");
+	free(list);
+	json_decref(d->res->missing_secrets);
+	d->res->missing_secrets = json_incref(absent);
+	return rc;
+}
+
 static int check_secrets(dctx *d, const assembly *as)
 {
 	json_t *acc = json_object();
@@ -1438,28 +1479,170 @@ static int check_secrets(dctx *d, const assembly *as)
 		if (!has[0] && !has[1])
 			json_array_append_new(absent, json_string(k));
 	}
-	if (rc == 0 && json_array_size(absent)) {
-		synth_buf b = SYNTH_BUF_INIT;
-		size_t i;
-		json_t *s;
-		json_array_foreach(absent, i, s) {
-			json_t *paths = json_object_get(acc, json_string_value(s));
-			synth__buf_printf(&b, "%s%s (%s or %s)", i ? ", " : "", json_string_value(s),
-					  json_string_value(json_array_get(paths, 0)),
-					  json_string_value(json_array_get(paths, 1)));
-		}
-		char *list = synth__buf_detach(&b);
-		rc = synth__error_set(SYNTH_ENOTFOUND, "stack %s: secret%s not set: %s",
-				      as->stack_name, json_array_size(absent) > 1 ? "s" : "",
-				      list ? list : "");
-		free(list);
-		json_decref(d->res->missing_secrets);
-		d->res->missing_secrets = json_incref(absent);
-	}
+	if (rc == 0 && json_array_size(absent))
+		rc = missing_secrets_error(d, as, absent, acc);
 	json_decref(absent);
 	json_decref(names);
 	json_decref(missing);
 	json_decref(acc);
+	return rc;
+}
+
+/* --- secret versions (rotation of the auth secrets) --------------------------------- */
+
+/* Collects the Metadata "synth:secret-versions" = {"param": P, "secrets":
+ * {NAME: [path, shared path]}} of every resource into CTX (an object:
+ * P -> {NAME: [path, shared]}). */
+static int versions_fn(void *ctx, const char *path, const char *where, size_t bytes, json_t *tpl)
+{
+	(void)where;
+	(void)bytes;
+	json_t *acc = ctx;
+	const char *lid;
+	json_t *r;
+	json_object_foreach(json_object_get(tpl, "Resources"), lid, r) {
+		json_t *md = json_object_get(json_object_get(r, "Metadata"), "synth:secret-versions");
+		if (!md)
+			continue;
+		const char *param = jstr(md, "param");
+		json_t *secrets = json_object_get(md, "secrets");
+		bool ok = param && *param && json_is_object(secrets);
+		const char *name;
+		json_t *pp;
+		json_object_foreach(ok ? secrets : NULL, name, pp)
+			ok &= json_array_size(pp) == 2 && json_is_string(json_array_get(pp, 0)) &&
+			      json_is_string(json_array_get(pp, 1));
+		if (!ok)
+			return synth__error_set(SYNTH_EINVALID,
+						"%s: resource %s: Metadata synth:secret-versions is not "
+						"{\"param\": NAME, \"secrets\": {SECRET: [path, shared "
+						"path]}}", path, lid);
+		json_t *into = json_object_get(acc, param);
+		if (!into) {
+			if (json_object_set_new(acc, param, json_object()) < 0)
+				return synth__oom();
+			into = json_object_get(acc, param);
+		}
+		if (json_object_update(into, secrets) < 0)
+			return synth__oom();
+	}
+	return 0;
+}
+
+int synth__deploy_versions_digest(json_t *secrets, json_t *versions, char out[65],
+				  json_t *missing)
+{
+	out[0] = '\0';
+	size_t n = json_object_size(secrets), k = 0;
+	const char **lines = n ? calloc(n, sizeof *lines) : NULL;
+	char **owned = n ? calloc(n, sizeof *owned) : NULL;
+	int rc = n && (!lines || !owned) ? synth__oom() : 0;
+	const char *name;
+	json_t *pp;
+	json_object_foreach(rc == 0 ? secrets : NULL, name, pp) {
+		const char *at = NULL;
+		json_int_t ver = 0;
+		for (size_t j = 0; j < 2 && !at; j++) {
+			const char *p = json_string_value(json_array_get(pp, j));
+			json_t *v = p ? json_object_get(versions, p) : NULL;
+			if (json_is_integer(v))
+				at = p, ver = json_integer_value(v);
+		}
+		if (!at && missing && json_array_append_new(missing, json_string(name)) < 0) {
+			rc = synth__oom();
+			break;
+		}
+		owned[k] = at ? synth__asprintf("%s=%s#%" JSON_INTEGER_FORMAT, name, at, ver)
+			      : synth__asprintf("%s=-", name);
+		if (!owned[k]) {
+			rc = synth__oom();
+			break;
+		}
+		lines[k] = owned[k];
+		k++;
+	}
+	if (rc == 0) {
+		/* Sorted: the digest does not depend on the order of the metadata. */
+		for (size_t i = 1; i < k; i++)
+			for (size_t j = i; j > 0 && strcmp(lines[j - 1], lines[j]) > 0; j--) {
+				const char *t = lines[j];
+				lines[j] = lines[j - 1];
+				lines[j - 1] = t;
+			}
+		synth_buf b = SYNTH_BUF_INIT;
+		synth__buf_puts(&b, "synth-secret-versions-1\n");
+		for (size_t i = 0; i < k; i++) {
+			synth__buf_puts(&b, lines[i]);
+			synth__buf_putc(&b, '\n');
+		}
+		size_t len = b.len;
+		char *text = synth__buf_detach(&b);
+		if (!text || synth__sha256_hex(text, len, out) < 0)
+			rc = synth__oom();
+		free(text);
+	}
+	for (size_t i = 0; owned && i < n; i++)
+		free(owned[i]);
+	free(owned);
+	free(lines);
+	if (rc < 0)
+		out[0] = '\0';
+	return rc;
+}
+
+/*
+ * The template parameters that carry secret versions: *values (caller
+ * decrefs) {param: digest} for every parameter some resource's metadata
+ * names (see versions_fn), from the secrets' SSM versions (read without
+ * decryption). A secret set at neither of its paths is an error (the
+ * fetcher would fail in CloudFormation after the uploads) naming it.
+ */
+static int secret_versions(dctx *d, const assembly *as, bool require, json_t **values)
+{
+	*values = json_object();
+	json_t *acc = json_object(), *names = json_array(), *versions = NULL;
+	json_t *absent = json_array(), *paths = json_object();
+	int rc = *values && acc && names && absent && paths ? 0 : synth__oom();
+	if (rc == 0)
+		rc = each_template(as, versions_fn, acc);
+	const char *param, *name;
+	json_t *secrets, *pp;
+	json_object_foreach(rc == 0 ? acc : NULL, param, secrets) {
+		json_t *decl = json_object_get(json_object_get(as->template, "Parameters"), param);
+		if (!json_is_object(decl)) {
+			rc = synth__error_set(SYNTH_EINVALID,
+					      "stack %s: %s: the secret versions go to parameter %s, "
+					      "which the root template does not declare",
+					      as->stack_name, as->template_path, param);
+			break;
+		}
+		json_object_foreach(secrets, name, pp)
+			if (json_array_append(names, json_array_get(pp, 0)) < 0 ||
+			    json_array_append(names, json_array_get(pp, 1)) < 0 ||
+			    json_object_set(paths, name, pp) < 0)
+				rc = synth__oom();
+	}
+	if (rc == 0 && json_object_size(acc))
+		rc = synth_ssm_versions(d->a, names, &versions);
+	json_object_foreach(rc == 0 ? acc : NULL, param, secrets) {
+		char digest[65];
+		rc = synth__deploy_versions_digest(secrets, versions, digest, absent);
+		if (rc == 0 && json_object_set_new(*values, param, json_string(digest)) < 0)
+			rc = synth__oom();
+		if (rc < 0)
+			break;
+	}
+	if (rc == 0 && require && json_array_size(absent))
+		rc = missing_secrets_error(d, as, absent, paths);
+	json_decref(acc);
+	json_decref(names);
+	json_decref(versions);
+	json_decref(absent);
+	json_decref(paths);
+	if (rc < 0) {
+		json_decref(*values);
+		*values = NULL;
+	}
 	return rc;
 }
 
@@ -1567,7 +1750,7 @@ int synth_deploy(synth_aws *a, const synth_deploy_options *o, synth_deploy_resul
 		return synth__oom();
 	}
 	rc = each_template(&as, limits_fn, NULL);
-	json_t *stack = NULL;
+	json_t *stack = NULL, *values = NULL;
 	if (rc == 0)
 		rc = describe_stack(&d, as.stack_name, &stack);
 	if (rc == 0 && stack) {
@@ -1575,6 +1758,11 @@ int synth_deploy(synth_aws *a, const synth_deploy_options *o, synth_deploy_resul
 		rc = settle_existing(&d, &as, &stack);
 	}
 	if (rc < 0 || res->status == SYNTH_DEPLOY_INTERRUPTED)
+		goto done;
+	/* The auth secrets' versions: a changed secret is a changed parameter. */
+	rc = secret_versions(&d, &as, true, &values);
+	d.values = values;
+	if (rc < 0)
 		goto done;
 	/* Nothing changed: no further call. */
 	bool same = false;
@@ -1638,6 +1826,7 @@ int synth_deploy(synth_aws *a, const synth_deploy_options *o, synth_deploy_resul
 	free(csid);
 done:
 	json_decref(stack);
+	json_decref(values);
 	assembly_free(&as);
 	return rc;
 }
@@ -1839,35 +2028,52 @@ int synth_deploy_outputs(synth_aws *a, const synth_deploy_options *o, synth_depl
 
 /* --- diff ---------------------------------------------------------------------------- */
 
-static void diff_paths(json_t *a, json_t *b, const char *prefix, json_t *out)
+/* Appends to OUT the paths under PREFIX where A and B differ. 0 or
+ * SYNTH_ENOMEM. */
+static int diff_paths(json_t *a, json_t *b, const char *prefix, json_t *out)
 {
 	if (json_equal(a, b))
-		return;
+		return 0;
 	if (json_is_object(a) && json_is_object(b)) {
 		const char *k;
 		json_t *v;
 		json_object_foreach(a, k, v) {
 			char *p = synth__asprintf("%s%s%s", prefix, *prefix ? "." : "", k);
-			if (p)
-				diff_paths(v, json_object_get(b, k), p, out);
+			int rc = p ? diff_paths(v, json_object_get(b, k), p, out) : synth__oom();
 			free(p);
+			if (rc < 0)
+				return rc;
 		}
 		json_object_foreach(b, k, v) {
 			if (json_object_get(a, k))
 				continue;
 			char *p = synth__asprintf("%s%s%s", prefix, *prefix ? "." : "", k);
-			if (p)
-				json_array_append_new(out, json_string(p));
+			int rc = p && json_array_append_new(out, json_string(p)) == 0 ? 0 : synth__oom();
 			free(p);
+			if (rc < 0)
+				return rc;
 		}
-		return;
+		return 0;
 	}
-	json_array_append_new(out, json_string(*prefix ? prefix : "(whole)"));
+	return json_array_append_new(out, json_string(*prefix ? prefix : "(whole)")) == 0
+		       ? 0 : synth__oom();
 }
 
 static int cmp_ids(const void *x, const void *y)
 {
 	return strcmp(jstr(*(json_t *const *)x, "id"), jstr(*(json_t *const *)y, "id"));
+}
+
+/* Appends {"id", "type", "action", "paths"} to LIST (PATHS stolen; NULL
+ * is out of memory). */
+static int diff_entry(json_t *list, const char *id, json_t *res, const char *action,
+		      json_t *paths)
+{
+	const char *type = jstr(res, "Type") ? jstr(res, "Type") : "?";
+	json_t *e = paths ? json_pack("{s:s,s:s,s:s,s:o}", "id", id, "type", type, "action",
+				      action, "paths", paths)
+			  : NULL;
+	return e && json_array_append_new(list, e) == 0 ? 0 : synth__oom();
 }
 
 int synth__deploy_template_diff(json_t *old_tpl, json_t *new_tpl, json_t **out)
@@ -1877,41 +2083,45 @@ int synth__deploy_template_diff(json_t *old_tpl, json_t *new_tpl, json_t **out)
 	json_t *list = json_array();
 	if (!list)
 		return synth__oom();
+	int rc = 0;
 	const char *k;
 	json_t *v;
 	json_object_foreach(nr, k, v) {
 		json_t *ov = json_object_get(or, k);
-		const char *type = jstr(v, "Type") ? jstr(v, "Type") : "?";
 		if (!ov) {
-			json_array_append_new(list, json_pack("{s:s,s:s,s:s,s:[]}", "id", k, "type",
-							      type, "action", "add", "paths"));
+			rc = diff_entry(list, k, v, "add", json_array());
 		} else if (!json_equal(ov, v)) {
 			json_t *paths = json_array();
-			diff_paths(ov, v, "", paths);
-			json_array_append_new(list, json_pack("{s:s,s:s,s:s,s:o}", "id", k, "type",
-							      type, "action", "modify", "paths",
-							      paths));
+			if (paths && (rc = diff_paths(ov, v, "", paths)) < 0) {
+				json_decref(paths);
+				break;
+			}
+			rc = diff_entry(list, k, v, "modify", paths);
 		}
+		if (rc < 0)
+			break;
 	}
-	json_object_foreach(or, k, v) {
+	json_object_foreach(rc == 0 ? or : NULL, k, v) {
 		if (json_object_get(nr, k))
 			continue;
-		const char *type = jstr(v, "Type") ? jstr(v, "Type") : "?";
-		json_array_append_new(list, json_pack("{s:s,s:s,s:s,s:[]}", "id", k, "type", type,
-						      "action", "remove", "paths"));
+		if ((rc = diff_entry(list, k, v, "remove", json_array())) < 0)
+			break;
 	}
 	size_t n = json_array_size(list);
-	json_t **items = n ? malloc(n * sizeof *items) : NULL;
-	if (n && !items) {
+	json_t **items = rc == 0 && n ? malloc(n * sizeof *items) : NULL;
+	if (rc == 0 && n && !items)
+		rc = synth__oom();
+	if (rc < 0) {
 		json_decref(list);
-		return synth__oom();
+		return rc;
 	}
 	for (size_t i = 0; i < n; i++)
 		items[i] = json_incref(json_array_get(list, i));
-	qsort(items, n, sizeof *items, cmp_ids);
+	if (n > 1)
+		qsort(items, n, sizeof *items, cmp_ids);
 	json_array_clear(list);
 	for (size_t i = 0; i < n; i++)
-		json_array_append_new(list, items[i]);
+		json_array_append_new(list, items[i]); /* fits: the array had room for n */
 	free(items);
 	*out = list;
 	return 0;
@@ -2028,6 +2238,28 @@ int synth_deploy_diff(synth_aws *a, const synth_deploy_options *o, FILE *out, si
 		rc = diff_stack(&d, &as, stack ? jstr(stack, "StackId") : NULL, as.template, out, 2,
 				nchanges, 0);
 	}
+	/* Parameters this deploy would set differently: the secret versions
+	 * (a secret set again since the last deploy). */
+	json_t *values = NULL;
+	if (rc == 0 && stack)
+		rc = secret_versions(&d, &as, false, &values);
+	const char *k;
+	json_t *v;
+	json_object_foreach(rc == 0 ? values : NULL, k, v) {
+		const char *now = NULL;
+		json_t *m;
+		size_t i;
+		json_array_foreach(members(stack, "Parameters"), i, m)
+			if (jstr(m, "ParameterKey") && !strcmp(jstr(m, "ParameterKey"), k))
+				now = jstr(m, "ParameterValue");
+		if (now && !strcmp(now, json_string_value(v)))
+			continue;
+		fprintf(out, "  ~ parameter %s: %.12s -> %.12s (a secret it digests was set "
+			     "again in SSM: the secret fetcher will read the values again)\n",
+			k, now ? now : "(none)", json_string_value(v));
+		(*nchanges)++;
+	}
+	json_decref(values);
 	json_decref(stack);
 	assembly_free(&as);
 	synth_deploy_result_clear(&res);

@@ -12,9 +12,19 @@
  *     ROLLBACK_COMPLETE (a failed create) is deleted first and created
  *     again; UPDATE_ROLLBACK_FAILED is an error that names the way out
  *     (synth_deploy_continue_rollback);
+ *  2a. secret versions: every resource whose Metadata has
+ *     "synth:secret-versions" ({"param": P, "secrets": {NAME: [path,
+ *     shared path]}}: the auth construct's secret fetcher) names a root
+ *     template parameter P that this deploy sets to a digest of those
+ *     secrets' current SSM versions (GetParameters without decryption:
+ *     no value is read). A secret changed with `synth secret set` changes
+ *     P, so the fetcher is updated and reads the new value; an unchanged
+ *     one leaves P as deployed. A secret set at neither path is an error
+ *     here (missing_secrets), before any upload;
  *  3. the no-change check, before anything is uploaded: the stack exists
  *     and is not in a failed state, GetTemplate (Original) parses to the
- *     same JSON as the new root template, and the stack's parameters, tags
+ *     same JSON as the new root template, and the stack's parameters (the
+ *     values of step 2a, the template's defaults for the others), tags
  *     and termination protection are what this deploy would set. Then
  *     nothing else is called. Why the root template is enough: every
  *     nested template and every function zip is a file asset whose S3 key
@@ -182,7 +192,8 @@ int synth_deploy_diff(synth_aws *a, const synth_deploy_options *o, FILE *out, si
  * no resources). *out (caller decrefs) is an array, sorted by logical id,
  * of {"id", "type", "action": "add"|"remove"|"modify", "paths": [...]}
  * where paths are the changed property paths ("Properties.Code.S3Key";
- * an array is compared as a whole: "Properties.Layers").
+ * an array is compared as a whole: "Properties.Layers"; a resource that
+ * is not an object: "(whole)"). 0, or SYNTH_ENOMEM (*out NULL).
  */
 int synth__deploy_template_diff(json_t *old_tpl, json_t *new_tpl, json_t **out);
 
@@ -192,9 +203,34 @@ int synth__deploy_template_diff(json_t *old_tpl, json_t *new_tpl, json_t **out);
  * any order): the earliest *_FAILED event of a resource that is not a
  * nested stack and whose reason is not a consequence of another failure
  * (cancelled, rollback requested, "The following resource(s) failed",
- * "Embedded stack ..."); else the earliest *_FAILED event of any kind.
- * Returns a new string (caller frees) or NULL when no event failed.
+ * "Embedded stack ...", or no reason at all); else the earliest *_FAILED
+ * event of any kind. Earliest by Timestamp (fractions of a second count;
+ * an unreadable one counts as the earliest), then by position in EVENTS.
+ * Returns a new string (caller frees) or NULL when no event failed (or
+ * memory ran out).
  */
 char *synth__deploy_root_cause(json_t *events);
+
+/*
+ * Whether the stack (a DescribeStacks member) has exactly the template's
+ * parameters, each with the value VALUES ({name: string}, may be NULL)
+ * gives it or else the template's Default.
+ */
+bool synth__deploy_params_equal(json_t *stack, json_t *tpl, json_t *values);
+
+/* Whether the stack's Tags are exactly WANT ({key: value}). */
+bool synth__deploy_tags_equal(json_t *stack, json_t *want);
+
+/*
+ * The value of a secret-versions parameter. SECRETS: {NAME: [path, shared
+ * path]}; VERSIONS: {ssm name: version} (synth_ssm_versions). Each secret
+ * counts at the first of its two paths that exists, as the fetcher reads
+ * it ("NAME=path#version"); the lines are sorted, so the order of SECRETS
+ * does not matter. OUT: 64 hex digits of their SHA-256. Names of secrets
+ * at neither path are appended to MISSING (if not NULL). 0 or SYNTH_ENOMEM
+ * (OUT is then "").
+ */
+int synth__deploy_versions_digest(json_t *secrets, json_t *versions, char out[65],
+				  json_t *missing);
 
 #endif

@@ -2,14 +2,18 @@
  * define_data's generators, part 2: APPSYNC_JS resolvers (see
  * gqlresolvers.h for the contract).
  *
- * Each resolver's code is three parts: `cfg()`, a function returning the
- * resolver's data (its model's key, the @auth rules that apply to its
- * operation, field-level rules, defaults, the index it queries) as a JSON
- * literal written here; a fixed prelude of helpers that evaluate those
- * rules against ctx.identity and build DynamoDB expressions; and the
- * operation's request/response pair. The JavaScript is static text: only
- * the data varies, so what the CLI test executes in node is what every
- * schema gets. It keeps to the APPSYNC_JS subset (no try/catch/throw,
+ * The code of a model's resolvers is one ES module (or a few, when it
+ * would exceed AppSync's code size limit: see gqlresolvers.h): `configs()`,
+ * a function returning each resolver's data (its model's key, the @auth
+ * rules that apply to its operation, field-level rules, defaults, the
+ * index it queries) as JSON literals written here, keyed by parent type
+ * and field; `cfg(ctx)`, which picks the caller's by ctx.info; a fixed
+ * prelude of helpers that evaluate those rules against ctx.identity and
+ * build DynamoDB expressions; the request/response pair of each operation
+ * the module serves; and the exported request/response, which dispatch on
+ * the data's "op". The JavaScript is static text: only the data varies,
+ * so what the CLI test executes in node is what every schema gets. It
+ * keeps to the APPSYNC_JS subset (no try/catch/throw,
  * while, do-while, C-style for, continue, ++/--, `in`, classes, async):
  * errors are util.error / util.unauthorized, loops are for-of and array
  * functions. test/unit/test_gqlresolvers.c checks that statically.
@@ -552,6 +556,30 @@ static const char JS_RELATION_QUERY[] =
 	;
 
 
+/* The bodies, by index (enum body): the functions' name prefix, the
+ * condition on cfg() that selects it in the dispatcher, the group a
+ * model's module is split by when it is too large, and the names it
+ * imports from '@aws-appsync/utils' besides util. */
+enum body { B_GET, B_LIST, B_CREATE, B_UPDATE, B_DELETE, B_SUBSCRIBE, B_RELATION_GET, B_RELATION_QUERY,
+	    B_COUNT };
+enum group { G_QUERIES, G_MUTATIONS, G_SUBSCRIPTIONS, G_RELATIONS, G_COUNT };
+static const char *const GROUP_NAMES[G_COUNT] = {"queries", "mutations", "subscriptions", "relations"};
+static const struct {
+	const char *text, *name, *cond, *import;
+	enum group group;
+} BODIES[B_COUNT] = {
+	[B_GET] = {JS_GET, "get", "c.op === 'get'", NULL, G_QUERIES},
+	[B_LIST] = {JS_LIST, "list", "c.op === 'list' || c.op === 'index'", NULL, G_QUERIES},
+	[B_CREATE] = {JS_CREATE, "create", "c.op === 'create'", NULL, G_MUTATIONS},
+	[B_UPDATE] = {JS_UPDATE, "update", "c.op === 'update'", NULL, G_MUTATIONS},
+	[B_DELETE] = {JS_DELETE, "delete", "c.op === 'delete'", NULL, G_MUTATIONS},
+	[B_SUBSCRIBE] = {JS_SUBSCRIBE, "subscribe", "c.op === 'subscribe'", "extensions", G_SUBSCRIPTIONS},
+	[B_RELATION_GET] = {JS_RELATION_GET, "relationGet", "c.op === 'relation' && c.query == null", "runtime",
+			    G_RELATIONS},
+	[B_RELATION_QUERY] = {JS_RELATION_QUERY, "relationQuery", "c.op === 'relation' && c.query != null",
+			      "runtime", G_RELATIONS},
+};
+
 /* --- small JSON helpers (a jansson failure is out of memory) ------------ *
  * Containers are shared (json_incref), never copied: jansson's json_copy
  * and json_deep_copy drop members silently when an allocation fails. */
@@ -744,11 +772,21 @@ static json_t *field_rules(json_t *m, const char *op)
 
 /* --- the generator ------------------------------------------------------ */
 
+/* A resolver of the model being generated, until its module is written. */
+typedef struct pending {
+	json_t *r;                /* the resolver object (owned), "module" not yet set */
+	char *cfg;                /* its cfg() data: compact JSON (owned) */
+	enum body body;
+} pending;
+
 typedef struct gen {
 	json_t *models;           /* the parser's "models" (borrowed) */
 	const char *file;         /* for messages */
 	json_t *dflt;             /* the rule of models without @auth */
 	json_t *out;              /* the resolvers */
+	json_t *modules;          /* the modules */
+	pending *pend;            /* the current model's resolvers */
+	size_t npend, cappend;
 } gen;
 
 /* The key attributes of model M: [partition] or [partition, sort]. A
@@ -824,30 +862,31 @@ static int dump_to_buf(const char *text, size_t n, void *b)
 }
 
 /*
- * Appends one resolver. Steals CFG, ACTIONS and EXTRA (extra fields of
- * the resolver object, e.g. "index"; may be NULL), even on failure.
+ * Appends one resolver to the current model's pending list. Steals CFG,
+ * ACTIONS and EXTRA (extra fields of the resolver object, e.g. "index";
+ * may be NULL), even on failure.
  */
 static int emit(gen *g, const char *type, const char *field, const char *model, bool none,
-		const char *operation, json_t *actions, json_t *cfg, json_t *extra, const char *imports,
-		const char *body)
+		const char *operation, json_t *actions, json_t *cfg, json_t *extra, enum body body)
 {
 	synth_buf b = SYNTH_BUF_INIT;
-	synth__buf_printf(&b, "import { %s } from '@aws-appsync/utils';\n\n", imports);
-	synth__buf_printf(&b, "// %s.%s: %s (%s), generated by libsynth.\n", type, field, operation, model);
-	synth__buf_puts(&b, "function cfg() {\n  return ");
 	/* Dumped straight into the buffer: jansson 2.14 ignores a failed
 	 * append of an object key in json_dumps (the text would lose it);
 	 * the buffer remembers its own failure. */
 	bool dumped = cfg && !json_dump_callback(cfg, dump_to_buf, &b,
 						 JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII);
-	synth__buf_puts(&b, ";\n}\n\n");
-	synth__buf_puts(&b, JS_PRELUDE);
-	synth__buf_putc(&b, '\n');
-	synth__buf_puts(&b, body);
-	char *code = synth__buf_detach(&b);
+	char *text = synth__buf_detach(&b);
 	json_t *r = json_object();
 	int rc = -1;
-	if (dumped && code && r && !put(r, "typeName", json_string(type)) &&
+	if (g->npend == g->cappend) {
+		size_t cap = g->cappend ? 2 * g->cappend : 16;
+		pending *p = realloc(g->pend, cap * sizeof *p);
+		if (p) {
+			g->pend = p;
+			g->cappend = cap;
+		}
+	}
+	if (g->npend < g->cappend && dumped && text && r && !put(r, "typeName", json_string(type)) &&
 	    !put(r, "fieldName", json_string(field)) && !put(r, "model", json_string(model)) &&
 	    !put(r, "dataSource", none ? json_null() : json_string(model)) &&
 	    !put(r, "operation", json_string(operation)) && !put(r, "actions", actions)) {
@@ -859,18 +898,182 @@ static int emit(gen *g, const char *type, const char *field, const char *model, 
 			if (put(r, k, json_incref(v)))
 				rc = -1;
 		}
-		if (!rc && !put(r, "code", json_string(code)) && !push(g->out, r)) {
+		if (!rc) {
+			g->pend[g->npend++] = (pending){r, text, body};
 			r = NULL;
-		} else {
-			rc = -1;
+			text = NULL;
 		}
 	}
 	json_decref(actions);
 	json_decref(extra);
 	json_decref(cfg);
 	json_decref(r);
-	free(code);
+	free(text);
 	return rc ? synth__oom() : 0;
+}
+
+/*
+ * The text of one module serving the pending resolvers IDX[0..N) of model
+ * NAME (MODULE: the module's name): the imports its bodies need, cfg()
+ * with every resolver's data keyed by "<parent type>.<field>" (one line
+ * each, so tools can read one back), the prelude, the bodies it uses and
+ * the exported request/response that dispatch on cfg().op. NULL when out
+ * of memory (SYNTH_ENOMEM set); caller frees.
+ */
+static char *module_text(gen *g, const char *module, const size_t *idx, size_t n)
+{
+	bool used[B_COUNT] = {false};
+	for (size_t i = 0; i < n; i++)
+		used[g->pend[idx[i]].body] = true;
+	synth_buf b = SYNTH_BUF_INIT;
+	synth__buf_puts(&b, "import { util");
+	/* Each name once, in a fixed order. */
+	static const char *const extra_imports[] = {"runtime", "extensions"};
+	for (size_t k = 0; k < 2; k++) {
+		bool want = false;
+		for (int x = 0; x < B_COUNT; x++)
+			want |= used[x] && BODIES[x].import && !strcmp(BODIES[x].import, extra_imports[k]);
+		if (want)
+			synth__buf_printf(&b, ", %s", extra_imports[k]);
+	}
+	synth__buf_puts(&b, " } from '@aws-appsync/utils';\n\n");
+	synth__buf_printf(&b,
+			  "// Resolvers %s, generated by libsynth: one module serves every resolver\n"
+			  "// listed in configs(), which cfg() picks by the field being resolved.\n",
+			  module);
+	synth__buf_puts(&b, "function configs() {\n  return {\n");
+	for (size_t i = 0; i < n; i++) {
+		const pending *p = &g->pend[idx[i]];
+		synth__buf_printf(&b, "    \"%s.%s\": ", json_string_value(json_object_get(p->r, "typeName")),
+				  json_string_value(json_object_get(p->r, "fieldName")));
+		synth__buf_puts(&b, p->cfg);
+		synth__buf_puts(&b, i + 1 < n ? ",\n" : "\n");
+	}
+	synth__buf_puts(&b, "  };\n}\n\n"
+			    "function cfg(ctx) {\n"
+			    "  const name = `${ctx.info.parentTypeName}.${ctx.info.fieldName}`;\n"
+			    "  const c = configs()[name];\n"
+			    "  if (c == null) {\n"
+			    "    util.error(`this code does not resolve ${name}`, 'InternalFailure');\n"
+			    "  }\n"
+			    "  return c;\n"
+			    "}\n\n");
+	synth__buf_puts(&b, JS_PRELUDE);
+	for (int x = 0; x < B_COUNT; x++) {
+		if (used[x]) {
+			synth__buf_putc(&b, '\n');
+			synth__buf_puts(&b, BODIES[x].text);
+		}
+	}
+	static const char *const fns[2] = {"request", "response"};
+	static const char *const suffix[2] = {"Request", "Response"};
+	for (int f = 0; f < 2; f++) {
+		synth__buf_printf(&b, "\nexport function %s(ctx) {\n  const c = cfg(ctx);\n", fns[f]);
+		for (int x = 0; x < B_COUNT; x++) {
+			if (used[x])
+				synth__buf_printf(&b, "  if (%s) {\n    return %s%s(ctx, c);\n  }\n", BODIES[x].cond,
+						  BODIES[x].name, suffix[f]);
+		}
+		synth__buf_puts(&b, "  util.error(`unknown operation ${c.op}`, 'InternalFailure');\n"
+				    "  return null;\n}\n");
+	}
+	char *text = synth__buf_detach(&b);
+	if (!text)
+		synth__oom();
+	return text;
+}
+
+/*
+ * Adds the module of pending resolvers IDX[0..N) named MODULE, unless its
+ * code would exceed SYNTH_GQL_CODE_MAX: then *fits is false and nothing
+ * is added. Sets each resolver's "module".
+ */
+static int add_module(gen *g, const char *module, const size_t *idx, size_t n, bool *fits)
+{
+	*fits = false;
+	char *text = module_text(g, module, idx, n);
+	if (!text)
+		return SYNTH_ENOMEM;
+	size_t len = strlen(text);
+	if (len > SYNTH_GQL_CODE_MAX) {
+		free(text);
+		return 0;
+	}
+	/* The text is ASCII (the configs are dumped with JSON_ENSURE_ASCII,
+	 * the rest is ours): no UTF-8 check of tens of KB per module. */
+	json_t *m = json_object();
+	int bad = !m || put(m, "name", json_string(module)) || put(m, "code", json_stringn_nocheck(text, len));
+	free(text);
+	size_t at = json_array_size(g->modules);
+	if (bad || push(g->modules, m)) {
+		if (bad)
+			json_decref(m);
+		return synth__oom();
+	}
+	for (size_t i = 0; i < n; i++)
+		if (put(g->pend[idx[i]].r, "module", json_integer((json_int_t)at)))
+			return synth__oom();
+	*fits = true;
+	return 0;
+}
+
+/*
+ * Writes the modules of model NAME (M) and moves its pending resolvers to
+ * the output, in order. One module for the model when it fits AppSync's
+ * code size limit; else one per group (queries, mutations, subscriptions,
+ * relations: "<Model>.<group>"); a group that is still too large, one per
+ * resolver ("<Model>.<Type>.<field>"); a resolver too large on its own is
+ * SYNTH_EINVALID.
+ */
+static int flush_model(gen *g, const char *name, json_t *m)
+{
+	size_t n = g->npend, *idx = malloc((n ? n : 1) * sizeof *idx), *sub = malloc((n ? n : 1) * sizeof *sub);
+	int rc = idx && sub ? 0 : synth__oom();
+	bool fits = true;
+	char *mname = NULL;
+	for (size_t i = 0; i < n && !rc; i++)
+		idx[i] = i;
+	if (!rc && n)
+		rc = add_module(g, name, idx, n, &fits);
+	for (int grp = 0; !rc && !fits && grp < G_COUNT; grp++) {
+		size_t k = 0;
+		for (size_t i = 0; i < n; i++)
+			if (BODIES[g->pend[i].body].group == (enum group)grp)
+				sub[k++] = i;
+		if (!k)
+			continue;
+		free(mname);
+		mname = synth__asprintf("%s.%s", name, GROUP_NAMES[grp]);
+		bool gfits = false;
+		rc = mname ? add_module(g, mname, sub, k, &gfits) : synth__oom();
+		for (size_t i = 0; !rc && !gfits && i < k; i++) {
+			json_t *r = g->pend[sub[i]].r;
+			const char *t = json_string_value(json_object_get(r, "typeName"));
+			const char *f = json_string_value(json_object_get(r, "fieldName"));
+			free(mname);
+			mname = synth__asprintf("%s.%s.%s", name, t, f);
+			bool one = false;
+			rc = mname ? add_module(g, mname, &sub[i], 1, &one) : synth__oom();
+			if (!rc && !one) {
+				char why[160];
+				snprintf(why, sizeof why, "the code of resolver %s.%s exceeds AppSync's limit of %d bytes",
+					 t, f, SYNTH_GQL_CODE_MAX);
+				rc = invalid_at(g->file, m, "@model", name, why);
+			}
+		}
+	}
+	free(mname);
+	free(idx);
+	free(sub);
+	for (size_t i = 0; i < n; i++) {
+		if (!rc && push(g->out, g->pend[i].r))
+			rc = synth__oom();
+		else if (rc)
+			json_decref(g->pend[i].r);
+		free(g->pend[i].cfg);
+	}
+	g->npend = 0;
+	return rc;
 }
 
 static json_t *actions1(const char *a)
@@ -900,7 +1103,7 @@ fail:
 /* One resolver per name in NAMES (stolen). */
 static int emit_names(gen *g, json_t *names, const char *type, const char *model, const char *operation,
 		      json_t *(*make_cfg)(gen *, const char *, json_t *, json_t *, void *), json_t *m,
-		      json_t *key, void *arg, const char *actions, const char *imports, const char *body)
+		      json_t *key, void *arg, const char *actions, enum body body)
 {
 	size_t i;
 	json_t *n;
@@ -915,7 +1118,7 @@ static int emit_names(gen *g, json_t *names, const char *type, const char *model
 			break;
 		}
 		if ((rc = emit(g, type, json_string_value(n), model, actions == NULL, operation, acts, c, NULL,
-			       imports, body)))
+			       body)))
 			break;
 	}
 	json_decref(names);
@@ -968,8 +1171,7 @@ static int gen_list(gen *g, const char *name, json_t *m, json_t *key)
 			rc = synth__oom();
 			break;
 		}
-		if ((rc = emit(g, "Query", json_string_value(n), name, false, "list", acts, c, extra, "util",
-			       JS_LIST)))
+		if ((rc = emit(g, "Query", json_string_value(n), name, false, "list", acts, c, extra, B_LIST)))
 			break;
 	}
 	json_decref(names);
@@ -999,7 +1201,7 @@ static int gen_indexes(gen *g, const char *name, json_t *m, json_t *key)
 			json_decref(extra);
 			return synth__oom();
 		}
-		int rc = emit(g, "Query", qf, name, false, "index", acts, c, extra, "util", JS_LIST);
+		int rc = emit(g, "Query", qf, name, false, "index", acts, c, extra, B_LIST);
 		if (rc)
 			return rc;
 	}
@@ -1107,8 +1309,8 @@ static int gen_relation(gen *g, const char *name, json_t *key, json_t *rel)
 		goto oom;
 	if (query_it && (query_parts(&extra, &query, index, pk, sk) || put(c, "query", query)))
 		goto oom;
-	rc = emit(g, name, field, related, false, "relation", acts, c, extra, "util, runtime",
-		  query_it ? JS_RELATION_QUERY : JS_RELATION_GET);
+	rc = emit(g, name, field, related, false, "relation", acts, c, extra,
+		  query_it ? B_RELATION_QUERY : B_RELATION_GET);
 	acts = c = extra = NULL;
 	goto done;
 oom:
@@ -1133,14 +1335,15 @@ static int gen_model(gen *g, const char *name, json_t *m)
 	if (rc)
 		return rc;
 	static const struct {
-		const char *group, *key, *prefix, *op, *type, *action, *body;
+		const char *group, *key, *prefix, *op, *type, *action;
+		enum body body;
 	} ops[] = {
-		{"queries", "get", "get", "get", "Query", "dynamodb:GetItem", JS_GET},
-		{NULL, NULL, NULL, "list", NULL, NULL, NULL},
-		{NULL, NULL, NULL, "index", NULL, NULL, NULL},
-		{"mutations", "create", "create", "create", "Mutation", "dynamodb:PutItem", JS_CREATE},
-		{"mutations", "update", "update", "update", "Mutation", "dynamodb:UpdateItem", JS_UPDATE},
-		{"mutations", "delete", "delete", "delete", "Mutation", "dynamodb:DeleteItem", JS_DELETE},
+		{"queries", "get", "get", "get", "Query", "dynamodb:GetItem", B_GET},
+		{NULL, NULL, NULL, "list", NULL, NULL, B_LIST},
+		{NULL, NULL, NULL, "index", NULL, NULL, B_LIST},
+		{"mutations", "create", "create", "create", "Mutation", "dynamodb:PutItem", B_CREATE},
+		{"mutations", "update", "update", "update", "Mutation", "dynamodb:UpdateItem", B_UPDATE},
+		{"mutations", "delete", "delete", "delete", "Mutation", "dynamodb:DeleteItem", B_DELETE},
 	};
 	for (size_t k = 0; !rc && k < sizeof ops / sizeof ops[0]; k++) {
 		if (!strcmp(ops[k].op, "list")) {
@@ -1149,7 +1352,7 @@ static int gen_model(gen *g, const char *name, json_t *m)
 			rc = gen_indexes(g, name, m, key);
 		} else if (!(rc = op_names(&names, m, name, ops[k].group, ops[k].key, ops[k].prefix, false))) {
 			rc = emit_names(g, names, ops[k].type, name, ops[k].op, cfg_op, m, key, (void *)ops[k].op,
-					ops[k].action, "util", ops[k].body);
+					ops[k].action, ops[k].body);
 		}
 	}
 	/* Subscriptions: none when @model(subscriptions: null) or level off;
@@ -1171,7 +1374,7 @@ static int gen_model(gen *g, const char *name, json_t *m)
 			continue;
 		if (!(rc = op_names(&names, m, name, "subscriptions", sub_keys[k], sub_keys[k], false)))
 			rc = emit_names(g, names, "Subscription", name, "subscribe", cfg_subscribe, m, key, &open,
-					NULL, "util, extensions", JS_SUBSCRIBE);
+					NULL, B_SUBSCRIBE);
 	}
 	json_array_foreach(json_object_get(m, "relations"), i, rel) {
 		if (rc)
@@ -1179,6 +1382,13 @@ static int gen_model(gen *g, const char *name, json_t *m)
 		rc = gen_relation(g, name, key, rel);
 	}
 	json_decref(key);
+	if (!rc)
+		return flush_model(g, name, m);
+	for (size_t k = 0; k < g->npend; k++) {
+		json_decref(g->pend[k].r);
+		free(g->pend[k].cfg);
+	}
+	g->npend = 0;
 	return rc;
 }
 
@@ -1190,10 +1400,11 @@ int synth__gql_resolvers(json_t **out, json_t *model, const char *default_auth)
 			      strcmp(default_auth, SYNTH_GQL_AUTH_OIDC)))
 		return synth__error_set(SYNTH_EINVALID, "unknown default authorization mode '%s'",
 					default_auth ? default_auth : "(null)");
-	gen g = {json_object_get(model, "models"), str(model, "file"), default_rule(default_auth), json_array()};
+	gen g = {json_object_get(model, "models"), str(model, "file"), default_rule(default_auth), json_array(),
+		 json_array(), NULL, 0, 0};
 	if (!g.file)
 		g.file = "schema.graphql";
-	int rc = g.dflt && g.out ? 0 : synth__oom();
+	int rc = g.dflt && g.out && g.modules ? 0 : synth__oom();
 	const char *name;
 	json_t *m;
 	json_object_foreach(g.models, name, m) {
@@ -1202,10 +1413,18 @@ int synth__gql_resolvers(json_t **out, json_t *model, const char *default_auth)
 		rc = gen_model(&g, name, m);
 	}
 	json_decref(g.dflt);
-	if (rc) {
+	free(g.pend);
+	json_t *o = rc ? NULL : json_object();
+	if (rc || !o) {
 		json_decref(g.out);
-		return rc;
+		json_decref(g.modules);
+		return rc ? rc : synth__oom();
 	}
-	*out = g.out;
+	/* put() steals its value, even on failure. */
+	if (put(o, "resolvers", g.out) | put(o, "modules", g.modules)) {
+		json_decref(o);
+		return synth__oom();
+	}
+	*out = o;
 	return 0;
 }

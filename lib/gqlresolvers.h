@@ -14,10 +14,15 @@
 
 #include <jansson.h>
 
+/* AppSync's limit on the code of one resolver (its 32 KB quota), kept
+ * with a little room: a module is never larger. */
+#define SYNTH_GQL_CODE_MAX 32000
+
 /*
  * The resolvers for MODEL (borrowed) with DEFAULT_AUTH as in gqlgen.h.
- * *out: a new array (caller decrefs) with one object per resolver, in a
- * deterministic order:
+ * *out: a new object (caller decrefs):
+ *   {"resolvers": [...], "modules": [...]}
+ * "resolvers": one object per resolver, in a deterministic order:
  *   {"typeName": "Query" | "Mutation" | "Subscription" | "<Model>",
  *    "fieldName": "getTodo",
  *    "model": "Todo",            (the model whose table it reads or writes)
@@ -30,7 +35,21 @@
  *    "index": "byOwner",         (the GSI it queries, when it does)
  *    "indexKeys": {"partitionKey": "owner", "sortKey": "createdAt" | null},
  *                                  (that GSI's key attributes, with "index")
- *    "code": "import { util } from '@aws-appsync/utils';\n..."}
+ *    "module": 0}                (its code: an index into "modules")
+ * "modules": the code, one ES module (APPSYNC_JS) per model of the
+ * schema, holding the data of each of its resolvers (the resolvers whose
+ * typeName is the model are its relations) and dispatching on
+ * ctx.info.parentTypeName and ctx.info.fieldName, so that every resolver of
+ * the model ships the same file:
+ *   {"name": "Todo", "code": "import { util } from '@aws-appsync/utils';..."}
+ * In the code, configs() lists each resolver's data on one line of its
+ * own, `    "<typeName>.<fieldName>": {...JSON...}` (tests read it back).
+ * A module larger than SYNTH_GQL_CODE_MAX is split: one module per
+ * operation group ("Todo.queries": get, list and index queries;
+ * "Todo.mutations"; "Todo.subscriptions"; "Todo.relations"), and a group
+ * still too large, one per resolver ("Todo.Query.getTodo"). A resolver
+ * whose code alone is too large is SYNTH_EINVALID with FILE:LINE:COL of
+ * its model.
  *
  * Order: per model (schema order) get, list, index queries, create,
  * update, delete, onCreate/onUpdate/onDelete, then its relation fields.

@@ -13,8 +13,10 @@
 #include <strings.h>
 #include <time.h>
 #include <unistd.h>
+#include <malloc.h>
 #include <curl/curl.h>
 #include <expat.h>
+#include <openssl/crypto.h>
 #include "http.h"
 
 struct synth_http {
@@ -82,8 +84,116 @@ static int headers_copy(synth_http_headers *dst, const synth_http_headers *src)
 	return 0;
 }
 
+/* --- wiping --------------------------------------------------------------- */
+
+static unsigned long wipe_grows, wipe_frees, wipe_curl;
+static _Thread_local bool sensitive_scope;
+
+bool synth_http__sensitive_scope(bool on)
+{
+	bool was = sensitive_scope;
+	sensitive_scope = on;
+	return was;
+}
+
+void synth_http__wipe_stats(unsigned long *body_grows, unsigned long *body_frees,
+			    unsigned long *curl_frees)
+{
+	if (body_grows)
+		*body_grows = __atomic_load_n(&wipe_grows, __ATOMIC_RELAXED);
+	if (body_frees)
+		*body_frees = __atomic_load_n(&wipe_frees, __ATOMIC_RELAXED);
+	if (curl_frees)
+		*curl_frees = __atomic_load_n(&wipe_curl, __ATOMIC_RELAXED);
+}
+
+static void wipe_str(char *s)
+{
+	if (s)
+		OPENSSL_cleanse(s, strlen(s));
+}
+
+/* libcurl's allocator (curl_global_init_mem): frees wipe the whole block
+ * first; realloc moves through a new block so the old one is wiped too. */
+static void curl_free_wiped(void *p)
+{
+	if (!p)
+		return;
+	OPENSSL_cleanse(p, malloc_usable_size(p));
+	__atomic_fetch_add(&wipe_curl, 1, __ATOMIC_RELAXED);
+	free(p);
+}
+
+static void *curl_realloc_wiped(void *p, size_t n)
+{
+	if (!p)
+		return malloc(n);
+	if (n == 0) {
+		curl_free_wiped(p);
+		return NULL;
+	}
+	size_t have = malloc_usable_size(p);
+	if (n <= have)
+		return p; /* fits where it is: nothing left behind */
+	void *q = malloc(n);
+	if (!q)
+		return NULL;
+	memcpy(q, p, have);
+	curl_free_wiped(p);
+	return q;
+}
+
+static char *curl_strdup(const char *s) { return strdup(s); }
+static void *curl_malloc(size_t n) { return malloc(n); }
+static void *curl_calloc(size_t a, size_t b) { return calloc(a, b); }
+
+/* Appends N bytes to a sensitive body: a bigger block is allocated, the
+ * bytes copied, and the old block wiped before it is freed (realloc would
+ * leave the old bytes in freed memory). Frees and marks oom on failure. */
+static void sensitive_put(synth_buf *b, const char *s, size_t n)
+{
+	if (b->oom)
+		return;
+	if (b->cap - b->len <= n || !b->ptr) {
+		size_t cap = b->cap ? b->cap : 256;
+		while (cap - b->len <= n) {
+			if (cap > SIZE_MAX / 2) {
+				cap = 0;
+				break;
+			}
+			cap *= 2;
+		}
+		char *p = cap ? malloc(cap) : NULL;
+		if (p && b->ptr)
+			memcpy(p, b->ptr, b->len);
+		if (b->ptr) {
+			OPENSSL_cleanse(b->ptr, b->cap);
+			__atomic_fetch_add(&wipe_grows, 1, __ATOMIC_RELAXED);
+		}
+		free(b->ptr);
+		b->ptr = p;
+		if (!p) {
+			b->len = b->cap = 0;
+			b->oom = true;
+			return;
+		}
+		b->cap = cap;
+	}
+	memcpy(b->ptr + b->len, s, n);
+	b->len += n;
+	b->ptr[b->len] = '\0';
+}
+
 void synth_http_response_free(synth_http_response *r)
 {
+	if (r->sensitive) {
+		if (r->body.ptr) {
+			OPENSSL_cleanse(r->body.ptr, r->body.cap);
+			__atomic_fetch_add(&wipe_frees, 1, __ATOMIC_RELAXED);
+		}
+		wipe_str(r->aws_message);
+		wipe_str(r->aws_code);
+	}
 	synth_http_headers_free(&r->headers);
 	synth__buf_free(&r->body);
 	free(r->request_id);
@@ -289,6 +399,13 @@ static size_t write_body(char *data, size_t size, size_t n, void *ud)
 	return b->oom ? 0 : size * n;
 }
 
+static size_t write_body_sensitive(char *data, size_t size, size_t n, void *ud)
+{
+	synth_buf *b = ud;
+	sensitive_put(b, data, size * n);
+	return b->oom ? 0 : size * n;
+}
+
 static size_t write_header(char *data, size_t size, size_t n, void *ud)
 {
 	synth_http_headers *h = ud;
@@ -316,7 +433,11 @@ static size_t write_header(char *data, size_t size, size_t n, void *ud)
 /* --- the client ------------------------------------------------------------- */
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static void curl_init(void) { curl_global_init(CURL_GLOBAL_DEFAULT); }
+static void curl_init(void)
+{
+	curl_global_init_mem(CURL_GLOBAL_DEFAULT, curl_malloc, curl_free_wiped,
+			     curl_realloc_wiped, curl_strdup, curl_calloc);
+}
 
 int synth_http_new(synth_http **out, const synth_http_options *opts)
 {
@@ -390,7 +511,8 @@ static CURLcode attempt(synth_http *c, const synth_http_request *req,
 	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, c->o.timeout_ms);
 	curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
 	curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, c->o.low_speed_secs);
-	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, write_body);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION,
+			 resp->sensitive ? write_body_sensitive : write_body);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, &resp->body);
 	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, write_header);
 	curl_easy_setopt(e, CURLOPT_HEADERDATA, &resp->headers);
@@ -422,14 +544,18 @@ static CURLcode attempt(synth_http *c, const synth_http_request *req,
 int synth_http_send(synth_http *c, const synth_http_request *req, synth_http_response *resp)
 {
 	memset(resp, 0, sizeof *resp);
+	resp->sensitive = req->sensitive || sensitive_scope;
 	const char *what = req->what ? req->what : req->url;
 	int fd = -1;
 	if (req->body_file && (fd = open(req->body_file, O_RDONLY | O_CLOEXEC)) < 0)
 		return synth__error_set(SYNTH_EIO, "%s: cannot read %s: %s", what, req->body_file,
 					strerror(errno));
 	int rc = 0;
+	bool sensitive = req->sensitive || sensitive_scope;
 	for (int n = 0;; n++) {
-		synth_http_response_free(resp);
+		resp->sensitive = sensitive;
+		synth_http_response_free(resp); /* a retry's earlier answer: wiped too */
+		resp->sensitive = sensitive;
 		resp->attempts = n + 1;
 		synth_http_headers hdrs = {0};
 		rc = headers_copy(&hdrs, &req->headers);

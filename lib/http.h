@@ -52,9 +52,18 @@ struct synth_http_request {
 	synth_http_sign_fn sign;
 	void *sign_ctx;
 	const char *what;           /* for messages: "PutObject s3://b/k" */
+	/* The request or its answer carries secret bytes (SSM GetParameter
+	 * with decryption, PutParameter): the response body's buffer is
+	 * wiped (OPENSSL_cleanse) every time it grows, before the old block
+	 * is freed, and when the response is freed (with the AWS error
+	 * message, which may quote the body). The request body stays the
+	 * caller's to wipe; libcurl's own copies of both bodies are wiped
+	 * when libcurl frees them (see synth_http_new). */
+	bool sensitive;
 };
 
 typedef struct synth_http_response {
+	bool sensitive;             /* set by send from the request: wiped when freed */
 	long status;                /* HTTP status, 0 if none came */
 	synth_http_headers headers;
 	synth_buf body;
@@ -64,6 +73,8 @@ typedef struct synth_http_response {
 	int attempts;               /* how many were made */
 } synth_http_response;
 
+/* Frees what R holds and zeroes it; a sensitive response's body (its
+ * whole capacity) and AWS message are wiped first. */
 void synth_http_response_free(synth_http_response *r);
 
 typedef struct synth_http_options {
@@ -76,6 +87,12 @@ typedef struct synth_http_options {
 	bool verbose;               /* curl's trace on stderr (no bodies) */
 } synth_http_options;
 
+/* *out: caller frees with synth_http_free. The first client of the
+ * process initialises libcurl with a wiping allocator: every block libcurl
+ * frees (its receive and upload buffers hold the bytes of bodies) is
+ * wiped first, so secret bytes do not outlive the request in freed
+ * memory. libcurl keeps some buffers with the handle until
+ * synth_http_free. */
 int synth_http_new(synth_http **out, const synth_http_options *opts);
 void synth_http_free(synth_http *c);
 
@@ -87,6 +104,20 @@ void synth_http_free(synth_http *c);
  */
 int synth_http_send(synth_http *c, const synth_http_request *req,
 		    synth_http_response *resp);
+
+/*
+ * Marks every request that the calling thread sends as sensitive until the
+ * matching call with ON false (for callers whose requests are built by a
+ * layer above, e.g. synth_aws_request, that has no flag to pass down).
+ * Returns the previous state, to restore.
+ */
+bool synth_http__sensitive_scope(bool on);
+
+/* For tests: how often the sensitive paths wiped a response body (on
+ * growth, on free), and how many blocks the libcurl allocator wiped.
+ * Process-wide counters; any pointer may be NULL. */
+void synth_http__wipe_stats(unsigned long *body_grows, unsigned long *body_frees,
+			    unsigned long *curl_frees);
 
 /* Whether an AWS error code / status is retried (exposed for tests). */
 bool synth_http_retryable(long status, const char *aws_code);

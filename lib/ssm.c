@@ -5,7 +5,9 @@
  *
  * Secret values: never in a message (an error that quotes the value has it
  * masked), and every buffer this file fills with one (the request body, the
- * response body, the decoded JSON string) is wiped before it is freed.
+ * response body, the decoded JSON string) is wiped before it is freed;
+ * the HTTP layer wipes the response body each time it grows too
+ * (synth_http_request.sensitive, through synth_http__sensitive_scope).
  * Copies made inside libcurl's and jansson's own buffers are out of reach
  * here; a process that wants those wiped too installs a wiping allocator
  * (the CLI's `secret` command does, with json_set_alloc_funcs).
@@ -72,7 +74,7 @@ static int scrub_error(int rc, const char *secret)
  * response bodies are wiped before they are freed.
  */
 static int ssm_call(synth_aws *a, const char *action, json_t *req, const char *name,
-		    const char *secret, json_t **out)
+		    const char *secret, bool sensitive, json_t **out)
 {
 	if (out)
 		*out = NULL;
@@ -103,7 +105,11 @@ static int ssm_call(synth_aws *a, const char *action, json_t *req, const char *n
 	synth_http_response resp;
 	memset(&resp, 0, sizeof resp);
 	if (rc == 0) {
+		/* The HTTP layer wipes the response body as it grows and when it
+		 * is freed (synth_aws_call has no flag to carry it: a scope). */
+		bool was = synth_http__sensitive_scope(sensitive || secret);
 		rc = synth_aws_request(a, &call, &resp);
+		synth_http__sensitive_scope(was);
 		if (rc < 0 && resp.aws_code && !strcmp(resp.aws_code, "ParameterNotFound"))
 			rc = synth__error_set(SYNTH_ENOTFOUND, "%s: ParameterNotFound",
 					      what ? what : action);
@@ -164,7 +170,7 @@ int synth_ssm_put(synth_aws *a, const char *name, const char *value)
 					"(or memory ran out)", name);
 	}
 	json_t *res = NULL;
-	rc = ssm_call(a, "PutParameter", req, name, value, &res);
+	rc = ssm_call(a, "PutParameter", req, name, value, true, &res);
 	wipe_member(req, "Value");
 	json_decref(req);
 	json_decref(res);
@@ -190,7 +196,7 @@ int synth_ssm_get(synth_aws *a, const char *name, char **value, bool *found)
 	if (!req)
 		return synth__oom();
 	json_t *res = NULL;
-	rc = ssm_call(a, "GetParameter", req, name, NULL, &res);
+	rc = ssm_call(a, "GetParameter", req, name, NULL, true, &res);
 	json_decref(req);
 	if (rc == SYNTH_ENOTFOUND) {
 		synth_error_clear();
@@ -227,7 +233,7 @@ int synth_ssm_delete(synth_aws *a, const char *name, bool *found)
 	json_t *req = json_pack("{s:s}", "Name", name);
 	if (!req)
 		return synth__oom();
-	rc = ssm_call(a, "DeleteParameter", req, name, NULL, NULL);
+	rc = ssm_call(a, "DeleteParameter", req, name, NULL, false, NULL);
 	json_decref(req);
 	if (rc == SYNTH_ENOTFOUND) {
 		synth_error_clear();
@@ -299,7 +305,7 @@ int synth_ssm_list(synth_aws *a, const char *path, json_t **names)
 			break;
 		}
 		json_t *res = NULL;
-		rc = ssm_call(a, "GetParametersByPath", req, path, NULL, &res);
+		rc = ssm_call(a, "GetParametersByPath", req, path, NULL, false, &res);
 		json_decref(req);
 		if (rc < 0)
 			break;
@@ -338,14 +344,14 @@ int synth_ssm_list(synth_aws *a, const char *path, json_t **names)
 	return 0;
 }
 
-int synth_ssm_missing(synth_aws *a, json_t *names, json_t **missing)
+/* GetParameters for NAMES in batches of SSM_BATCH, without decryption:
+ * the names SSM reported in InvalidParameters are appended to MISSING (if
+ * not NULL), and each found parameter's Version is set in VERSIONS (if not
+ * NULL) under its name. */
+static int get_parameters(synth_aws *a, json_t *names, json_t *missing, json_t *versions)
 {
-	*missing = NULL;
 	if (!json_is_array(names))
 		return synth__error_set(SYNTH_EINVALID, "ssm GetParameters: names is not a list");
-	json_t *out = json_array();
-	if (!out)
-		return synth__oom();
 	int rc = 0;
 	size_t n = json_array_size(names);
 	for (size_t at = 0; rc == 0 && at < n; at += SSM_BATCH) {
@@ -369,32 +375,70 @@ int synth_ssm_missing(synth_aws *a, json_t *names, json_t **missing)
 			rc = synth__oom();
 		json_t *res = NULL;
 		if (rc == 0)
-			rc = ssm_call(a, "GetParameters", req, first, NULL, &res);
+			rc = ssm_call(a, "GetParameters", req, first, NULL, false, &res);
 		json_t *params = json_object_get(res, "Parameters");
 		size_t i;
 		json_t *p;
-		json_array_foreach(params, i, p)
+		if (rc == 0 && params && !json_is_array(params))
+			rc = synth__error_set(SYNTH_ERROR, "ssm GetParameters: Parameters is not "
+							   "a list");
+		json_array_foreach(params, i, p) {
 			wipe_member(p, "Value");
+			const char *pn = json_string_value(json_object_get(p, "Name"));
+			json_t *ver = json_object_get(p, "Version");
+			if (rc < 0 || !versions)
+				continue;
+			if (!pn || !json_is_integer(ver))
+				rc = synth__error_set(SYNTH_ERROR, "ssm GetParameters %s: a parameter "
+								   "without a Name or a Version",
+						      first ? first : "");
+			else if (json_object_set(versions, pn, ver) < 0)
+				rc = synth__oom();
+		}
 		json_t *inv = json_object_get(res, "InvalidParameters");
 		if (rc == 0 && inv && !json_is_array(inv))
 			rc = synth__error_set(SYNTH_ERROR, "ssm GetParameters: InvalidParameters "
 							   "is not a list");
 		json_array_foreach(inv, i, p) {
-			if (rc == 0 && (!json_is_string(p) || json_array_append(out, p) < 0))
-				rc = json_is_string(p) ? synth__oom()
-						       : synth__error_set(SYNTH_ERROR,
-									  "ssm GetParameters: an "
-									  "invalid parameter that "
-									  "is not a string");
+			if (rc == 0 && !json_is_string(p))
+				rc = synth__error_set(SYNTH_ERROR, "ssm GetParameters: an invalid "
+								   "parameter that is not a string");
+			else if (rc == 0 && missing && json_array_append(missing, p) < 0)
+				rc = synth__oom();
 		}
 		json_decref(res);
 		json_decref(req);
 		json_decref(batch);
 	}
+	return rc;
+}
+
+int synth_ssm_missing(synth_aws *a, json_t *names, json_t **missing)
+{
+	*missing = NULL;
+	json_t *out = json_array();
+	if (!out)
+		return synth__oom();
+	int rc = get_parameters(a, names, out, NULL);
 	if (rc < 0) {
 		json_decref(out);
 		return rc;
 	}
 	*missing = out;
+	return 0;
+}
+
+int synth_ssm_versions(synth_aws *a, json_t *names, json_t **versions)
+{
+	*versions = NULL;
+	json_t *out = json_object();
+	if (!out)
+		return synth__oom();
+	int rc = get_parameters(a, names, NULL, out);
+	if (rc < 0) {
+		json_decref(out);
+		return rc;
+	}
+	*versions = out;
 	return 0;
 }

@@ -44,5 +44,12 @@ int synth_ssm_list(synth_aws *a, const char *path, json_t **names);
  * names SSM reported in InvalidParameters, in the order it gave them.
  * Values are not decrypted. */
 int synth_ssm_missing(synth_aws *a, json_t *names, json_t **missing);
+/* GetParameters for NAMES (borrowed array of strings, any number, in
+ * batches of 10) without decryption: *versions a new object (caller owns:
+ * json_decref) mapping each name that exists to its Version (an integer,
+ * counting up with every PutParameter); names that do not exist are
+ * absent. Values are neither decrypted nor kept (the encrypted value that
+ * SSM returns anyway is wiped). */
+int synth_ssm_versions(synth_aws *a, json_t *names, json_t **versions);
 
 #endif

@@ -182,6 +182,17 @@ check("the fetcher's role reads exactly the four parameters", len(ssm) == 1 and
 cr = by["auth/Secrets"][1]
 check("one custom resource, its secrets listed by name and path", cr["Type"] == "Custom::SecretFetcher" and
       [s["Name"] for s in P("auth/Secrets")["Secrets"]] == ["GOOGLE_CLIENT_SECRET", "OKTA_CLIENT_SECRET"])
+check("rotation: the fetcher's Versions is the SynthSecretVersions parameter",
+      P("auth/Secrets")["Versions"] == {"Ref": "SynthSecretVersions"} and
+      t["Parameters"]["SynthSecretVersions"]["Type"] == "String" and
+      t["Parameters"]["SynthSecretVersions"]["Default"] == "none")
+sv = cr["Metadata"]["synth:secret-versions"]
+check("rotation: the metadata tells the deployer the parameter and each secret's SSM names",
+      sv["param"] == "SynthSecretVersions" and
+      sv["secrets"] == {"GOOGLE_CLIENT_SECRET": ["/synth/oauthapp/branch/main/GOOGLE_CLIENT_SECRET",
+                                                 "/synth/oauthapp/shared/GOOGLE_CLIENT_SECRET"],
+                        "OKTA_CLIENT_SECRET": ["/synth/oauthapp/branch/main/OKTA_CLIENT_SECRET",
+                                               "/synth/oauthapp/shared/OKTA_CLIENT_SECRET"]})
 pool = P("auth/UserPool")
 check("email MFA: EMAIL_OTP, SES, Essentials", "EMAIL_OTP" in pool["EnabledMfas"] and
       pool["EmailConfiguration"]["EmailSendingAccount"] == "DEVELOPER" and

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # define_data through the real synth binary: auth + data (test/data/todo)
 # passes cfn-lint and the spec check, the model introspection is an asset
-# of the assembly that the output points at, the client schema builds with
+# of the assembly that the output points at, the resolvers' code is in
+# file assets (one per model) that their CodeS3Location names, never in a
+# template, the client schema builds with
 # the reference GraphQL implementation when it is installed; a 200-model
 # schema (test/data/gen_models.sh) splits into nested stacks within limits;
 # bad inputs exit 1 with the message and leave the previous cdk.out as it
@@ -9,6 +11,62 @@
 . "$(dirname "$0")/lib/common.bash"
 
 DATA=$SYNTH_ROOT/test/data
+
+# code_assets NAME DIR: no template inlines resolver code; each resolver's
+# CodeS3Location is s3://<asset bucket>/<key> of a file of the assembly
+# that an asset manifest publishes under that key, and that file is the
+# module serving the resolver (its configs() lists it); few files (one per
+# model at most, here).
+code_assets() {
+	local out
+	out=$(python3 - "$1" "$2" <<'PY' 2>&1
+import glob, hashlib, json, os, sys
+name, d = sys.argv[1], sys.argv[2]
+def ok(what, cond, detail=""):
+    print(("ok - " if cond else "not ok - ") + name + ": " + what)
+    if not cond and detail:
+        print("#   " + detail)
+published = {}
+for f in glob.glob(d + "/*.assets.json"):
+    for h, a in json.load(open(f)).get("files", {}).items():
+        for dest in a.get("destinations", {}).values():
+            published[dest["objectKey"]] = a["source"]["path"]
+inline, bad, n, used, models = [], [], 0, set(), set()
+for f in glob.glob(d + "/*.template.json"):
+    text = open(f).read()
+    if "@aws-appsync/utils" in text or "function cfg(" in text:
+        inline.append(os.path.basename(f))
+    for lid, r in json.loads(text)["Resources"].items():
+        if r["Type"] != "AWS::AppSync::Resolver":
+            continue
+        n += 1
+        p = r["Properties"]
+        models.add(r.get("Metadata", {}).get("synth:path", "").split("/")[1])
+        loc = p.get("CodeS3Location", {}).get("Fn::Join", ["", []])[1]
+        key = loc[-1] if loc and isinstance(loc[-1], str) else None
+        prefix = loc[:5] == ["s3://cdk-hnb659fds-assets-", {"Ref": "AWS::AccountId"}, "-", {"Ref": "AWS::Region"}, "/"]
+        path = published.get(key)
+        fp = os.path.join(d, path) if path else None
+        if "Code" in p or not prefix or not key or not path or path != "asset." + key or not os.path.isfile(fp):
+            bad.append("%s: %s" % (lid, json.dumps(p.get("CodeS3Location"))))
+            continue
+        data = open(fp, "rb").read()
+        if hashlib.sha256(data).hexdigest() + ".js" != key or \
+           ('\n    "%s.%s": {' % (p["TypeName"], p["FieldName"])).encode() not in data:
+            bad.append("%s: %s does not serve %s.%s" % (lid, path, p["TypeName"], p["FieldName"]))
+        used.add(path)
+ok("no template inlines resolver code", not inline, " ".join(inline))
+ok("each of the %d resolvers' CodeS3Location is a published asset of the assembly that serves it" % n,
+   n > 0 and not bad, "; ".join(bad[:3]))
+files = glob.glob(d + "/asset.*.js")
+ok("%d code files for %d models, each used" % (len(files), len(models)),
+   len(files) == len(used) and 0 < len(files) <= len(models), "")
+PY
+)
+	printf '%s\n' "$out"
+	T_PASSED=$((T_PASSED + $(printf '%s\n' "$out" | grep -c '^ok - ')))
+	T_FAILED=$((T_FAILED + $(printf '%s\n' "$out" | grep -c '^not ok - ')))
+}
 
 # --- auth + data ---------------------------------------------------------
 W=$TMP/todo
@@ -43,8 +101,9 @@ ok("the hasMany key is a GSI of Comment", "gsi-Todo.comments" in gsis)
 ok("streams and PITR", P("data/Todo/Table")["StreamSpecification"]["StreamViewType"] == "NEW_AND_OLD_IMAGES"
    and P("data/Todo/Table")["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"])
 resolvers = [r for r in res.values() if r["Type"] == "AWS::AppSync::Resolver"]
-ok("resolvers (%d), all APPSYNC_JS with code" % len(resolvers), len(resolvers) >= 15 and
-   all(r["Properties"]["Runtime"]["Name"] == "APPSYNC_JS" and r["Properties"]["Code"] for r in resolvers))
+ok("resolvers (%d), all APPSYNC_JS with their code in S3" % len(resolvers), len(resolvers) >= 15 and
+   all(r["Properties"]["Runtime"]["Name"] == "APPSYNC_JS" and "CodeS3Location" in r["Properties"]
+       and "Code" not in r["Properties"] for r in resolvers))
 ok("the authenticated role may read comments (private iam)", "Comment" in json.dumps(P("data/AuthenticatedRolePolicy")))
 ok("guests may read todos (public iam)", "getTodo" in json.dumps(P("data/UnauthenticatedRolePolicy")))
 outs = t["Outputs"]
@@ -79,10 +138,11 @@ else
 	fail "todo: graphql-js builds the client schema in the template"
 	diag_file "$TMP/gqlsetup.log"; diag_file "$TMP/gql.log"
 fi
+code_assets todo "$W/cdk.out"
 # Twice: the same bytes.
-sum1=$(cat "$W"/cdk.out/*.json | sha256sum)
+sum1=$(cat "$W"/cdk.out/*.json "$W"/cdk.out/*.js | sha256sum)
 synth_in "$W" --branch main -q
-sum2=$(cat "$W"/cdk.out/*.json | sha256sum)
+sum2=$(cat "$W"/cdk.out/*.json "$W"/cdk.out/*.js | sha256sum)
 check_eq "todo: a second synth writes the same assembly" "$sum1" "$sum2"
 
 # --- 200 models ----------------------------------------------------------
@@ -104,6 +164,7 @@ fi
 all=("$B"/cdk.out/*.template.json)
 cfnspec_ok "200 models: cfnspec.py accepts every template (limits included)" "${all[@]}"
 assembly_ok "200 models: check_assembly.py accepts the assembly" "$B/cdk.out"
+code_assets "200 models" "$B/cdk.out"
 out=$(python3 - "$B/cdk.out" <<'PY' 2>&1
 import glob, json, sys
 d = sys.argv[1]

@@ -13,7 +13,9 @@
 # for; Ctrl-C stops the wait and --watch resumes it; destroy; sandbox
 # --once, a refused identifier, one sandbox per identifier, a redeploy on a
 # file change, sandbox delete; outputs --branch; nested stacks (root cause
-# in the nested stack, diff inside it).
+# in the nested stack, diff inside it); auth secrets rotate (a secret set
+# again updates the secret fetcher, an unchanged one keeps the no-op, no
+# value anywhere).
 . "$(dirname "$0")/lib/common.bash"
 
 export PEERS_DIR=$TMP/peers
@@ -420,6 +422,145 @@ if [ -f "$SYNTH_ROOT/samples/todo/backend.c" ]; then
 	check "todo: the same client config, the model schema fetched from S3" cmp -s "$TD/amplify_outputs.json" "$E/out.json"
 	check_eq "todo: one GetObject for it" "$(s3_calls GetObject)" 1
 fi
+
+# --- auth secrets: a changed secret reaches the stack (rotation) -------------------------
+# test/auth/oauth: Google + an OIDC provider whose client secrets the secret
+# fetcher (Custom::SecretFetcher) reads at deploy time. The deployer sets
+# the parameter SynthSecretVersions to a digest of the secrets' SSM versions:
+# unchanged secrets keep the deploy a no-op; `synth secret set` with a new
+# value makes the next deploy update the fetcher.
+AU=$TMP/authapp
+mkdir -p "$AU"
+cp "$SYNTH_ROOT/test/auth/oauth/backend.c" "$AU/"
+AUSTACK=
+GOOGLE_V1=GOCSPX-rotation-first-$$-x7
+GOOGLE_V2=GOCSPX-rotation-second-$$-q2
+OKTA_V=okta-secret-$$-never-printed
+secret_set() { # NAME VALUE ARGS...: synth secret set NAME (value on stdin)
+	local name=$1 value=$2
+	shift 2
+	printf '%s\n' "$value" | (cd "$AU" && "$SYNTH" secret set "$name" "$@") >>"$TMP/all-output" 2>&1
+}
+secret_set GOOGLE_CLIENT_SECRET "$GOOGLE_V1" --branch main
+check_eq "auth: synth secret set GOOGLE_CLIENT_SECRET --branch main" "$?" 0
+mark
+run "$AU" deploy --branch main
+check_eq "auth: a provider's secret never set: exit 6" "$RC" 6
+check_contains "auth: the missing secret is named, with the command that sets it" "$OUTTXT" \
+	'secret OKTA_CLIENT_SECRET is not set: run `synth secret set OKTA_CLIENT_SECRET --branch main`'
+check_eq "auth: a secret never set: no mutating call, nothing uploaded" "$(cfn_calls mutating),$(s3_calls PutObject)" "0,0"
+secret_set OKTA_CLIENT_SECRET "$OKTA_V" --branch main --shared
+check_eq "auth: synth secret set OKTA_CLIENT_SECRET --shared" "$?" 0
+
+mark
+run "$AU" deploy --branch main
+check_eq "auth: deploy #1: exit 0" "$RC" 0
+AUSTACK=$(printf '%s\n' "$OUTTXT" | grep -o 'synth-authapp-main-branch-[0-9a-f]*' | head -1)
+check_contains "auth: deploy #1 creates the stack" "$OUTTXT" "stack $AUSTACK created"
+check_eq "auth: the versions were read without decryption (GetParameters, no GetParameter)" \
+	"$(cfn_calls GetParameters),$(cfn_calls GetParameter)" "1,0"
+V1=$(stack_field "$AUSTACK" '[p["ParameterValue"] for p in s["Parameters"] if p["ParameterKey"]=="SynthSecretVersions"][0]')
+check_match "auth: the stack's SynthSecretVersions is a digest, not the default" "$V1" '^[0-9a-f]{64}$'
+AUTPL=$(ls "$AU"/cdk.out/*.template.json | grep -v nested | head -1)
+FETCHER=$("$SYSPY" -c 'import json,sys; t=json.load(open(sys.argv[1])); print([k for k,v in t["Resources"].items() if v["Type"]=="Custom::SecretFetcher"][0])' "$AUTPL")
+check_eq "auth: the fetcher's properties reference the parameter" \
+	"$("$SYSPY" -c 'import json,sys; t=json.load(open(sys.argv[1])); print(t["Resources"][sys.argv[2]]["Properties"]["Versions"])' "$AUTPL" "$FETCHER")" \
+	"{'Ref': 'SynthSecretVersions'}"
+
+mark
+run "$AU" deploy --branch main
+check_eq "auth: deploy #2, nothing changed: exit 0" "$RC" 0
+check_contains "auth: deploy #2: no changes" "$OUTTXT" "stack $AUSTACK: no changes"
+check_eq "auth: deploy #2: zero mutating calls, zero S3 calls" "$(cfn_calls mutating),$(s3_calls)" "0,0"
+check_eq "auth: deploy #2: DescribeStacks, GetParameters, GetTemplate only" \
+	"$(cfn_calls DescribeStacks),$(cfn_calls GetParameters),$(cfn_calls GetTemplate),$(cfn_calls)" "1,1,1,3"
+
+# The shared value of a secret set on the branch is not the one the fetcher
+# reads: changing it changes nothing.
+secret_set GOOGLE_CLIENT_SECRET "shared-google-$$" --branch main --shared
+mark
+run "$AU" deploy --branch main
+check_eq "auth: a shadowed shared value changed: no changes, zero mutating calls" \
+	"$RC,$(cfn_calls mutating)" "0,0"
+
+secret_set GOOGLE_CLIENT_SECRET "$GOOGLE_V2" --branch main
+check_eq "auth: synth secret set GOOGLE_CLIENT_SECRET with a new value" "$?" 0
+run "$AU" diff --branch main
+check_eq "auth: diff: exit 0" "$RC" 0
+check_contains "auth: diff names the changed secret parameter" "$OUTTXT" "~ parameter SynthSecretVersions"
+check_contains "auth: diff counts it" "$OUTTXT" "1 resource would change"
+mark
+run "$AU" deploy --branch main
+check_eq "auth: deploy #3 after the secret changed: exit 0" "$RC" 0
+check_contains "auth: deploy #3 updates the stack" "$OUTTXT" "stack $AUSTACK updated"
+check_contains "auth: deploy #3: the change set modifies the fetcher" "$OUTTXT" "~ Modify   $FETCHER (Custom::SecretFetcher)"
+check_eq "auth: deploy #3: one change set executed" "$(cfn_calls ExecuteChangeSet)" 1
+check_eq "auth: deploy #3: nothing uploaded (no asset changed)" "$(s3_calls PutObject)" 0
+V2=$(stack_field "$AUSTACK" '[p["ParameterValue"] for p in s["Parameters"] if p["ParameterKey"]=="SynthSecretVersions"][0]')
+check "auth: the stack's SynthSecretVersions changed" test "$V1" != "$V2"
+NCH=$(printf '%s\n' "$OUTTXT" | grep -cE '^ *[~+-] (Add|Modify|Remove) ')
+check_eq "auth: deploy #3: exactly one resource changes (the fetcher)" "$NCH" 1
+mark
+run "$AU" deploy --branch main
+check_eq "auth: deploy #4, nothing changed since: no changes, zero mutating calls" \
+	"$RC,$(cfn_calls mutating)" "0,0"
+
+# The secret values are nowhere: not in the calls log, the peer's state,
+# the assembly, the templates or any output.
+LEAK=
+for v in "$GOOGLE_V1" "$GOOGLE_V2" "$OKTA_V" "shared-google-$$"; do
+	admin "$PEERS_ADMIN_CFN/calls" | grep -qF -- "$v" && LEAK="$LEAK calls"
+	admin "$PEERS_ADMIN_CFN/stacks/$AUSTACK" | grep -qF -- "$v" && LEAK="$LEAK stack"
+	grep -rqF -- "$v" "$AU/cdk.out" "$AU/amplify_outputs.json" && LEAK="$LEAK assembly"
+	grep -qF -- "$v" "$TMP/all-output" && LEAK="$LEAK output"
+	grep -qF -- "$v" "$PEERS_DIR"/*.log 2>/dev/null && LEAK="$LEAK peer-logs"
+done
+check_eq "auth: no secret value in the calls log, the stack, the assembly, the outputs or the peers' logs" "${LEAK:-none}" none
+
+# The same when auth lands in a nested stack (495 topics first): the
+# parameter goes down to it, and a rotated secret updates the nested
+# stack's fetcher.
+NA=$TMP/nestauth
+mkdir -p "$NA"
+cat >"$NA/backend.c" <<'C'
+#include <stdio.h>
+#include <synth.h>
+
+int main(int argc, char **argv)
+{
+	synth_backend *b;
+	if (synth_backend_new(&b, argc, argv) < 0)
+		return synth_backend_fail(NULL);
+	for (int i = 0; i < 495; i++) {
+		char id[32];
+		snprintf(id, sizeof id, "Topic%03d", i);
+		synth_backend_add_resource(b, id, "AWS::SNS::Topic", json_object());
+	}
+	synth_define_auth(b, &(synth_auth_props){.external = &(synth_auth_external){
+		.google = &(synth_auth_provider){.client_id = "g-id",
+						 .client_secret = "GOOGLE_CLIENT_SECRET"},
+		.callback_urls = (const char *const[]){"http://localhost:3000/", NULL},
+		.logout_urls = (const char *const[]){"http://localhost:3000/", NULL}}});
+	return synth_backend_main(b);
+}
+C
+printf '%s\n' "$GOOGLE_V1" | (cd "$NA" && "$SYNTH" secret set GOOGLE_CLIENT_SECRET --branch main) >>"$TMP/all-output" 2>&1
+admin -X POST "$PEERS_ADMIN_CFN/cfn/settings" -d '{"step_ms":0}' >/dev/null
+run "$NA" deploy --branch main -q
+check_eq "nested auth: deploy #1: exit 0" "$RC" 0
+NFILE=$(grep -l '"Custom::SecretFetcher"' "$NA"/cdk.out/*.nested.template.json 2>/dev/null | head -1)
+check "nested auth: the fetcher is in a nested template" test -n "$NFILE"
+mark
+run "$NA" deploy --branch main
+check_eq "nested auth: deploy #2: no changes, zero mutating calls" \
+	"$RC,$(cfn_calls mutating)" "0,0"
+printf '%s\n' "$GOOGLE_V2" | (cd "$NA" && "$SYNTH" secret set GOOGLE_CLIENT_SECRET --branch main) >>"$TMP/all-output" 2>&1
+mark
+run "$NA" deploy --branch main
+check_eq "nested auth: deploy #3 after the secret changed: exit 0" "$RC" 0
+check_match "nested auth: deploy #3 updates the nested stack" "$OUTTXT" "~ Modify +Nested[0-9A-Za-z]+ \(AWS::CloudFormation::Stack\)"
+check_match "nested auth: ... and its fetcher" "$OUTTXT" "UPDATE_COMPLETE +authSecrets[0-9A-F]+ \(Custom::SecretFetcher\)"
+admin -X POST "$PEERS_ADMIN_CFN/cfn/settings" -d '{"step_ms":20}' >/dev/null
 
 # --- valgrind on a whole update (normal build only) ------------------------------------
 if ! is_san && command -v valgrind >/dev/null; then

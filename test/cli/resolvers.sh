@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# The APPSYNC_JS resolvers (lib/gqlresolvers.c): every resolver generated
-# for the test schemas is written to a .mjs file and checked by
-# `node --check`; then the resolvers of test/resolvers/app.graphql are
+# The APPSYNC_JS resolvers (lib/gqlresolvers.c): every module generated
+# for the test schemas (one per model, or split: test/resolvers/wide.graphql)
+# is written to a .mjs file and checked by `node --check`, and every
+# resolver is listed in its module; then the resolvers of test/resolvers/app.graphql are
 # executed in node (test/resolvers/harness.mjs: a fake @aws-appsync/utils
-# and an in-memory DynamoDB) and their behaviour asserted: owner, public,
+# and an in-memory DynamoDB; each call imports the module that ships for
+# the resolver and passes ctx.info) and their behaviour asserted: owner, public,
 # private, groups and groupsField rules, field-level auth, composite keys,
 # index queries, relations, subscriptions.
 source "$(dirname "$0")/lib/common.bash"
@@ -30,15 +32,20 @@ if ! cc -std=c11 -D_DEFAULT_SOURCE $SAN -I"$SYNTH_ROOT/lib" -I"$SYNTH_ROOT/inclu
 fi
 pass "build test/resolvers/dump.c"
 
-# write_mjs JSON DIR: each resolver's code as DIR/<Type>.<field>.mjs.
+# write_mjs JSON DIR: each module's code as DIR/<module>.mjs; prints the
+# number of resolvers, of modules, and of resolvers whose module does not
+# list them in configs().
 write_mjs() {
 	mkdir -p "$2"
 	node -e '
 		const fs = require("fs");
 		const d = JSON.parse(fs.readFileSync(process.argv[1], "utf8"));
-		for (const r of d.resolvers)
-			fs.writeFileSync(`${process.argv[2]}/${r.typeName}.${r.fieldName}.mjs`, r.code);
-		console.log(d.resolvers.length);
+		for (const m of d.modules)
+			fs.writeFileSync(`${process.argv[2]}/${m.name}.mjs`, m.code);
+		const lost = d.resolvers.filter((r) => !(d.modules[r.module] ?? { code: "" }).code
+			.includes(`\n    "${r.typeName}.${r.fieldName}": {`));
+		for (const r of lost) console.error(`${r.typeName}.${r.fieldName}: not in its module`);
+		console.log(`${d.resolvers.length} ${d.modules.length} ${lost.length}`);
 	' "$1" "$2"
 }
 
@@ -52,7 +59,9 @@ for schema in "$SYNTH_ROOT"/test/resolvers/*.graphql "$SYNTH_ROOT"/test/graphql/
 		diag_file "$out/err"
 		continue
 	fi
-	n=$(write_mjs "$out/resolvers.json" "$out/resolvers")
+	read -r n nm lost <<<"$(write_mjs "$out/resolvers.json" "$out/resolvers" 2>"$out/lost")"
+	check_eq "$name: each of the $n resolvers is listed in its module" "${lost:-?}" 0
+	[ "${lost:-0}" = 0 ] || diag_file "$out/lost"
 	bad=0
 	for f in "$out"/resolvers/*.mjs; do
 		if ! node --check "$f" 2>"$out/check.err"; then
@@ -61,7 +70,7 @@ for schema in "$SYNTH_ROOT"/test/resolvers/*.graphql "$SYNTH_ROOT"/test/graphql/
 			diag_file "$out/check.err" 5
 		fi
 	done
-	check_eq "$name: node --check passes on all $n resolvers" "$bad" 0
+	check_eq "$name: node --check passes on all $nm modules" "$bad" 0
 done
 
 # Execute app.graphql's resolvers.

@@ -1,6 +1,6 @@
 // The two generators agree: every resolver of lib/gqlresolvers.c attaches
 // to a field of the schema lib/gqlgen.c writes, and that field has the
-// arguments the resolver reads (its cfg(): key fields for get; the query's
+// arguments the resolver reads (its data in its module's configs(): key fields for get; the query's
 // partition and sort key, sortDirection, filter, limit, nextToken for list
 // and index queries; input and condition for mutations).
 // Usage: node agree.mjs SCHEMA.graphql RESOLVERS.json
@@ -35,7 +35,7 @@ directive @aws_lambda on FIELD_DEFINITION | OBJECT
 
 const [sdlFile, resFile] = process.argv.slice(2);
 const schema = buildSchema(APPSYNC + readFileSync(sdlFile, 'utf8'));
-const { resolvers } = JSON.parse(readFileSync(resFile, 'utf8'));
+const { resolvers, modules } = JSON.parse(readFileSync(resFile, 'utf8'));
 const name = basename(sdlFile);
 let bad = 0;
 for (const r of resolvers) {
@@ -47,8 +47,16 @@ for (const r of resolvers) {
     bad++;
     continue;
   }
-  const m = /function cfg\(\) \{\s*return (.*?);\s*\}/s.exec(r.code);
-  const c = m ? JSON.parse(m[1]) : {};
+  // The resolver's data: its line of configs() in the module that ships
+  // for it (lib/gqlresolvers.h).
+  const code = (modules[r.module] ?? {}).code ?? '';
+  const line = code.split('\n').find((l) => l.startsWith(`    "${r.typeName}.${r.fieldName}": `));
+  if (!line) {
+    console.log(`not ok - ${what}: its module does not list it`);
+    bad++;
+    continue;
+  }
+  const c = JSON.parse(line.slice(line.indexOf(': ') + 2).replace(/,$/, ''));
   const want = [];
   if (r.operation === 'get') want.push(...(c.key ?? []));
   if (r.operation === 'list' || r.operation === 'index') {

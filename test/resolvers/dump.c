@@ -1,7 +1,7 @@
 /*
  * test/resolvers/dump: parses a schema (lib/graphql.c) and prints the
  * resolvers lib/gqlresolvers.c generates for it, as one JSON document
- * {"model": MODEL, "resolvers": [...]} on stdout (or the parse model only
+ * {"model": MODEL, "resolvers": [...], "modules": [...]} on stdout (or the parse model only
  * with --model). Used by test/cli/resolvers.sh; not installed.
  * Usage: dump [--model] SCHEMA [DEFAULT_AUTH]
  */
@@ -30,7 +30,9 @@ int main(int argc, char **argv)
 		json_decref(model);
 		return 1;
 	}
-	json_t *doc = json_pack("{s:O,s:o?}", "model", model, "resolvers", res);
+	json_t *doc = json_pack("{s:O,s:O?,s:O?}", "model", model, "resolvers", json_object_get(res, "resolvers"),
+				"modules", json_object_get(res, "modules"));
+	json_decref(res);
 	int rc = doc && json_dumpf(doc, stdout, JSON_INDENT(1) | JSON_PRESERVE_ORDER) == 0 ? 0 : 1;
 	putchar('\n');
 	json_decref(doc);

@@ -5,7 +5,9 @@
 //
 // Usage: node harness.mjs DIR
 //   DIR/resolvers.json   the dump of test/resolvers/app.graphql
-//   DIR/resolvers/*.mjs  each resolver's code, as <Type>.<field>.mjs
+//   DIR/resolvers/*.mjs  each module's code, as <module name>.mjs: a
+//                        resolver runs its module (doc.modules[r.module]),
+//                        which picks the resolver's data by ctx.info
 // The fake package is written to DIR/node_modules/@aws-appsync/utils.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -259,19 +261,21 @@ function execute(model, req) {
 const byName = {};
 for (const r of doc.resolvers) byName[`${r.typeName}.${r.fieldName}`] = r;
 const modules = {};
-async function load(name) {
+async function load(r) {
+  const name = doc.modules[r.module].name;
   if (!modules[name]) modules[name] = await import(pathToFileURL(path.join(dir, 'resolvers', `${name}.mjs`)).href);
   return modules[name];
 }
 
 // Outcome: {data} | {unauthorized: true} | {error: {message, type}}.
-async function call(name, caller, args = {}, source = null) {
+async function call(name, caller, args = {}, source = null, infoOverride = null) {
   const r = byName[name];
   if (!r) throw new Error(`no resolver ${name}`);
-  const mod = await load(name);
+  const mod = await load(r);
   state.authType = caller.authType;
   state.subscriptionFilter = null;
-  const ctx = { arguments: args, args, identity: caller.identity, source, stash: {}, prev: {}, info: { fieldName: r.fieldName, parentTypeName: r.typeName } };
+  const info = infoOverride ?? { fieldName: r.fieldName, parentTypeName: r.typeName };
+  const ctx = { arguments: args, args, identity: caller.identity, source, stash: {}, prev: {}, info };
   const guard = (f) => {
     try {
       return { value: f() };
@@ -469,6 +473,18 @@ o = await call('Mutation.updateEvent', APIKEY, { input: { id: ev.id, title: 'x' 
 check(o.unauthorized === true, 'public read only: an API key caller may not update', o);
 o = await call('Mutation.createEvent', APIKEY, { input: { title: 'x' } });
 check(o.unauthorized === true, 'public read only: an API key caller may not create', o);
+
+// One module serves a model's resolvers: ctx.info picks the data.
+const todoModule = doc.resolvers.find((r) => r.typeName === 'Query' && r.fieldName === 'getTodo').module;
+const sharing = doc.resolvers.filter((r) => r.module === todoModule).map((r) => `${r.typeName}.${r.fieldName}`);
+check(sharing.includes('Mutation.createTodo') && sharing.includes('Subscription.onCreateTodo') &&
+  new Set(doc.resolvers.map((r) => r.module)).size === Object.keys(doc.model.models).length,
+  "Todo's resolvers share one module; one module per model", sharing);
+o = await call('Query.getTodo', A, { id: 'x' }, null, { parentTypeName: 'Query', fieldName: 'getNote' });
+check(o.error && o.error.type === 'InternalFailure' && /Query.getNote/.test(o.error.message),
+  "a module refuses a field it does not serve (ctx.info names Note's get)", o);
+o = await call('Query.getTodo', A, {}, null, { parentTypeName: 'Query', fieldName: 'listTodos' });
+check(ok(o) && Array.isArray(o.data.items), "the same module resolves listTodos when ctx.info says so", o);
 
 console.log(`# ${passed} passed, ${failed} failed`);
 process.exit(failed ? 1 : 0);

@@ -202,6 +202,71 @@ static bool tree_contains(const char *dir, const char *needle)
 
 /* --- tests -------------------------------------------------------------- */
 
+/*
+ * The secret versions parameter reaches a nested stack: 495 topics first,
+ * then auth with a provider, so the layout puts auth in a nested stack;
+ * its template declares the parameter and the root passes it down.
+ */
+static void test_versions_nested(void)
+{
+	char *d = tmp_cwd();
+	synth_backend *b = new_backend();
+	int rc = b ? 0 : -1;
+	for (int i = 0; rc == 0 && i < 495; i++) {
+		char id[32];
+		snprintf(id, sizeof id, "Topic%03d", i);
+		rc = synth_backend_add_resource(b, id, "AWS::SNS::Topic", json_object());
+	}
+	const synth_auth_provider google = {.client_id = "g-id", .client_secret = "GOOGLE_SECRET"};
+	synth_auth_external ext = {.google = &google, .callback_urls = cbs, .logout_urls = outs};
+	if (rc == 0 && !synth_define_auth(b, &(synth_auth_props){.external = &ext}))
+		rc = -1;
+	if (rc == 0)
+		rc = synth_backend_run(b);
+	CHECK(rc == 0, "a backend of 495 topics and auth synthesizes (%s)",
+	      rc ? synth_error_last()->message : "ok");
+	synth_backend_free(b);
+	json_t *root = root_template();
+	/* The nested template that holds the fetcher. */
+	json_t *nested = NULL;
+	const char *nlid = NULL, *k;
+	json_t *r;
+	json_object_foreach(json_object_get(root, "Resources"), k, r) {
+		const char *file = json_string_value(
+			json_object_get(json_object_get(r, "Metadata"), "aws:asset:path"));
+		if (!file || nested)
+			continue;
+		char *path = synth__asprintf("out/%s", file);
+		json_t *t = path ? json_load_file(path, 0, NULL) : NULL;
+		free(path);
+		if (t && strcmp(lid_of(t, "auth/Secrets"), "?")) {
+			nested = t;
+			nlid = k;
+		} else
+			json_decref(t);
+	}
+	CHECK(nested != NULL, "auth lands in a nested stack");
+	CHECK_STR(json_string_value(json_object_get(
+			  json_object_get(json_object_get(nested, "Parameters"), "SynthSecretVersions"),
+			  "Type")),
+		  "String", "the nested template declares SynthSecretVersions");
+	CHECK_STR(json_string_value(json_object_get(prop(nested, "auth/Secrets", "Versions"), "Ref")),
+		  "SynthSecretVersions", "the fetcher there references it");
+	json_t *pass = json_object_get(
+		json_object_get(json_object_get(json_object_get(json_object_get(root, "Resources"),
+								 nlid ? nlid : ""),
+						"Properties"),
+				"Parameters"),
+		"SynthSecretVersions");
+	CHECK_STR(json_string_value(json_object_get(pass, "Ref")), "SynthSecretVersions",
+		  "the root passes its own parameter down to the nested stack");
+	CHECK(json_object_get(json_object_get(root, "Parameters"), "SynthSecretVersions") != NULL,
+	      "the root declares it (the deployer sets it there)");
+	json_decref(nested);
+	json_decref(root);
+	rm_tmp(d);
+}
+
 static void test_providers(void)
 {
 	char *d = tmp_cwd();
@@ -356,6 +421,31 @@ static void test_providers(void)
 	CHECK(json_is_true(json_object_get(json_object_get(cr, "Metadata"),
 					   "synth:secret-attributes")),
 	      "marked as holding secret attributes");
+
+	/* Rotation: the SSM versions reach the fetcher through a parameter. */
+	json_t *pv = json_object_get(json_object_get(t, "Parameters"), "SynthSecretVersions");
+	CHECK_STR(json_string_value(json_object_get(pv, "Type")), "String",
+		  "the template declares SynthSecretVersions, a String");
+	CHECK_STR(json_string_value(json_object_get(pv, "Default")), "none",
+		  "its default is \"none\" (a deploy by another tool)");
+	CHECK_HAS(json_string_value(json_object_get(pv, "Description")), "SSM versions",
+		  "its description says what it is");
+	json_t *ver = prop(t, "auth/Secrets", "Versions");
+	CHECK_STR(json_string_value(json_object_get(ver, "Ref")), "SynthSecretVersions",
+		  "the fetcher's Versions property is a Ref to the parameter");
+	json_t *sv = json_object_get(json_object_get(cr, "Metadata"), "synth:secret-versions");
+	CHECK_STR(json_string_value(json_object_get(sv, "param")), "SynthSecretVersions",
+		  "the metadata names the parameter for the deployer");
+	json_t *svs = json_object_get(sv, "secrets");
+	json_t *gp = json_object_get(svs, "GOOGLE_SECRET");
+	CHECK(json_object_size(svs) == 5 && json_array_size(gp) == 2 &&
+	      !strcmp(json_string_value(json_array_get(gp, 0)),
+		      "/synth/app/branch/main/GOOGLE_SECRET") &&
+	      !strcmp(json_string_value(json_array_get(gp, 1)), "/synth/app/shared/GOOGLE_SECRET"),
+	      "and each secret's two SSM names, branch first (%zu secrets)", json_object_size(svs));
+	char *svtext = json_dumps(sv, JSON_COMPACT);
+	CHECK(svtext && !strstr(svtext, SENTINEL), "the metadata holds names, no value");
+	free(svtext);
 
 	/* Email MFA. */
 	json_t *mfas = prop(t, "auth/UserPool", "EnabledMfas");
@@ -723,6 +813,7 @@ int main(void)
 	test_providers();
 	test_domains_and_identity();
 	test_errors();
+	test_versions_nested();
 #ifdef CHAOS
 	if (!getenv("AUTH_NO_CHAOS"))
 		test_chaos();

@@ -100,13 +100,14 @@ static json_t *resolvers(const char *rel, const char *auth)
 	return out;
 }
 
-/* "Type.field" of every resolver, space-separated (caller frees). */
-static char *names(json_t *rs)
+/* "Type.field" of every resolver of OUT (the generator's output),
+ * space-separated (caller frees). */
+static char *names(json_t *out)
 {
 	synth_buf b = SYNTH_BUF_INIT;
 	size_t i;
 	json_t *r;
-	json_array_foreach(rs, i, r) {
+	json_array_foreach(json_object_get(out, "resolvers"), i, r) {
 		synth__buf_printf(&b, "%s%s.%s", i ? " " : "",
 				  json_string_value(json_object_get(r, "typeName")),
 				  json_string_value(json_object_get(r, "fieldName")));
@@ -114,11 +115,11 @@ static char *names(json_t *rs)
 	return synth__buf_detach(&b);
 }
 
-static json_t *find(json_t *rs, const char *type, const char *field)
+static json_t *find(json_t *out, const char *type, const char *field)
 {
 	size_t i;
 	json_t *r;
-	json_array_foreach(rs, i, r) {
+	json_array_foreach(json_object_get(out, "resolvers"), i, r) {
 		if (!strcmp(json_string_value(json_object_get(r, "typeName")), type) &&
 		    !strcmp(json_string_value(json_object_get(r, "fieldName")), field))
 			return r;
@@ -144,14 +145,34 @@ static const char *actions(json_t *r)
 	return buf;
 }
 
-/* The JSON data of R's cfg() (new reference) or NULL. */
-static json_t *cfg(json_t *r)
+/* The module of resolver R of OUT (borrowed) or NULL. */
+static json_t *module_of(json_t *out, json_t *r)
 {
-	const char *code = s_of(r, "code"), *p = code ? strstr(code, "function cfg() {\n  return ") : NULL;
+	json_t *n = json_object_get(r, "module");
+	return json_is_integer(n) ? json_array_get(json_object_get(out, "modules"), (size_t)json_integer_value(n))
+				  : NULL;
+}
+
+/* The code that resolver R of OUT ships (borrowed) or NULL. */
+static const char *code_of(json_t *out, json_t *r)
+{
+	return s_of(module_of(out, r), "code");
+}
+
+/* The JSON data that cfg() picks for R in its module (new reference) or
+ * NULL: the line `    "Type.field": {...}` of configs(). */
+static json_t *cfg(json_t *out, json_t *r)
+{
+	const char *code = code_of(out, r);
+	char key[300];
+	snprintf(key, sizeof key, "\n    \"%s.%s\": ", s_of(r, "typeName"), s_of(r, "fieldName"));
+	const char *p = code ? strstr(code, key) : NULL;
 	if (!p)
 		return NULL;
-	p += strlen("function cfg() {\n  return ");
-	const char *end = strstr(p, ";\n}\n");
+	p += strlen(key);
+	const char *end = strchr(p, '\n');
+	if (end && end[-1] == ',')
+		end--;
 	return end ? json_loadb(p, (size_t)(end - p), 0, NULL) : NULL;
 }
 
@@ -194,29 +215,29 @@ static bool uses_word(const char *code, const char *w)
 
 /* AppSync's JS runtime: statements and operators it does not support
  * (docs: "Supported runtime features"), plus what a unit resolver
- * cannot use (async, classes, generators). */
-static void check_runtime_subset(const char *what, json_t *rs)
+ * cannot use (async, classes, generators); the code size limit; and
+ * that every resolver's module serves it. */
+static void check_runtime_subset(const char *what, json_t *out)
 {
 	static const char *const words[] = {"try", "catch", "finally", "throw", "while", "do", "continue",
 					    "class", "async", "await", "yield", "in", "new", "eval",
 					    "require", "label", NULL};
 	size_t i, bad = 0, n = 0;
-	json_t *r;
-	json_array_foreach(rs, i, r) {
-		const char *code = s_of(r, "code");
+	json_t *mod, *r;
+	json_array_foreach(json_object_get(out, "modules"), i, mod) {
+		const char *code = s_of(mod, "code"), *name = s_of(mod, "name");
 		n++;
 		for (const char *const *w = words; *w; w++) {
 			if (code && uses_word(code, *w)) {
 				bad++;
-				printf("# %s.%s uses '%s'\n", s_of(r, "typeName"), s_of(r, "fieldName"), *w);
+				printf("# %s uses '%s'\n", name, *w);
 			}
 		}
 		if (!code || strstr(code, "++") || strstr(code, "--") || strstr(code, "for (let") ||
 		    strstr(code, "for (var") || strstr(code, "for (;") || strchr(code, '~') ||
 		    strstr(code, "function*")) {
 			bad++;
-			printf("# %s.%s: ++, --, ~, a C-style for or a generator\n", s_of(r, "typeName"),
-			       s_of(r, "fieldName"));
+			printf("# %s: ++, --, ~, a C-style for or a generator\n", name);
 		}
 		/* imports: only the two AppSync modules */
 		for (const char *p = code; p && (p = strstr(p, "import ")); p++) {
@@ -224,16 +245,24 @@ static void check_runtime_subset(const char *what, json_t *rs)
 			if (!from || (strncmp(from, " from '@aws-appsync/utils';", 27) &&
 				      strncmp(from, " from '@aws-appsync/utils/dynamodb';", 36))) {
 				bad++;
-				printf("# %s.%s: an import of another module\n", s_of(r, "typeName"), s_of(r, "fieldName"));
+				printf("# %s: an import of another module\n", name);
 			}
 		}
 		if (code && (!strstr(code, "export function request(ctx)") || !strstr(code, "export function response(ctx)")))
-			bad++, printf("# %s.%s: no request/response\n", s_of(r, "typeName"), s_of(r, "fieldName"));
-		if (code && strlen(code) > 32000)
-			bad++, printf("# %s.%s: %zu bytes, over AppSync's code size limit\n", s_of(r, "typeName"),
-				      s_of(r, "fieldName"), strlen(code));
+			bad++, printf("# %s: no request/response\n", name);
+		if (code && strlen(code) > SYNTH_GQL_CODE_MAX)
+			bad++, printf("# %s: %zu bytes, over AppSync's code size limit\n", name, strlen(code));
 	}
-	CHECK(bad == 0 && n > 0, "%s: all %zu resolvers keep to the APPSYNC_JS subset", what, n);
+	size_t served = 0, nres = 0;
+	json_array_foreach(json_object_get(out, "resolvers"), i, r) {
+		json_t *c = cfg(out, r);
+		nres++;
+		served += c && !strcmp(s_of(c, "op") ? s_of(c, "op") : "", s_of(r, "operation"));
+		json_decref(c);
+	}
+	CHECK(bad == 0 && n > 0, "%s: all %zu modules keep to the APPSYNC_JS subset and the size limit", what, n);
+	CHECK(served == nres && nres > 0, "%s: each of the %zu resolvers has its data in its module (%zu do)", what,
+	      nres, served);
 }
 
 /* --- tests ------------------------------------------------------------- */
@@ -264,7 +293,7 @@ static void test_todo(void)
 		      "todo: %s's data source is %s", expect[i][1], none ? "NONE (null)" : "Todo");
 		CHECK(r && !strcmp(s_of(r, "model"), "Todo"), "todo: %s's model", expect[i][1]);
 	}
-	json_t *c = cfg(find(rs, "Mutation", "createTodo"));
+	json_t *c = cfg(rs, find(rs, "Mutation", "createTodo"));
 	json_t *rule = json_array_get(json_object_get(c, "rules"), 0);
 	CHECK(c && json_array_size(json_object_get(c, "rules")) == 1 &&
 		      !strcmp(s_of(rule, "allow"), "owner") && !strcmp(s_of(rule, "ownerField"), "owner") &&
@@ -278,15 +307,15 @@ static void test_todo(void)
 	CHECK(json_array_size(ts) == 2 && !strcmp(json_string_value(json_array_get(ts, 0)), "createdAt"),
 	      "todo: create sets createdAt and updatedAt");
 	json_decref(c);
-	const char *code = s_of(find(rs, "Mutation", "createTodo"), "code");
+	const char *code = code_of(rs, find(rs, "Mutation", "createTodo"));
 	CHECK_HAS(code, "attribute_not_exists(#synth_k)", "todo: create's condition: the id is new");
 	CHECK_HAS(code, "util.autoId()", "todo: create generates ids");
 	CHECK_HAS(code, "util.time.nowISO8601()", "todo: create stamps times");
-	CHECK_HAS(s_of(find(rs, "Mutation", "updateTodo"), "code"), "attribute_exists(#synth_k)",
+	CHECK_HAS(code_of(rs, find(rs, "Mutation", "updateTodo")), "attribute_exists(#synth_k)",
 		  "todo: update's condition: the item exists");
-	CHECK_HAS(s_of(find(rs, "Subscription", "onCreateTodo"), "code"), "return { payload: null };",
+	CHECK_HAS(code_of(rs, find(rs, "Subscription", "onCreateTodo")), "return { payload: null };",
 		  "todo: subscriptions return a null payload");
-	CHECK_HAS(s_of(find(rs, "Subscription", "onCreateTodo"), "code"), "extensions.setSubscriptionFilter",
+	CHECK_HAS(code_of(rs, find(rs, "Subscription", "onCreateTodo")), "extensions.setSubscriptionFilter",
 		  "todo: owner subscriptions are filtered");
 	check_runtime_subset("todo", rs);
 	json_decref(rs);
@@ -295,7 +324,7 @@ static void test_todo(void)
 static void test_public_private(void)
 {
 	json_t *rs = resolvers("resolvers/public.graphql", SYNTH_GQL_AUTH_API_KEY);
-	json_t *c = cfg(find(rs, "Query", "getNote"));
+	json_t *c = cfg(rs, find(rs, "Query", "getNote"));
 	char *d = c ? json_dumps(json_object_get(c, "rules"), JSON_COMPACT) : NULL;
 	CHECK_STR(d, "[{\"allow\":\"public\",\"provider\":\"apiKey\"},{\"allow\":\"private\",\"provider\":\"userPools\"},"
 		     "{\"allow\":\"private\",\"provider\":\"identityPool\"}]",
@@ -317,7 +346,7 @@ static void test_public_private(void)
 	for (size_t i = 0; i < 4; i++) {
 		json_t *out = NULL;
 		CHECK(synth__gql_resolvers(&out, m, modes[i][0]) == 0, "no @auth, default %s: generated", modes[i][0]);
-		c = cfg(find(out, "Query", "getOpen"));
+		c = cfg(out, find(out, "Query", "getOpen"));
 		d = c ? json_dumps(json_object_get(c, "rules"), JSON_COMPACT) : NULL;
 		CHECK_STR(d, modes[i][1], "no @auth, default %s: the default mode's callers", modes[i][0]);
 		free(d);
@@ -333,14 +362,14 @@ static void test_public_private(void)
 static void test_groups(void)
 {
 	json_t *rs = resolvers("resolvers/groups.graphql", SYNTH_GQL_AUTH_USER_POOLS);
-	json_t *c = cfg(find(rs, "Query", "getReport"));
+	json_t *c = cfg(rs, find(rs, "Query", "getReport"));
 	char *d = c ? json_dumps(json_object_get(c, "rules"), JSON_COMPACT) : NULL;
 	CHECK_STR(d, "[{\"allow\":\"groups\",\"provider\":\"userPools\",\"groups\":[\"Admin\",\"Auditors\"],"
 		     "\"groupClaim\":\"cognito:groups\"}]",
 		  "groups: static groups and their claim");
 	free(d);
 	json_decref(c);
-	c = cfg(find(rs, "Mutation", "updatePage"));
+	c = cfg(rs, find(rs, "Mutation", "updatePage"));
 	d = c ? json_dumps(json_object_get(c, "rules"), JSON_COMPACT) : NULL;
 	CHECK_STR(d, "[{\"allow\":\"groups\",\"provider\":\"userPools\",\"groupsField\":\"editors\",\"list\":true,"
 		     "\"groupClaim\":\"cognito:groups\"},{\"allow\":\"groups\",\"provider\":\"userPools\","
@@ -373,13 +402,13 @@ static void test_composite(void)
 	CHECK(r && !strcmp(s_of(r, "index"), "scoresByRegion") &&
 		      json_is_null(json_object_get(json_object_get(r, "indexKeys"), "sortKey")),
 	      "composite: the default-named index, without a sort key");
-	json_t *c = cfg(find(rs, "Query", "getScore"));
+	json_t *c = cfg(rs, find(rs, "Query", "getScore"));
 	char *d = c ? json_dumps(json_object_get(c, "key"), JSON_COMPACT) : NULL;
 	CHECK_STR(d, "[\"game\",\"player\"]", "composite: the key is game, player");
 	CHECK(c && json_is_false(json_object_get(c, "autoId")), "composite: no generated id");
 	free(d);
 	json_decref(c);
-	c = cfg(find(rs, "Mutation", "createScore"));
+	c = cfg(rs, find(rs, "Mutation", "createScore"));
 	CHECK(c && json_integer_value(json_object_get(json_object_get(c, "defaults"), "points")) == 0 &&
 		      json_is_integer(json_object_get(json_object_get(c, "defaults"), "points")),
 	      "composite: @default values, typed");
@@ -409,31 +438,31 @@ static void test_blog(void)
 	CHECK(r && !strcmp(actions(r), "dynamodb:Query") && !strcmp(s_of(r, "index"), "gsi-Comment.author") &&
 		      !strcmp(s_of(ik, "partitionKey"), "commentId") && !strcmp(s_of(ik, "sortKey"), "commentTitle"),
 	      "blog: Comment.author (hasOne, references) queries gsi-Comment.author (commentId, commentTitle)");
-	json_t *c = cfg(r);
+	json_t *c = cfg(rs, r);
 	char *d = c ? json_dumps(json_object_get(c, "relation"), JSON_COMPACT) : NULL;
 	CHECK_STR(d, "{\"source\":[\"postId\",\"postTitle\"],\"target\":[\"commentId\",\"commentTitle\"],\"many\":false}",
 		  "blog: Comment.author maps Comment's key to the references");
 	free(d);
 	json_decref(c);
-	c = cfg(find(rs, "Author", "comment"));
+	c = cfg(rs, find(rs, "Author", "comment"));
 	d = c ? json_dumps(json_object_get(c, "relation"), JSON_COMPACT) : NULL;
 	CHECK_STR(d, "{\"source\":[\"commentId\",\"commentTitle\"],\"target\":[\"postId\",\"postTitle\"],\"many\":false}",
 		  "blog: Author.comment gets the Comment by its composite key");
 	free(d);
 	json_decref(c);
 	/* Blog: owner + public read (apiKey) + groups; field-level on Post.views */
-	c = cfg(find(rs, "Mutation", "createBlog"));
+	c = cfg(rs, find(rs, "Mutation", "createBlog"));
 	CHECK(c && json_array_size(json_object_get(c, "rules")) == 2, "blog: create: owner and groups (not public read)");
 	json_decref(c);
-	c = cfg(find(rs, "Query", "listBlogs"));
+	c = cfg(rs, find(rs, "Query", "listBlogs"));
 	CHECK(c && json_array_size(json_object_get(c, "rules")) == 3, "blog: list: owner, public and groups");
 	json_decref(c);
-	c = cfg(find(rs, "Mutation", "updatePost"));
+	c = cfg(rs, find(rs, "Mutation", "updatePost"));
 	json_t *fw = json_object_get(json_object_get(c, "fieldWrite"), "views");
 	CHECK(json_array_size(fw) == 1 && !strcmp(s_of(json_array_get(fw, 0), "ownerField"), "editor"),
 	      "blog: Post.views may be updated by its editor only");
 	json_decref(c);
-	c = cfg(find(rs, "Mutation", "createPost"));
+	c = cfg(rs, find(rs, "Mutation", "createPost"));
 	fw = json_object_get(json_object_get(c, "fieldWrite"), "views");
 	CHECK(fw && json_array_size(fw) == 0, "blog: Post.views may be set on create by no one");
 	json_decref(c);
@@ -454,12 +483,12 @@ static void test_legacy(void)
 	CHECK(find(rs, "Query", "task") && !find(rs, "Query", "getTask") && !find(rs, "Query", "listTasks"),
 	      "legacy: @model(queries: {get: \"task\", list: null})");
 	json_t *r = find(rs, "Tree", "children");
-	json_t *c = cfg(r);
+	json_t *c = cfg(rs, r);
 	CHECK(r && !strcmp(s_of(r, "index"), "byParent") && json_integer_value(json_object_get(c, "limit")) == 50,
 	      "legacy: hasMany(indexName, fields, limit)");
 	json_decref(c);
 	r = find(rs, "Project", "team");
-	c = cfg(r);
+	c = cfg(rs, r);
 	char *d = c ? json_dumps(json_object_get(c, "relation"), JSON_COMPACT) : NULL;
 	CHECK_STR(d, "{\"source\":[\"projectTeamId\"],\"target\":[\"id\"],\"many\":false}",
 		  "legacy: hasOne with an implicit key gets by projectTeamId");
@@ -467,13 +496,13 @@ static void test_legacy(void)
 	json_decref(c);
 	r = find(rs, "Project", "tasks");
 	CHECK(r && !strcmp(s_of(r, "index"), "gsi-Project.tasks"), "legacy: implicit hasMany: gsi-Project.tasks");
-	c = cfg(find(rs, "Query", "getTeam"));
+	c = cfg(rs, find(rs, "Query", "getTeam"));
 	d = c ? json_dumps(json_object_get(c, "rules"), JSON_COMPACT) : NULL;
 	CHECK_HAS(d, "\"provider\":\"oidc\",\"ownerField\":\"owner\",\"identityClaim\":\"sub\"",
 		  "legacy: an oidc owner rule with its claim");
 	free(d);
 	json_decref(c);
-	c = cfg(find(rs, "Mutation", "createTask"));
+	c = cfg(rs, find(rs, "Mutation", "createTask"));
 	d = c ? json_dumps(json_object_get(c, "timestamps"), JSON_COMPACT) : NULL;
 	CHECK_STR(d, "[\"made\",\"updatedAt\"]", "legacy: renamed timestamps");
 	free(d);
@@ -490,10 +519,10 @@ static void test_operations(void)
 		     "Subscription.onUpdateEvent",
 		  "operations: renamed get, no list, no delete (so no onDelete subscription either)");
 	free(n);
-	json_t *c = cfg(find(rs, "Query", "event"));
+	json_t *c = cfg(rs, find(rs, "Query", "event"));
 	CHECK(c && json_array_size(json_object_get(c, "rules")) == 2, "operations: get: public and owner");
 	json_decref(c);
-	c = cfg(find(rs, "Mutation", "updateEvent"));
+	c = cfg(rs, find(rs, "Mutation", "updateEvent"));
 	json_t *rules = json_object_get(c, "rules");
 	CHECK(json_array_size(rules) == 1 && !strcmp(s_of(json_array_get(rules, 0), "allow"), "owner"),
 	      "operations: update: the owner only");
@@ -505,13 +534,99 @@ static void test_operations(void)
 static void test_fieldauth(void)
 {
 	json_t *rs = resolvers("resolvers/fieldauth.graphql", SYNTH_GQL_AUTH_USER_POOLS);
-	json_t *c = cfg(find(rs, "Query", "getProfile"));
+	json_t *c = cfg(rs, find(rs, "Query", "getProfile"));
 	json_t *fr = json_object_get(json_object_get(c, "fieldRead"), "salary");
 	CHECK(json_array_size(fr) == 1 && !strcmp(s_of(json_array_get(fr, 0), "allow"), "owner"),
 	      "fieldauth: salary is read by its owner only");
 	json_decref(c);
 	check_runtime_subset("fieldauth", rs);
 	json_decref(rs);
+}
+
+/* The modules: one per model, serving all of its resolvers (relations
+ * included) by ctx.info, importing what its bodies use. */
+static void test_modules(void)
+{
+	json_t *rs = resolvers("resolvers/todo.graphql", SYNTH_GQL_AUTH_USER_POOLS);
+	json_t *mods = json_object_get(rs, "modules");
+	CHECK(json_array_size(mods) == 1 && !strcmp(s_of(json_array_get(mods, 0), "name"), "Todo"),
+	      "todo: one module, named after the model");
+	const char *code = s_of(json_array_get(mods, 0), "code");
+	size_t i, same = 0;
+	json_t *r;
+	json_array_foreach(json_object_get(rs, "resolvers"), i, r)
+		same += json_integer_value(json_object_get(r, "module")) == 0 && !json_object_get(r, "code");
+	CHECK(same == 8, "todo: all 8 resolvers name it, none carries code of its own (%zu)", same);
+	CHECK(code && !strncmp(code, "import { util, extensions } from '@aws-appsync/utils';\n", 55),
+	      "todo: it imports util and extensions (subscriptions), not runtime");
+	CHECK_HAS(code, "const name = `${ctx.info.parentTypeName}.${ctx.info.fieldName}`;",
+		  "todo: cfg() picks the data by ctx.info");
+	CHECK_HAS(code, "  if (c.op === 'create') {\n    return createRequest(ctx, c);\n  }",
+		  "todo: request dispatches on the operation");
+	CHECK(code && !strstr(code, "relationGetRequest"), "todo: no body it does not use");
+	json_decref(rs);
+
+	rs = resolvers("graphql/blog.graphql", SYNTH_GQL_AUTH_USER_POOLS);
+	mods = json_object_get(rs, "modules");
+	json_t *model = parse("graphql/blog.graphql");
+	CHECK(json_array_size(mods) == json_object_size(json_object_get(model, "models")) && json_array_size(mods) > 1,
+	      "blog: one module per model (%zu)", json_array_size(mods));
+	json_decref(model);
+	r = find(rs, "Blog", "posts");
+	json_t *m = module_of(rs, r);
+	CHECK(m && !strcmp(s_of(m, "name"), "Blog") && strstr(s_of(m, "code"), "import { util, runtime, extensions }"),
+	      "blog: Blog.posts (on Post's table) is served by Blog's module, which imports runtime");
+	CHECK(module_of(rs, find(rs, "Query", "getPost")) != m, "blog: Post's operations by Post's module");
+	char *names_before = NULL;
+	synth_buf b = SYNTH_BUF_INIT;
+	json_array_foreach(mods, i, m)
+		synth__buf_printf(&b, "%s%s", i ? " " : "", s_of(m, "name"));
+	names_before = synth__buf_detach(&b);
+	CHECK_STR(names_before, "Blog Post Comment Author", "blog: modules in schema order");
+	free(names_before);
+	check_runtime_subset("blog modules", rs);
+	json_decref(rs);
+}
+
+/* Over AppSync's code size limit: split by group, then by resolver;
+ * a resolver too large alone is refused. */
+static void test_split(void)
+{
+	json_t *rs = resolvers("resolvers/wide.graphql", SYNTH_GQL_AUTH_USER_POOLS);
+	synth_buf b = SYNTH_BUF_INIT;
+	size_t i;
+	json_t *m;
+	json_array_foreach(json_object_get(rs, "modules"), i, m)
+		synth__buf_printf(&b, "%s%s", i ? " " : "", s_of(m, "name"));
+	char *n = synth__buf_detach(&b);
+	CHECK_STR(n, "Wide.queries Wide.Mutation.createWide Wide.Mutation.updateWide Wide.Mutation.deleteWide "
+		     "Wide.subscriptions Wide.relations",
+		  "wide: split by group; the mutations, too large together, one module each");
+	free(n);
+	json_t *get = module_of(rs, find(rs, "Query", "getWide"));
+	CHECK(get && get == module_of(rs, find(rs, "Query", "listWides")) &&
+		      !strstr(s_of(get, "code"), "createRequest") && !strstr(s_of(get, "code"), "extensions"),
+	      "wide: get and list share the queries module, which holds only their bodies and imports");
+	check_runtime_subset("wide", rs);
+	json_decref(rs);
+
+	/* Sixty fields with field-level rules: one resolver alone is over. */
+	synth_buf s = SYNTH_BUF_INIT;
+	synth__buf_puts(&s, "type Huge @model @auth(rules: [{ allow: owner }]) {\n");
+	for (int k = 0; k < 60; k++)
+		synth__buf_printf(&s, "  f%02d: String @auth(rules: [{ allow: owner }, { allow: groups, groups: "
+				      "[\"Editors\"], operations: [read, update] }])\n", k);
+	synth__buf_puts(&s, "}\n");
+	char *text = synth__buf_detach(&s);
+	json_t *model = NULL, *out = NULL;
+	CHECK(text && synth__graphql_parse(&model, "huge.graphql", text, strlen(text)) == 0, "huge: parses");
+	CHECK(synth__gql_resolvers(&out, model, SYNTH_GQL_AUTH_USER_POOLS) == SYNTH_EINVALID && !out,
+	      "huge: a resolver over the limit by itself is refused");
+	CHECK_HAS(synth_error_last()->message,
+		  "huge.graphql:1:6: @model 'Huge': the code of resolver Mutation.updateHuge exceeds AppSync's limit",
+		  "huge: the message names the model, where, and the resolver");
+	json_decref(model);
+	free(text);
 }
 
 static void test_refused(void)
@@ -599,6 +714,8 @@ int main(void)
 	test_legacy();
 	test_operations();
 	test_fieldauth();
+	test_modules();
+	test_split();
 	test_refused();
 	test_alloc_failures();
 	return check_failed ? 1 : 0;
