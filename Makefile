@@ -55,7 +55,13 @@ ABS     := $(abspath .)
 ABSB    := $(abspath $(BUILD))
 
 all: $(BUILD)/libsynth.a $(BUILD)/libsynth.so $(BUILD)/libsynth-aws.a $(BUILD)/synth \
-     $(BUILD)/libsynth.pc $(BUILD)/libsynth-uninstalled.pc
+     $(BUILD)/libsynth.pc $(BUILD)/libsynth-uninstalled.pc $(BUILD)/cfn-spec.jsonl
+
+# The specification the CLI checks templates against, uncompressed: it is
+# mapped and searched, not read (a synth pays for the types it uses only).
+$(BUILD)/cfn-spec.jsonl: spec/cfn-spec.jsonl.gz
+	@mkdir -p $(BUILD)
+	$(Q)gzip -dc $< > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -123,7 +129,7 @@ bench: all
 install: all
 	install -d $(DESTDIR)$(PREFIX)/include/synth $(DESTDIR)$(PREFIX)/lib/pkgconfig \
 	  $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/libsynth
-	install -m 644 spec/cfn-spec.jsonl.gz $(DESTDIR)$(PREFIX)/share/libsynth/
+	install -m 644 $(BUILD)/cfn-spec.jsonl $(DESTDIR)$(PREFIX)/share/libsynth/
 	install -m 644 include/synth.h $(DESTDIR)$(PREFIX)/include/
 	install -m 644 include/synth/*.h $(DESTDIR)$(PREFIX)/include/synth/
 	install -m 644 $(BUILD)/libsynth.a $(DESTDIR)$(PREFIX)/lib/

@@ -329,15 +329,19 @@ static int compile_backend(const opts *o, char **bin_out)
 }
 
 /* Where the CloudFormation specification is: $SYNTH_SPEC, the install's
- * share/libsynth/, or the source tree's spec/ beside the build directory. */
+ * share/libsynth/, the build directory, or the source tree's spec/ beside
+ * the build directory. */
 static char *spec_path(void)
 {
 	const char *env = getenv("SYNTH_SPEC");
 	if (env && *env)
 		return strdup(env);
 	char *dir = exe_dir();
-	const char *rel[] = {"../share/libsynth/cfn-spec.jsonl.gz", "../spec/cfn-spec.jsonl.gz"};
-	for (size_t i = 0; dir && i < 2; i++) {
+	/* Uncompressed (mapped) where the build or the install put it; the
+	 * source tree's .gz as the last resort. */
+	const char *rel[] = {"../share/libsynth/cfn-spec.jsonl", "cfn-spec.jsonl",
+			     "../spec/cfn-spec.jsonl.gz"};
+	for (size_t i = 0; dir && i < sizeof rel / sizeof rel[0]; i++) {
 		char *p = synth__asprintf("%s/%s", dir, rel[i]);
 		if (p && access(p, R_OK) == 0) {
 			free(dir);

@@ -17,7 +17,7 @@ irc=$?
 ok "make install succeeds (exit $irc)" '[ $irc -eq 0 ]'
 for f in include/synth.h include/synth/common.h include/synth/backend.h include/synth/construct.h \
 	 include/synth/value.h include/synth/function.h lib/libsynth.a lib/libsynth.so.0 lib/libsynth.so \
-	 lib/pkgconfig/libsynth.pc bin/synth share/libsynth/cfn-spec.jsonl.gz; do
+	 lib/pkgconfig/libsynth.pc bin/synth share/libsynth/cfn-spec.jsonl; do
 	ok "installed $f" "[ -e '$PREFIX/$f' ]"
 done
 ok "libsynth.pc points at the prefix" "grep -q 'prefix=$PREFIX' '$PREFIX/lib/pkgconfig/libsynth.pc'"

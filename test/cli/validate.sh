@@ -76,3 +76,25 @@ ok "--no-validate: the assembly has the override" "grep -q MemorySze '$W/cdk.out
 backend </dev/null
 rc=$(cd "$W" && SYNTH_SPEC=/nonexistent "$BUILD/synth" --branch main -q 2>"$T/err"; echo $?)
 ok "no specification: a warning, not a failure" "[ $rc -eq 0 ] && grep -q 'no CloudFormation specification found' '$T/err'" "$T/err"
+
+# The specification is searched, not indexed: types at both ends of the
+# sorted file, and the compressed source-tree copy as well as the
+# uncompressed one the build ships.
+expect "the first type of the specification" "first/Resource" \
+	"unknown property 'Nope' of AWS::ACMPCA::Certificate" <<'C'
+	synth_backend_add_resource(b, "first", "AWS::ACMPCA::Certificate", json_pack("{s:s,s:s,s:s,s:s,s:{s:s,s:i},s:s}",
+		"CertificateAuthorityArn", "arn", "CertificateSigningRequest", "csr", "SigningAlgorithm", "SHA256WITHRSA",
+		"Nope", "x", "Validity", "Type", "DAYS", "Value", 1, "TemplateArn", "t"));
+C
+expect "the last type of the specification" "last/Resource" "unknown property 'Nope' of Alexa::ASK::Skill" <<'C'
+	synth_backend_add_resource(b, "last", "Alexa::ASK::Skill", json_pack("{s:s}", "Nope", "x"));
+C
+expect "an unknown type between two known ones" "mid/Resource" "AWS::Lambda::Functio" <<'C'
+	synth_backend_add_resource(b, "mid", "AWS::Lambda::Functio", NULL);
+C
+backend <<'C'
+	synth_backend_add_override(b, "fn/Resource", "Properties.MemorySze", json_integer(256));
+C
+rc=$(SYNTH_SPEC=$ROOT/spec/cfn-spec.jsonl.gz run)
+ok "the compressed specification (SYNTH_SPEC=spec/cfn-spec.jsonl.gz) finds the same error" \
+	"[ $rc -eq 1 ] && grep -qF \"unknown property 'MemorySze'\" '$T/err'" "$T/err"
