@@ -29,7 +29,9 @@ for s in "$GQL"/*.graphql "$SYNTH_ROOT"/test/resolvers/*.graphql "$SYNTH_ROOT"/s
 	n=$((n + 1))
 	node "$GQL/agree.mjs" "$TMP/$b.graphql" "$TMP/$b.res.json" >"$TMP/$b.out" 2>&1
 	rc=$?
-	cat "$TMP/$b.out" | grep -E '^(ok|not ok) - '
+	grep -E '^(ok|not ok) - ' "$TMP/$b.out"
+	T_PASSED=$((T_PASSED + $(grep -c '^ok - ' "$TMP/$b.out")))
+	T_FAILED=$((T_FAILED + $(grep -c '^not ok - ' "$TMP/$b.out")))
 	if [ $rc -ne 0 ] && ! grep -q '^not ok' "$TMP/$b.out"; then
 		fail "$b: agree.mjs ran"; diag_file "$TMP/$b.out"
 	fi
