@@ -16,45 +16,7 @@
 
 /* --- allocation failure injection --------------------------------------- */
 
-#if !defined(__SANITIZE_ADDRESS__)
-#define CHAOS 1
-extern void *__libc_malloc(size_t);
-extern void *__libc_calloc(size_t, size_t);
-extern void *__libc_realloc(void *, size_t);
-extern void __libc_free(void *);
-static long fail_at = -1, count, live;
-static int tracking;
-static int should_fail(void) { return tracking && ++count == fail_at; }
-void *malloc(size_t n)
-{
-	if (should_fail())
-		return NULL;
-	void *p = __libc_malloc(n);
-	live += p && tracking;
-	return p;
-}
-void *calloc(size_t a, size_t b)
-{
-	if (should_fail())
-		return NULL;
-	void *p = __libc_calloc(a, b);
-	live += p && tracking;
-	return p;
-}
-void *realloc(void *old, size_t n)
-{
-	if (should_fail())
-		return NULL;
-	void *p = __libc_realloc(old, n);
-	live += p && tracking && !old;
-	return p;
-}
-void free(void *p)
-{
-	live -= p && tracking;
-	__libc_free(p);
-}
-#endif
+#include "failmalloc.h"
 
 /* --- props -------------------------------------------------------------- */
 
@@ -133,12 +95,12 @@ static int synth_full(void)
 		.external = &ext});
 	int rc = synth_backend_run(b);
 	if (model_out) {
-#ifdef CHAOS
+#if CHAOS
 		int was = tracking;
 		tracking = 0;
 #endif
 		*model_out = model_of(b);
-#ifdef CHAOS
+#if CHAOS
 		tracking = was;
 #endif
 	}
@@ -728,7 +690,7 @@ static void test_errors(void)
 	rm_tmp(d);
 }
 
-#ifdef CHAOS
+#if CHAOS
 static void test_chaos(void)
 {
 	char *d = tmp_cwd();
@@ -814,7 +776,7 @@ int main(void)
 	test_domains_and_identity();
 	test_errors();
 	test_versions_nested();
-#ifdef CHAOS
+#if CHAOS
 	if (!getenv("AUTH_NO_CHAOS"))
 		test_chaos();
 #endif

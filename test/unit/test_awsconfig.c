@@ -21,59 +21,7 @@
  * Allocation failure (as test_chaos.c): malloc and friends fail at the Nth
  * call while tracking. Not in the sanitizer build: ASan owns malloc there.
  */
-#if !defined(__SANITIZE_ADDRESS__)
-#define CHAOS 1
-extern void *__libc_malloc(size_t);
-extern void *__libc_calloc(size_t, size_t);
-extern void *__libc_realloc(void *, size_t);
-extern void __libc_free(void *);
-#include <dlfcn.h>
-static long fail_at = -1, count, live;
-static int tracking;
-static bool failed_in_jansson; /* the failed allocation was jansson's */
-
-static int should_fail(void *caller)
-{
-	if (!tracking || ++count != fail_at)
-		return 0;
-	Dl_info di;
-	failed_in_jansson = dladdr(caller, &di) && di.dli_fname && strstr(di.dli_fname, "jansson");
-	return 1;
-}
-
-void *malloc(size_t n)
-{
-	if (should_fail(__builtin_return_address(0)))
-		return NULL;
-	void *p = __libc_malloc(n);
-	live += p && tracking;
-	return p;
-}
-
-void *calloc(size_t a, size_t b)
-{
-	if (should_fail(__builtin_return_address(0)))
-		return NULL;
-	void *p = __libc_calloc(a, b);
-	live += p && tracking;
-	return p;
-}
-
-void *realloc(void *old, size_t n)
-{
-	if (should_fail(__builtin_return_address(0)))
-		return NULL;
-	void *p = __libc_realloc(old, n);
-	live += p && !old && tracking;
-	return p;
-}
-
-void free(void *p)
-{
-	live -= p && tracking;
-	__libc_free(p);
-}
-#endif
+#include "failmalloc.h"
 
 #define MARK "SeCrEt"
 #define SECRET "wJalrXUtnFEMI/K7MDENG/" MARK "EXAMPLEKEY"
@@ -1125,7 +1073,7 @@ static void test_ini(void)
 
 /* --- allocation failure --------------------------------------------------- */
 
-#ifdef CHAOS
+#if CHAOS
 static int chaos_assume(void *ctx, const synth_awsconfig *cfg, const synth_aws_credentials *src,
 			const char *arn, const char *session, const char *external,
 			synth_aws_credentials *out)
@@ -1283,7 +1231,7 @@ int main(void)
 	test_malformed();
 	test_ini();
 	test_describe();
-#ifdef CHAOS
+#if CHAOS
 	test_chaos();
 #endif
 

@@ -12,50 +12,7 @@
 #include "graphql.h"
 #include "gqlresolvers.h"
 
-#if !defined(__SANITIZE_ADDRESS__)
-extern void *__libc_malloc(size_t);
-extern void *__libc_calloc(size_t, size_t);
-extern void *__libc_realloc(void *, size_t);
-extern void __libc_free(void *);
-static long fail_at = -1, count, live;
-static int tracking;
-static int should_fail(void)
-{
-	if (!(tracking && ++count == fail_at))
-		return 0;
-	errno = ENOMEM; /* as glibc's malloc does */
-	return 1;
-}
-void *malloc(size_t n)
-{
-	if (should_fail())
-		return NULL;
-	void *p = __libc_malloc(n);
-	live += p && tracking;
-	return p;
-}
-void *calloc(size_t a, size_t b)
-{
-	if (should_fail())
-		return NULL;
-	void *p = __libc_calloc(a, b);
-	live += p && tracking;
-	return p;
-}
-void *realloc(void *old, size_t n)
-{
-	if (should_fail())
-		return NULL;
-	void *p = __libc_realloc(old, n);
-	live += p && tracking && !old;
-	return p;
-}
-void free(void *p)
-{
-	live -= p && tracking;
-	__libc_free(p);
-}
-#endif
+#include "failmalloc.h"
 
 static const char *const todo_schema =
 	"# todos with owners, a public scoreboard\n"
@@ -505,7 +462,7 @@ static void test_grant(void)
 		    "bad grant");
 }
 
-#if !defined(__SANITIZE_ADDRESS__)
+#if CHAOS
 static int chaos_once(void)
 {
 	synth_backend *b = new_backend();
@@ -559,7 +516,7 @@ int main(void)
 	test_api_key_only();
 	test_errors();
 	test_grant();
-#if !defined(__SANITIZE_ADDRESS__)
+#if CHAOS
 	if (!getenv("DATA_NO_CHAOS"))
 		test_chaos();
 #endif

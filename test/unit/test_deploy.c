@@ -17,45 +17,7 @@
 
 /* --- allocation failure injection --------------------------------------- */
 
-#if !defined(__SANITIZE_ADDRESS__)
-#define CHAOS 1
-extern void *__libc_malloc(size_t);
-extern void *__libc_calloc(size_t, size_t);
-extern void *__libc_realloc(void *, size_t);
-extern void __libc_free(void *);
-static long fail_at = -1, count, live;
-static int tracking;
-static int should_fail(void) { return tracking && ++count == fail_at; }
-void *malloc(size_t n)
-{
-	if (should_fail())
-		return NULL;
-	void *p = __libc_malloc(n);
-	live += p && tracking;
-	return p;
-}
-void *calloc(size_t a, size_t b)
-{
-	if (should_fail())
-		return NULL;
-	void *p = __libc_calloc(a, b);
-	live += p && tracking;
-	return p;
-}
-void *realloc(void *old, size_t n)
-{
-	if (should_fail())
-		return NULL;
-	void *p = __libc_realloc(old, n);
-	live += p && tracking && !old;
-	return p;
-}
-void free(void *p)
-{
-	live -= p && tracking;
-	__libc_free(p);
-}
-#endif
+#include "failmalloc.h"
 
 static json_t *J(const char *text)
 {
@@ -553,7 +515,7 @@ static void test_versions_digest(void)
 
 /* --- allocation failure at every step --------------------------------------------- */
 
-#ifdef CHAOS
+#if CHAOS
 /* Runs FN with allocation N failing, for N = 1 .. until a run allocates
  * fewer than N; every run must either fail cleanly (FN returns < 0) or
  * give the clean answer (FN returns 1), and free everything. */
@@ -674,7 +636,7 @@ int main(void)
 	test_root_cause();
 	test_params_tags();
 	test_versions_digest();
-#ifdef CHAOS
+#if CHAOS
 	test_chaos();
 #endif
 	return check_failed ? 1 : 0;

@@ -15,64 +15,7 @@
 
 /* --- allocation failure injection (not under ASan: it owns malloc) ---- */
 
-#if defined(__SANITIZE_ADDRESS__)
-#define CHAOS 0
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define CHAOS 0
-#endif
-#endif
-#ifndef CHAOS
-#define CHAOS 1
-#endif
-
-#if CHAOS
-extern void *__libc_malloc(size_t);
-extern void *__libc_calloc(size_t, size_t);
-extern void *__libc_realloc(void *, size_t);
-extern void __libc_free(void *);
-
-static int tracking;
-static long fail_at = -1, count, live;
-
-static int should_fail(void)
-{
-	return tracking && ++count == fail_at;
-}
-
-void *malloc(size_t n)
-{
-	if (should_fail())
-		return NULL;
-	void *p = __libc_malloc(n);
-	live += p && tracking;
-	return p;
-}
-
-void *calloc(size_t a, size_t b)
-{
-	if (should_fail())
-		return NULL;
-	void *p = __libc_calloc(a, b);
-	live += p && tracking;
-	return p;
-}
-
-void *realloc(void *old, size_t n)
-{
-	if (should_fail())
-		return NULL;
-	void *p = __libc_realloc(old, n);
-	live += p && !old && tracking;
-	return p;
-}
-
-void free(void *p)
-{
-	live -= p && tracking;
-	__libc_free(p);
-}
-#endif
+#include "failmalloc.h"
 
 /* --- helpers ---------------------------------------------------------- */
 
