@@ -185,7 +185,8 @@ int synth_aws_request(synth_aws *a, const synth_aws_call *call, synth_http_respo
 				  .body_len = call->body_len, .body_file = call->body_file,
 				  .file_offset = call->file_offset,
 				  .file_length = call->file_length, .sign = sign_attempt,
-				  .sign_ctx = &sc, .what = call->what};
+				  .sign_ctx = &sc, .what = call->what,
+				  .sensitive = call->sensitive};
 	int rc = url && host ? 0 : synth__oom();
 	/* The path the signer sees must be what is sent: without a base path
 	 * in the endpoint. */

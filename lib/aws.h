@@ -47,6 +47,8 @@ typedef struct synth_aws_call {
 	uint64_t file_offset, file_length;
 	const char *payload_hash;       /* hex SHA-256 of a file body, or NULL */
 	const char *what;               /* for messages */
+	bool sensitive;                 /* a secret in the body or the answer: the
+	                                 * HTTP layer wipes them (synth_http_request) */
 } synth_aws_call;
 
 int synth_aws_request(synth_aws *a, const synth_aws_call *call, synth_http_response *resp);

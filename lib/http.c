@@ -87,15 +87,6 @@ static int headers_copy(synth_http_headers *dst, const synth_http_headers *src)
 /* --- wiping --------------------------------------------------------------- */
 
 static unsigned long wipe_grows, wipe_frees, wipe_curl;
-static _Thread_local bool sensitive_scope;
-
-bool synth_http__sensitive_scope(bool on)
-{
-	bool was = sensitive_scope;
-	sensitive_scope = on;
-	return was;
-}
-
 void synth_http__wipe_stats(unsigned long *body_grows, unsigned long *body_frees,
 			    unsigned long *curl_frees)
 {
@@ -544,14 +535,14 @@ static CURLcode attempt(synth_http *c, const synth_http_request *req,
 int synth_http_send(synth_http *c, const synth_http_request *req, synth_http_response *resp)
 {
 	memset(resp, 0, sizeof *resp);
-	resp->sensitive = req->sensitive || sensitive_scope;
+	resp->sensitive = req->sensitive;
 	const char *what = req->what ? req->what : req->url;
 	int fd = -1;
 	if (req->body_file && (fd = open(req->body_file, O_RDONLY | O_CLOEXEC)) < 0)
 		return synth__error_set(SYNTH_EIO, "%s: cannot read %s: %s", what, req->body_file,
 					strerror(errno));
 	int rc = 0;
-	bool sensitive = req->sensitive || sensitive_scope;
+	bool sensitive = req->sensitive;
 	for (int n = 0;; n++) {
 		resp->sensitive = sensitive;
 		synth_http_response_free(resp); /* a retry's earlier answer: wiped too */

@@ -105,14 +105,6 @@ void synth_http_free(synth_http *c);
 int synth_http_send(synth_http *c, const synth_http_request *req,
 		    synth_http_response *resp);
 
-/*
- * Marks every request that the calling thread sends as sensitive until the
- * matching call with ON false (for callers whose requests are built by a
- * layer above, e.g. synth_aws_request, that has no flag to pass down).
- * Returns the previous state, to restore.
- */
-bool synth_http__sensitive_scope(bool on);
-
 /* For tests: how often the sensitive paths wiped a response body (on
  * growth, on free), and how many blocks the libcurl allocator wiped.
  * Process-wide counters; any pointer may be NULL. */

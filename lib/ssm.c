@@ -7,7 +7,7 @@
  * masked), and every buffer this file fills with one (the request body, the
  * response body, the decoded JSON string) is wiped before it is freed;
  * the HTTP layer wipes the response body each time it grows too
- * (synth_http_request.sensitive, through synth_http__sensitive_scope).
+ * (synth_aws_call.sensitive -> synth_http_request.sensitive).
  * Copies made inside libcurl's and jansson's own buffers are out of reach
  * here; a process that wants those wiped too installs a wiping allocator
  * (the CLI's `secret` command does, with json_set_alloc_funcs).
@@ -105,11 +105,9 @@ static int ssm_call(synth_aws *a, const char *action, json_t *req, const char *n
 	synth_http_response resp;
 	memset(&resp, 0, sizeof resp);
 	if (rc == 0) {
-		/* The HTTP layer wipes the response body as it grows and when it
-		 * is freed (synth_aws_call has no flag to carry it: a scope). */
-		bool was = synth_http__sensitive_scope(sensitive || secret);
+		/* The HTTP layer wipes the bodies as they grow and when freed. */
+		call.sensitive = sensitive || secret;
 		rc = synth_aws_request(a, &call, &resp);
-		synth_http__sensitive_scope(was);
 		if (rc < 0 && resp.aws_code && !strcmp(resp.aws_code, "ParameterNotFound"))
 			rc = synth__error_set(SYNTH_ENOTFOUND, "%s: ParameterNotFound",
 					      what ? what : action);

@@ -125,7 +125,7 @@ static const char request_body[] = "{\"Name\": \"/synth/x\", \"Value\": \"" MARK
 
 /* One POST with a fresh client, freed at the end (libcurl's handle too).
  * Returns whether the whole body came back. */
-static bool one_request(bool sensitive, bool scope, unsigned long *grows, unsigned long *frees)
+static bool one_request(bool sensitive, unsigned long *grows, unsigned long *frees)
 {
 	unsigned long g0, f0, g1, f1;
 	synth_http__wipe_stats(&g0, &f0, NULL);
@@ -136,10 +136,7 @@ static bool one_request(bool sensitive, bool scope, unsigned long *grows, unsign
 				  .body_len = sizeof request_body - 1, .what = "test",
 				  .sensitive = sensitive};
 	synth_http_response r;
-	bool was = scope ? synth_http__sensitive_scope(true) : false;
 	int rc = synth_http_send(c, &req, &r);
-	if (scope)
-		synth_http__sensitive_scope(was);
 	bool ok = rc == 0 && r.status == 200 && r.body.len == sizeof reply_body &&
 		  !memcmp(r.body.ptr, reply_body, sizeof reply_body);
 	synth_http__wipe_stats(&g1, NULL, NULL);
@@ -158,14 +155,14 @@ int main(void)
 	unsigned long grows, frees, curl0, curl1;
 
 	/* Warm up libcurl's global state outside the watched window. */
-	one_request(false, false, &grows, &frees);
+	one_request(false, &grows, &frees);
 
 #ifdef WATCH
 	__atomic_store_n(&dirty, 0, __ATOMIC_RELAXED);
 	watching = 1;
 #endif
 	synth_http__wipe_stats(NULL, NULL, &curl0);
-	bool ok = one_request(true, false, &grows, &frees);
+	bool ok = one_request(true, &grows, &frees);
 	synth_http__wipe_stats(NULL, NULL, &curl1);
 #ifdef WATCH
 	watching = 0;
@@ -182,32 +179,13 @@ int main(void)
 	      dirty_sensitive);
 #endif
 
-	/* The scope marks requests built by a layer above (the SSM client). */
-#ifdef WATCH
-	__atomic_store_n(&dirty, 0, __ATOMIC_RELAXED);
-	watching = 1;
-#endif
-	ok = one_request(false, true, &grows, &frees);
-#ifdef WATCH
-	watching = 0;
-	long dirty_scope = dirty;
-#endif
-	CHECK(ok && grows >= 2 && frees == 1,
-	      "a request sent inside synth_http__sensitive_scope is sensitive (%lu, %lu)", grows,
-	      frees);
-#ifdef WATCH
-	CHECK(dirty_scope == 0, "sensitive scope: no block holding the secret released (%ld)",
-	      dirty_scope);
-#endif
-	CHECK(!synth_http__sensitive_scope(false), "the scope was restored after the request");
-
 	/* An ordinary request: no wipe by the layer, and the watch sees the
 	 * marker released (so the checks above can fail). */
 #ifdef WATCH
 	__atomic_store_n(&dirty, 0, __ATOMIC_RELAXED);
 	watching = 1;
 #endif
-	ok = one_request(false, false, &grows, &frees);
+	ok = one_request(false, &grows, &frees);
 #ifdef WATCH
 	watching = 0;
 #endif
