@@ -14,7 +14,8 @@ trap 'rm -f "$LOG"' EXIT
 run_suite() {
 	local name=$1; shift
 	echo "# begin $name" >>"$LOG"
-	local out rc
+	local out rc t0
+	t0=$(date +%s)
 	out=$("$@" 2>&1); rc=$?
 	printf '%s\n' "$out" >>"$LOG"
 	local p f
@@ -25,7 +26,7 @@ run_suite() {
 		f=1
 		printf '%s\n' "$out" | tail -20
 	fi
-	printf '%-28s %4d passed, %d failed\n' "$name" "$p" "$f"
+	printf '%-28s %4d passed, %d failed  (%ds)\n' "$name" "$p" "$f" $(($(date +%s) - t0))
 	printf '%s\n' "$out" | grep '^not ok' -A3 || true
 }
 
