@@ -42,6 +42,26 @@ else
 	fail "hello backend under valgrind writes the same assembly as synth"; diag "$d"
 fi
 
+# samples/todo: every category (auth, data with its generated schema and
+# resolver modules, storage, functions).
+TD=$TMP/todo
+copy_sample "$SYNTH_ROOT/samples/todo" "$TD"
+synth_in "$TD" --branch main -q
+check_eq "todo: synth compiles and runs the backend" "$RC" 0
+vg_backend "todo backend" 0 "$TD"
+if d=$(diff -r "$TD/cdk.out" "$TD/vg.out" 2>&1); then
+	pass "todo backend under valgrind writes the same assembly as synth"
+else
+	fail "todo backend under valgrind writes the same assembly as synth"; diag "$d"
+fi
+out=$(cd "$TD" && "${VG[@]}" "$SYNTH" --branch main --json 2>&1 >/dev/null)
+rc=$?
+if [ "$rc" -eq 0 ]; then
+	pass "synth --json on todo (CLI, spec check of every type) is valgrind-clean"
+else
+	fail "synth --json on todo (CLI) is valgrind-clean"; diag "exit $rc"; printf '%s\n' "$out" | head -n 40 | sed 's/^/#     /'
+fi
+
 # The CLI itself (the backend is cached, so no compiler runs).
 out=$(cd "$H" && "${VG[@]}" "$SYNTH" --branch main --json 2>&1 >/dev/null)
 rc=$?
