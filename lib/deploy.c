@@ -9,6 +9,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <glob.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -868,7 +869,9 @@ static bool consequential(const char *reason)
 	return false;
 }
 
-char *synth__deploy_root_cause(json_t *events)
+/* The event that is the root cause (borrowed), or NULL: the first
+ * failure with a reason of its own, else the first failure. */
+static json_t *root_cause_event(json_t *events)
 {
 	json_t *best = NULL, *any = NULL;
 	double bt = 0, at = 0;
@@ -888,21 +891,57 @@ char *synth__deploy_root_cause(json_t *events)
 		if (!best || t < bt || (t == bt && i < bi))
 			best = ev, bt = t, bi = i;
 	}
-	json_t *e = best ? best : any;
+	return best ? best : any;
+}
+
+/* The construct path (synth:path metadata) of logical id LID in any
+ * template of the assembly in DIR; caller frees; NULL if not found. */
+static char *construct_path(const char *dir, const char *lid)
+{
+	char *pat = dir && lid ? synth__asprintf("%s/*.template.json", dir) : NULL;
+	glob_t g;
+	char *found = NULL;
+	if (pat && glob(pat, 0, NULL, &g) == 0) {
+		for (size_t k = 0; !found && k < g.gl_pathc; k++) {
+			json_t *t = json_load_file(g.gl_pathv[k], 0, NULL);
+			json_t *r = json_object_get(json_object_get(t, "Resources"), lid);
+			const char *p = json_string_value(
+				json_object_get(json_object_get(r, "Metadata"), "synth:path"));
+			found = p ? synth__strdup(p) : NULL;
+			json_decref(t);
+		}
+		globfree(&g);
+	}
+	free(pat);
+	return found;
+}
+
+char *synth__deploy_root_cause_in(json_t *events, const char *assembly_dir)
+{
+	json_t *e = root_cause_event(events);
 	if (!e)
 		return NULL;
 	const char *reason = jstr(e, "ResourceStatusReason");
-	return synth__asprintf("%s (%s) in stack %s: %s",
-			       jstr(e, "LogicalResourceId") ? jstr(e, "LogicalResourceId") : "?",
-			       jstr(e, "ResourceType") ? jstr(e, "ResourceType") : "?",
-			       jstr(e, "StackName") ? jstr(e, "StackName") : "?",
-			       reason && *reason ? reason : jstr(e, "ResourceStatus"));
+	const char *lid = jstr(e, "LogicalResourceId");
+	char *path = construct_path(assembly_dir, lid);
+	char *out = synth__asprintf("%s (%s%s%s) in stack %s: %s", lid ? lid : "?",
+				    jstr(e, "ResourceType") ? jstr(e, "ResourceType") : "?",
+				    path ? ", construct " : "", path ? path : "",
+				    jstr(e, "StackName") ? jstr(e, "StackName") : "?",
+				    reason && *reason ? reason : jstr(e, "ResourceStatus"));
+	free(path);
+	return out;
+}
+
+char *synth__deploy_root_cause(json_t *events)
+{
+	return synth__deploy_root_cause_in(events, NULL);
 }
 
 /* Sets res->root_cause from the watcher's events, or the stack's reason. */
 static void set_root_cause(dctx *d, watcher *w, json_t *stack)
 {
-	char *rc = synth__deploy_root_cause(w->events);
+	char *rc = synth__deploy_root_cause_in(w->events, d->o->assembly_dir);
 	if (!rc) {
 		const char *why = jstr(stack, "StackStatusReason");
 		rc = synth__asprintf("stack %s is %s%s%s", d->res->stack_name,

@@ -210,6 +210,11 @@ int synth__deploy_template_diff(json_t *old_tpl, json_t *new_tpl, json_t **out);
  * memory ran out).
  */
 char *synth__deploy_root_cause(json_t *events);
+/* The same, naming the resource's construct path too ("Resource (Type,
+ * construct fn/Resource) in stack S: reason") when a template of the
+ * assembly in ASSEMBLY_DIR (may be NULL) has it in its synth:path
+ * metadata: users know their constructs, not logical ids. */
+char *synth__deploy_root_cause_in(json_t *events, const char *assembly_dir);
 
 /*
  * Whether the stack (a DescribeStacks member) has exactly the template's

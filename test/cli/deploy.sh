@@ -225,7 +225,7 @@ change two
 run "$W" deploy --branch main
 check_eq "a failing resource: exit 6" "$RC" 6
 check_contains "a failing resource: the root cause is the resource and its reason" "$OUTTXT" \
-	"root cause: greeter277AB5C9 (AWS::Lambda::Function) in stack $STACK: Resource handler returned message"
+	"root cause: greeter277AB5C9 (AWS::Lambda::Function, construct greeter/Resource) in stack $STACK: Resource handler returned message"
 check_not_contains "a failing resource: not the stack's summary as root cause" "$(grep 'root cause' "$T_OUT")" "The following resource(s) failed"
 check_contains "a failing resource: the rollback is seen" "$OUTTXT" "UPDATE_ROLLBACK_COMPLETE"
 check "a failing resource: the client config is untouched" cmp -s "$TMP/outputs.before" "$W/amplify_outputs.json"
@@ -254,7 +254,7 @@ check_eq "then the deploy goes through" "$RC,$(stack_field $STACK 's["StackStatu
 cfn_fault '{"kind":"fail_resource","logical_id":"sayHello7E3FE627","op":"create"}'
 run "$W" deploy --branch feat
 check_eq "a failed create: exit 6" "$RC" 6
-check_contains "a failed create: root cause" "$OUTTXT" "root cause: sayHello7E3FE627 (AWS::Lambda::Function)"
+check_contains "a failed create: root cause" "$OUTTXT" "root cause: sayHello7E3FE627 (AWS::Lambda::Function, construct sayHello/Resource)"
 check_contains "a failed create: ROLLBACK_COMPLETE" "$OUTTXT" "failed (ROLLBACK_COMPLETE)"
 run "$W" deploy --branch feat
 check_eq "after ROLLBACK_COMPLETE: the deploy succeeds" "$RC" 0
@@ -387,7 +387,7 @@ if bash "$SYNTH_ROOT/test/gen/gen_backend.sh" -s 110 "$N" >"$TMP/gen.log" 2>&1; 
 	cfn_fault "{\"kind\":\"fail_resource\",\"logical_id\":\"$NLID\",\"op\":\"update\"}"
 	run "$N" deploy --branch main
 	check_eq "nested: a failure in the nested stack: exit 6" "$RC" 6
-	check_match "nested: the root cause is in the nested stack" "$OUTTXT" "root cause: $NLID \(AWS::Lambda::Function\) in stack synth-big-main-branch-[0-9a-f]+/Nested[0-9A-Za-z]+: Resource handler"
+	check_match "nested: the root cause is in the nested stack" "$OUTTXT" "root cause: $NLID \(AWS::Lambda::Function, construct [A-Za-z0-9_-]+/Resource\) in stack synth-big-main-branch-[0-9a-f]+/Nested[0-9A-Za-z]+: Resource handler"
 	run "$N" deploy --branch main -q
 	check_eq "nested: the next deploy recovers" "$RC" 0
 	mark
