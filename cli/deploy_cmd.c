@@ -63,6 +63,7 @@ typedef struct dopts {
 	cli_aws_flags aws;
 	bool quiet, yes, once, watch, continue_rollback, branch_given;
 	int parallel, poll_ms, poll_max_ms;
+	int protect; /* --termination-protection (1) / --no-termination-protection (-1) */
 	char *owned_branch; /* from git */
 } dopts;
 
@@ -71,6 +72,7 @@ static void usage(FILE *f, const char *cmd)
 	if (!strcmp(cmd, "deploy"))
 		fputs("usage: synth deploy [--branch NAME] [--out DIR | --assembly DIR] [--outputs PATH]\n"
 		      "                    [--namespace NS] [--parallel N] [--poll-ms MS] [-q]\n"
+		      "                    [--termination-protection | --no-termination-protection]\n"
 		      "                    " CLI_AWS_FLAGS_USAGE "\n"
 		      "       synth deploy --branch NAME --watch              follow the stack's current operation\n"
 		      "       synth deploy --branch NAME --continue-rollback  finish a failed rollback\n"
@@ -79,6 +81,8 @@ static void usage(FILE *f, const char *cmd)
 		      "set; nothing is called when nothing changed. Writes the client configuration to\n"
 		      "--outputs PATH (default ./" SYNTH_CLIENTCONFIG_FILE "). --assembly DIR deploys an\n"
 		      "assembly as it is (no synth). --sandbox [ID] instead of --branch acts on a sandbox.\n"
+		      "--termination-protection turns CloudFormation's protection on (for a production\n"
+		      "branch; off with --no-...); without either, the stack's setting is left alone.\n"
 		      "Exit: 0 deployed or no changes, 2 usage, 6 the deployment failed, 130 interrupted.\n",
 		      f);
 	else if (!strcmp(cmd, "destroy"))
@@ -149,6 +153,10 @@ static int parse(int argc, char **argv, int start, dopts *o)
 			o->once = true;
 		} else if (!strcmp(a, "--watch")) {
 			o->watch = true;
+		} else if (!strcmp(a, "--termination-protection")) {
+			o->protect = 1;
+		} else if (!strcmp(a, "--no-termination-protection")) {
+			o->protect = -1;
 		} else if (!strcmp(a, "--continue-rollback")) {
 			o->continue_rollback = true;
 		} else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
@@ -353,6 +361,7 @@ static void fill_options(const dopts *o, synth_deploy_options *d, const char *ta
 	d->poll_ms = o->poll_ms;
 	d->poll_max_ms = o->poll_max_ms;
 	d->parallel = o->parallel;
+	d->termination_protection = o->protect;
 	d->interrupted = &interrupted;
 	int n = 0;
 	tags[n++] = "amplify:deployment-type";

@@ -1113,6 +1113,27 @@ static bool termination_protection(json_t *stack)
 	return v && !strcmp(v, "true");
 }
 
+/* Termination protection as asked (o->termination_protection: > 0 on,
+ * < 0 off, 0 leave it as it is): UpdateTerminationProtection when STACK
+ * (a DescribeStacks member) differs, nothing otherwise. */
+static int protection(dctx *d, json_t *stack)
+{
+	int want = d->o->termination_protection;
+	if (!want || !stack || termination_protection(stack) == (want > 0))
+		return 0;
+	plist p = {0};
+	padd(&p, "StackName", jstr(stack, "StackId") ? jstr(stack, "StackId") : d->res->stack_name);
+	padd(&p, "EnableTerminationProtection", want > 0 ? "true" : "false");
+	json_t *r = NULL;
+	int rc = cfn(d->a, "UpdateTerminationProtection", &p, &r);
+	json_decref(r);
+	pfree(&p);
+	if (rc == 0)
+		say(d, "stack %s: termination protection %s", d->res->stack_name,
+		    want > 0 ? "on" : "off");
+	return rc;
+}
+
 /* Whether the deployed stack already is what AS would make it. Calls
  * GetTemplate only. */
 static int unchanged(dctx *d, const assembly *as, json_t *stack, bool *same)
@@ -1124,9 +1145,10 @@ static int unchanged(dctx *d, const assembly *as, json_t *stack, bool *same)
 	json_t *want = wanted_tags(as, d->o);
 	if (!want)
 		return synth__oom();
+	/* Termination protection is not part of the template: it is set
+	 * apart (protection()), so it does not cost a change set. */
 	bool meta = synth__deploy_tags_equal(stack, want) &&
-		    synth__deploy_params_equal(stack, as->template, d->values) &&
-		    termination_protection(stack) == d->o->termination_protection;
+		    synth__deploy_params_equal(stack, as->template, d->values);
 	json_decref(want);
 	if (!meta)
 		return 0;
@@ -1810,7 +1832,9 @@ int synth_deploy(synth_aws *a, const synth_deploy_options *o, synth_deploy_resul
 	if (rc == 0 && same) {
 		res->status = SYNTH_DEPLOY_UNCHANGED;
 		say(&d, "stack %s: no changes", as.stack_name);
-		rc = write_outputs(&d, &as, stack, json_object_get(as.template, "Metadata"));
+		rc = protection(&d, stack);
+		if (rc == 0)
+			rc = write_outputs(&d, &as, stack, json_object_get(as.template, "Metadata"));
 		goto done;
 	}
 	char *account = NULL;
@@ -1832,7 +1856,9 @@ int synth_deploy(synth_aws *a, const synth_deploy_options *o, synth_deploy_resul
 	if (rc == 0 && empty) {
 		res->status = SYNTH_DEPLOY_UNCHANGED;
 		say(&d, "stack %s: no changes", as.stack_name);
-		rc = write_outputs(&d, &as, stack, json_object_get(as.template, "Metadata"));
+		rc = protection(&d, stack);
+		if (rc == 0)
+			rc = write_outputs(&d, &as, stack, json_object_get(as.template, "Metadata"));
 	} else if (rc == 0) {
 		res->changes = json_array_size(changes);
 		print_changes(&d, changes);
@@ -1857,7 +1883,9 @@ int synth_deploy(synth_aws *a, const synth_deploy_options *o, synth_deploy_resul
 			res->status = create ? SYNTH_DEPLOY_CREATED : SYNTH_DEPLOY_UPDATED;
 			if (st && strcmp(st, create ? "CREATE_COMPLETE" : "UPDATE_COMPLETE"))
 				say(&d, "stack %s ended %s", as.stack_name, st);
-			rc = write_outputs(&d, &as, final, json_object_get(as.template, "Metadata"));
+			rc = protection(&d, final);
+			if (rc == 0)
+				rc = write_outputs(&d, &as, final, json_object_get(as.template, "Metadata"));
 		}
 		json_decref(final);
 	}

@@ -107,7 +107,10 @@ typedef struct synth_deploy_options {
 	int poll_ms;                /* first poll interval; 0: 250 */
 	int poll_max_ms;            /* the backoff's cap; 0: 5000 */
 	int parallel;               /* asset uploads in flight; 0: publish's default */
-	bool termination_protection; /* wanted on the stack (default off) */
+	/* Termination protection: > 0 turn it on, < 0 off, 0 (the default)
+	 * leave it as it is. Set apart from the change set, and only when it
+	 * differs. */
+	int termination_protection;
 	/* Set (from a signal handler) to stop waiting; may be NULL. */
 	volatile sig_atomic_t *interrupted;
 	/* Printed when the wait is interrupted: how to resume watching

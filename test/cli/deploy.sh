@@ -191,6 +191,29 @@ check_eq "the same deploy again: zero mutating calls" "$(cfn_calls mutating)" 0
 check_eq "the same deploy again: only DescribeStacks and GetTemplate" "$(cfn_calls)" 2
 check_eq "the same deploy again: no S3 call at all" "$(s3_calls)" 0
 
+# Termination protection: set apart from the change set, only when asked
+# and only when it differs; destroy refuses a protected stack.
+mark
+run "$W" deploy --branch main --termination-protection
+check_eq "--termination-protection on an unchanged stack: exit 0" "$RC" 0
+check_eq "--termination-protection: one call, UpdateTerminationProtection, no change set" \
+	"$(cfn_calls mutating),$(cfn_calls UpdateTerminationProtection),$(cfn_calls CreateChangeSet)" "1,1,0"
+check_eq "--termination-protection: the stack is protected" \
+	"$(stack_field $STACK 's["EnableTerminationProtection"]')" True
+mark
+run "$W" deploy --branch main --termination-protection
+check_eq "--termination-protection again: zero mutating calls" "$RC,$(cfn_calls mutating)" "0,0"
+mark
+run "$W" deploy --branch main
+check_eq "a deploy without the flag leaves the protection alone" \
+	"$RC,$(cfn_calls mutating),$(stack_field $STACK 's["EnableTerminationProtection"]')" "0,0,True"
+run "$W" destroy --branch main --yes
+check_eq "destroy of a protected stack: refused" "$RC" 6
+check_contains "destroy of a protected stack: says how" "$OUTTXT" "termination protection"
+run "$W" deploy --branch main --no-termination-protection
+check_eq "--no-termination-protection: protection off" \
+	"$RC,$(stack_field $STACK 's["EnableTerminationProtection"]')" "0,False"
+
 cp "$W/amplify_outputs.json" "$TMP/outputs.ok"
 rm "$W/amplify_outputs.json"
 run "$W" outputs --branch main
