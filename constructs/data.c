@@ -17,6 +17,8 @@
  *                              AWS::IAM::Policy on auth's identity pool
  *                              roles: appsync:GraphQL for iam rules
  *                              (private -> authenticated, public -> guests)
+ *   (GraphQLApi's EnvironmentVariables, with synth_data_grant: the granted
+ *   functions' role names per access, which the resolvers check)
  *   data/M/Table               AWS::DynamoDB::Table
  *   data/M/DataSourceRole      AWS::IAM::Role (appsync.amazonaws.com; only
  *                              the actions M's resolvers need)
@@ -33,8 +35,8 @@
  * cut between models when it has to split into nested stacks.
  *
  * Tables: keyed as the model's primary key says (several sort key fields
- * make one attribute "a#b", a string, as Amplify does; the resolver
- * generator refuses them today); one GSI per @index and one per relation
+ * make one attribute "a#b", a string, as Amplify does, which the
+ * resolvers write); one GSI per @index and one per relation
  * index the resolvers query ("gsi-<Model>.<field>", Amplify's name, keyed
  * as their "indexKeys" say; a resolver naming an index the table lacks is
  * an internal error, never a broken API); on demand, encrypted. Deletion
@@ -70,6 +72,8 @@ struct synth_data {
 	int api_key_days;
 	bool streams, pitr;
 	bool iam_grants;   /* a function calls the API with IAM */
+	json_t *grant_roles; /* "query" | "mutate" | "subscribe" -> [role name tokens]
+			      * of the functions granted it (synth_data_grant) */
 	json_t *model;     /* the parser's model */
 };
 
@@ -79,6 +83,7 @@ static void data_free(void *state)
 	if (!d)
 		return;
 	json_decref(d->model);
+	json_decref(d->grant_roles);
 	free(d);
 }
 
@@ -418,6 +423,45 @@ static int iam_policies(synth_construct *self, json_t *by_model)
 	return rc < 0 ? rc : 0;
 }
 
+/* --- functions calling the API with IAM ---------------------------------- */
+
+/* AppSync's limits on an API's environment: values of 512 characters;
+ * an IAM role name has at most 64. */
+#define ENV_VALUE_MAX 512
+#define ROLE_NAME_MAX 64
+
+/*
+ * The API's EnvironmentVariables for the functions granted access
+ * (synth_data_grant), which the resolvers read as ctx.env
+ * (lib/gqlresolvers.c, grantedRole): SYNTH_IAM_ACCOUNT, the account whose
+ * roles they are, and per access granted SYNTH_IAM_QUERY / _MUTATE /
+ * _SUBSCRIBE, the role names joined by ','. Role names are not secrets.
+ * Set on API (borrowed).
+ */
+static int grant_environment(synth_construct *self, synth_data *d, json_t *api)
+{
+	static const char *const access[][2] = {
+		{"query", "SYNTH_IAM_QUERY"}, {"mutate", "SYNTH_IAM_MUTATE"}, {"subscribe", "SYNTH_IAM_SUBSCRIBE"}};
+	json_t *env = json_pack("{s:o}", "SYNTH_IAM_ACCOUNT", synth_pseudo("AWS::AccountId"));
+	if (!env || json_object_set_new(api, "EnvironmentVariables", env) < 0)
+		return synth__oom();
+	for (size_t i = 0; i < 3; i++) {
+		json_t *roles = json_object_get(d->grant_roles, access[i][0]);
+		size_t n = json_array_size(roles);
+		if (!n)
+			continue;
+		if (n * (ROLE_NAME_MAX + 1) > ENV_VALUE_MAX + 1)
+			return synth_construct_fail(self, SYNTH_EINVALID,
+						    "%zu functions are granted '%s': AppSync's environment "
+						    "value holds the names of at most %d roles",
+						    n, access[i][0], (ENV_VALUE_MAX + 1) / (ROLE_NAME_MAX + 1));
+		json_t *v = n == 1 ? json_incref(json_array_get(roles, 0)) : synth_join(",", json_incref(roles));
+		if (!v || json_object_set_new(env, access[i][1], v) < 0)
+			return synth__oom();
+	}
+	return 0;
+}
+
 /* --- the generator ------------------------------------------------------ */
 
 static int add_output(synth_backend *b, const char *name, json_t *v)
@@ -595,7 +639,8 @@ static int data_generate(synth_construct *self, void *state)
 	char *sdl = NULL;
 	json_t *generated = NULL, *resolvers = NULL, *mis = NULL;
 	size_t *code_assets = NULL;
-	int rc = synth__gql_client_schema(&sdl, d->model, defname);
+	int rc = synth__gql_client_schema_ex(&sdl, d->model, defname,
+					     d->iam_grants ? SYNTH_GQL_IAM_ACCESS : 0);
 	if (rc == 0)
 		rc = synth__gql_resolvers(&generated, d->model, defname);
 	resolvers = json_object_get(generated, "resolvers");
@@ -635,11 +680,16 @@ static int data_generate(synth_construct *self, void *state)
 	}
 	if (api && json_array_size(extra))
 		json_object_set(api, "AdditionalAuthenticationProviders", extra);
+	if (api && d->iam_grants && (rc = grant_environment(self, d, api)) < 0) {
+		json_decref(api);
+		api = NULL;
+	}
 	json_decref(extra);
 	char *extra_list = synth__buf_detach(&extra_names);
-	rc = api && extra_list ? synth_resource_new(NULL, self, "GraphQLApi",
-						    "AWS::AppSync::GraphQLApi", api)
-			       : (json_decref(api), synth__oom());
+	if (rc == 0)
+		rc = api && extra_list ? synth_resource_new(NULL, self, "GraphQLApi",
+							    "AWS::AppSync::GraphQLApi", api)
+				       : (json_decref(api), synth__oom());
 
 	/* The schema: inline, or from S3 when it would crowd the template. */
 	json_t *sp = json_pack("{s:o}", "ApiId", synth_getatt("data/GraphQLApi", "ApiId"));
@@ -874,6 +924,16 @@ int synth_data_grant(synth_data *d, synth_function *fn, const char *access)
 		return synth__backend_fail(b);
 	}
 	int rc = 0;
+	/* The role's name: a Ref of the role the function's role ARN token
+	 * names ({"Synth::GetAtt": [path, "Arn"]}). */
+	json_t *role_arn = synth_function_role_arn(fn);
+	const char *role_path = json_string_value(
+		json_array_get(json_object_get(role_arn, "Synth::GetAtt"), 0));
+	json_t *kinds = json_array();
+	if (!role_path || !kinds)
+		rc = role_arn && kinds ? synth__error_set(SYNTH_ERROR, "data: grant to %s: its role "
+							   "token is not a resource attribute", fname)
+				       : synth__oom();
 	for (char *t = strtok_r(list, ", ", &save); t && rc == 0; t = strtok_r(NULL, ", ", &save)) {
 		const char *type = !strcmp(t, "query") ? "Query" : !strcmp(t, "mutate") ? "Mutation"
 				   : !strcmp(t, "subscribe") ? "Subscription" : NULL;
@@ -885,8 +945,36 @@ int synth_data_grant(synth_data *d, synth_function *fn, const char *access)
 		char suffix[32];
 		snprintf(suffix, sizeof suffix, "/types/%s/*", type);
 		json_array_append_new(arns, api_arn_join(suffix));
+		if (json_array_append_new(kinds, json_string(t)) < 0)
+			rc = synth__oom();
 	}
 	free(list);
+	/* The role name, once per access granted. */
+	if (rc == 0 && !d->grant_roles && !(d->grant_roles = json_object()))
+		rc = synth__oom();
+	size_t ki;
+	json_t *kind;
+	json_array_foreach(kinds, ki, kind) {
+		if (rc < 0)
+			break;
+		const char *k = json_string_value(kind);
+		json_t *names = json_object_get(d->grant_roles, k);
+		if (!names && json_object_set_new(d->grant_roles, k, names = json_array()) < 0) {
+			rc = synth__oom();
+			break;
+		}
+		json_t *ref = synth_ref(role_path);
+		bool dup = false;
+		size_t q;
+		json_t *x;
+		json_array_foreach(names, q, x)
+			dup |= json_equal(x, ref);
+		if (!ref || (!dup && json_array_append(names, ref) < 0))
+			rc = synth__oom();
+		json_decref(ref);
+	}
+	json_decref(kinds);
+	json_decref(role_arn);
 	if (rc == 0 && !json_array_size(arns))
 		rc = synth__error_set(SYNTH_EINVALID, "data: grant to %s lists no access (query, "
 				      "mutate, subscribe)", fname);

@@ -42,6 +42,8 @@ typedef struct gen {
 	json_t *root, *models, *types, *interfaces, *inputs, *enums, *unions;
 	const char *file;
 	unsigned dflt;  /* the default mode's bit */
+	unsigned also;  /* modes every model type and operation admits besides its
+			 * rules' (MODE_IAM with SYNTH_GQL_IAM_ACCESS) */
 	json_t *extra;  /* model -> {"keys": {name: type}, "owners": {name: true}} */
 	json_t *names;  /* every type name, declared or generated -> origin */
 	unsigned *tmodes; /* modes of the non-model types, by position in "types" */
@@ -111,9 +113,9 @@ static unsigned rules_modes(const json_t *rules, const char *op)
 static unsigned model_modes(const gen *g, const json_t *m)
 {
 	if (!jtrue(m, "hasAuth"))
-		return g->dflt;
+		return g->dflt | g->also;
 	unsigned set = rules_modes(json_object_get(m, "auth"), NULL);
-	return set ? set : g->dflt;
+	return (set ? set : g->dflt) | g->also;
 }
 
 /* The modes of operation OP of model M. An operation no rule grants keeps
@@ -121,25 +123,18 @@ static unsigned model_modes(const gen *g, const json_t *m)
 static unsigned op_modes(const gen *g, const json_t *m, const char *op)
 {
 	if (!jtrue(m, "hasAuth"))
-		return g->dflt;
+		return g->dflt | g->also;
 	unsigned set = rules_modes(json_object_get(m, "auth"), op);
-	return set ? set : model_modes(g, m);
+	return set ? set | g->also : model_modes(g, m);
 }
 
-/* English's regular plural, as the parser makes it (Todo -> Todos,
- * Address -> Addresses, Category -> Categories). */
+/* The plural of S into OUT (capacity CAP), by the parser's rule
+ * (synth__graphql_plural). */
 static void plural(char *out, size_t cap, const char *s)
 {
-	size_t n = strlen(s);
-	char last = n ? s[n - 1] : '\0', before = n > 1 ? s[n - 2] : '\0';
-	bool sibilant = (last && strchr("sxzSXZ", last)) ||
-			((last == 'h' || last == 'H') && before && strchr("csCS", before));
-	if (sibilant)
-		snprintf(out, cap, "%ses", s);
-	else if ((last == 'y' || last == 'Y') && n > 1 && !strchr("aeiouAEIOU", before))
-		snprintf(out, cap, "%.*sies", (int)(n - 1), s);
-	else
-		snprintf(out, cap, "%ss", s);
+	size_t keep;
+	const char *suffix = synth__graphql_plural(s, &keep);
+	snprintf(out, cap, "%.*s%s", (int)keep, s, suffix);
 }
 
 /* S with its first letter upper-cased, appended to OUT (capacity CAP). */
@@ -880,6 +875,7 @@ static void put_model_type(gen *g, const char *mname, const json_t *m)
 		json_t *auth = json_object_get(f, "auth");
 		if (auth) {
 			unsigned fs = rules_modes(auth, NULL);
+			fs |= fs ? g->also : 0;
 			if (fs && fs != set)
 				put_modes(g, fs, true);
 		}
@@ -1145,6 +1141,10 @@ static void put_composite(gen *g, const char *mname, const char *index, const js
 	synth__buf_printf(&g->b, "input %sCompositeKeyInput {\n", stem);
 	json_array_foreach(sort, i, s) {
 		const char *t = field_type(g, mname, json_string_value(s));
+		/* Amplify writes the last field's AWS scalar as its base
+		 * (AWSDate -> String, AWSTimestamp -> Int); enums as they are. */
+		if (t && i + 1 == json_array_size(sort) && !strncmp(t, "AWS", 3))
+			t = !strcmp(t, "AWSTimestamp") ? "Int" : "String";
 		synth__buf_printf(&g->b, "  %s: %s\n", json_string_value(s), t ? t : "String");
 	}
 	synth__buf_puts(&g->b, "}\n\n");
@@ -1578,11 +1578,18 @@ static bool has_query(gen *g)
 
 int synth__gql_client_schema(char **sdl, json_t *model, const char *default_auth)
 {
+	return synth__gql_client_schema_ex(sdl, model, default_auth, 0);
+}
+
+int synth__gql_client_schema_ex(char **sdl, json_t *model, const char *default_auth, unsigned flags)
+{
 	gen g;
 	int rc;
 	*sdl = NULL;
 	if ((rc = gen_init(&g, model)) || (rc = default_mode(&g, default_auth)))
 		return rc;
+	if (flags & SYNTH_GQL_IAM_ACCESS)
+		g.also = MODE_IAM;
 	if (build_extra(&g) || build_type_modes(&g)) {
 		gen_free(&g);
 		return synth__oom();

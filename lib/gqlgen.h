@@ -55,6 +55,17 @@
  */
 int synth__gql_client_schema(char **sdl, json_t *model, const char *default_auth);
 
+/* Flags of synth__gql_client_schema_ex. */
+#define SYNTH_GQL_IAM_ACCESS 1u /* every model type, operation and field with
+				 * @auth also admits AWS_IAM (@aws_iam), as
+				 * Amplify's IAM access for resources: functions
+				 * granted access with synth_data_grant call with
+				 * their role, whatever the rules (the resolvers
+				 * check the role, lib/gqlresolvers.h) */
+
+/* synth__gql_client_schema with FLAGS (SYNTH_GQL_* bits; 0: the same). */
+int synth__gql_client_schema_ex(char **sdl, json_t *model, const char *default_auth, unsigned flags);
+
 /*
  * Amplify's model introspection schema for MODEL (borrowed); *out: a new
  * object, caller decrefs. {"version": 1, "models", "enums", "nonModels"};

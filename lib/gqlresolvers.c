@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "internal.h"
+#include "graphql.h"
 #include "gqlgen.h"
 #include "gqlresolvers.h"
 
@@ -83,12 +84,39 @@ static const char JS_PRELUDE[] =
 	"  return g;\n"
 	"}\n"
 	"\n"
+	"// A function granted access to the API (synth_data_grant) calls with\n"
+	"// its IAM role: the API's environment names the granted roles per root\n"
+	"// type (SYNTH_IAM_QUERY, _MUTATE, _SUBSCRIBE: role names joined by ',')\n"
+	"// and the account (SYNTH_IAM_ACCOUNT). Such a caller may do what it was\n"
+	"// granted whatever the @auth rules, as Amplify's IAM resource access;\n"
+	"// a field of a model type (a relation) is read with any grant.\n"
+	"function grantedRole(ctx) {\n"
+	"  const env = ctx.env ?? {};\n"
+	"  const id = ctx.identity ?? {};\n"
+	"  if (env.SYNTH_IAM_ACCOUNT == null || typeof id.userArn !== 'string' || id.cognitoIdentityAuthType != null) {\n"
+	"    return false;\n"
+	"  }\n"
+	"  const arn = id.userArn.split(':');\n"
+	"  const role = arn.length === 6 ? arn[5].split('/') : [];\n"
+	"  if (arn[0] !== 'arn' || arn[2] !== 'sts' || arn[4] !== env.SYNTH_IAM_ACCOUNT || role.length < 3 || role[0] !== 'assumed-role') {\n"
+	"    return false;\n"
+	"  }\n"
+	"  const parent = (ctx.info ?? {}).parentTypeName;\n"
+	"  const keys = { Query: ['SYNTH_IAM_QUERY'], Mutation: ['SYNTH_IAM_MUTATE'], Subscription: ['SYNTH_IAM_SUBSCRIBE'] }[parent] ??\n"
+	"    ['SYNTH_IAM_QUERY', 'SYNTH_IAM_MUTATE', 'SYNTH_IAM_SUBSCRIBE'];\n"
+	"  return keys.some((k) => (env[k] ?? '').split(',').indexOf(role[1]) >= 0);\n"
+	"}\n"
+	"\n"
 	"// What the rules grant this caller: everything (full), or only items\n"
 	"// whose owner / groups fields name them (owners, groupsFields).\n"
 	"function decide(rules, ctx) {\n"
 	"  const id = ctx.identity ?? {};\n"
 	"  const mode = callerMode();\n"
 	"  const r = { full: false, owners: [], groupsFields: [] };\n"
+	"  if (mode === 'iam' && grantedRole(ctx)) {\n"
+	"    r.full = true;\n"
+	"    return r;\n"
+	"  }\n"
 	"  for (const rule of rules) {\n"
 	"    if (providerMode(rule.provider) === mode) {\n"
 	"      if (rule.allow === 'public') {\n"
@@ -211,15 +239,62 @@ static const char JS_PRELUDE[] =
 	"  return out;\n"
 	"}\n"
 	"\n"
-	"function keyOf(fields, src) {\n"
-	"  const key = {};\n"
+	"// The composite sort key value of FIELDS in SRC: their values joined by\n"
+	"// '#' (Amplify's \"a#b\" attribute), or null when one is missing.\n"
+	"function joinKey(fields, src) {\n"
+	"  if (fields.some((f) => src[f] == null)) {\n"
+	"    return null;\n"
+	"  }\n"
+	"  return fields.map((f) => `${src[f]}`).join('#');\n"
+	"}\n"
+	"\n"
+	"// The fields of a composite key condition value given, in key order up to\n"
+	"// the first one left out, joined by '#'.\n"
+	"function joinGiven(fields, v) {\n"
+	"  const parts = [];\n"
+	"  let open = true;\n"
 	"  for (const f of fields) {\n"
-	"    if (src[f] == null) {\n"
-	"      util.error(`missing key field ${f}`, 'InvalidInput');\n"
+	"    if (open && v[f] != null) {\n"
+	"      parts.push(`${v[f]}`);\n"
+	"    } else {\n"
+	"      open = false;\n"
 	"    }\n"
-	"    key[f] = src[f];\n"
+	"  }\n"
+	"  return parts.join('#');\n"
+	"}\n"
+	"\n"
+	"function compositeOf(c, attr) {\n"
+	"  return (c.composites ?? []).find((x) => x.attr === attr && x.index == null);\n"
+	"}\n"
+	"\n"
+	"// The item key of model data C from SRC (arguments or input): each key\n"
+	"// attribute, a composite sort key joined from its fields.\n"
+	"function keyOf(c, src) {\n"
+	"  const key = {};\n"
+	"  for (const f of c.key) {\n"
+	"    const cp = compositeOf(c, f);\n"
+	"    const v = cp != null ? joinKey(cp.fields, src) : src[f];\n"
+	"    if (v == null) {\n"
+	"      util.error(`missing key field ${cp != null ? cp.fields.filter((x) => src[x] == null)[0] : f}`, 'InvalidInput');\n"
+	"    }\n"
+	"    key[f] = v;\n"
 	"  }\n"
 	"  return util.dynamodb.toMapValues(key);\n"
+	"}\n"
+	"\n"
+	"// Writes each composite sort key attribute (\"a#b\") of ITEM from its\n"
+	"// fields; a write naming some of a composite key's fields names them all.\n"
+	"function setComposites(c, item, verb) {\n"
+	"  for (const cp of c.composites ?? []) {\n"
+	"    const missing = cp.fields.filter((f) => item[f] == null);\n"
+	"    if (missing.length === 0) {\n"
+	"      item[cp.attr] = joinKey(cp.fields, item);\n"
+	"    } else if (cp.index == null) {\n"
+	"      util.error(`missing key field ${missing[0]}`, 'InvalidInput');\n"
+	"    } else if (missing.length < cp.fields.length) {\n"
+	"      util.error(`When ${verb} any part of the composite sort key for @index '${cp.index}', you must provide all fields for the key. Missing key: '${missing[0]}'.`, 'InvalidInput');\n"
+	"    }\n"
+	"  }\n"
 	"}\n"
 	"\n"
 	"// The key condition of a Query: the partition key equals PKV and the\n"
@@ -231,22 +306,23 @@ static const char JS_PRELUDE[] =
 	"    expressionValues: { ':synth_pk': util.dynamodb.toDynamoDB(pkv) },\n"
 	"  };\n"
 	"  if (q.sk && skc != null) {\n"
+	"    const val = (v) => (q.skFields != null ? joinGiven(q.skFields, v ?? {}) : v);\n"
 	"    const ops = { eq: '=', le: '<=', lt: '<', ge: '>=', gt: '>' };\n"
 	"    let cond = null;\n"
 	"    for (const op of Object.keys(ops)) {\n"
 	"      if (cond == null && skc[op] != null) {\n"
 	"        cond = `#synth_sk ${ops[op]} :synth_sk`;\n"
-	"        e.expressionValues[':synth_sk'] = util.dynamodb.toDynamoDB(skc[op]);\n"
+	"        e.expressionValues[':synth_sk'] = util.dynamodb.toDynamoDB(val(skc[op]));\n"
 	"      }\n"
 	"    }\n"
 	"    if (cond == null && skc.between != null && skc.between.length === 2) {\n"
 	"      cond = '#synth_sk BETWEEN :synth_sk AND :synth_sk1';\n"
-	"      e.expressionValues[':synth_sk'] = util.dynamodb.toDynamoDB(skc.between[0]);\n"
-	"      e.expressionValues[':synth_sk1'] = util.dynamodb.toDynamoDB(skc.between[1]);\n"
+	"      e.expressionValues[':synth_sk'] = util.dynamodb.toDynamoDB(val(skc.between[0]));\n"
+	"      e.expressionValues[':synth_sk1'] = util.dynamodb.toDynamoDB(val(skc.between[1]));\n"
 	"    }\n"
 	"    if (cond == null && skc.beginsWith != null) {\n"
 	"      cond = 'begins_with(#synth_sk, :synth_sk)';\n"
-	"      e.expressionValues[':synth_sk'] = util.dynamodb.toDynamoDB(skc.beginsWith);\n"
+	"      e.expressionValues[':synth_sk'] = util.dynamodb.toDynamoDB(val(skc.beginsWith));\n"
 	"    }\n"
 	"    if (cond != null) {\n"
 	"      e.expression = `${e.expression} AND ${cond}`;\n"
@@ -266,7 +342,7 @@ static const char JS_PRELUDE[] =
 static const char JS_GET[] =
 	"function getRequest(ctx, c) {\n"
 	"  denyUnlessAny(decide(c.rules, ctx));\n"
-	"  return { operation: 'GetItem', key: keyOf(c.key, ctx.args ?? {}) };\n"
+	"  return { operation: 'GetItem', key: keyOf(c, ctx.args ?? {}) };\n"
 	"}\n"
 	"\n"
 	"function getResponse(ctx, c) {\n"
@@ -289,7 +365,7 @@ static const char JS_LIST[] =
 	"  const req = { operation: 'Scan', limit: a.limit ?? c.limit };\n"
 	"  if (c.query != null && (c.query.index != null || a[c.query.pk] != null)) {\n"
 	"    req.operation = 'Query';\n"
-	"    req.query = keyCond(c.query, a[c.query.pk], c.query.sk ? a[c.query.sk] : null);\n"
+	"    req.query = keyCond(c.query, a[c.query.pk], c.query.sk ? a[c.query.skArg ?? c.query.sk] : null);\n"
 	"    req.scanIndexForward = a.sortDirection !== 'DESC';\n"
 	"    if (c.query.index != null) {\n"
 	"      req.index = c.query.index;\n"
@@ -348,6 +424,7 @@ static const char JS_CREATE[] =
 	"      util.unauthorized();\n"
 	"    }\n"
 	"  }\n"
+	"  setComposites(c, item, 'creating');\n"
 	"  const key = {};\n"
 	"  const attrs = Object.assign({}, item);\n"
 	"  for (const k of c.key) {\n"
@@ -400,6 +477,7 @@ static const char JS_UPDATE[] =
 	"    }\n"
 	"  }\n"
 	"  fields.__typename = c.typename;\n"
+	"  setComposites(c, fields, 'updating');\n"
 	"  const names = {};\n"
 	"  const values = {};\n"
 	"  const sets = [];\n"
@@ -425,7 +503,7 @@ static const char JS_UPDATE[] =
 	"  }\n"
 	"  return {\n"
 	"    operation: 'UpdateItem',\n"
-	"    key: keyOf(c.key, input),\n"
+	"    key: keyOf(c, input),\n"
 	"    update: { expression: expression, expressionNames: names, expressionValues: values },\n"
 	"    condition: andAll(conds),\n"
 	"  };\n"
@@ -445,7 +523,7 @@ static const char JS_DELETE[] =
 	"  const exists = { expression: 'attribute_exists(#synth_k)', expressionNames: { '#synth_k': c.key[0] } };\n"
 	"  return {\n"
 	"    operation: 'DeleteItem',\n"
-	"    key: keyOf(c.key, a.input ?? {}),\n"
+	"    key: keyOf(c, a.input ?? {}),\n"
 	"    condition: andAll([exists, authExpr(r, 'synth_a'), userExpr(a.condition)]),\n"
 	"  };\n"
 	"}\n"
@@ -489,16 +567,16 @@ static const char JS_RELATION_GET[] =
 	"function relationGetRequest(ctx, c) {\n"
 	"  denyUnlessAny(decide(c.rules, ctx));\n"
 	"  const src = ctx.source ?? {};\n"
-	"  const key = {};\n"
+	"  const vals = {};\n"
 	"  let missing = false;\n"
 	"  c.relation.source.forEach((f, i) => {\n"
-	"    key[c.relation.target[i]] = src[f];\n"
+	"    vals[c.relation.target[i]] = src[f];\n"
 	"    missing = missing || src[f] == null;\n"
 	"  });\n"
 	"  if (missing) {\n"
 	"    runtime.earlyReturn(null);\n"
 	"  }\n"
-	"  return { operation: 'GetItem', key: util.dynamodb.toMapValues(key) };\n"
+	"  return { operation: 'GetItem', key: keyOf(c, vals) };\n"
 	"}\n"
 	"\n"
 	"function relationGetResponse(ctx, c) {\n"
@@ -624,23 +702,13 @@ static int invalid_at(const char *file, json_t *at, const char *what, const char
 
 /* --- names -------------------------------------------------------------- */
 
-/* English's regular plural suffix, as the schema parser pluralizes. */
+/* The plural of S, by the parser's rule (synth__graphql_plural). */
 static void put_plural(synth_buf *b, const char *s)
 {
-	size_t n = strlen(s);
-	if (!n)
-		return;
-	char last = s[n - 1], before = n > 1 ? s[n - 2] : 'a';
-	if (strchr("sxzSXZ", last) || ((last == 'h' || last == 'H') && strchr("csCS", before))) {
-		synth__buf_puts(b, s);
-		synth__buf_puts(b, "es");
-	} else if ((last == 'y' || last == 'Y') && n > 1 && !strchr("aeiouAEIOU", before)) {
-		synth__buf_put(b, s, n - 1);
-		synth__buf_puts(b, "ies");
-	} else {
-		synth__buf_puts(b, s);
-		synth__buf_putc(b, 's');
-	}
+	size_t keep;
+	const char *suffix = synth__graphql_plural(s, &keep);
+	synth__buf_put(b, s, keep);
+	synth__buf_puts(b, suffix);
 }
 
 /*
@@ -789,23 +857,72 @@ typedef struct gen {
 	size_t npend, cappend;
 } gen;
 
-/* The key attributes of model M: [partition] or [partition, sort]. A
- * model keyed by more than one sort key field is refused (its composite
- * sort key attribute is not served). New reference in *out. */
-static int model_key(gen *g, json_t **out, const char *name, json_t *m)
+/* FIELDS (an array of names) joined by '#': Amplify's composite sort key
+ * attribute ("a#b"), or the one field. New reference; NULL when out of
+ * memory. */
+static json_t *sort_attr(json_t *fields)
+{
+	synth_buf b = SYNTH_BUF_INIT;
+	size_t i;
+	json_t *f;
+	json_array_foreach(fields, i, f) {
+		if (i)
+			synth__buf_putc(&b, '#');
+		synth__buf_puts(&b, json_string_value(f));
+	}
+	char *s = synth__buf_detach(&b);
+	json_t *v = s ? json_string(s) : NULL;
+	free(s);
+	return v;
+}
+
+/* The key attributes of model M: [partition] or [partition, sort], the
+ * sort key "a#b" when it has several fields. New reference in *out. */
+static int model_key(json_t **out, json_t *m)
 {
 	json_t *pk = json_object_get(m, "primaryKey");
 	json_t *sk = json_object_get(pk, "sortKeyFields");
-	*out = NULL;
-	if (json_array_size(sk) > 1) {
-		json_t *at = json_object_get(json_object_get(m, "fields"), str(pk, "field"));
-		return invalid_at(g->file, at ? at : m, "@primaryKey of", name,
-				  "more than one sort key field is not supported by the resolvers");
-	}
 	*out = json_pack("[s]", str(pk, "field"));
-	if (*out && json_array_size(sk) == 1 && push(*out, json_copy(json_array_get(sk, 0))))
+	if (*out && json_array_size(sk) && push(*out, sort_attr(sk)))
 		json_decref(*out), *out = NULL;
 	return *out ? 0 : synth__oom();
+}
+
+/* The key fields of model M: the partition key's and every sort key
+ * field. New reference, NULL when out of memory. */
+static json_t *model_key_fields(json_t *m)
+{
+	json_t *pk = json_object_get(m, "primaryKey");
+	json_t *out = json_pack("[s]", str(pk, "field"));
+	if (out && json_array_extend(out, json_object_get(pk, "sortKeyFields")))
+		json_decref(out), out = NULL;
+	return out;
+}
+
+/* The composite sort keys of M (its primary key's and its indexes' with
+ * more than one sort key field), as the code writes them:
+ * [{"attr": "a#b", "fields": ["a", "b"], "index": null | "<name>"}].
+ * New reference, NULL when out of memory. */
+static json_t *composites(json_t *m)
+{
+	json_t *out = json_array(), *pk = json_object_get(m, "primaryKey"), *ix;
+	size_t i;
+	if (!out)
+		return NULL;
+	json_t *sk = json_object_get(pk, "sortKeyFields");
+	if (json_array_size(sk) > 1 &&
+	    push(out, json_pack("{s:o,s:O,s:n}", "attr", sort_attr(sk), "fields", sk, "index")))
+		goto fail;
+	json_array_foreach(json_object_get(m, "indexes"), i, ix) {
+		sk = json_object_get(ix, "sortKeyFields");
+		if (json_array_size(sk) > 1 && push(out, json_pack("{s:o,s:O,s:s}", "attr", sort_attr(sk), "fields",
+								   sk, "index", str(ix, "name"))))
+			goto fail;
+	}
+	return out;
+fail:
+	json_decref(out);
+	return NULL;
 }
 
 /*
@@ -841,6 +958,10 @@ static json_t *base_cfg(gen *g, const char *name, json_t *m, json_t *key, const 
 		 put(c, "defaults", json_incref(defaults)) || put(c, "timestamps", json_incref(ts)) ||
 		 put(c, "updatedAt", json_incref(upd));
 	json_decref(rules);
+	json_t *comp = rc ? NULL : composites(m);
+	if (!rc && (!comp || (json_array_size(comp) && put(c, "composites", json_incref(comp)))))
+		rc = -1;
+	json_decref(comp);
 	if (rc)
 		goto fail;
 	json_decref(defaults);
@@ -1082,13 +1203,36 @@ static json_t *actions1(const char *a)
 }
 
 /* {"index": NAME?, "indexKeys": {"partitionKey": PK, "sortKey": SK|null}}
- * and the cfg()'s "query" for a Query on INDEX (NULL: the table). */
-static int query_parts(json_t **extra, json_t **query, const char *index, const char *pk, const char *sk)
+ * and the cfg()'s "query" for a Query on INDEX (NULL: the table). SORT
+ * (may be NULL) is the sort key's fields: with more than one, SK is their
+ * composite attribute and the query also names them ("skFields") and the
+ * argument holding their condition ("skArg": the fields camel-cased, as
+ * Amplify names it). */
+static int query_parts(json_t **extra, json_t **query, const char *index, const char *pk, const char *sk,
+		       json_t *sort)
 {
 	*extra = json_object();
 	*query = json_pack("{s:s?,s:s,s:s?}", "index", index, "pk", pk, "sk", sk);
 	if (!*query || !*extra)
 		goto fail;
+	if (json_array_size(sort) > 1) {
+		synth_buf b = SYNTH_BUF_INIT;
+		size_t i;
+		json_t *f;
+		json_array_foreach(sort, i, f) {
+			const char *s = json_string_value(f);
+			if (i && *s >= 'a' && *s <= 'z') {
+				synth__buf_putc(&b, (char)(*s - 'a' + 'A'));
+				s++;
+			}
+			synth__buf_puts(&b, s);
+		}
+		char *arg = synth__buf_detach(&b);
+		int bad = !arg || put(*query, "skFields", json_incref(sort)) || put(*query, "skArg", json_string(arg));
+		free(arg);
+		if (bad)
+			goto fail;
+	}
 	if (index && (put(*extra, "index", json_string(index)) ||
 		      put(*extra, "indexKeys", json_pack("{s:s,s:s?}", "partitionKey", pk, "sortKey", sk))))
 		goto fail;
@@ -1162,7 +1306,8 @@ static int gen_list(gen *g, const char *name, json_t *m, json_t *key)
 		json_t *acts = json_pack(implicit ? "[s]" : "[s,s]", "dynamodb:Scan", "dynamodb:Query");
 		if (!c || !acts || put(c, "op", json_string("list")) ||
 		    (!implicit && (query_parts(&extra, &query, NULL, json_string_value(json_array_get(key, 0)),
-					       json_string_value(json_array_get(key, 1))) ||
+					       json_string_value(json_array_get(key, 1)),
+					       json_object_get(json_object_get(m, "primaryKey"), "sortKeyFields")) ||
 				   put(c, "query", query))) ||
 		    (implicit && put(c, "query", json_null()))) {
 			json_decref(c);
@@ -1186,21 +1331,21 @@ static int gen_indexes(gen *g, const char *name, json_t *m, json_t *key)
 	json_array_foreach(json_object_get(m, "indexes"), i, ix) {
 		const char *qf = str(ix, "queryField"), *iname = str(ix, "name");
 		json_t *sks = json_object_get(ix, "sortKeyFields");
-		if (json_array_size(sks) > 1)
-			return invalid_at(g->file, ix, "@index", iname,
-					  "more than one sort key field is not supported by the resolvers");
 		if (!qf)
 			continue;
 		json_t *c = base_cfg(g, name, m, key, "list", "list", NULL), *extra = NULL, *query = NULL;
 		json_t *acts = actions1("dynamodb:Query");
-		if (!c || !acts || put(c, "op", json_string("index")) ||
-		    query_parts(&extra, &query, iname, str(ix, "field"), json_string_value(json_array_get(sks, 0))) ||
+		json_t *sk = json_array_size(sks) ? sort_attr(sks) : json_null();
+		if (!c || !acts || !sk || put(c, "op", json_string("index")) ||
+		    query_parts(&extra, &query, iname, str(ix, "field"), json_string_value(sk), sks) ||
 		    put(c, "query", query)) {
 			json_decref(c);
 			json_decref(acts);
 			json_decref(extra);
+			json_decref(sk);
 			return synth__oom();
 		}
+		json_decref(sk);
 		int rc = emit(g, "Query", qf, name, false, "index", acts, c, extra, B_LIST);
 		if (rc)
 			return rc;
@@ -1250,24 +1395,35 @@ static int gen_relation(gen *g, const char *name, json_t *key, json_t *rel)
 	const char *field = str(rel, "field"), *kind = str(rel, "kind"), *related = str(rel, "related");
 	json_t *rm = json_object_get(g->models, related);
 	json_t *rkey = NULL, *source = NULL, *target = NULL, *c = NULL, *extra = NULL, *query = NULL,
-	       *acts = NULL, *r = NULL;
+	       *acts = NULL, *r = NULL, *skj = NULL;
 	bool many = !strcmp(kind, "hasMany");
 	bool query_it = many || (!strcmp(kind, "hasOne") && json_object_get(rel, "references"));
-	int rc = model_key(g, &rkey, related, rm);
+	int rc = model_key(&rkey, rm);
 	if (rc)
 		return rc;
 	const char *index = NULL, *pk = NULL, *sk = NULL;
 	char *gsi = NULL;
 	if (!query_it) {
+		/* The related item's key from its key fields (a composite sort
+		 * key joined by the code). */
 		source = json_incref(json_object_get(rel, "keyFields"));
-		target = json_incref(rkey);
+		target = model_key_fields(rm);
 	} else if (many && json_object_get(rel, "fields")) {
 		source = json_incref(json_object_get(rel, "fields"));
 		json_t *ix = str(rel, "indexName") ? find_index(rm, str(rel, "indexName")) : NULL;
+		json_t *sort = ix ? json_object_get(ix, "sortKeyFields")
+				  : json_object_get(json_object_get(rm, "primaryKey"), "sortKeyFields");
 		index = ix ? str(ix, "name") : NULL;
 		pk = ix ? str(ix, "field") : json_string_value(json_array_get(rkey, 0));
-		sk = ix ? json_string_value(json_array_get(json_object_get(ix, "sortKeyFields"), 0))
-			: json_string_value(json_array_get(rkey, 1));
+		if (json_array_size(sort) && !(skj = sort_attr(sort)))
+			goto oom;
+		sk = json_string_value(skj);
+		if (json_array_size(sort) > 1 && json_array_size(source) > 1) {
+			rc = invalid_at(g->file, rel, "relation", field,
+					"its second field would compare a composite sort key, which the "
+					"resolvers do not support");
+			goto done;
+		}
 		target = json_pack("[s]", pk);
 		if (target && json_array_size(source) > 1 && sk && push(target, json_string(sk)))
 			goto oom;
@@ -1288,8 +1444,17 @@ static int gen_relation(gen *g, const char *name, json_t *key, json_t *rel)
 		}
 		pk = json_string_value(json_array_get(target, 0));
 		sk = json_string_value(json_array_get(target, 1));
-		if (ix && json_array_size(target) == 1)
-			sk = json_string_value(json_array_get(json_object_get(ix, "sortKeyFields"), 0));
+		json_t *sort = ix ? json_object_get(ix, "sortKeyFields") : NULL;
+		if (ix && json_array_size(target) == 1 && json_array_size(sort)) {
+			if (!(skj = sort_attr(sort)))
+				goto oom;
+			sk = json_string_value(skj);
+		} else if (json_array_size(target) == 2 && json_array_size(sort) > 1) {
+			rc = invalid_at(g->file, rel, "relation", field,
+					"its index has a composite sort key, which the resolvers cannot "
+					"compare with one key field");
+			goto done;
+		}
 		if (!gsi && !ix)
 			goto oom;
 	}
@@ -1307,7 +1472,7 @@ static int gen_relation(gen *g, const char *name, json_t *key, json_t *rel)
 	r = NULL;
 	if (json_object_get(rel, "limit") && put(c, "limit", json_copy(json_object_get(rel, "limit"))))
 		goto oom;
-	if (query_it && (query_parts(&extra, &query, index, pk, sk) || put(c, "query", query)))
+	if (query_it && (query_parts(&extra, &query, index, pk, sk, NULL) || put(c, "query", query)))
 		goto oom;
 	rc = emit(g, name, field, related, false, "relation", acts, c, extra,
 		  query_it ? B_RELATION_QUERY : B_RELATION_GET);
@@ -1323,6 +1488,7 @@ done:
 	json_decref(source);
 	json_decref(target);
 	json_decref(rkey);
+	json_decref(skj);
 	free(gsi);
 	return rc;
 }
@@ -1330,7 +1496,7 @@ done:
 static int gen_model(gen *g, const char *name, json_t *m)
 {
 	json_t *key = NULL, *names, *rel;
-	int rc = model_key(g, &key, name, m);
+	int rc = model_key(&key, m);
 	size_t i;
 	if (rc)
 		return rc;

@@ -63,10 +63,22 @@
  * Amplify's "gsi-<Model>.<field>" (e.g. gsi-Post.comments) keyed by the
  * relation's keyFields (partition; sort when there are two).
  *
- * Keys: a @primaryKey or @index with more than one sort key field, or a
- * relation with more than two key fields, is SYNTH_EINVALID with
- * FILE:LINE:COL (Amplify's composite "a#b" sort key attribute is not
- * generated). Unknown DEFAULT_AUTH: SYNTH_EINVALID. SYNTH_ENOMEM when
+ * Keys: several sort key fields (@primaryKey or @index) make one string
+ * attribute "a#b" (Amplify's), whose value the code joins from the fields
+ * with '#': written by create and update (an update naming some of an
+ * index's sort key fields must name them all), the item key of get /
+ * update / delete from every key field, and the list / index queries'
+ * condition (Model<T>PrimaryCompositeKeyConditionInput, argument "aB")
+ * over the fields given. Such data carries "composites" and the query
+ * "skFields" / "skArg". A relation with more than two key fields, or one
+ * that would compare a composite sort key with a single field, is
+ * SYNTH_EINVALID with FILE:LINE:COL.
+ * IAM callers: a caller whose assumed-role ARN names a role the API's
+ * environment grants (ctx.env SYNTH_IAM_ACCOUNT and SYNTH_IAM_QUERY /
+ * _MUTATE / _SUBSCRIBE, set by constructs/data.c for synth_data_grant)
+ * may do what its root type grants whatever the @auth rules; identity
+ * pool callers are judged by the rules.
+ * Unknown DEFAULT_AUTH: SYNTH_EINVALID. SYNTH_ENOMEM when
  * memory runs out; nothing is returned on failure.
  */
 int synth__gql_resolvers(json_t **out, json_t *model, const char *default_auth);

@@ -2791,24 +2791,32 @@ static void put_lcfirst(synth_buf *b, const char *s)
 }
 
 /* English's regular plural: Todo -> Todos, Address -> Addresses,
- * Category -> Categories. */
-static void put_plural(synth_buf *b, const char *s)
+ * Category -> Categories (graphql.h). The one rule of define_data: the
+ * generators use it too. */
+const char *synth__graphql_plural(const char *s, size_t *keep)
 {
 	size_t n = strlen(s);
+	*keep = n;
 	if (!n)
-		return;
+		return "";
 	char last = s[n - 1], before = n > 1 ? s[n - 2] : '\0';
-	bool sibilant = strchr("sxzSXZ", last) ||
-			((last == 'h' || last == 'H') && strchr("csCS", before ? before : 'a'));
-	if (sibilant) {
-		synth__buf_puts(b, "es");
-	} else if ((last == 'y' || last == 'Y') && n > 1 && !strchr("aeiouAEIOU", before)) {
-		if (!b->oom && b->len)
-			b->len--; /* drop the y */
-		synth__buf_puts(b, "ies");
-	} else {
-		synth__buf_putc(b, 's');
+	if (strchr("sxzSXZ", last) || ((last == 'h' || last == 'H') && before && strchr("csCS", before)))
+		return "es";
+	if ((last == 'y' || last == 'Y') && n > 1 && !strchr("aeiouAEIOU", before)) {
+		*keep = n - 1; /* drop the y */
+		return "ies";
 	}
+	return "s";
+}
+
+/* Appends the plural's suffix to B, which ends with S (dropping a y). */
+static void put_plural(synth_buf *b, const char *s)
+{
+	size_t keep;
+	const char *suffix = synth__graphql_plural(s, &keep);
+	if (keep < strlen(s) && !b->oom && b->len)
+		b->len--;
+	synth__buf_puts(b, suffix);
 }
 
 static char *buf_to_arena(parser *p, synth_buf *b)
@@ -3092,8 +3100,10 @@ static bool same_strings(const gval *a, const gval *b)
 	return true;
 }
 
-/* Amplify's implicit key attributes: <model><Field>Id, then
- * <model><Field><SortKey> for each sort key field of KEYED's primary key. */
+/* Amplify's implicit key attributes: <model><Field><Key> for each field of
+ * KEYED's primary key, partition key first (<model><Field>Id for a model
+ * keyed by id; siteHomePath, siteHomeLang for Site.home to a Page keyed by
+ * path and lang), as its getConnectionAttributeName names them. */
 static json_t *implicit_keys(parser *p, const char *model, const char *field, const gdef *keyed)
 {
 	json_t *a = json_array();
@@ -3101,10 +3111,7 @@ static json_t *implicit_keys(parser *p, const char *model, const char *field, co
 		synth_buf b = SYNTH_BUF_INIT;
 		put_lcfirst(&b, model);
 		put_ucfirst(&b, field);
-		if (i)
-			put_ucfirst(&b, pk_name(keyed, i));
-		else
-			synth__buf_puts(&b, "Id");
+		put_ucfirst(&b, pk_name(keyed, i));
 		char *s = synth__buf_detach(&b);
 		json_t *js = s ? json_string(s) : NULL;
 		free(s);

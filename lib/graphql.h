@@ -154,10 +154,12 @@
  *    "keyModel": "Post",          (the model whose items hold the key)
  *    "keyFields": ["blogId"],     (its attributes: the references, the
  *                                  fields, or Amplify's implicit names:
- *                                  blogPostsId for Blog.posts @hasMany,
- *                                  projectTeamId for Project.team @hasOne,
- *                                  plus one per sort key field of the
- *                                  referenced primary key)
+ *                                  the model, the field and each field of
+ *                                  the referenced primary key: blogPostsId
+ *                                  for Blog.posts @hasMany, projectTeamId
+ *                                  for Project.team @hasOne, siteHomePath
+ *                                  and siteHomeLang for Site.home @hasOne
+ *                                  to a Page keyed by path and lang)
  *    "counterpart": "blog" | null,   (the field of the related model that
  *                                  points back)
  *    "indexName": "...", "limit": 100,   (if given)
@@ -196,5 +198,10 @@ int synth__graphql_parse_file(json_t **out, const char *path);
  * and the AWS scalars (AWSDate, AWSTime, AWSDateTime, AWSTimestamp,
  * AWSEmail, AWSJSON, AWSPhone, AWSURL, AWSIPAddress). */
 bool synth__graphql_is_scalar(const char *name);
+
+/* The plural of name S by the rule above (every generator names plurals
+ * with it): the suffix to append ("s", "es" or "ies"; static) after the
+ * first *keep bytes of S (all of it, or all but a final y). */
+const char *synth__graphql_plural(const char *s, size_t *keep);
 
 #endif

@@ -145,6 +145,59 @@ synth_in "$W" --branch main -q
 sum2=$(cat "$W"/cdk.out/*.json "$W"/cdk.out/*.js | sha256sum)
 check_eq "todo: a second synth writes the same assembly" "$sum1" "$sum2"
 
+# --- composite sort keys and a function granted access with IAM ----------
+I=$TMP/iam
+copy_sample "$DATA/iam" "$I"
+synth_in "$I" --branch main -q
+check_eq "iam: synth exits 0" 0 "$RC"
+[ "$RC" -eq 0 ] || diag "$ERR"
+itemplates=("$I"/cdk.out/*.template.json)
+cfn_lint_ok "iam: cfn-lint finds no errors" "${itemplates[@]}"
+cfnspec_ok "iam: cfnspec.py accepts the template (EnvironmentVariables included)" "${itemplates[@]}"
+out=$(python3 - "$I/cdk.out" <<'PY' 2>&1
+import glob, json, sys
+d = sys.argv[1]
+t = json.load(open(glob.glob(d + "/*.template.json")[0]))
+by = {r.get("Metadata", {}).get("synth:path"): (k, r) for k, r in t["Resources"].items()}
+def P(p): return by[p][1].get("Properties", {})
+def ok(name, cond, detail=""):
+    print(("ok - " if cond else "not ok - ") + "iam: " + name)
+    if not cond and detail: print("#   " + detail)
+tb = P("data/Visit/Table")
+ok("Visit is keyed by site + day#hour", tb["KeySchema"] == [
+   {"AttributeName": "site", "KeyType": "HASH"}, {"AttributeName": "day#hour", "KeyType": "RANGE"}], json.dumps(tb["KeySchema"]))
+ok("byPage is keyed by page + country#city", [g["KeySchema"] for g in tb["GlobalSecondaryIndexes"] if g["IndexName"] == "byPage"] == [[
+   {"AttributeName": "page", "KeyType": "HASH"}, {"AttributeName": "country#city", "KeyType": "RANGE"}]])
+ok("the composite attributes are strings", {"day#hour": "S", "country#city": "S"}.items() <=
+   {a["AttributeName"]: a["AttributeType"] for a in tb["AttributeDefinitions"]}.items(), json.dumps(tb["AttributeDefinitions"]))
+api = P("data/GraphQLApi")
+ok("IAM is an authorization mode", "AWS_IAM" in [p["AuthenticationType"] for p in api.get("AdditionalAuthenticationProviders", [])])
+role = by["reader/ServiceRole"][0]
+env = api.get("EnvironmentVariables", {})
+ok("the API's environment names the function's role for query and mutate",
+   env.get("SYNTH_IAM_QUERY") == {"Ref": role} and env.get("SYNTH_IAM_MUTATE") == {"Ref": role}
+   and env.get("SYNTH_IAM_ACCOUNT") == {"Ref": "AWS::AccountId"} and "SYNTH_IAM_SUBSCRIBE" not in env, json.dumps(env))
+pol = json.dumps(P("reader/ServiceRole/DefaultPolicy"))
+ok("the function's role may call Query and Mutation", "/types/Query/*" in pol and "/types/Mutation/*" in pol and "Subscription" not in pol)
+sdl = P("data/GraphQLSchema")["Definition"]
+ok("the schema admits @aws_iam on the model and its operations",
+   "type Visit @aws_api_key @aws_iam" in sdl and "visitsByPage(" in sdl and "Connection @aws_api_key @aws_iam" in sdl)
+ok("list takes the composite key condition dayHour", "dayHour: ModelVisitPrimaryCompositeKeyConditionInput" in sdl)
+open(d + "/../schema.graphql", "w").write(sdl)
+PY
+)
+printf '%s\n' "$out"
+T_PASSED=$((T_PASSED + $(printf '%s\n' "$out" | grep -c '^ok - ')))
+T_FAILED=$((T_FAILED + $(printf '%s\n' "$out" | grep -c '^not ok - ')))
+if node "$SYNTH_ROOT/test/gql/validate.mjs" "$I/schema.graphql" >"$TMP/gql-iam.log" 2>&1 &&
+	grep -q "schema.graphql: ok" "$TMP/gql-iam.log"; then
+	pass "iam: graphql-js builds the client schema in the template"
+else
+	fail "iam: graphql-js builds the client schema in the template"
+	diag_file "$TMP/gql-iam.log"
+fi
+code_assets iam "$I/cdk.out"
+
 # --- 200 models ----------------------------------------------------------
 B=$TMP/big/big
 bash "$DATA/gen_models.sh" 200 "$B"

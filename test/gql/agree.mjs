@@ -58,15 +58,25 @@ for (const r of resolvers) {
   }
   const c = JSON.parse(line.slice(line.indexOf(': ') + 2).replace(/,$/, ''));
   const want = [];
-  if (r.operation === 'get') want.push(...(c.key ?? []));
+  // A composite sort key attribute ("a#b") is read from its fields.
+  const fieldsOf = (k) => ((c.composites ?? []).find((x) => x.attr === k && x.index == null) ?? { fields: [k] }).fields;
+  if (r.operation === 'get') want.push(...(c.key ?? []).flatMap(fieldsOf));
   if (r.operation === 'list' || r.operation === 'index') {
     want.push('filter', 'limit', 'nextToken');
     if (c.query && (c.query.index != null || r.operation === 'index')) want.push(c.query.pk);
-    if (c.query && c.query.sk && (c.query.index != null || r.operation === 'index')) want.push(c.query.sk, 'sortDirection');
+    if (c.query && c.query.sk && (c.query.index != null || r.operation === 'index')) want.push(c.query.skArg ?? c.query.sk, 'sortDirection');
+    if (c.query && c.query.skArg && !c.query.index && r.operation === 'list') want.push(c.query.pk, c.query.skArg);
   }
   if (['create', 'update', 'delete'].includes(r.operation)) want.push('input', 'condition');
   const have = new Set(field.args.map((a) => a.name));
   const missing = want.filter((w) => !have.has(w));
+  // A composite key condition names the sort key fields, in order.
+  const skArg = c.query && c.query.skArg ? field.args.find((a) => a.name === c.query.skArg) : null;
+  if (skArg) {
+    const eq = skArg.type.getFields().eq;
+    const names = eq ? Object.keys(eq.type.getFields()) : [];
+    if (names.join() !== c.query.skFields.join()) missing.push(`${c.query.skArg} over ${c.query.skFields.join(', ')} (has ${names.join(', ')})`);
+  }
   if (missing.length) {
     console.log(`not ok - ${what}: the field lacks the argument(s) ${missing.join(', ')} (has ${[...have].join(', ')})`);
     bad++;

@@ -196,8 +196,10 @@ function applyUpdate(u, item) {
 const tables = {};
 for (const [name, m] of Object.entries(doc.model.models)) {
   const idx = {};
-  for (const ix of m.indexes) idx[ix.name] = ix.sortKeyFields[0] ?? null;
-  tables[name] = { pk: m.primaryKey.field, sk: m.primaryKey.sortKeyFields[0] ?? null, items: new Map(), idx };
+  // Several sort key fields make one attribute named "a#b" (Amplify's).
+  const sortAttr = (f) => (f.length ? f.join('#') : null);
+  for (const ix of m.indexes) idx[ix.name] = sortAttr(ix.sortKeyFields);
+  tables[name] = { pk: m.primaryKey.field, sk: sortAttr(m.primaryKey.sortKeyFields), items: new Map(), idx };
 }
 for (const r of doc.resolvers) {
   if (r.index && r.indexKeys) tables[r.model].idx[r.index] = r.indexKeys.sortKey;
@@ -275,7 +277,7 @@ async function call(name, caller, args = {}, source = null, infoOverride = null)
   state.authType = caller.authType;
   state.subscriptionFilter = null;
   const info = infoOverride ?? { fieldName: r.fieldName, parentTypeName: r.typeName };
-  const ctx = { arguments: args, args, identity: caller.identity, source, stash: {}, prev: {}, info };
+  const ctx = { arguments: args, args, identity: caller.identity, source, stash: {}, prev: {}, info, env: API_ENV };
   const guard = (f) => {
     try {
       return { value: f() };
@@ -300,6 +302,13 @@ async function call(name, caller, args = {}, source = null, infoOverride = null)
 }
 
 // --- callers -----------------------------------------------------------------
+// The API's environment as constructs/data.c sets it for functions granted
+// access (synth_data_grant): reader may query, writer query and mutate.
+const ACCOUNT = '123456789012';
+const API_ENV = { SYNTH_IAM_ACCOUNT: ACCOUNT, SYNTH_IAM_QUERY: 'stack-readerRole-AB12,stack-writerRole-CD34', SYNTH_IAM_MUTATE: 'stack-writerRole-CD34' };
+function roleCaller(role, account = ACCOUNT) {
+  return { authType: 'IAM Authorization', identity: { accountId: account, userArn: `arn:aws:sts::${account}:assumed-role/${role}/fn-session`, username: 'AROAEXAMPLE:fn-session' } };
+}
 function userPool(sub, username, groups = []) {
   return {
     authType: 'User Pool Authorization',
@@ -473,6 +482,79 @@ o = await call('Mutation.updateEvent', APIKEY, { input: { id: ev.id, title: 'x' 
 check(o.unauthorized === true, 'public read only: an API key caller may not update', o);
 o = await call('Mutation.createEvent', APIKEY, { input: { title: 'x' } });
 check(o.unauthorized === true, 'public read only: an API key caller may not create', o);
+
+// Composite sort keys: the primary key (site, day#hour) and byPage (page,
+// country#city).
+const visits = [['2024-01-01', 9, 'fr', 'paris'], ['2024-01-01', 14, 'fr', 'lyon'], ['2024-01-02', 10, 'de', 'berlin'],
+  ['2024-02-01', 8, 'fr', 'nice']];
+let vok = true;
+for (const [day, hour, country, city] of visits) {
+  o = await call('Mutation.createVisit', APIKEY, { input: { site: 'web', day, hour, page: '/home', country, city } });
+  vok = vok && ok(o);
+}
+check(vok, 'Visits with composite keys are created', o);
+const stored = tables.Visit.items.get(JSON.stringify(['web', '2024-01-01#14']));
+check(stored && stored['day#hour'] === '2024-01-01#14' && stored['country#city'] === 'fr#lyon' && stored.day === '2024-01-01' && stored.hour === 14,
+  'create writes the composite attributes day#hour and country#city beside the fields', stored);
+o = await call('Query.getVisit', APIKEY, { site: 'web', day: '2024-01-01', hour: 14 });
+check(ok(o) && o.data && o.data.city === 'lyon', 'get by every key field (site, day, hour)', o);
+o = await call('Query.getVisit', APIKEY, { site: 'web', day: '2024-01-01', hour: 15 });
+check(ok(o) && o.data === null, 'get with another hour finds nothing', o);
+o = await call('Query.getVisit', APIKEY, { site: 'web', day: '2024-01-01' });
+check(o.error && /missing key field hour/.test(o.error.message), 'get without a sort key field is an error naming it', o);
+o = await call('Query.listVisits', APIKEY, { site: 'web', dayHour: { beginsWith: { day: '2024-01' } } });
+// The composite is a string: "2024-01-01#14" sorts before "2024-01-01#9", as in DynamoDB.
+check(ok(o) && o.data.items.map((v) => v.hour).join() === '14,9,10', 'list with beginsWith on the composite key (day only), in string order', o);
+o = await call('Query.listVisits', APIKEY, { site: 'web', dayHour: { between: [{ day: '2024-01-01', hour: 2 }, { day: '2024-01-02', hour: 5 }] } });
+check(ok(o) && o.data.items.map((v) => `${v.day}/${v.hour}`).join() === '2024-01-01/9,2024-01-02/10', 'list with between on the composite key (#2 <= #9, #10 <= #5 as strings)', o);
+o = await call('Query.listVisits', APIKEY, { site: 'web', dayHour: { eq: { day: '2024-02-01', hour: 8 } } });
+check(ok(o) && o.data.items.length === 1 && o.data.items[0].city === 'nice', 'list with eq on every composite field', o);
+o = await call('Query.visitsByPage', APIKEY, { page: '/home', countryCity: { beginsWith: { country: 'fr' } } });
+check(ok(o) && o.data.items.map((v) => v.city).join() === 'lyon,nice,paris', 'index query with beginsWith on country#city, in sort key order', o);
+o = await call('Query.visitsByPage', APIKEY, { page: '/home', countryCity: { between: [{ country: 'de' }, { country: 'fr', city: 'm' }] }, sortDirection: 'DESC' });
+check(ok(o) && o.data.items.map((v) => v.city).join() === 'lyon,berlin', 'index query with between on country#city, descending', o);
+o = await call('Mutation.updateVisit', APIKEY, { input: { site: 'web', day: '2024-01-01', hour: 14, country: 'it', city: 'rome' } });
+const moved = tables.Visit.items.get(JSON.stringify(['web', '2024-01-01#14']));
+check(ok(o) && moved && moved['country#city'] === 'it#rome' && moved.city === 'rome', 'update of the index fields rewrites country#city', [o, moved]);
+o = await call('Query.visitsByPage', APIKEY, { page: '/home', countryCity: { eq: { country: 'it', city: 'rome' } } });
+check(ok(o) && o.data.items.length === 1 && o.data.items[0].hour === 14, 'the index finds the updated visit by its new composite', o);
+o = await call('Mutation.updateVisit', APIKEY, { input: { site: 'web', day: '2024-01-01', hour: 14, city: 'milan' } });
+check(o.error && /composite sort key for @index 'byPage'.*Missing key: 'country'/.test(o.error.message),
+  'update of one of the index fields without the other is refused, naming it', o);
+o = await call('Mutation.updateVisit', APIKEY, { input: { site: 'web', day: '2024-01-01', hour: 14, page: '/about' } });
+const kept = tables.Visit.items.get(JSON.stringify(['web', '2024-01-01#14']));
+check(ok(o) && kept && kept['country#city'] === 'it#rome' && kept.page === '/about', 'update without index fields keeps country#city', [o, kept]);
+o = await call('Mutation.deleteVisit', APIKEY, { input: { site: 'web', day: '2024-01-01', hour: 9 } });
+check(ok(o) && o.data.city === 'paris' && !tables.Visit.items.has(JSON.stringify(['web', '2024-01-01#9'])), 'delete by every key field', o);
+
+// Functions granted access call with their IAM role, whatever the rules
+// (Todo allows its owners only).
+const READER = roleCaller('stack-readerRole-AB12'), WRITER = roleCaller('stack-writerRole-CD34');
+o = await call('Mutation.createTodo', A, { input: { content: 'for the functions', done: false } });
+const ftodo = o.data;
+o = await call('Query.getTodo', READER, { id: ftodo.id });
+check(ok(o) && o.data && o.data.content === 'for the functions', 'a function granted query gets an owner-only Todo', o);
+o = await call('Query.listTodos', READER, {});
+check(ok(o) && o.data.items.some((t) => t.id === ftodo.id), 'a function granted query lists every Todo', o);
+o = await call('Mutation.createTodo', READER, { input: { content: 'x', done: false } });
+check(o.unauthorized === true, 'a function granted query only may not create', o);
+o = await call('Mutation.updateTodo', READER, { input: { id: ftodo.id, content: 'x' } });
+check(o.unauthorized === true, 'a function granted query only may not update', o);
+o = await call('Subscription.onCreateTodo', READER, {});
+check(o.unauthorized === true, 'a function granted query only may not subscribe', o);
+o = await call('Mutation.updateTodo', WRITER, { input: { id: ftodo.id, content: 'by the writer' } });
+check(ok(o) && o.data.content === 'by the writer', 'a function granted mutate updates an owner-only Todo', o);
+o = await call('Mutation.createProfile', WRITER, { input: { name: 'svc', salary: 7 } });
+check(ok(o) && o.data.salary === 7, 'a granted function passes field-level rules too', o);
+o = await call('Query.getTodo', roleCaller('stack-otherRole-EF56'), { id: ftodo.id });
+check(o.unauthorized === true, 'an IAM caller with a role not granted is refused', o);
+o = await call('Query.getTodo', roleCaller('stack-readerRole-AB12', '999999999999'), { id: ftodo.id });
+check(o.unauthorized === true, 'the granted role name in another account is refused', o);
+o = await call('Query.getTodo', { authType: 'IAM Authorization', identity: { cognitoIdentityId: 'u', cognitoIdentityAuthType: 'authenticated',
+  userArn: `arn:aws:sts::${ACCOUNT}:assumed-role/stack-readerRole-AB12/CognitoIdentityCredentials` } }, { id: ftodo.id });
+check(o.unauthorized === true, 'an identity pool caller is judged by the rules as before, whatever its role', o);
+o = await call('Query.getNote', { authType: 'IAM Authorization', identity: { cognitoIdentityId: 'u', cognitoIdentityAuthType: 'authenticated' } }, { id: note.id });
+check(o.unauthorized === true, 'an identity pool caller without a rule for IAM is still refused', o);
 
 // One module serves a model's resolvers: ctx.info picks the data.
 const todoModule = doc.resolvers.find((r) => r.typeName === 'Query' && r.fieldName === 'getTodo').module;

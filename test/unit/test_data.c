@@ -452,6 +452,50 @@ static void test_grant(void)
 	CHECK(has(json_object_get(api, "AdditionalAuthenticationProviders"), "AWS_IAM"),
 	      "a grant turns IAM mode on");
 	CHECK(has(props_of(t, "reader/Resource"), "AMPLIFY_DATA_GRAPHQL_ENDPOINT"), "the function knows the endpoint");
+	/* The resolvers let the granted role through: the API's environment
+	 * names it (a Ref of the function's role: its name) per access. */
+	json_t *env = json_object_get(api, "EnvironmentVariables");
+	char *e = dump(env);
+	const char *role_id = NULL;
+	const char *k;
+	json_t *v;
+	json_object_foreach(json_object_get(t, "Resources"), k, v)
+		if (has(json_object_get(v, "Metadata"), "\"reader/ServiceRole\""))
+			role_id = k;
+	char want[200];
+	snprintf(want, sizeof want, "\"SYNTH_IAM_QUERY\":{\"Ref\":\"%s\"}", role_id ? role_id : "?");
+	CHECK(e && role_id && strstr(e, want) && strstr(e, "\"SYNTH_IAM_ACCOUNT\":{\"Ref\":\"AWS::AccountId\"}") &&
+		      !strstr(e, "SYNTH_IAM_MUTATE"),
+	      "the API's environment names the granted role for query only (%s)", e ? e : "null");
+	free(e);
+	const char *sdl = json_string_value(json_object_get(props_of(t, "data/GraphQLSchema"), "Definition"));
+	CHECK(sdl && strstr(sdl, "type Note @aws_api_key @aws_iam {") &&
+		      strstr(sdl, "getNote(id: ID!): Note @aws_api_key @aws_iam"),
+	      "with a grant, the model type and its operations admit @aws_iam");
+	json_decref(t);
+	synth__rm_rf("out");
+	/* Two functions, one may query and mutate: both roles in
+	 * SYNTH_IAM_QUERY (joined by ','), one in SYNTH_IAM_MUTATE. */
+	write_text("functions/writer/index.mjs", "export const handler = async () => 1;\n");
+	b = new_backend();
+	fn = synth_define_function(b, "reader", &(synth_function_props){.entry = "functions/reader"});
+	synth_function *fw = synth_define_function(b, "writer", &(synth_function_props){.entry = "functions/writer"});
+	d = synth_define_data(b, &(synth_data_props){.schema = public_schema});
+	CHECK(synth_data_grant(d, fn, "query") == 0 && synth_data_grant(d, fw, "query, mutate") == 0,
+	      "grants to two functions");
+	rc = run(b);
+	t = root_template();
+	env = json_object_get(props_of(t, "data/GraphQLApi"), "EnvironmentVariables");
+	json_t *q = json_object_get(env, "SYNTH_IAM_QUERY"), *mu = json_object_get(env, "SYNTH_IAM_MUTATE");
+	e = dump(q);
+	CHECK(rc == 0 && e && strstr(e, "\"Fn::Join\":[\",\",[{\"Ref\":\"readerServiceRole") && strstr(e, "{\"Ref\":\"writerServiceRole") &&
+		      json_object_get(mu, "Ref") && strstr(json_string_value(json_object_get(mu, "Ref")), "writerServiceRole") &&
+		      !json_object_get(env, "SYNTH_IAM_SUBSCRIBE"),
+	      "query names both roles (Fn::Join ','), mutate the writer's only (%s)", e ? e : "null");
+	free(e);
+	pol = props_of(t, "writer/ServiceRole/DefaultPolicy");
+	CHECK(has(pol, "/types/Query/*") && has(pol, "/types/Mutation/*") && !has(pol, "/types/Subscription/*"),
+	      "the writer's policy: Query and Mutation");
 	json_decref(t);
 	synth__rm_rf("out");
 	b = new_backend();

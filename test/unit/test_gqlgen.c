@@ -275,7 +275,7 @@ static void test_blog(void)
 	a = json_dumps(path(m, "Site", "fields", "home", "association"), JSON_COMPACT);
 	CHECK_STR(a,
 		  "{\"connectionType\":\"HAS_ONE\",\"associatedWith\":[\"path\",\"lang\"],"
-		  "\"targetNames\":[\"siteHomeId\",\"siteHomeLang\"]}",
+		  "\"targetNames\":[\"siteHomePath\",\"siteHomeLang\"]}",
 		  "blog introspection: Gen1 hasOne: the related key and the implicit target fields");
 	free(a);
 	CHECK_STR(jstr_at(m, "Site", "fields", "siteHomeLang", "type"), "String",
@@ -302,7 +302,7 @@ static void test_keys(void)
 		  "keys: list takes the partition key, the composite sort key condition and sortDirection");
 	HAS(def(s, "input ModelEmployeePrimaryCompositeKeyConditionInput"),
 	    "beginsWith: ModelEmployeePrimaryCompositeKeyInput", "keys: the composite condition input");
-	HAS(def(s, "input ModelEmployeePrimaryCompositeKeyInput"), "department: String\n  hired: AWSDate\n}",
+	HAS(def(s, "input ModelEmployeePrimaryCompositeKeyInput"), "department: String\n  hired: String\n}",
 	    "keys: the composite key input, with the fields' types");
 	CHECK_STR(op(s, "employeesByManager("),
 		  "employeesByManager(manager: ID!, levelName: ModelEmployeeByManagerCompositeKeyConditionInput, "

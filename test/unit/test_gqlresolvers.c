@@ -329,7 +329,9 @@ static void test_composite(void)
 	json_t *rs = resolvers("resolvers/composite.graphql", SYNTH_GQL_AUTH_API_KEY);
 	char *n = names(rs);
 	CHECK_STR(n, "Query.getScore Query.listScores Query.scoresByLeague Query.scoresByRegion "
-		     "Mutation.createScore Mutation.updateScore Mutation.deleteScore",
+		     "Mutation.createScore Mutation.updateScore Mutation.deleteScore "
+		     "Query.getVisit Query.listVisits Query.visitsByPage "
+		     "Mutation.createVisit Mutation.updateVisit Mutation.deleteVisit",
 		  "composite: resolvers (index queries, no subscriptions)");
 	free(n);
 	CHECK_STR(actions(find(rs, "Query", "listScores")), "dynamodb:Scan,dynamodb:Query",
@@ -355,6 +357,41 @@ static void test_composite(void)
 	CHECK(c && json_integer_value(json_object_get(json_object_get(c, "defaults"), "points")) == 0 &&
 		      json_is_integer(json_object_get(json_object_get(c, "defaults"), "points")),
 	      "composite: @default values, typed");
+	json_decref(c);
+	d = NULL;
+	c = cfg(rs, find(rs, "Query", "scoresByLeague"));
+	CHECK(c && !json_object_get(c, "composites") && !json_object_get(json_object_get(c, "query"), "skFields"),
+	      "composite: a model without a composite sort key carries no composite data");
+	json_decref(c);
+
+	/* Two sort key fields: the table's sort key is "day#hour". */
+	c = cfg(rs, find(rs, "Query", "getVisit"));
+	d = c ? json_dumps(json_object_get(c, "key"), JSON_COMPACT) : NULL;
+	CHECK_STR(d, "[\"site\",\"day#hour\"]", "composite: Visit's key attributes: site, day#hour");
+	free(d);
+	d = c ? json_dumps(json_object_get(c, "composites"), JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+	CHECK_STR(d, "[{\"attr\":\"day#hour\",\"fields\":[\"day\",\"hour\"],\"index\":null},"
+		     "{\"attr\":\"country#city\",\"fields\":[\"country\",\"city\"],\"index\":\"byPage\"}]",
+		  "composite: the composites written: the primary key's and byPage's");
+	free(d);
+	json_decref(c);
+	c = cfg(rs, find(rs, "Query", "listVisits"));
+	d = c ? json_dumps(json_object_get(c, "query"), JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+	CHECK_STR(d, "{\"index\":null,\"pk\":\"site\",\"sk\":\"day#hour\",\"skFields\":[\"day\",\"hour\"],\"skArg\":\"dayHour\"}",
+		  "composite: listVisits queries site + day#hour, its condition in argument dayHour");
+	free(d);
+	json_decref(c);
+	r = find(rs, "Query", "visitsByPage");
+	ik = json_object_get(r, "indexKeys");
+	CHECK(r && !strcmp(s_of(r, "index"), "byPage") && !strcmp(s_of(ik, "partitionKey"), "page") &&
+		      !strcmp(s_of(ik, "sortKey"), "country#city"),
+	      "composite: visitsByPage queries byPage (page, country#city)");
+	c = cfg(rs, r);
+	d = c ? json_dumps(json_object_get(c, "query"), JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+	CHECK_STR(d, "{\"index\":\"byPage\",\"pk\":\"page\",\"sk\":\"country#city\",\"skFields\":[\"country\",\"city\"],"
+		     "\"skArg\":\"countryCity\"}",
+		  "composite: visitsByPage's condition in argument countryCity");
+	free(d);
 	json_decref(c);
 	check_runtime_subset("composite", rs);
 	json_decref(rs);
@@ -566,7 +603,7 @@ static void test_split(void)
 	CHECK(synth__gql_resolvers(&out, model, SYNTH_GQL_AUTH_USER_POOLS) == SYNTH_EINVALID && !out,
 	      "huge: a resolver over the limit by itself is refused");
 	CHECK_HAS(synth_error_last()->message,
-		  "huge.graphql:1:6: @model 'Huge': the code of resolver Mutation.updateHuge exceeds AppSync's limit",
+		  "huge.graphql:1:6: @model 'Huge': the code of resolver Mutation.createHuge exceeds AppSync's limit",
 		  "huge: the message names the model, where, and the resolver");
 	json_decref(model);
 	free(text);
@@ -574,29 +611,42 @@ static void test_split(void)
 
 static void test_refused(void)
 {
-	json_t *m = parse("resolvers/bad/multisort.graphql"), *out = NULL;
-	int rc = m ? synth__gql_resolvers(&out, m, SYNTH_GQL_AUTH_USER_POOLS) : 0;
-	CHECK(rc == SYNTH_EINVALID && !out, "two sort key fields: refused");
-	CHECK_HAS(synth_error_last()->message,
-		  "multisort.graphql:3:3: @primaryKey of 'Visit': more than one sort key field is not supported",
-		  "two sort key fields: file:line:col");
+	/* A relation keyed by three fields (a hasMany to a model with two
+	 * sort key fields) is refused where it is declared. */
+	const char *text =
+		"type V @model { s: String! @primaryKey(sortKeyFields: [\"d\", \"h\"]) d: String! h: Int!\n"
+		"  notes: [N] @hasMany(references: [\"vs\", \"vd\", \"vh\"]) }\n"
+		"type N @model { vs: String vd: String vh: Int v: V @belongsTo(references: [\"vs\", \"vd\", \"vh\"]) }\n";
+	json_t *m = NULL, *out = NULL;
+	CHECK(synth__graphql_parse(&m, "t.graphql", text, strlen(text)) == 0, "three key fields: parses");
+	int rc = synth__gql_resolvers(&out, m, SYNTH_GQL_AUTH_USER_POOLS);
+	CHECK(rc == SYNTH_EINVALID && !out, "a relation with three key fields: refused");
+	CHECK_HAS(synth_error_last()->message, "t.graphql:2:14: relation 'notes': more than two key fields",
+		  "a relation with three key fields: file:line:col");
 	json_decref(m);
-	const char *text = "type T @model { a: String! @index(name: \"byAB\", sortKeyFields: [\"b\", \"c\"]) b: String c: String }";
+	/* A relation comparing a composite sort key with one field. */
+	text = "type P @model { id: ID! x: String cs: [C] @hasMany(fields: [\"id\", \"x\"], indexName: \"byK\") }\n"
+	       "type C @model { id: ID! k: ID @index(name: \"byK\", sortKeyFields: [\"a\", \"b\"]) a: String b: String }\n";
 	m = NULL;
-	CHECK(synth__graphql_parse(&m, "t.graphql", text, strlen(text)) == 0, "index with two sort keys: parses");
-	out = NULL;
-	rc = synth__gql_resolvers(&out, m, SYNTH_GQL_AUTH_USER_POOLS);
-	CHECK(rc == SYNTH_EINVALID && !out, "index with two sort keys: refused");
-	CHECK_HAS(synth_error_last()->message, "t.graphql:1:28: @index 'byAB'", "index with two sort keys: where");
+	if (synth__graphql_parse(&m, "u.graphql", text, strlen(text)) == 0) {
+		out = NULL;
+		rc = synth__gql_resolvers(&out, m, SYNTH_GQL_AUTH_USER_POOLS);
+		CHECK(rc == SYNTH_EINVALID && !out, "a relation comparing a composite sort key: refused");
+		CHECK_HAS(synth_error_last()->message, "composite sort key", "... and says why");
+	} else {
+		printf("# u.graphql: %s (the parser refuses it first)\n", synth_error_last()->message);
+	}
 	json_decref(m);
 }
 
-/* Allocation failure at every step of generating blog.graphql's
- * resolvers: SYNTH_ENOMEM and nothing returned, never a crash or leak. */
-static void test_alloc_failures(void)
+/* Allocation failure at every step of generating schema REL's resolvers
+ * (blog.graphql: relations; composite.graphql: composite sort keys):
+ * SYNTH_ENOMEM and nothing returned, never a crash or leak. */
+static void test_alloc_failures(const char *rel)
 {
 #if CHAOS
-	json_t *m = parse("graphql/blog.graphql"), *out = NULL, *ref = NULL;
+	printf("# allocation failures: %s\n", rel);
+	json_t *m = parse(rel), *out = NULL, *ref = NULL;
 	if (!m)
 		return;
 	tracking = 1;
@@ -643,6 +693,7 @@ static void test_alloc_failures(void)
 	tracking = 0;
 	json_decref(m);
 #else
+	(void)rel;
 	printf("# allocation failures: not under AddressSanitizer\n");
 #endif
 }
@@ -660,6 +711,7 @@ int main(void)
 	test_modules();
 	test_split();
 	test_refused();
-	test_alloc_failures();
+	test_alloc_failures("graphql/blog.graphql");
+	test_alloc_failures("resolvers/composite.graphql");
 	return check_failed ? 1 : 0;
 }

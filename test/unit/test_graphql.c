@@ -228,6 +228,35 @@ static void test_legacy(void)
 	CHECK_JSON(m, "models.Task.relations.0.keyFields", "[\"projectTasksId\"]");
 	CHECK_JSON(m, "models.Task.relations.0.counterpart", "\"tasks\"");
 	CHECK_JSON(m, "models.Team.relations.0.keyFields", "[\"teamProjectId\"]");
+	{
+		/* The implicit key is named after the referenced key fields
+		 * (Amplify's getConnectionAttributeName): not siteHomeId. */
+		const char *text = "type Site @model { name: String home: Page @hasOne }\n"
+				   "type Page @model { path: String! @primaryKey(sortKeyFields: [\"lang\"]) lang: String!\n"
+				   "  pages: [Chapter] @hasMany }\n"
+				   "type Chapter @model { title: String }\n";
+		json_t *k = NULL;
+		CHECK(synth__graphql_parse(&k, "k.graphql", text, strlen(text)) == 0, "implicit keys: parses");
+		CHECK_JSON(k, "models.Site.relations.0.keyFields", "[\"siteHomePath\", \"siteHomeLang\"]");
+		CHECK_JSON(k, "models.Page.relations.0.keyFields", "[\"pagePagesPath\", \"pagePagesLang\"]");
+		json_decref(k);
+	}
+	{
+		/* The one plural rule (graphql.c), which the generators share. */
+		static const char *const cases[][2] = {{"Todo", "Todos"}, {"Address", "Addresses"},
+			{"Category", "Categories"}, {"Day", "Days"}, {"Box", "Boxes"}, {"Match", "Matches"},
+			{"Bath", "Baths"}, {"Y", "Ys"}, {"Quiz", "Quizes"}};
+		int bad = 0;
+		for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+			size_t keep;
+			const char *suf = synth__graphql_plural(cases[i][0], &keep);
+			char got[64];
+			snprintf(got, sizeof got, "%.*s%s", (int)keep, cases[i][0], suf);
+			if (strcmp(got, cases[i][1]))
+				bad++, printf("# plural of %s: %s\n", cases[i][0], got);
+		}
+		CHECK(bad == 0, "synth__graphql_plural: regular English plurals (%d wrong)", bad);
+	}
 	CHECK_JSON(m, "models.Tree.relations.0", "{\"field\": \"children\", \"kind\": \"hasMany\", \"related\": \"Tree\", "
 		   "\"fields\": [\"id\"], \"keyModel\": \"Tree\", \"keyFields\": [\"id\"], \"counterpart\": \"parent\", "
 		   "\"indexName\": \"byParent\", \"limit\": 50, \"line\": 26, \"column\": 20}");

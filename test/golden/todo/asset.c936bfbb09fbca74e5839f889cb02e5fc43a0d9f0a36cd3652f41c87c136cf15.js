@@ -81,12 +81,39 @@ function callerGroups(id, claim) {
   return g;
 }
 
+// A function granted access to the API (synth_data_grant) calls with
+// its IAM role: the API's environment names the granted roles per root
+// type (SYNTH_IAM_QUERY, _MUTATE, _SUBSCRIBE: role names joined by ',')
+// and the account (SYNTH_IAM_ACCOUNT). Such a caller may do what it was
+// granted whatever the @auth rules, as Amplify's IAM resource access;
+// a field of a model type (a relation) is read with any grant.
+function grantedRole(ctx) {
+  const env = ctx.env ?? {};
+  const id = ctx.identity ?? {};
+  if (env.SYNTH_IAM_ACCOUNT == null || typeof id.userArn !== 'string' || id.cognitoIdentityAuthType != null) {
+    return false;
+  }
+  const arn = id.userArn.split(':');
+  const role = arn.length === 6 ? arn[5].split('/') : [];
+  if (arn[0] !== 'arn' || arn[2] !== 'sts' || arn[4] !== env.SYNTH_IAM_ACCOUNT || role.length < 3 || role[0] !== 'assumed-role') {
+    return false;
+  }
+  const parent = (ctx.info ?? {}).parentTypeName;
+  const keys = { Query: ['SYNTH_IAM_QUERY'], Mutation: ['SYNTH_IAM_MUTATE'], Subscription: ['SYNTH_IAM_SUBSCRIBE'] }[parent] ??
+    ['SYNTH_IAM_QUERY', 'SYNTH_IAM_MUTATE', 'SYNTH_IAM_SUBSCRIBE'];
+  return keys.some((k) => (env[k] ?? '').split(',').indexOf(role[1]) >= 0);
+}
+
 // What the rules grant this caller: everything (full), or only items
 // whose owner / groups fields name them (owners, groupsFields).
 function decide(rules, ctx) {
   const id = ctx.identity ?? {};
   const mode = callerMode();
   const r = { full: false, owners: [], groupsFields: [] };
+  if (mode === 'iam' && grantedRole(ctx)) {
+    r.full = true;
+    return r;
+  }
   for (const rule of rules) {
     if (providerMode(rule.provider) === mode) {
       if (rule.allow === 'public') {
@@ -209,15 +236,62 @@ function readable(ctx, item, fieldRules) {
   return out;
 }
 
-function keyOf(fields, src) {
-  const key = {};
+// The composite sort key value of FIELDS in SRC: their values joined by
+// '#' (Amplify's "a#b" attribute), or null when one is missing.
+function joinKey(fields, src) {
+  if (fields.some((f) => src[f] == null)) {
+    return null;
+  }
+  return fields.map((f) => `${src[f]}`).join('#');
+}
+
+// The fields of a composite key condition value given, in key order up to
+// the first one left out, joined by '#'.
+function joinGiven(fields, v) {
+  const parts = [];
+  let open = true;
   for (const f of fields) {
-    if (src[f] == null) {
-      util.error(`missing key field ${f}`, 'InvalidInput');
+    if (open && v[f] != null) {
+      parts.push(`${v[f]}`);
+    } else {
+      open = false;
     }
-    key[f] = src[f];
+  }
+  return parts.join('#');
+}
+
+function compositeOf(c, attr) {
+  return (c.composites ?? []).find((x) => x.attr === attr && x.index == null);
+}
+
+// The item key of model data C from SRC (arguments or input): each key
+// attribute, a composite sort key joined from its fields.
+function keyOf(c, src) {
+  const key = {};
+  for (const f of c.key) {
+    const cp = compositeOf(c, f);
+    const v = cp != null ? joinKey(cp.fields, src) : src[f];
+    if (v == null) {
+      util.error(`missing key field ${cp != null ? cp.fields.filter((x) => src[x] == null)[0] : f}`, 'InvalidInput');
+    }
+    key[f] = v;
   }
   return util.dynamodb.toMapValues(key);
+}
+
+// Writes each composite sort key attribute ("a#b") of ITEM from its
+// fields; a write naming some of a composite key's fields names them all.
+function setComposites(c, item, verb) {
+  for (const cp of c.composites ?? []) {
+    const missing = cp.fields.filter((f) => item[f] == null);
+    if (missing.length === 0) {
+      item[cp.attr] = joinKey(cp.fields, item);
+    } else if (cp.index == null) {
+      util.error(`missing key field ${missing[0]}`, 'InvalidInput');
+    } else if (missing.length < cp.fields.length) {
+      util.error(`When ${verb} any part of the composite sort key for @index '${cp.index}', you must provide all fields for the key. Missing key: '${missing[0]}'.`, 'InvalidInput');
+    }
+  }
 }
 
 // The key condition of a Query: the partition key equals PKV and the
@@ -229,22 +303,23 @@ function keyCond(q, pkv, skc) {
     expressionValues: { ':synth_pk': util.dynamodb.toDynamoDB(pkv) },
   };
   if (q.sk && skc != null) {
+    const val = (v) => (q.skFields != null ? joinGiven(q.skFields, v ?? {}) : v);
     const ops = { eq: '=', le: '<=', lt: '<', ge: '>=', gt: '>' };
     let cond = null;
     for (const op of Object.keys(ops)) {
       if (cond == null && skc[op] != null) {
         cond = `#synth_sk ${ops[op]} :synth_sk`;
-        e.expressionValues[':synth_sk'] = util.dynamodb.toDynamoDB(skc[op]);
+        e.expressionValues[':synth_sk'] = util.dynamodb.toDynamoDB(val(skc[op]));
       }
     }
     if (cond == null && skc.between != null && skc.between.length === 2) {
       cond = '#synth_sk BETWEEN :synth_sk AND :synth_sk1';
-      e.expressionValues[':synth_sk'] = util.dynamodb.toDynamoDB(skc.between[0]);
-      e.expressionValues[':synth_sk1'] = util.dynamodb.toDynamoDB(skc.between[1]);
+      e.expressionValues[':synth_sk'] = util.dynamodb.toDynamoDB(val(skc.between[0]));
+      e.expressionValues[':synth_sk1'] = util.dynamodb.toDynamoDB(val(skc.between[1]));
     }
     if (cond == null && skc.beginsWith != null) {
       cond = 'begins_with(#synth_sk, :synth_sk)';
-      e.expressionValues[':synth_sk'] = util.dynamodb.toDynamoDB(skc.beginsWith);
+      e.expressionValues[':synth_sk'] = util.dynamodb.toDynamoDB(val(skc.beginsWith));
     }
     if (cond != null) {
       e.expression = `${e.expression} AND ${cond}`;
@@ -262,7 +337,7 @@ function failed(ctx) {
 
 function getRequest(ctx, c) {
   denyUnlessAny(decide(c.rules, ctx));
-  return { operation: 'GetItem', key: keyOf(c.key, ctx.args ?? {}) };
+  return { operation: 'GetItem', key: keyOf(c, ctx.args ?? {}) };
 }
 
 function getResponse(ctx, c) {
@@ -283,7 +358,7 @@ function listRequest(ctx, c) {
   const req = { operation: 'Scan', limit: a.limit ?? c.limit };
   if (c.query != null && (c.query.index != null || a[c.query.pk] != null)) {
     req.operation = 'Query';
-    req.query = keyCond(c.query, a[c.query.pk], c.query.sk ? a[c.query.sk] : null);
+    req.query = keyCond(c.query, a[c.query.pk], c.query.sk ? a[c.query.skArg ?? c.query.sk] : null);
     req.scanIndexForward = a.sortDirection !== 'DESC';
     if (c.query.index != null) {
       req.index = c.query.index;
@@ -340,6 +415,7 @@ function createRequest(ctx, c) {
       util.unauthorized();
     }
   }
+  setComposites(c, item, 'creating');
   const key = {};
   const attrs = Object.assign({}, item);
   for (const k of c.key) {
@@ -390,6 +466,7 @@ function updateRequest(ctx, c) {
     }
   }
   fields.__typename = c.typename;
+  setComposites(c, fields, 'updating');
   const names = {};
   const values = {};
   const sets = [];
@@ -415,7 +492,7 @@ function updateRequest(ctx, c) {
   }
   return {
     operation: 'UpdateItem',
-    key: keyOf(c.key, input),
+    key: keyOf(c, input),
     update: { expression: expression, expressionNames: names, expressionValues: values },
     condition: andAll(conds),
   };
@@ -433,7 +510,7 @@ function deleteRequest(ctx, c) {
   const exists = { expression: 'attribute_exists(#synth_k)', expressionNames: { '#synth_k': c.key[0] } };
   return {
     operation: 'DeleteItem',
-    key: keyOf(c.key, a.input ?? {}),
+    key: keyOf(c, a.input ?? {}),
     condition: andAll([exists, authExpr(r, 'synth_a'), userExpr(a.condition)]),
   };
 }
