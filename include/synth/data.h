@@ -65,7 +65,11 @@ SYNTH_EXPORT json_t *synth_data_api_arn(void);
  * Lets function FN call the API with IAM: ACCESS is a comma-separated list
  * of "query", "mutate" and "subscribe", granting appsync:GraphQL on the
  * fields of Query, Mutation and Subscription. The function's environment
- * gets AMPLIFY_DATA_GRAPHQL_ENDPOINT. Returns 0 or a negative code.
+ * gets AMPLIFY_DATA_GRAPHQL_ENDPOINT. A granted function's IAM calls pass
+ * the resolvers for the granted operations whatever the @auth rules say
+ * (Amplify's resource access): its role name reaches them through the
+ * API's environment variables, at most 7 functions per kind of access
+ * (AppSync's 512-character limit per value). Returns 0 or a negative code.
  */
 SYNTH_EXPORT int synth_data_grant(synth_data *d, synth_function *fn, const char *access);
 
