@@ -504,7 +504,7 @@ static int synth_main(int argc, char **argv, opts *op)
 	/* Stage: the program writes into a fresh directory, swapped in only on
 	 * success. */
 	char *staging = synth__asprintf("%s.stage.%ld", o.out, (long)getpid());
-	char *ctx = json_dumps(o.context, JSON_COMPACT | JSON_SORT_KEYS);
+	char *ctx = synth__json_dumps(o.context, JSON_COMPACT | JSON_SORT_KEYS);
 	synth__rm_rf(staging);
 	setenv("CDK_OUTDIR", staging, 1);
 	/* Zips whose inputs did not change are taken from the last assembly. */

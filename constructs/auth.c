@@ -225,7 +225,7 @@ static int output(synth_backend *b, const char *name, json_t *v)
 /* Amplify's convention: lists are JSON inside a string output. */
 static int output_json(synth_backend *b, const char *name, json_t *v)
 {
-	char *s = v ? json_dumps(v, JSON_COMPACT) : NULL;
+	char *s = v ? synth__json_dumps(v, JSON_COMPACT) : NULL;
 	json_decref(v);
 	int rc = output(b, name, s ? json_string(s) : NULL);
 	free(s);
@@ -235,16 +235,8 @@ static int output_json(synth_backend *b, const char *name, json_t *v)
 /* "a,b,c" from a list of strings (Amplify's redirect URI outputs). */
 static json_t *joined(json_t *list)
 {
-	synth_buf buf = SYNTH_BUF_INIT;
-	size_t i;
-	json_t *v;
-	json_array_foreach(list, i, v) {
-		if (i)
-			synth__buf_putc(&buf, ',');
-		synth__buf_puts(&buf, json_string_value(v));
-	}
-	char *s = synth__buf_detach(&buf);
-	json_t *r = s ? json_string(s) : (json_array_size(list) ? NULL : json_string(""));
+	char *s = synth__join_strings(list, ",");
+	json_t *r = s ? json_string(s) : NULL;
 	free(s);
 	return r;
 }
@@ -287,7 +279,7 @@ static int gen_fetcher(synth_construct *self, synth_auth *a)
 	/* A hash of what is asked: the resource is updated (and reads the
 	 * values again) whenever a name or path changes. */
 	char hash[65] = "";
-	char *dump = oom || rc ? NULL : json_dumps(list, JSON_COMPACT);
+	char *dump = oom || rc ? NULL : synth__json_dumps(list, JSON_COMPACT);
 	if (rc == 0 && (oom || !dump || synth__sha256_hex(dump, strlen(dump), hash) < 0))
 		rc = synth__oom();
 	free(dump);

@@ -178,7 +178,7 @@ static int fn_generate(synth_construct *self, void *state)
 			free(path);
 			free(shared);
 		}
-		char *text = json_dumps(cfg, JSON_COMPACT | JSON_SORT_KEYS);
+		char *text = synth__json_dumps(cfg, JSON_COMPACT | JSON_SORT_KEYS);
 		if (rc == 0 && text)
 			json_object_set_new(env, "SYNTH_SSM_ENV_CONFIG", json_string(text));
 		free(text);

@@ -310,7 +310,7 @@ static int storage_generate(synth_construct *self, void *state)
 							      "bucketName", ref, "storageRegion",
 							      "${AWS::Region}", "paths", paths));
 		}
-		char *text = json_dumps(list, JSON_COMPACT);
+		char *text = synth__json_dumps(list, JSON_COMPACT);
 		json_t *sub = text ? json_pack("{s:[s,O]}", "Fn::Sub", text, vars) : NULL;
 		if (rc == 0)
 			rc = synth_backend_add_output(b, "storage", "buckets", sub, NULL, NULL);

@@ -52,7 +52,7 @@ static const char *clip(json_t *value, char buf[80])
 	if (json_is_string(value))
 		s = json_string_value(value);
 	else
-		s = dump = json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY);
+		s = dump = synth__json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY);
 	if (!s)
 		s = "?";
 	size_t n = strlen(s);

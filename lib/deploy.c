@@ -1906,22 +1906,34 @@ static int need_stack_name(const synth_deploy_options *o)
 		       ? 0 : synth__error_set(SYNTH_EINVALID, "no stack name given");
 }
 
-int synth_deploy_destroy(synth_aws *a, const synth_deploy_options *o, synth_deploy_result *res)
+/* The start of the commands that act on a deployed stack by name
+ * (destroy, watch, continue-rollback): RES reset, D set up, *STACK its
+ * DescribeStacks member (new reference), or NULL with RES->status
+ * SYNTH_DEPLOY_ABSENT when there is no such stack. */
+static int open_stack(dctx *d, synth_aws *a, const synth_deploy_options *o,
+		      synth_deploy_result *res, json_t **stack)
 {
 	memset(res, 0, sizeof *res);
-	dctx d;
-	dctx_init(&d, a, o, res);
+	dctx_init(d, a, o, res);
+	*stack = NULL;
 	int rc = need_stack_name(o);
 	if (rc < 0)
 		return rc;
 	if (!(res->stack_name = strdup(o->stack_name)))
 		return synth__oom();
-	json_t *stack = NULL;
-	rc = describe_stack(&d, o->stack_name, &stack);
-	if (rc == 0 && !stack) {
+	rc = describe_stack(d, o->stack_name, stack);
+	if (rc == 0 && !*stack)
 		res->status = SYNTH_DEPLOY_ABSENT;
-		return 0;
-	}
+	return rc;
+}
+
+int synth_deploy_destroy(synth_aws *a, const synth_deploy_options *o, synth_deploy_result *res)
+{
+	dctx d;
+	json_t *stack;
+	int rc = open_stack(&d, a, o, res, &stack);
+	if (rc < 0 || !stack)
+		return rc;
 	if (rc == 0) {
 		note_stack(&d, stack);
 		if (in_progress(jstr(stack, "StackStatus")))
@@ -1943,18 +1955,9 @@ int synth_deploy_destroy(synth_aws *a, const synth_deploy_options *o, synth_depl
 
 int synth_deploy_watch(synth_aws *a, const synth_deploy_options *o, synth_deploy_result *res)
 {
-	memset(res, 0, sizeof *res);
 	dctx d;
-	dctx_init(&d, a, o, res);
-	int rc = need_stack_name(o);
-	if (rc < 0)
-		return rc;
-	if (!(res->stack_name = strdup(o->stack_name)))
-		return synth__oom();
-	json_t *stack = NULL;
-	rc = describe_stack(&d, o->stack_name, &stack);
-	if (rc == 0 && !stack)
-		res->status = SYNTH_DEPLOY_ABSENT;
+	json_t *stack;
+	int rc = open_stack(&d, a, o, res, &stack);
 	if (rc < 0 || !stack)
 		return rc;
 	note_stack(&d, stack);
@@ -1976,20 +1979,11 @@ int synth_deploy_watch(synth_aws *a, const synth_deploy_options *o, synth_deploy
 int synth_deploy_continue_rollback(synth_aws *a, const synth_deploy_options *o,
 				   synth_deploy_result *res)
 {
-	memset(res, 0, sizeof *res);
 	dctx d;
-	dctx_init(&d, a, o, res);
-	int rc = need_stack_name(o);
-	if (rc < 0)
+	json_t *stack;
+	int rc = open_stack(&d, a, o, res, &stack);
+	if (rc < 0 || !stack)
 		return rc;
-	if (!(res->stack_name = strdup(o->stack_name)))
-		return synth__oom();
-	json_t *stack = NULL;
-	rc = describe_stack(&d, o->stack_name, &stack);
-	if (rc == 0 && !stack) {
-		res->status = SYNTH_DEPLOY_ABSENT;
-		return 0;
-	}
 	const char *st = rc == 0 ? jstr(stack, "StackStatus") : NULL;
 	if (rc == 0)
 		note_stack(&d, stack);

@@ -862,15 +862,7 @@ typedef struct gen {
  * memory. */
 static json_t *sort_attr(json_t *fields)
 {
-	synth_buf b = SYNTH_BUF_INIT;
-	size_t i;
-	json_t *f;
-	json_array_foreach(fields, i, f) {
-		if (i)
-			synth__buf_putc(&b, '#');
-		synth__buf_puts(&b, json_string_value(f));
-	}
-	char *s = synth__buf_detach(&b);
+	char *s = synth__join_strings(fields, "#");
 	json_t *v = s ? json_string(s) : NULL;
 	free(s);
 	return v;

@@ -48,6 +48,9 @@ void synth__buf_free(synth_buf *b);
  * set) if any step fails. jansson 2.14's json_dumps can return text with an
  * object member missing when an allocation inside it fails. Caller frees. */
 char *synth__json_dumps(const json_t *json, size_t flags);
+/* The strings of the array LIST joined by SEP ("" for an empty list);
+ * non-strings count as empty. Caller frees; NULL when out of memory. */
+char *synth__join_strings(const json_t *list, const char *sep);
 
 char *synth__strdup(const char *s); /* NULL-safe; NULL on OOM */
 char *synth__asprintf(const char *fmt, ...)

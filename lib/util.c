@@ -315,3 +315,16 @@ char *synth__json_dumps(const json_t *json, size_t flags)
 		synth__oom();
 	return s;
 }
+
+char *synth__join_strings(const json_t *list, const char *sep)
+{
+	synth_buf b = SYNTH_BUF_INIT;
+	synth__buf_puts(&b, "");
+	for (size_t i = 0; i < json_array_size(list); i++) {
+		if (i)
+			synth__buf_puts(&b, sep);
+		const char *s = json_string_value(json_array_get(list, i));
+		synth__buf_puts(&b, s ? s : "");
+	}
+	return synth__buf_detach(&b);
+}

@@ -6,32 +6,10 @@
 // Usage: node agree.mjs SCHEMA.graphql RESOLVERS.json
 // Prints one "ok - ..." / "not ok - ..." line per resolver.
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join, basename } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { basename } from 'node:path';
+import { APPSYNC, graphql } from './appsync.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const require = createRequire(join(here, '../.deps/gql/package.json'));
-const { buildSchema } = require('graphql');
-
-const APPSYNC = `
-scalar AWSDate
-scalar AWSTime
-scalar AWSDateTime
-scalar AWSTimestamp
-scalar AWSEmail
-scalar AWSJSON
-scalar AWSPhone
-scalar AWSURL
-scalar AWSIPAddress
-directive @aws_subscribe(mutations: [String]) on FIELD_DEFINITION
-directive @aws_api_key on FIELD_DEFINITION | OBJECT
-directive @aws_iam on FIELD_DEFINITION | OBJECT
-directive @aws_oidc on FIELD_DEFINITION | OBJECT
-directive @aws_cognito_user_pools(cognito_groups: [String]) on FIELD_DEFINITION | OBJECT
-directive @aws_auth(cognito_groups: [String]) on FIELD_DEFINITION
-directive @aws_lambda on FIELD_DEFINITION | OBJECT
-`;
+const { buildSchema } = graphql;
 
 const [sdlFile, resFile] = process.argv.slice(2);
 const schema = buildSchema(APPSYNC + readFileSync(sdlFile, 'utf8'));

@@ -7,32 +7,9 @@
 // and then every root field as `Root.field(arg: Type, ...): Type`, so the
 // caller can assert on the operations. Exit status 1 if any file failed.
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { APPSYNC, graphql } from './appsync.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const require = createRequire(join(here, '../.deps/gql/package.json'));
-const { buildSchema, validateSchema, GraphQLError } = require('graphql');
-
-const APPSYNC = `
-scalar AWSDate
-scalar AWSTime
-scalar AWSDateTime
-scalar AWSTimestamp
-scalar AWSEmail
-scalar AWSJSON
-scalar AWSPhone
-scalar AWSURL
-scalar AWSIPAddress
-directive @aws_subscribe(mutations: [String]) on FIELD_DEFINITION
-directive @aws_api_key on FIELD_DEFINITION | OBJECT
-directive @aws_iam on FIELD_DEFINITION | OBJECT
-directive @aws_oidc on FIELD_DEFINITION | OBJECT
-directive @aws_cognito_user_pools(cognito_groups: [String]) on FIELD_DEFINITION | OBJECT
-directive @aws_auth(cognito_groups: [String]) on FIELD_DEFINITION
-directive @aws_lambda on FIELD_DEFINITION | OBJECT
-`;
+const { buildSchema, validateSchema, GraphQLError } = graphql;
 
 let failed = 0;
 for (const file of process.argv.slice(2)) {
