@@ -36,19 +36,21 @@ else
 Q := @
 endif
 
-LIB_SRC := lib/error.c lib/util.c lib/fs.c lib/value.c lib/container.c \
-           lib/backend.c lib/asset.c lib/template.c \
-           constructs/schedule.c constructs/function.c constructs/auth.c constructs/storage.c \
-           lib/clientconfig.c lib/graphql.c lib/gqlgen.c lib/gqlresolvers.c constructs/data.c
+# Sources are picked up by folder; each folder is a layer (ARCHITECTURE.md):
+#   lib/util     helpers every layer uses
+#   lib/core     the backend model, container, assets, layout, emission
+#   constructs   construct factories, written against the public API only
+#   lib/aws      the AWS client (HTTP, SigV4, credentials, S3, SSM)
+#   lib/deploy   the deployer, the sandbox watcher, the client config
+#   cli          the synth command
+LIB_SRC := $(sort $(wildcard lib/util/*.c lib/core/*.c constructs/*.c constructs/*/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
-# The AWS client (HTTP, signing, credentials) is a library of its own,
-# linked by the CLI: a backend program never loads libcurl and its many
-# dependencies (they tripled the hello sample's synth time).
-AWS_SRC := lib/http.c lib/sigv4.c lib/xml.c lib/aws.c lib/publish.c lib/awsconfig.c \
-           lib/deploy.c lib/ssm.c lib/watch.c
+# The AWS client and the deployer are a library of their own, linked by
+# the CLI: a backend program never loads libcurl and its many dependencies
+# (they tripled the hello sample's synth time), nor the client config.
+AWS_SRC := $(sort $(wildcard lib/aws/*.c lib/deploy/*.c))
 AWS_OBJ := $(AWS_SRC:%.c=$(BUILD)/obj/%.o)
-CLI_SRC := cli/synth.c cli/summary.c cli/validate.c cli/aws_cmd.c cli/deploy_cmd.c \
-           cli/secret_cmd.c
+CLI_SRC := $(sort $(wildcard cli/*.c))
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 SOVER   := 0
 ABS     := $(abspath .)
@@ -106,13 +108,15 @@ $(BUILD)/libsynth-uninstalled.pc: Makefile
 	  'Cflags: -I$(ABS)/include $(SANFLAGS)' \
 	  'Libs: -L$(ABSB) -Wl,-rpath,$(ABSB) -lsynth $(SANFLAGS)' > $@
 
+TEST_INC := -Ilib/util -Ilib/core -Ilib/aws -Ilib/deploy -Iconstructs/data
+
 # --- tests -------------------------------------------------------------
 TEST_UNITS := $(patsubst test/unit/%.c,$(BUILD)/test/%,$(wildcard test/unit/test_*.c))
 
 $(BUILD)/test/%: test/unit/%.c test/unit/check.h $(BUILD)/libsynth.a $(BUILD)/libsynth-aws.a
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
-	$(Q)$(CC) $(STD) $(WARN) $(OPT) $(SANFLAGS) -Iinclude -Ilib $(PKG_CFLAGS) -o $@ $< \
+	$(Q)$(CC) $(STD) $(WARN) $(OPT) $(SANFLAGS) -Iinclude $(TEST_INC) $(PKG_CFLAGS) -o $@ $< \
 	  $(BUILD)/libsynth-aws.a $(BUILD)/libsynth.a $(AWS_LIBS) $(PKG_LIBS) -lpthread
 
 test-bin: all $(TEST_UNITS)
@@ -132,6 +136,8 @@ install: all
 	install -m 644 $(BUILD)/cfn-spec.jsonl $(DESTDIR)$(PREFIX)/share/libsynth/
 	install -m 644 include/synth.h $(DESTDIR)$(PREFIX)/include/
 	install -m 644 include/synth/*.h $(DESTDIR)$(PREFIX)/include/synth/
+	install -d $(DESTDIR)$(PREFIX)/include/synth/sys
+	install -m 644 include/synth/sys/*.h $(DESTDIR)$(PREFIX)/include/synth/sys/
 	install -m 644 $(BUILD)/libsynth.a $(DESTDIR)$(PREFIX)/lib/
 	install -m 755 $(BUILD)/libsynth.so.$(SOVER) $(DESTDIR)$(PREFIX)/lib/
 	ln -sf libsynth.so.$(SOVER) $(DESTDIR)$(PREFIX)/lib/libsynth.so

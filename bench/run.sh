@@ -95,7 +95,7 @@ mkdir -p "$T/bin"
 cc -std=c11 -O2 -Wall -Wextra -o "$T/bin/runbench" bench/runbench.c
 read -ra PKG_CFLAGS <<<"$(pkg-config --cflags "${PKGS[@]}")"
 read -ra PKG_LIBS <<<"$(pkg-config --libs "${PKGS[@]}")"
-cc -std=c11 -D_DEFAULT_SOURCE -O2 -Wall -Wextra -Iinclude -Ilib "${PKG_CFLAGS[@]}" \
+cc -std=c11 -D_DEFAULT_SOURCE -O2 -Wall -Wextra -Iinclude -Ilib/util -Ilib/core "${PKG_CFLAGS[@]}" \
 	-o "$T/bin/zipbench" bench/zipbench.c "$BUILD/libsynth.a" "${PKG_LIBS[@]}" -lm
 RB=$T/bin/runbench
 

@@ -9,11 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "../lib/awsconfig.h"
-#include "../lib/publish.h"
-#include "../lib/clientconfig.h"
-#include "../lib/deploy.h"
+#include "../lib/aws/awsconfig.h"
+#include "../lib/aws/publish.h"
+#include "../lib/deploy/clientconfig.h"
+#include "../lib/deploy/deploy.h"
 #include "aws_opts.h"
+#include "synth.h"
 #include "cli.h"
 
 typedef struct aws_opts {
@@ -89,7 +90,7 @@ static int assume_role(void *ctx, const synth_awsconfig *cfg, const synth_aws_cr
 	const char *tk = json_string_value(json_object_get(c, "SessionToken"));
 	const char *ex = json_string_value(json_object_get(c, "Expiration"));
 	if (rc == 0 && (!ak || !sk))
-		rc = synth__error_set(SYNTH_ERROR, "sts AssumeRole: no credentials in the answer");
+		rc = synth_error_setf(SYNTH_ERROR, "sts AssumeRole: no credentials in the answer");
 	if (rc == 0) {
 		out->access_key_id = strdup(ak);
 		out->secret_access_key = strdup(sk);
@@ -192,12 +193,12 @@ int cli_bootstrap(int argc, char **argv)
 		return EXIT_USAGE;
 	char *account = NULL;
 	int rc = synth_aws_account_id(a, &account);
-	char *bucket = rc == 0 ? synth__asprintf("cdk-hnb659fds-assets-%s-%s", account,
+	char *bucket = rc == 0 ? synth_asprintf("cdk-hnb659fds-assets-%s-%s", account,
 						 synth_aws_region(a))
 			       : NULL;
 	bool created = false;
 	if (rc == 0)
-		rc = bucket ? synth_s3_ensure_bucket(a, bucket, &created) : synth__oom();
+		rc = bucket ? synth_s3_ensure_bucket(a, bucket, &created) : synth_error_oom();
 	if (rc < 0)
 		fprintf(stderr, "synth bootstrap: error: %s\n", synth_error_last()->message);
 	else

@@ -3,7 +3,7 @@
 #ifndef SYNTH_CLI_AWS_OPTS_H
 #define SYNTH_CLI_AWS_OPTS_H
 
-#include "../lib/aws.h"
+#include "../lib/aws/aws.h"
 
 typedef struct cli_aws_flags {
 	const char *profile, *region, *endpoint_url; /* borrowed from argv */

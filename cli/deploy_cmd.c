@@ -29,10 +29,11 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include "../lib/deploy.h"
-#include "../lib/watch.h"
-#include "../lib/clientconfig.h"
+#include "../lib/deploy/deploy.h"
+#include "../lib/deploy/watch.h"
+#include "../lib/deploy/clientconfig.h"
 #include "aws_opts.h"
+#include "synth.h"
 #include "cli.h"
 
 
@@ -346,8 +347,8 @@ static const char *asm_dir(const dopts *o)
 /* "synth deploy --branch X" / "synth deploy --sandbox ID": for hints. */
 static char *target_cmd(const dopts *o)
 {
-	return o->sandbox ? synth__asprintf("synth deploy --sandbox %s", o->sandbox)
-			  : synth__asprintf("synth deploy --branch %s", o->branch);
+	return o->sandbox ? synth_asprintf("synth deploy --sandbox %s", o->sandbox)
+			  : synth_asprintf("synth deploy --branch %s", o->branch);
 }
 
 static void fill_options(const dopts *o, synth_deploy_options *d, const char *tags[])
@@ -457,7 +458,7 @@ static int deploy_once(const dopts *o, synth_aws *a)
 	const char *tags[9];
 	fill_options(o, &d, tags);
 	char *again = target_cmd(o);
-	char *hint = again ? synth__asprintf("%s --watch", again) : NULL;
+	char *hint = again ? synth_asprintf("%s --watch", again) : NULL;
 	d.resume_hint = hint;
 	synth_deploy_result r;
 	int drc = synth_deploy(a, &d, &r);
@@ -480,7 +481,7 @@ static int stack_op(dopts *o, synth_aws *a)
 	fill_options(o, &d, tags);
 	d.stack_name = stack;
 	char *again = target_cmd(o);
-	char *hint = again ? synth__asprintf("%s --watch", again) : NULL;
+	char *hint = again ? synth_asprintf("%s --watch", again) : NULL;
 	d.resume_hint = hint;
 	synth_deploy_result r;
 	int drc = o->watch ? synth_deploy_watch(a, &d, &r) : synth_deploy_continue_rollback(a, &d, &r);
@@ -553,7 +554,7 @@ static int delete_stack(dopts *o, const char *what)
 			free(stack);
 			return EXIT_USAGE;
 		}
-		char *q = synth__asprintf("Delete %s stack %s?", what, stack);
+		char *q = synth_asprintf("Delete %s stack %s?", what, stack);
 		bool ok = q && confirm(q);
 		free(q);
 		if (!ok) {
@@ -572,7 +573,7 @@ static int delete_stack(dopts *o, const char *what)
 	const char *tags[9];
 	fill_options(o, &d, tags);
 	d.stack_name = stack;
-	char *hint = synth__asprintf("synth deploy --%s %s --watch", o->sandbox ? "sandbox" : "branch",
+	char *hint = synth_asprintf("synth deploy --%s %s --watch", o->sandbox ? "sandbox" : "branch",
 				     o->sandbox ? o->sandbox : o->branch);
 	d.resume_hint = hint;
 	synth_deploy_result r;
@@ -745,7 +746,7 @@ int cli_sandbox(int argc, char **argv)
 		/* Not the output, synth's staging directories beside it
 		 * (OUT.stage.PID), the client config and its temporary file,
 		 * the build cache, editors' backups. */
-		char *ob_any = synth__asprintf("%s.*", ob), *obase_any = synth__asprintf("%s.*", obase);
+		char *ob_any = synth_asprintf("%s.*", ob), *obase_any = synth_asprintf("%s.*", obase);
 		const char *paths[] = {".", NULL};
 		const char *ignore[] = {"cdk.out", "cdk.out.*", ob, ob_any ? ob_any : ob, ".synth",
 					".git", "node_modules", obase, obase_any ? obase_any : obase,

@@ -23,7 +23,7 @@
 #include <termios.h>
 #include <unistd.h>
 #include <openssl/crypto.h>
-#include "../lib/ssm.h"
+#include "../lib/aws/ssm.h"
 #include "aws_opts.h"
 #include "cli.h"
 #include "synth.h"
@@ -177,8 +177,8 @@ static int backend_of(const sopts *o, synth_backend **out)
 	}
 	char *user = o->branch || (o->sandbox && *o->sandbox) ? NULL : default_user();
 	const char *name = o->branch ? o->branch : o->sandbox && *o->sandbox ? o->sandbox : user;
-	char *c_ns = synth__asprintf("synth:namespace=%s", ns);
-	char *c_name = name ? synth__asprintf("synth:name=%s", name) : NULL;
+	char *c_ns = synth_asprintf("synth:namespace=%s", ns);
+	char *c_name = name ? synth_asprintf("synth:name=%s", name) : NULL;
 	char *argv[] = {"secret", "-c", c_ns, "-c", c_name, "-c",
 			o->branch ? "synth:type=branch" : "synth:type=sandbox", NULL};
 	int rc = EXIT_OK;

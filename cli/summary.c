@@ -7,12 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include "../lib/internal.h"
+#include "../lib/core/internal.h"
+#include "synth.h"
 #include "cli.h"
 
 static json_t *load(const char *dir, const char *file)
 {
-	char *p = synth__asprintf("%s/%s", dir, file);
+	char *p = synth_asprintf("%s/%s", dir, file);
 	json_error_t err;
 	json_t *j = p ? json_load_file(p, 0, &err) : NULL;
 	if (!j)
@@ -97,7 +98,7 @@ json_t *cli_summary(const char *dir)
 					json_object_get(json_object_get(fa, "source"), "path"));
 				const char *disp = json_string_value(json_object_get(fa, "displayName"));
 				struct stat st;
-				char *full = path ? synth__asprintf("%s/%s", dir, path) : NULL;
+				char *full = path ? synth_asprintf("%s/%s", dir, path) : NULL;
 				long long size = full && stat(full, &st) == 0 ? (long long)st.st_size : -1;
 				free(full);
 				bool is_template = path && strstr(path, ".template.json");

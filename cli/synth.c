@@ -26,7 +26,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-#include "../lib/internal.h"
+#include "../lib/core/internal.h"
+#include "synth.h"
 #include "cli.h"
 
 extern char **environ;
@@ -116,7 +117,7 @@ static int run(char *const argv[], char *const envp[], synth_buf *out)
 			char buf[4096];
 			ssize_t n;
 			while ((n = read(fds[0], buf, sizeof buf)) > 0)
-				synth__buf_put(out, buf, (size_t)n);
+				synth_buf_put(out, buf, (size_t)n);
 		}
 		close(fds[0]);
 	}
@@ -170,7 +171,7 @@ static char *pkg_config_flags(void)
 {
 	char *dir = exe_dir();
 	const char *old = getenv("PKG_CONFIG_PATH");
-	char *path = synth__asprintf("%s:%s/../lib/pkgconfig%s%s", dir ? dir : ".",
+	char *path = synth_asprintf("%s:%s/../lib/pkgconfig%s%s", dir ? dir : ".",
 				     dir ? dir : ".", old && *old ? ":" : "", old ? old : "");
 	free(dir);
 	if (!path)
@@ -181,10 +182,10 @@ static char *pkg_config_flags(void)
 	synth_buf out = SYNTH_BUF_INIT;
 	int st = run(argv, NULL, &out);
 	if (st < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-		synth__buf_free(&out);
+		synth_buf_free(&out);
 		return NULL;
 	}
-	return synth__buf_detach(&out);
+	return synth_buf_detach(&out);
 }
 
 /* The cache stamp: the compile command, every file the compiler read (from
@@ -192,10 +193,10 @@ static char *pkg_config_flags(void)
 static char *build_stamp(const char *cmd, const char *depfile)
 {
 	synth_buf s = SYNTH_BUF_INIT;
-	synth__buf_puts(&s, cmd);
+	synth_buf_puts(&s, cmd);
 	char *deps = NULL;
-	if (synth__read_file(depfile, &deps, NULL) < 0)
-		return synth__buf_free(&s), NULL;
+	if (synth_file_read(depfile, &deps, NULL) < 0)
+		return synth_buf_free(&s), NULL;
 	/* "target: a.c b.h \\\n c.h" -> every word after the colon. */
 	char *p = strchr(deps, ':');
 	char *save = NULL;
@@ -207,17 +208,17 @@ static char *build_stamp(const char *cmd, const char *depfile)
 		char hex[65];
 		if (synth__sha256_file(w, hex) < 0) {
 			free(deps);
-			synth__buf_free(&s);
+			synth_buf_free(&s);
 			return NULL;
 		}
-		synth__buf_printf(&s, "\n%s %s", w, hex);
+		synth_buf_printf(&s, "\n%s %s", w, hex);
 	}
 	free(deps);
-	char *text = synth__buf_detach(&s);
+	char *text = synth_buf_detach(&s);
 	if (!text)
 		return NULL;
 	char hex[65];
-	int rc = synth__sha256_hex(text, strlen(text), hex);
+	int rc = synth_sha256_hex(text, strlen(text), hex);
 	free(text);
 	return rc == 0 ? strdup(hex) : NULL;
 }
@@ -236,7 +237,7 @@ static const char *lib_identity(const char *flags)
 		return id;
 	memcpy(dir, L + 2, n);
 	dir[n] = '\0';
-	char *so = synth__asprintf("%s/libsynth.so", dir);
+	char *so = synth_asprintf("%s/libsynth.so", dir);
 	struct stat st;
 	if (so && stat(so, &st) == 0)
 		snprintf(id, sizeof id, "%s %lld %lld", so, (long long)st.st_size,
@@ -286,9 +287,9 @@ static int compile_backend(const opts *o, char **bin_out)
 	split_words("-Wl,--as-needed", &argv, &n);
 	synth_buf cmd = SYNTH_BUF_INIT;
 	for (size_t i = 0; i < n; i++)
-		synth__buf_printf(&cmd, "%s%s", i ? " " : "", argv[i]);
-	synth__buf_printf(&cmd, "\n%s", lib_identity(flags));
-	char *cmdline = synth__buf_detach(&cmd);
+		synth_buf_printf(&cmd, "%s%s", i ? " " : "", argv[i]);
+	synth_buf_printf(&cmd, "\n%s", lib_identity(flags));
+	char *cmdline = synth_buf_detach(&cmd);
 	free(flags);
 
 	int rc = 0;
@@ -296,7 +297,7 @@ static int compile_backend(const opts *o, char **bin_out)
 	char *stamp = NULL;
 	struct stat st;
 	if (!o->no_cache && stat(".synth/backend", &st) == 0 &&
-	    synth__read_file(".synth/backend.stamp", &old, NULL) == 0 &&
+	    synth_file_read(".synth/backend.stamp", &old, NULL) == 0 &&
 	    (stamp = build_stamp(cmdline, ".synth/backend.d")) && !strcmp(old, stamp)) {
 		if (!o->quiet && !o->json)
 			fprintf(stderr, "synth: backend.c unchanged, not recompiled\n");
@@ -342,7 +343,7 @@ static char *spec_path(void)
 	const char *rel[] = {"../share/libsynth/cfn-spec.jsonl", "cfn-spec.jsonl",
 			     "../spec/cfn-spec.jsonl.gz"};
 	for (size_t i = 0; dir && i < sizeof rel / sizeof rel[0]; i++) {
-		char *p = synth__asprintf("%s/%s", dir, rel[i]);
+		char *p = synth_asprintf("%s/%s", dir, rel[i]);
 		if (p && access(p, R_OK) == 0) {
 			free(dir);
 			return p;
@@ -365,7 +366,7 @@ static int validate(const char *dir)
 		return 0;
 	}
 	free(path);
-	char *pat = synth__asprintf("%s/*.template.json", dir);
+	char *pat = synth_asprintf("%s/*.template.json", dir);
 	glob_t g;
 	int problems = 0;
 	if (pat && glob(pat, 0, NULL, &g) == 0) {
@@ -503,8 +504,8 @@ static int synth_main(int argc, char **argv, opts *op)
 
 	/* Stage: the program writes into a fresh directory, swapped in only on
 	 * success. */
-	char *staging = synth__asprintf("%s.stage.%ld", o.out, (long)getpid());
-	char *ctx = synth__json_dumps(o.context, JSON_COMPACT | JSON_SORT_KEYS);
+	char *staging = synth_asprintf("%s.stage.%ld", o.out, (long)getpid());
+	char *ctx = synth_json_dumps(o.context, JSON_COMPACT | JSON_SORT_KEYS);
 	synth__rm_rf(staging);
 	setenv("CDK_OUTDIR", staging, 1);
 	/* Zips whose inputs did not change are taken from the last assembly. */
@@ -531,7 +532,7 @@ static int synth_main(int argc, char **argv, opts *op)
 	double t2 = now_ms();
 	const char *what = o.app ? o.app : "backend.c";
 	struct stat st;
-	char *man = synth__asprintf("%s/manifest.json", staging);
+	char *man = synth_asprintf("%s/manifest.json", staging);
 	if (ws < 0)
 		rc = fail(EXIT_CRASH, "cannot run %s: %s", what, strerror(errno));
 	else if (WIFSIGNALED(ws))
@@ -554,7 +555,7 @@ static int synth_main(int argc, char **argv, opts *op)
 		synth__rm_rf(staging);
 		/* A backend killed mid-synthesis leaves its own staging directory
 		 * (<CDK_OUTDIR>.tmp.<pid>) beside ours. */
-		char *pat = synth__asprintf("%s.tmp.*", staging);
+		char *pat = synth_asprintf("%s.tmp.*", staging);
 		glob_t g;
 		if (pat && glob(pat, 0, NULL, &g) == 0) {
 			for (size_t k = 0; k < g.gl_pathc; k++)

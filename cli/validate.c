@@ -16,7 +16,8 @@
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include "../lib/internal.h"
+#include "../lib/core/internal.h"
+#include "synth.h"
 #include "cli.h"
 
 /*
@@ -53,12 +54,12 @@ cli_spec *cli_spec_load(const char *path)
 		char chunk[65536];
 		int n = -1;
 		while (gz && (n = gzread(gz, chunk, sizeof chunk)) > 0)
-			synth__buf_put(&b, chunk, (size_t)n);
+			synth_buf_put(&b, chunk, (size_t)n);
 		if (gz)
 			gzclose(gz);
 		s->len = b.len;
-		s->text = n < 0 ? NULL : synth__buf_detach(&b);
-		synth__buf_free(&b);
+		s->text = n < 0 ? NULL : synth_buf_detach(&b);
+		synth_buf_free(&b);
 	} else {
 		int fd = open(path, O_RDONLY | O_CLOEXEC);
 		struct stat st;
@@ -263,9 +264,9 @@ static void loc_push(check *c, size_t *mark, const char *key, size_t idx, bool i
 {
 	*mark = c->loc.len;
 	if (index)
-		synth__buf_printf(&c->loc, "[%zu]", idx);
+		synth_buf_printf(&c->loc, "[%zu]", idx);
 	else
-		synth__buf_printf(&c->loc, "%s%s", c->loc.len ? "." : "", key);
+		synth_buf_printf(&c->loc, "%s%s", c->loc.len ? "." : "", key);
 }
 
 static void loc_pop(check *c, size_t mark)
@@ -397,7 +398,7 @@ static int check_props(check *c, json_t *props, json_t *spec_props, const char *
 
 int cli_validate_template(cli_spec *spec, const char *dir, const char *file, FILE *out)
 {
-	char *path = synth__asprintf("%s/%s", dir, file);
+	char *path = synth_asprintf("%s/%s", dir, file);
 	json_t *t = path ? json_load_file(path, 0, NULL) : NULL;
 	free(path);
 	if (!t) {
@@ -413,7 +414,7 @@ int cli_validate_template(cli_spec *spec, const char *dir, const char *file, FIL
 		const char *type = json_string_value(json_object_get(r, "Type"));
 		const char *sp = json_string_value(
 			json_object_get(json_object_get(r, "Metadata"), "synth:path"));
-		char *where = sp ? synth__asprintf("%s (%s)", sp, lid) : strdup(lid);
+		char *where = sp ? synth_asprintf("%s (%s)", sp, lid) : strdup(lid);
 		c.where = where ? where : lid;
 		c.loc.len = 0;
 		if (c.loc.ptr)
@@ -428,7 +429,7 @@ int cli_validate_template(cli_spec *spec, const char *dir, const char *file, FIL
 		else if (!rs)
 			report(&c, "unknown resource type %s", type);
 		else {
-			synth__buf_puts(&c.loc, "Properties");
+			synth_buf_puts(&c.loc, "Properties");
 			json_t *empty = json_object();
 			check_props(&c, props ? props : empty, json_object_get(rs, "p"), type);
 			json_decref(empty);
@@ -436,7 +437,7 @@ int cli_validate_template(cli_spec *spec, const char *dir, const char *file, FIL
 		c.loc.len = 0;
 		if (c.loc.ptr)
 			c.loc.ptr[0] = '\0';
-		synth__buf_puts(&c.loc, "Properties");
+		synth_buf_puts(&c.loc, "Properties");
 		if (props)
 			check_refs(&c, props);
 		free(where);
@@ -448,7 +449,7 @@ int cli_validate_template(cli_spec *spec, const char *dir, const char *file, FIL
 	check_refs(&c, json_object_get(t, "Outputs"));
 	if (c.errors > 50)
 		fprintf(out, "synth: error: %s: ... %d more\n", file, c.errors - 50);
-	synth__buf_free(&c.loc);
+	synth_buf_free(&c.loc);
 	json_decref(t);
 	return c.errors;
 }

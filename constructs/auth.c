@@ -38,7 +38,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include "../lib/internal.h"
+#include "synth.h"
+#include "../lib/core/internal.h"
 
 struct synth_auth {
 	synth_construct *c;
@@ -202,7 +203,7 @@ static int res(synth_resource **out, synth_construct *self, const char *id, cons
 	       json_t *props)
 {
 	if (!props)
-		return synth__oom();
+		return synth_error_oom();
 	return synth_resource_new(out, self, id, type, props);
 }
 
@@ -225,7 +226,7 @@ static int output(synth_backend *b, const char *name, json_t *v)
 /* Amplify's convention: lists are JSON inside a string output. */
 static int output_json(synth_backend *b, const char *name, json_t *v)
 {
-	char *s = v ? synth__json_dumps(v, JSON_COMPACT) : NULL;
+	char *s = v ? synth_json_dumps(v, JSON_COMPACT) : NULL;
 	json_decref(v);
 	int rc = output(b, name, s ? json_string(s) : NULL);
 	free(s);
@@ -235,7 +236,7 @@ static int output_json(synth_backend *b, const char *name, json_t *v)
 /* "a,b,c" from a list of strings (Amplify's redirect URI outputs). */
 static json_t *joined(json_t *list)
 {
-	char *s = synth__join_strings(list, ",");
+	char *s = synth_json_join(list, ",");
 	json_t *r = s ? json_string(s) : NULL;
 	free(s);
 	return r;
@@ -267,8 +268,8 @@ static int gen_fetcher(synth_construct *self, synth_auth *a)
 		aput(&oom, list, json_pack("{s:s,s:s,s:s}", "Name", name, "Path", path,
 					   "SharedPath", shared));
 		oset(&oom, where, name, json_pack("[s,s]", path, shared));
-		char *a1 = synth__asprintf(fetcher_arn_fmt, path);
-		char *a2 = synth__asprintf(fetcher_arn_fmt, shared);
+		char *a1 = synth_asprintf(fetcher_arn_fmt, path);
+		char *a2 = synth_asprintf(fetcher_arn_fmt, shared);
 		aput(&oom, arns, a1 ? synth_sub(a1, NULL) : NULL);
 		aput(&oom, arns, a2 ? synth_sub(a2, NULL) : NULL);
 		free(a1);
@@ -279,9 +280,9 @@ static int gen_fetcher(synth_construct *self, synth_auth *a)
 	/* A hash of what is asked: the resource is updated (and reads the
 	 * values again) whenever a name or path changes. */
 	char hash[65] = "";
-	char *dump = oom || rc ? NULL : synth__json_dumps(list, JSON_COMPACT);
-	if (rc == 0 && (oom || !dump || synth__sha256_hex(dump, strlen(dump), hash) < 0))
-		rc = synth__oom();
+	char *dump = oom || rc ? NULL : synth_json_dumps(list, JSON_COMPACT);
+	if (rc == 0 && (oom || !dump || synth_sha256_hex(dump, strlen(dump), hash) < 0))
+		rc = synth_error_oom();
 	free(dump);
 
 	if (rc == 0) {
@@ -398,7 +399,7 @@ static json_t *client_props(synth_auth *a)
 	size_t i;
 	json_array_foreach(json_object_get(a->ext, "providers"), i, prov) {
 		/* Ref gives the provider name, and makes the client wait for it. */
-		char *p = synth__asprintf("auth/%s",
+		char *p = synth_asprintf("auth/%s",
 					  json_string_value(json_object_get(prov, "path")));
 		aput(&oom, idps, p ? synth_ref(p) : NULL);
 		free(p);
@@ -537,7 +538,7 @@ static json_t *pool_props(synth_auth *a, unsigned login, json_t *uattrs, json_t 
 	const char *ev;
 	json_t *fnname;
 	json_object_foreach(a->triggers, ev, fnname) {
-		char *fp = synth__asprintf("%s/Resource", json_string_value(fnname));
+		char *fp = synth_asprintf("%s/Resource", json_string_value(fnname));
 		for (size_t k = 0; k < sizeof events / sizeof events[0]; k++)
 			if (!strcmp(events[k][0], ev))
 				oset(oom, lambda, events[k][1], fp ? synth_getatt(fp, "Arn") : NULL);
@@ -566,7 +567,7 @@ static int auth_generate(synth_construct *self, void *state)
 	json_t *pool = pool_props(a, login, uattrs, verify, signup, mfa_types, &oom);
 	if (oom || !uattrs || !verify || !signup || !mfa_types || !pool) {
 		json_decref(pool);
-		rc = synth__oom();
+		rc = synth_error_oom();
 	}
 	if (rc == 0 && p->mfa && p->mfa_sms) {
 		/* Cognito sends SMS through SNS with a role it assumes. */
@@ -589,7 +590,7 @@ static int auth_generate(synth_construct *self, void *state)
 	json_object_foreach(a->triggers, ev, fnname) {
 		if (rc < 0)
 			break;
-		char *fp = synth__asprintf("%s/Resource", json_string_value(fnname));
+		char *fp = synth_asprintf("%s/Resource", json_string_value(fnname));
 		char id[96];
 		snprintf(id, sizeof id, "Trigger%c%sPermission", toupper((unsigned char)ev[0]), ev + 1);
 		rc = fp ? res(NULL, self, id, "AWS::Lambda::Permission",
@@ -597,7 +598,7 @@ static int auth_generate(synth_construct *self, void *state)
 					"FunctionName", synth_getatt(fp, "Arn"), "Principal",
 					"cognito-idp.amazonaws.com", "SourceArn",
 					synth_getatt("auth/UserPool", "Arn")))
-			: synth__oom();
+			: synth_error_oom();
 		free(fp);
 	}
 
@@ -644,7 +645,7 @@ static int auth_generate(synth_construct *self, void *state)
 	json_t *gout = json_array();
 	json_t *g;
 	if (!gout && rc == 0)
-		rc = synth__oom();
+		rc = synth_error_oom();
 	json_array_foreach(a->groups, i, g) {
 		if (rc < 0)
 			break;
@@ -666,7 +667,7 @@ static int auth_generate(synth_construct *self, void *state)
 			aput(&oom, gout, json_pack("{s:{s:O}}", gn, "precedence",
 						   json_object_get(g, "precedence")));
 			if (oom)
-				rc = synth__oom();
+				rc = synth_error_oom();
 		}
 	}
 	if (rc == 0) {
@@ -705,7 +706,7 @@ static int auth_generate(synth_construct *self, void *state)
 	if (!p->password_no_symbols)
 		aput(&oom, reqs, json_string("REQUIRES_SYMBOLS"));
 	if (rc == 0 && oom)
-		rc = synth__oom();
+		rc = synth_error_oom();
 	char minbuf[16];
 	snprintf(minbuf, sizeof minbuf, "%d", p->password_min_length ? p->password_min_length : 8);
 	if (rc == 0)
@@ -739,7 +740,7 @@ static int auth_generate(synth_construct *self, void *state)
 		json_t *social = json_array();
 		json_array_foreach(json_object_get(a->ext, "providers"), i, prov)
 			aput(&oom, social, json_incref(json_object_get(prov, "social")));
-		rc = oom ? synth__oom() : output_json(b, "socialProviders", social);
+		rc = oom ? synth_error_oom() : output_json(b, "socialProviders", social);
 		if (oom)
 			json_decref(social);
 		if (rc == 0)
@@ -792,7 +793,7 @@ static int bad(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	return synth__error_set(SYNTH_EINVALID, "auth: %s", msg);
+	return synth_error_setf(SYNTH_EINVALID, "auth: %s", msg);
 }
 
 /* Why URL U cannot be a Cognito callback or sign-out URL, or NULL. */
@@ -835,7 +836,7 @@ static int url_list(json_t **out, const char *field, const char *const *v)
 		return bad("%s is required with external providers (at least one URL)", field);
 	json_t *arr = json_array();
 	if (!arr)
-		return synth__oom();
+		return synth_error_oom();
 	size_t n = 0;
 	for (; v[n]; n++) {
 		const char *why = url_problem(v[n]);
@@ -852,7 +853,7 @@ static int url_list(json_t **out, const char *field, const char *const *v)
 		}
 		if (json_array_append_new(arr, json_string(v[n])) < 0) {
 			json_decref(arr);
-			return synth__oom();
+			return synth_error_oom();
 		}
 	}
 	if (n > 100) {
@@ -885,7 +886,7 @@ static const char *domain_problem(const char *d)
 static char *derive_domain(const char *stack)
 {
 	char hash[65];
-	if (synth__sha256_hex(stack, strlen(stack), hash) < 0)
+	if (synth_sha256_hex(stack, strlen(stack), hash) < 0)
 		return NULL;
 	char base[64];
 	size_t n = 0;
@@ -912,7 +913,7 @@ static char *derive_domain(const char *stack)
 	}
 	while (n && base[n - 1] == '-')
 		base[--n] = '\0';
-	return synth__asprintf("%s%s%.8s", base, n ? "-" : "", hash);
+	return synth_asprintf("%s%s%.8s", base, n ? "-" : "", hash);
 }
 
 /* Secret name NAME for FIELD: registered in a->secrets. The name is not
@@ -931,7 +932,7 @@ static int secret_name(synth_auth *a, const char *field, const char *name)
 			   "with a letter): give the NAME of an SSM secret, never its value",
 			   field);
 	if (json_object_set_new(a->secrets, name, json_true()) < 0)
-		return synth__oom();
+		return synth_error_oom();
 	return 0;
 }
 
@@ -941,7 +942,7 @@ static int mapping(synth_auth *a, json_t *map, const char *field,
 {
 	json_t *given = json_object();
 	if (!given)
-		return synth__oom();
+		return synth_error_oom();
 	int rc = 0;
 	for (size_t i = 0; rc == 0 && m && m[i].user_pool; i++) {
 		const char *up = m[i].user_pool, *pr = m[i].provider;
@@ -986,7 +987,7 @@ static int mapping(synth_auth *a, json_t *map, const char *field,
 			rc = bad("%s.attribute_mapping[%zu]: '%s' is mapped twice", field, i, up);
 		if (rc == 0 && (json_object_set_new(given, up, json_true()) < 0 ||
 				json_object_set_new(map, up, json_string(pr)) < 0))
-			rc = synth__oom();
+			rc = synth_error_oom();
 	}
 	json_decref(given);
 	return rc;
@@ -1000,7 +1001,7 @@ static int scopes_join(json_t **out, const char *field, const char *const *v, co
 	*out = NULL;
 	if (!v || !v[0]) {
 		*out = json_string(def);
-		return *out ? 0 : synth__oom();
+		return *out ? 0 : synth_error_oom();
 	}
 	synth_buf buf = SYNTH_BUF_INIT;
 	for (size_t i = 0; v[i]; i++) {
@@ -1008,18 +1009,18 @@ static int scopes_join(json_t **out, const char *field, const char *const *v, co
 		for (const char *c = v[i]; ok && *c; c++)
 			ok = (unsigned char)*c > ' ' && *c != ',' && *c != 0x7f;
 		if (!ok) {
-			synth__buf_free(&buf);
+			synth_buf_free(&buf);
 			return bad("%s.scopes[%zu] '%.64s' must be 1..256 characters without spaces "
 				   "or commas", field, i, v[i]);
 		}
 		if (i)
-			synth__buf_puts(&buf, sep);
-		synth__buf_puts(&buf, v[i]);
+			synth_buf_puts(&buf, sep);
+		synth_buf_puts(&buf, v[i]);
 	}
-	char *s = synth__buf_detach(&buf);
+	char *s = synth_buf_detach(&buf);
 	*out = s ? json_string(s) : NULL;
 	free(s);
-	return *out ? 0 : synth__oom();
+	return *out ? 0 : synth_error_oom();
 }
 
 /* Provider names: 3..32 letters, digits, '-' and '.'. */
@@ -1059,7 +1060,7 @@ static void alnum_of(const char *name, char out[40])
 static int add_provider(json_t *ext, json_t *prov, const char *field)
 {
 	if (!prov)
-		return synth__oom();
+		return synth_error_oom();
 	const char *name = json_string_value(json_object_get(prov, "name"));
 	const char *path = json_string_value(json_object_get(prov, "path"));
 	json_t *list = json_object_get(ext, "providers"), *x;
@@ -1075,7 +1076,7 @@ static int add_provider(json_t *ext, json_t *prov, const char *field)
 			return rc;
 		}
 	}
-	return json_array_append_new(list, prov) < 0 ? synth__oom() : 0;
+	return json_array_append_new(list, prov) < 0 ? synth_error_oom() : 0;
 }
 
 /* Google, Facebook, Amazon, Apple. */
@@ -1119,7 +1120,7 @@ static int social(synth_auth *a, json_t *ext, const synth_auth_provider *sp, int
 	json_t *secrets = json_object();
 	json_t *map = json_object();
 	json_t *scopes = NULL;
-	int rc = details && secrets && map ? 0 : synth__oom();
+	int rc = details && secrets && map ? 0 : synth_error_oom();
 	if (rc == 0 && apple) {
 		if (!sp->team_id || !*sp->team_id || strlen(sp->team_id) > 64)
 			rc = bad("%s.team_id is required (your Apple developer team id)", f);
@@ -1133,23 +1134,23 @@ static int social(synth_auth *a, json_t *ext, const synth_auth_provider *sp, int
 				json_object_set_new(details, "key_id", json_string(sp->key_id)) < 0 ||
 				json_object_set_new(secrets, "private_key",
 						    json_string(sp->private_key)) < 0))
-			rc = synth__oom();
+			rc = synth_error_oom();
 	} else if (rc == 0) {
 		snprintf(fb, sizeof fb, "%s.client_secret", f);
 		rc = secret_name(a, fb, sp->client_secret);
 		if (rc == 0 && json_object_set_new(secrets, "client_secret",
 						   json_string(sp->client_secret)) < 0)
-			rc = synth__oom();
+			rc = synth_error_oom();
 	}
 	if (rc == 0 && facebook && sp->api_version &&
 	    json_object_set_new(details, "api_version", json_string(sp->api_version)) < 0)
-		rc = synth__oom();
+		rc = synth_error_oom();
 	if (rc == 0)
 		rc = scopes_join(&scopes, f, sp->scopes, k[kind].scopes, k[kind].sep);
 	if (rc == 0 && json_object_set_new(details, "authorize_scopes", scopes) < 0)
-		rc = synth__oom();
+		rc = synth_error_oom();
 	if (rc == 0 && map_email && json_object_set_new(map, "email", json_string("email")) < 0)
-		rc = synth__oom();
+		rc = synth_error_oom();
 	if (rc == 0)
 		rc = mapping(a, map, f, sp->attribute_mapping);
 	if (rc < 0) {
@@ -1173,7 +1174,7 @@ static int identifiers(json_t **out, const char *field, const char *const *v)
 	json_t *arr = json_array();
 	*out = NULL;
 	if (!arr)
-		return synth__oom();
+		return synth_error_oom();
 	for (size_t i = 0; v && v[i]; i++) {
 		if (i >= 50 || !*v[i] || strlen(v[i]) > 40) {
 			json_decref(arr);
@@ -1181,7 +1182,7 @@ static int identifiers(json_t **out, const char *field, const char *const *v)
 		}
 		if (json_array_append_new(arr, json_string(v[i])) < 0) {
 			json_decref(arr);
-			return synth__oom();
+			return synth_error_oom();
 		}
 	}
 	*out = arr;
@@ -1215,15 +1216,15 @@ static int oidc(synth_auth *a, json_t *ext, const synth_auth_oidc_provider *o, s
 	json_t *scopes = NULL, *ids = NULL, *map = json_object();
 	json_t *details = json_pack("{s:s,s:s,s:s}", "client_id", o->client_id, "oidc_issuer",
 				    o->issuer_url, "attributes_request_method", method);
-	rc = map && details ? 0 : synth__oom();
+	rc = map && details ? 0 : synth_error_oom();
 	if (rc == 0)
 		rc = scopes_join(&scopes, f, o->scopes, "openid email", " ");
 	if (rc == 0 && json_object_set_new(details, "authorize_scopes", scopes) < 0)
-		rc = synth__oom();
+		rc = synth_error_oom();
 	if (rc == 0)
 		rc = identifiers(&ids, f, o->identifiers);
 	if (rc == 0 && map_email && json_object_set_new(map, "email", json_string("email")) < 0)
-		rc = synth__oom();
+		rc = synth_error_oom();
 	if (rc == 0)
 		rc = mapping(a, map, f, o->attribute_mapping);
 	alnum_of(o->name, an);
@@ -1266,7 +1267,7 @@ static int saml(synth_auth *a, json_t *ext, const synth_auth_saml_provider *s)
 	json_t *details = json_pack("{s:s,s:s}", s->metadata_url ? "MetadataURL" : "MetadataFile",
 				    s->metadata_url ? s->metadata_url : s->metadata_content,
 				    "IDPSignout", s->idp_signout ? "true" : "false");
-	int rc = map && details ? 0 : synth__oom();
+	int rc = map && details ? 0 : synth_error_oom();
 	if (rc == 0)
 		rc = identifiers(&ids, fn, s->identifiers);
 	if (rc == 0)
@@ -1297,15 +1298,15 @@ static int ext_parse(synth_auth *a, synth_backend *b, const synth_auth_external 
 	bool map_email = (login & SYNTH_LOGIN_EMAIL) && !(login & SYNTH_LOGIN_PHONE);
 	json_t *ext = json_pack("{s:[]}", "providers"), *x = NULL;
 	if (!ext)
-		return synth__oom();
+		return synth_error_oom();
 	a->ext = ext;
 	int rc = url_list(&x, "external.callback_urls", e->callback_urls);
 	if (rc == 0 && json_object_set_new(ext, "callbacks", x) < 0)
-		rc = synth__oom();
+		rc = synth_error_oom();
 	if (rc == 0)
 		rc = url_list(&x, "external.logout_urls", e->logout_urls);
 	if (rc == 0 && json_object_set_new(ext, "logouts", x) < 0)
-		rc = synth__oom();
+		rc = synth_error_oom();
 	unsigned sc = e->scopes ? e->scopes : 31u;
 	if (rc == 0 && (sc & ~31u))
 		rc = bad("external.scopes has unknown bits (SYNTH_OAUTH_PHONE, _EMAIL, _OPENID, "
@@ -1322,18 +1323,18 @@ static int ext_parse(synth_auth *a, synth_backend *b, const synth_auth_external 
 				x = NULL;
 			}
 		if (!x || json_object_set_new(ext, "scopes", x) < 0)
-			rc = synth__oom();
+			rc = synth_error_oom();
 	}
 	if (rc == 0) {
 		const char *why;
 		char *d = e->domain_prefix ? strdup(e->domain_prefix)
 					   : derive_domain(synth_backend_stack_name(b));
 		if (!d)
-			rc = synth__oom();
+			rc = synth_error_oom();
 		else if ((why = domain_problem(d)))
 			rc = bad("external.domain_prefix '%.80s' %s (Cognito's rule)", d, why);
 		else if (json_object_set_new(ext, "domain", json_string(d)) < 0)
-			rc = synth__oom();
+			rc = synth_error_oom();
 		free(d);
 	}
 	const synth_auth_provider *sp[4] = {e->google, e->facebook, e->amazon, e->apple};
@@ -1359,7 +1360,7 @@ static int email_parse(synth_auth *a, const synth_auth_email_sender *s)
 			   "(\"App <no-reply@example.com>\")", s->from ? s->from : "");
 	if (s->reply_to && (!strchr(s->reply_to, '@') || strchr(s->reply_to, ' ')))
 		return bad("email_sender.reply_to '%.80s' is not an email address", s->reply_to);
-	if (s->configuration_set && !synth__valid_name(s->configuration_set, 64))
+	if (s->configuration_set && !synth_name_valid(s->configuration_set, 64))
 		return bad("email_sender.configuration_set '%.80s' must be 1..64 letters, digits, "
 			   "'-' or '_'", s->configuration_set);
 	bool arn = !strncmp(id, "arn:", 4);
@@ -1383,11 +1384,11 @@ static int email_parse(synth_auth *a, const synth_auth_email_sender *s)
 	a->email = json_pack("{s:s,s:s}", arn ? "source_arn" : "identity", id, "from", s->from);
 	if (a->email && s->reply_to &&
 	    json_object_set_new(a->email, "reply_to", json_string(s->reply_to)) < 0)
-		return synth__oom();
+		return synth_error_oom();
 	if (a->email && s->configuration_set &&
 	    json_object_set_new(a->email, "configuration_set", json_string(s->configuration_set)) < 0)
-		return synth__oom();
-	return a->email ? 0 : synth__oom();
+		return synth_error_oom();
+	return a->email ? 0 : synth_error_oom();
 }
 
 /* --- define ------------------------------------------------------------ */
@@ -1396,7 +1397,7 @@ static synth_auth *auth_fail(synth_backend *b, synth_auth *a, const char *fmt, c
 {
 	char msg[512];
 	snprintf(msg, sizeof msg, fmt, v ? v : "");
-	synth__error_set(SYNTH_EINVALID, "auth: %s", msg);
+	synth_error_setf(SYNTH_EINVALID, "auth: %s", msg);
 	synth__backend_fail(b);
 	auth_free(a);
 	return NULL;
@@ -1416,14 +1417,14 @@ synth_auth *synth_define_auth(synth_backend *b, const synth_auth_props *props)
 	const synth_auth_props *p = props ? props : &none;
 	synth_error_clear();
 	if (synth__map_get(&b->construct_by_name, "auth")) {
-		synth__error_set(SYNTH_EEXISTS, "auth: define_auth is called twice; a backend has "
+		synth_error_setf(SYNTH_EEXISTS, "auth: define_auth is called twice; a backend has "
 				 "one auth");
 		synth__backend_fail(b);
 		return NULL;
 	}
 	synth_auth *a = calloc(1, sizeof *a);
 	if (!a) {
-		synth__oom();
+		synth_error_oom();
 		synth__backend_fail(b);
 		return NULL;
 	}
@@ -1438,7 +1439,7 @@ synth_auth *synth_define_auth(synth_backend *b, const synth_auth_props *props)
 	a->triggers = json_object();
 	a->secrets = json_object();
 	if (!a->attributes || !a->groups || !a->triggers || !a->secrets) {
-		synth__oom();
+		synth_error_oom();
 		return auth_fail_set(b, a);
 	}
 	if (p->login & ~7u)
@@ -1459,7 +1460,7 @@ synth_auth *synth_define_auth(synth_backend *b, const synth_auth_props *props)
 		if (!at->custom && !std)
 			return auth_fail(b, a, "'%s' is not a standard attribute (set .custom for "
 					 "a custom one)", at->name);
-		if (at->custom && (!synth__valid_name(at->name, 20) || strchr(at->name, '-')))
+		if (at->custom && (!synth_name_valid(at->name, 20) || strchr(at->name, '-')))
 			return auth_fail(b, a, "custom attribute name '%s' must be 1..20 letters, "
 					 "digits or '_'", at->name);
 		if (at->custom && at->required)
@@ -1475,12 +1476,12 @@ synth_auth *synth_define_auth(synth_backend *b, const synth_auth_props *props)
 						    "required", at->required, "immutable",
 						    at->immutable, "custom", at->custom, "type",
 						    type)) < 0) {
-			synth__oom();
+			synth_error_oom();
 			return auth_fail_set(b, a);
 		}
 	}
 	for (const synth_auth_group *g = p->groups; g && g->name; g++) {
-		if (!synth__valid_name(g->name, 64) || strchr(g->name, '-') || strchr(g->name, '_'))
+		if (!synth_name_valid(g->name, 64) || strchr(g->name, '-') || strchr(g->name, '_'))
 			return auth_fail(b, a, "group name '%s' must be 1..64 letters and digits",
 					 g->name);
 		size_t k;
@@ -1492,7 +1493,7 @@ synth_auth *synth_define_auth(synth_backend *b, const synth_auth_props *props)
 			return auth_fail(b, a, "group '%s' has a negative precedence", g->name);
 		if (json_array_append_new(a->groups, json_pack("{s:s,s:i}", "name", g->name,
 							       "precedence", g->precedence)) < 0) {
-			synth__oom();
+			synth_error_oom();
 			return auth_fail_set(b, a);
 		}
 	}
@@ -1511,7 +1512,7 @@ synth_auth *synth_define_auth(synth_backend *b, const synth_auth_props *props)
 		if (json_object_set_new(a->triggers, t->event,
 					json_string(synth_construct_name(
 						synth_function_construct(t->fn)))) < 0) {
-			synth__oom();
+			synth_error_oom();
 			return auth_fail_set(b, a);
 		}
 	}
@@ -1535,7 +1536,7 @@ json_t *synth_auth_role_arn(bool authenticated)
 }
 json_t *synth_auth_group_role_arn(const char *group)
 {
-	char *p = synth__asprintf("auth/Group%sRole", group);
+	char *p = synth_asprintf("auth/Group%sRole", group);
 	json_t *t = p ? synth_getatt(p, "Arn") : NULL;
 	free(p);
 	return t;

@@ -15,7 +15,8 @@
 #define _GNU_SOURCE
 #include <stdlib.h>
 #include <string.h>
-#include "../lib/internal.h"
+#include "synth.h"
+#include "../lib/core/internal.h"
 
 struct synth_function {
 	synth_construct *c;
@@ -78,7 +79,7 @@ static void fn_free(void *state)
 	json_decref(f->env);
 	json_decref(f->secrets);
 	json_decref(f->statements);
-	synth__strv_free(f->exclude);
+	synth_strv_free(f->exclude);
 	free(f);
 }
 
@@ -95,8 +96,8 @@ static int ensure_policy(synth_function *f)
 {
 	if (f->policy || !f->fn)
 		return 0;
-	char *pname = synth__asprintf("%sDefaultPolicy", f->c->name);
-	char *rp = synth__asprintf("%s/ServiceRole", f->c->name);
+	char *pname = synth_asprintf("%sDefaultPolicy", f->c->name);
+	char *rp = synth_asprintf("%s/ServiceRole", f->c->name);
 	json_t *props = pname && rp ? json_pack("{s:s,s:o,s:[o]}", "PolicyName", pname,
 						"PolicyDocument", policy_doc(f->statements),
 						"Roles", synth_ref(rp))
@@ -104,7 +105,7 @@ static int ensure_policy(synth_function *f)
 	free(pname);
 	free(rp);
 	if (!props)
-		return synth__oom();
+		return synth_error_oom();
 	return synth_resource_new(&f->policy, f->c, "ServiceRole/DefaultPolicy",
 				  "AWS::IAM::Policy", props);
 }
@@ -122,12 +123,12 @@ static int fn_generate(synth_construct *self, void *state)
 	rc = synth__backend_asset(&asset, b, f->entry, (const char *const *)f->exclude, name);
 	if (rc < 0)
 		return synth__backend_fail(b);
-	char *p_role = synth__asprintf("%s/ServiceRole", name);
-	char *p_log = synth__asprintf("%s/LogGroup", name);
-	char *p_fn = synth__asprintf("%s/Resource", name);
-	char *p_rule = synth__asprintf("%s/Schedule", name);
+	char *p_role = synth_asprintf("%s/ServiceRole", name);
+	char *p_log = synth_asprintf("%s/LogGroup", name);
+	char *p_fn = synth_asprintf("%s/Resource", name);
+	char *p_rule = synth_asprintf("%s/Schedule", name);
 	if (!p_role || !p_log || !p_fn || !p_rule) {
-		rc = synth__oom();
+		rc = synth_error_oom();
 		goto out;
 	}
 
@@ -152,7 +153,7 @@ static int fn_generate(synth_construct *self, void *state)
 	 * and may read exactly those parameters. */
 	json_t *env = json_deep_copy(f->env);
 	if (rc == 0 && !env)
-		rc = synth__oom();
+		rc = synth_error_oom();
 	if (rc == 0 && json_object_size(f->secrets)) {
 		json_t *cfg = json_object(), *arns = json_array();
 		const char *var;
@@ -170,7 +171,7 @@ static int fn_generate(synth_construct *self, void *state)
 								 "sharedPath", shared));
 			const char *fmt = "arn:${AWS::Partition}:ssm:${AWS::Region}:"
 					  "${AWS::AccountId}:parameter%s";
-			char *a1 = synth__asprintf(fmt, path), *a2 = synth__asprintf(fmt, shared);
+			char *a1 = synth_asprintf(fmt, path), *a2 = synth_asprintf(fmt, shared);
 			json_array_append_new(arns, synth_sub(a1, NULL));
 			json_array_append_new(arns, synth_sub(a2, NULL));
 			free(a1);
@@ -178,7 +179,7 @@ static int fn_generate(synth_construct *self, void *state)
 			free(path);
 			free(shared);
 		}
-		char *text = synth__json_dumps(cfg, JSON_COMPACT | JSON_SORT_KEYS);
+		char *text = synth_json_dumps(cfg, JSON_COMPACT | JSON_SORT_KEYS);
 		if (rc == 0 && text)
 			json_object_set_new(env, "SYNTH_SSM_ENV_CONFIG", json_string(text));
 		free(text);
@@ -207,7 +208,7 @@ static int fn_generate(synth_construct *self, void *state)
 			json_object_set_new(props, "Environment",
 					    json_pack("{s:O}", "Variables", env));
 		if (!props)
-			rc = synth__oom();
+			rc = synth_error_oom();
 	}
 	json_decref(env);
 	if (rc == 0)
@@ -251,7 +252,7 @@ static int bad(synth_backend *b, const char *name, const char *fmt, const char *
 {
 	char msg[512];
 	snprintf(msg, sizeof msg, fmt, v);
-	synth__error_set(SYNTH_EINVALID, "%s: %s", name, msg);
+	synth_error_setf(SYNTH_EINVALID, "%s: %s", name, msg);
 	return synth__backend_fail(b);
 }
 
@@ -266,7 +267,7 @@ synth_function *synth_define_function(synth_backend *b, const char *name,
 	/* Validate first: nothing is registered for bad props. */
 	const char *runtime = p->runtime ? p->runtime : "nodejs24.x";
 	if (synth_runtime_check(runtime) < 0) {
-		synth__error_set(synth_error_last()->code, "%s: %s", nm,
+		synth_error_setf(synth_error_last()->code, "%s: %s", nm,
 				 synth_error_last()->message);
 		synth__backend_fail(b);
 		return NULL;
@@ -309,7 +310,7 @@ synth_function *synth_define_function(synth_backend *b, const char *name,
 	}
 	char *sched = NULL;
 	if (p->schedule && synth_schedule_parse(&sched, p->schedule) < 0) {
-		synth__error_set(synth_error_last()->code, "%s: %s", nm,
+		synth_error_setf(synth_error_last()->code, "%s: %s", nm,
 				 synth_error_last()->message);
 		synth__backend_fail(b);
 		return NULL;
@@ -318,18 +319,18 @@ synth_function *synth_define_function(synth_backend *b, const char *name,
 	synth_function *f = calloc(1, sizeof *f);
 	if (!f) {
 		free(sched);
-		synth__oom();
+		synth_error_oom();
 		synth__backend_fail(b);
 		return NULL;
 	}
 	f->schedule = sched;
-	f->entry = p->entry ? strdup(p->entry) : synth__asprintf("functions/%s", nm);
+	f->entry = p->entry ? strdup(p->entry) : synth_asprintf("functions/%s", nm);
 	f->runtime = strdup(runtime);
 	f->handler = strdup(p->handler ? p->handler
 				       : !strncmp(runtime, "provided", 8) ? "bootstrap"
 									  : "index.handler");
 	f->arch = strdup(p->architecture ? p->architecture : "x86_64");
-	f->description = synth__strdup(p->description);
+	f->description = synth_strdup(p->description);
 	f->memory = p->memory_mb ? p->memory_mb : 512;
 	f->timeout = p->timeout_s ? p->timeout_s : 3;
 	f->retention = retention;
@@ -339,24 +340,24 @@ synth_function *synth_define_function(synth_backend *b, const char *name,
 	int rc = (!f->entry || !f->runtime || !f->handler || !f->arch ||
 		  (p->description && !f->description) || !f->env || !f->secrets ||
 		  !f->statements)
-			 ? synth__oom()
-			 : synth__strv_dup(&f->exclude, p->exclude);
+			 ? synth_error_oom()
+			 : synth_strv_dup(&f->exclude, p->exclude);
 	for (const synth_env *e = p->environment; rc == 0 && e && e->name; e++) {
 		const char *why = env_name_problem(e->name);
 		if (why)
-			rc = synth__error_set(SYNTH_EINVALID,
+			rc = synth_error_setf(SYNTH_EINVALID,
 					      "%s: environment variable name '%s' %s", nm, e->name,
 					      why);
 		else if (!!e->value == !!e->secret)
-			rc = synth__error_set(SYNTH_EINVALID,
+			rc = synth_error_setf(SYNTH_EINVALID,
 					      "%s: environment variable %s needs exactly one of "
 					      "value and secret", nm, e->name);
 		else if (json_object_get(f->env, e->name) || json_object_get(f->secrets, e->name))
-			rc = synth__error_set(SYNTH_EINVALID,
+			rc = synth_error_setf(SYNTH_EINVALID,
 					      "%s: environment variable %s is set twice", nm,
 					      e->name);
-		else if (e->secret && !synth__valid_name(e->secret, 128))
-			rc = synth__error_set(SYNTH_EINVALID,
+		else if (e->secret && !synth_name_valid(e->secret, 128))
+			rc = synth_error_setf(SYNTH_EINVALID,
 					      "%s: secret name '%s' is not valid", nm, e->secret);
 		else
 			json_object_set_new(e->value ? f->env : f->secrets, e->name,
@@ -378,7 +379,7 @@ static json_t *token(const synth_function *fn, const char *res, const char *attr
 {
 	if (!fn)
 		return NULL;
-	char *p = synth__asprintf("%s/%s", fn->c->name, res);
+	char *p = synth_asprintf("%s/%s", fn->c->name, res);
 	json_t *t = p ? (attr ? synth_getatt(p, attr) : synth_ref(p)) : NULL;
 	free(p);
 	return t;
@@ -397,11 +398,11 @@ int synth_function_grant(synth_function *fn, const char *const *actions,
 	if (!fn || !actions || !actions[0] || !resources) {
 		json_decref(resources);
 		if (!resources)
-			synth__error_set(SYNTH_ENOMEM, "%s: a grant has no resources (NULL: did "
+			synth_error_setf(SYNTH_ENOMEM, "%s: a grant has no resources (NULL: did "
 					 "a value builder run out of memory?)",
 					 fn ? fn->c->name : "(no function)");
 		else
-			synth__error_set(SYNTH_EINVALID, "%s: a grant needs actions",
+			synth_error_setf(SYNTH_EINVALID, "%s: a grant needs actions",
 					 fn ? fn->c->name : "(no function)");
 		return fn ? synth__backend_fail(fn->c->b) : SYNTH_EINVALID;
 	}
@@ -411,7 +412,7 @@ int synth_function_grant(synth_function *fn, const char *const *actions,
 	json_t *st = json_pack("{s:s,s:o,s:o}", "Effect", "Allow", "Action", acts,
 			       "Resource", resources);
 	if (!st || json_array_append_new(fn->statements, st) < 0) {
-		synth__oom();
+		synth_error_oom();
 		return synth__backend_fail(fn->c->b);
 	}
 	/* Granted after generation: the policy resource appears now. */
@@ -425,10 +426,10 @@ int synth_function_add_environment(synth_function *fn, const char *name, json_t 
 	if (!fn || why || !value) {
 		json_decref(value);
 		if (why)
-			synth__error_set(SYNTH_EINVALID, "%s: environment variable name '%s' %s",
+			synth_error_setf(SYNTH_EINVALID, "%s: environment variable name '%s' %s",
 					 fn ? fn->c->name : "(no function)", name ? name : "", why);
 		else
-			synth__error_set(value ? SYNTH_EINVALID : SYNTH_ENOMEM,
+			synth_error_setf(value ? SYNTH_EINVALID : SYNTH_ENOMEM,
 					 "%s: environment variable %s has no value",
 					 fn ? fn->c->name : "(no function)", name);
 		return fn ? synth__backend_fail(fn->c->b) : SYNTH_EINVALID;
@@ -442,13 +443,13 @@ int synth_function_add_environment(synth_function *fn, const char *name, json_t 
 			json_object_set_new(props, "Environment", envo);
 		}
 		if (json_object_set_new(json_object_get(envo, "Variables"), name, value) < 0) {
-			synth__oom();
+			synth_error_oom();
 			return synth__backend_fail(fn->c->b);
 		}
 		return 0;
 	}
 	if (json_object_set_new(fn->env, name, value) < 0) {
-		synth__oom();
+		synth_error_oom();
 		return synth__backend_fail(fn->c->b);
 	}
 	return 0;

@@ -9,7 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include "../lib/internal.h"
+#include "synth.h"
+#include "../lib/core/internal.h"
 
 /* --- runtimes ---------------------------------------------------------- */
 
@@ -56,7 +57,7 @@ static const runtime runtimes[] = {
 int synth_runtime_check(const char *name)
 {
 	if (!name || !*name)
-		return synth__error_set(SYNTH_EINVALID, "runtime is empty");
+		return synth_error_setf(SYNTH_EINVALID, "runtime is empty");
 	char today[11];
 	time_t now = time(NULL);
 	struct tm tm;
@@ -66,19 +67,19 @@ int synth_runtime_check(const char *name)
 		if (strcmp(r->name, name))
 			continue;
 		if (strcmp(today, r->create_block) >= 0 && r->successor)
-			return synth__error_set(SYNTH_EINVALID,
+			return synth_error_setf(SYNTH_EINVALID,
 						"runtime %s can no longer be created (AWS "
 						"stopped on %s); use %s", name,
 						r->create_block, r->successor);
 		if (strcmp(today, r->create_block) >= 0)
-			return synth__error_set(SYNTH_EINVALID,
+			return synth_error_setf(SYNTH_EINVALID,
 						"runtime %s can no longer be created (AWS "
 						"stopped on %s) and this libsynth knows no "
 						"successor: upgrade libsynth", name,
 						r->create_block);
 		return 0;
 	}
-	return synth__error_set(SYNTH_EINVALID,
+	return synth_error_setf(SYNTH_EINVALID,
 				"unknown runtime '%s' (supported: nodejs24.x, nodejs22.x, "
 				"python3.12, python3.13, python3.14, provided.al2023, "
 				"java21, java25, ruby3.3, ruby3.4, dotnet8, dotnet9)", name);
@@ -180,7 +181,7 @@ static int parse_cron6(char **out, const char *body, const char *orig)
 {
 	char copy[256];
 	if (strlen(body) >= sizeof copy)
-		return synth__error_set(SYNTH_EINVALID, "schedule '%s' is too long", orig);
+		return synth_error_setf(SYNTH_EINVALID, "schedule '%s' is too long", orig);
 	strcpy(copy, body);
 	char *f[7] = {0}, *save = NULL;
 	int n = 0;
@@ -190,22 +191,22 @@ static int parse_cron6(char **out, const char *body, const char *orig)
 		else
 			n++;
 	if (n != 6)
-		return synth__error_set(SYNTH_EINVALID,
+		return synth_error_setf(SYNTH_EINVALID,
 					"schedule '%s': a cron expression has 6 fields "
 					"(minutes hours day-of-month month day-of-week year), "
 					"this one has %d", orig, n);
 	for (int i = 0; i < 6; i++)
 		if (!cron_field(f[i], i))
-			return synth__error_set(SYNTH_EINVALID,
+			return synth_error_setf(SYNTH_EINVALID,
 						"schedule '%s': field %d (%s) '%s' is not valid",
 						orig, i + 1, field_names[i], f[i]);
 	bool dom_q = !strcmp(f[2], "?"), dow_q = !strcmp(f[4], "?");
 	if (dom_q == dow_q)
-		return synth__error_set(SYNTH_EINVALID,
+		return synth_error_setf(SYNTH_EINVALID,
 					"schedule '%s': exactly one of day-of-month and "
 					"day-of-week must be '?'", orig);
-	*out = synth__asprintf("cron(%s %s %s %s %s %s)", f[0], f[1], f[2], f[3], f[4], f[5]);
-	return *out ? 0 : synth__oom();
+	*out = synth_asprintf("cron(%s %s %s %s %s %s)", f[0], f[1], f[2], f[3], f[4], f[5]);
+	return *out ? 0 : synth_error_oom();
 }
 
 /* Unix "m h dom mon dow" -> AWS 6 fields (day-of-week 0-6 -> 1-7). */
@@ -216,33 +217,33 @@ static int parse_unix_cron(char **out, char **f, const char *orig)
 		if (isdigit((unsigned char)*p) && !(p > f[4] && (p[-1] == '/' || p[-1] == '#'))) {
 			int v = *p - '0';
 			if (isdigit((unsigned char)p[1])) {
-				synth__buf_free(&dow);
-				return synth__error_set(SYNTH_EINVALID,
+				synth_buf_free(&dow);
+				return synth_error_setf(SYNTH_EINVALID,
 							"schedule '%s': day-of-week '%s' is "
 							"not 0-7", orig, f[4]);
 			}
-			synth__buf_putc(&dow, (char)('0' + (v % 7) + 1));
+			synth_buf_putc(&dow, (char)('0' + (v % 7) + 1));
 		} else
-			synth__buf_putc(&dow, *p);
+			synth_buf_putc(&dow, *p);
 	}
-	char *d = synth__buf_detach(&dow);
+	char *d = synth_buf_detach(&dow);
 	if (!d)
-		return synth__oom();
+		return synth_error_oom();
 	bool dom_star = !strcmp(f[2], "*"), dow_star = !strcmp(d, "*");
 	char *body = NULL;
 	if (!dom_star && !dow_star) {
 		free(d);
-		return synth__error_set(SYNTH_EINVALID,
+		return synth_error_setf(SYNTH_EINVALID,
 					"schedule '%s': EventBridge cannot combine a "
 					"day-of-month and a day-of-week", orig);
 	}
 	if (dow_star)
-		body = synth__asprintf("%s %s %s %s ? *", f[0], f[1], f[2], f[3]);
+		body = synth_asprintf("%s %s %s %s ? *", f[0], f[1], f[2], f[3]);
 	else
-		body = synth__asprintf("%s %s ? %s %s *", f[0], f[1], f[3], d);
+		body = synth_asprintf("%s %s ? %s %s *", f[0], f[1], f[3], d);
 	free(d);
 	if (!body)
-		return synth__oom();
+		return synth_error_oom();
 	int rc = parse_cron6(out, body, orig);
 	free(body);
 	return rc;
@@ -251,25 +252,25 @@ static int parse_unix_cron(char **out, char **f, const char *orig)
 static int make_rate(char **out, long n, const char *unit, const char *orig)
 {
 	if (n < 1 || n > 1000000)
-		return synth__error_set(SYNTH_EINVALID,
+		return synth_error_setf(SYNTH_EINVALID,
 					"schedule '%s': the interval must be a positive number",
 					orig);
-	*out = synth__asprintf("rate(%ld %s%s)", n, unit, n == 1 ? "" : "s");
-	return *out ? 0 : synth__oom();
+	*out = synth_asprintf("rate(%ld %s%s)", n, unit, n == 1 ? "" : "s");
+	return *out ? 0 : synth_error_oom();
 }
 
 int synth_schedule_parse(char **out, const char *s)
 {
 	*out = NULL;
 	if (!s || !*s)
-		return synth__error_set(SYNTH_EINVALID, "schedule is empty");
+		return synth_error_setf(SYNTH_EINVALID, "schedule is empty");
 	size_t len = strlen(s);
 	if (!strncmp(s, "rate(", 5) && s[len - 1] == ')') {
 		char unit[32];
 		long n;
 		char extra;
 		if (sscanf(s + 5, "%ld %31[a-z]%c", &n, unit, &extra) != 3 || extra != ')')
-			return synth__error_set(SYNTH_EINVALID,
+			return synth_error_setf(SYNTH_EINVALID,
 						"schedule '%s': expected rate(N unit)", s);
 		const char *units[] = {"minute", "hour", "day"};
 		for (int i = 0; i < 3; i++) {
@@ -278,19 +279,19 @@ int synth_schedule_parse(char **out, const char *s)
 			if (strncmp(unit, units[i], ul) || (strlen(unit) != ul && !plural))
 				continue;
 			if ((n == 1) == plural)
-				return synth__error_set(SYNTH_EINVALID,
+				return synth_error_setf(SYNTH_EINVALID,
 							"schedule '%s': write rate(1 %s) or "
 							"rate(N %ss)", s, units[i], units[i]);
 			return make_rate(out, n, units[i], s);
 		}
-		return synth__error_set(SYNTH_EINVALID,
+		return synth_error_setf(SYNTH_EINVALID,
 					"schedule '%s': the unit must be minutes, hours or days",
 					s);
 	}
 	if (!strncmp(s, "cron(", 5) && s[len - 1] == ')') {
 		char *body = strndup(s + 5, len - 6);
 		if (!body)
-			return synth__oom();
+			return synth_error_oom();
 		int rc = parse_cron6(out, body, s);
 		free(body);
 		return rc;
@@ -305,7 +306,7 @@ int synth_schedule_parse(char **out, const char *s)
 		for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
 			if (!strcmp(p, words[i].word)) {
 				*out = strdup(words[i].expr);
-				return *out ? 0 : synth__oom();
+				return *out ? 0 : synth_error_oom();
 			}
 		char *end;
 		long n = strtol(p, &end, 10);
@@ -321,7 +322,7 @@ int synth_schedule_parse(char **out, const char *s)
 			if (!strcmp(end, "w") || !strcmp(end, "week") || !strcmp(end, "weeks"))
 				return make_rate(out, n * 7, "day", s);
 		}
-		return synth__error_set(SYNTH_EINVALID,
+		return synth_error_setf(SYNTH_EINVALID,
 					"schedule '%s' does not parse: try 'every day', "
 					"'every 5m', 'every 2h', rate(...) or cron(...)", s);
 	}
@@ -337,7 +338,7 @@ int synth_schedule_parse(char **out, const char *s)
 		if (n == 5)
 			return parse_unix_cron(out, f, s);
 	}
-	return synth__error_set(SYNTH_EINVALID,
+	return synth_error_setf(SYNTH_EINVALID,
 				"schedule '%s' does not parse: use 'every day', 'every 5m', "
 				"rate(N unit), cron(m h dom mon dow year) or a 5-field Unix cron",
 				s);

@@ -15,7 +15,8 @@
 #define _GNU_SOURCE
 #include <stdlib.h>
 #include <string.h>
-#include "../lib/internal.h"
+#include "synth.h"
+#include "../lib/core/internal.h"
 
 struct synth_storage {
 	synth_construct *c;
@@ -44,12 +45,12 @@ static char *iam_path(const char *path)
 	const char *p = path;
 	const char *ph;
 	while ((ph = strstr(p, "{entity_id}"))) {
-		synth__buf_put(&b, p, (size_t)(ph - p));
-		synth__buf_puts(&b, "${cognito-identity.amazonaws.com:sub}");
+		synth_buf_put(&b, p, (size_t)(ph - p));
+		synth_buf_puts(&b, "${cognito-identity.amazonaws.com:sub}");
 		p = ph + strlen("{entity_id}");
 	}
-	synth__buf_puts(&b, p);
-	return synth__buf_detach(&b);
+	synth_buf_puts(&b, p);
+	return synth_buf_detach(&b);
 }
 
 /* IAM statements granting ACTIONS on PATH of the bucket. */
@@ -57,7 +58,7 @@ static int statements(json_t *out, const char *bucket_path, const char *path, js
 {
 	char *ip = iam_path(path);
 	if (!ip)
-		return synth__oom();
+		return synth_error_oom();
 	char *prefix = strndup(ip, strlen(ip) - 1); /* "media/\*" -> "media/" */
 	json_t *objects = json_array();
 	bool list = false;
@@ -104,14 +105,14 @@ static int storage_generate(synth_construct *self, void *state)
 			nmarked += ((synth_storage *)b->constructs[k]->state)->is_default;
 		}
 	if (nstorage > 1 && nmarked != 1) {
-		synth__error_set(SYNTH_EINVALID, "%s: %zu buckets and %zu marked is_default: mark "
+		synth_error_setf(SYNTH_EINVALID, "%s: %zu buckets and %zu marked is_default: mark "
 				 "exactly one as the default", name, nstorage, nmarked);
 		return synth__backend_fail(b);
 	}
 	bool is_default = nstorage == 1 || s->is_default;
-	char *bpath = synth__asprintf("%s/Bucket", name);
+	char *bpath = synth_asprintf("%s/Bucket", name);
 	if (!bpath)
-		return synth__oom();
+		return synth_error_oom();
 	int rc = 0;
 
 	/* Rules for auth roles need the auth category, through its token. */
@@ -123,7 +124,7 @@ static int storage_generate(synth_construct *self, void *state)
 	synth_construct *auth = NULL;
 	if (need_auth && !synth__map_get(&b->token_providers, "auth")) {
 		free(bpath);
-		synth__error_set(SYNTH_ENOTFOUND, "%s: access rules for guests, users, groups or "
+		synth_error_setf(SYNTH_ENOTFOUND, "%s: access rules for guests, users, groups or "
 				 "owners need auth: call synth_define_auth in this backend", name);
 		return synth__backend_fail(b);
 	}
@@ -154,7 +155,7 @@ static int storage_generate(synth_construct *self, void *state)
 	for (int k = 0; k < 2; k++) {
 		if (!trig[k][0])
 			continue;
-		char *fp = synth__asprintf("%s/Resource", trig[k][0]);
+		char *fp = synth_asprintf("%s/Resource", trig[k][0]);
 		json_array_append_new(lambdas, json_pack("{s:s,s:o}", "Event", trig[k][1], "Function",
 							 synth_getatt(fp, "Arn")));
 		if (rc == 0)
@@ -178,10 +179,10 @@ static int storage_generate(synth_construct *self, void *state)
 	for (int k = 0; rc == 0 && k < 2; k++) {
 		if (!trig[k][0])
 			continue;
-		char *pp = synth__asprintf("%s/%s", name, trig[k][2]);
+		char *pp = synth_asprintf("%s/%s", name, trig[k][2]);
 		synth_resource *perm = pp ? synth_backend_resource(b, pp) : NULL;
 		free(pp);
-		rc = perm ? synth_resource_add_dependency(bucket, perm) : synth__oom();
+		rc = perm ? synth_resource_add_dependency(bucket, perm) : synth_error_oom();
 	}
 	/* TLS only. */
 	if (rc == 0)
@@ -235,7 +236,7 @@ static int storage_generate(synth_construct *self, void *state)
 		else
 			snprintf(rp, sizeof rp, "auth/Group%sRole", who + 6);
 		if (!synth_backend_resource(b, rp)) {
-			rc = synth__error_set(SYNTH_ENOTFOUND, "%s: access for '%s': auth has no such "
+			rc = synth_error_setf(SYNTH_ENOTFOUND, "%s: access for '%s': auth has no such "
 					      "group", name, who);
 			break;
 		}
@@ -278,7 +279,7 @@ static int storage_generate(synth_construct *self, void *state)
 			synth_storage *o = c->state;
 			char var[32];
 			snprintf(var, sizeof var, "B%zu", k);
-			char *obp = synth__asprintf("%s/Bucket", c->name);
+			char *obp = synth_asprintf("%s/Bucket", c->name);
 			json_object_set_new(vars, var, synth_ref(obp));
 			free(obp);
 			json_t *paths = json_object();
@@ -310,7 +311,7 @@ static int storage_generate(synth_construct *self, void *state)
 							      "bucketName", ref, "storageRegion",
 							      "${AWS::Region}", "paths", paths));
 		}
-		char *text = synth__json_dumps(list, JSON_COMPACT);
+		char *text = synth_json_dumps(list, JSON_COMPACT);
 		json_t *sub = text ? json_pack("{s:[s,O]}", "Fn::Sub", text, vars) : NULL;
 		if (rc == 0)
 			rc = synth_backend_add_output(b, "storage", "buckets", sub, NULL, NULL);
@@ -332,7 +333,7 @@ static synth_storage *storage_fail(synth_backend *b, synth_storage *s, const cha
 {
 	char msg[512];
 	snprintf(msg, sizeof msg, fmt, v ? v : "");
-	synth__error_set(SYNTH_EINVALID, "%s: %s", name ? name : "storage", msg);
+	synth_error_setf(SYNTH_EINVALID, "%s: %s", name ? name : "storage", msg);
 	synth__backend_fail(b);
 	storage_free(s);
 	return NULL;
@@ -347,7 +348,7 @@ synth_storage *synth_define_storage(synth_backend *b, const char *name,
 	synth_storage *s = calloc(1, sizeof *s);
 	if (!s || !(s->rules = json_array())) {
 		free(s);
-		synth__oom();
+		synth_error_oom();
 		synth__backend_fail(b);
 		return NULL;
 	}
@@ -406,7 +407,7 @@ synth_storage *synth_define_storage(synth_backend *b, const char *name,
 
 json_t *synth_storage_bucket_name(const synth_storage *s)
 {
-	char *p = synth__asprintf("%s/Bucket", s->c->name);
+	char *p = synth_asprintf("%s/Bucket", s->c->name);
 	json_t *t = p ? synth_ref(p) : NULL;
 	free(p);
 	return t;
@@ -414,7 +415,7 @@ json_t *synth_storage_bucket_name(const synth_storage *s)
 
 json_t *synth_storage_bucket_arn(const synth_storage *s)
 {
-	char *p = synth__asprintf("%s/Bucket", s->c->name);
+	char *p = synth_asprintf("%s/Bucket", s->c->name);
 	json_t *t = p ? synth_getatt(p, "Arn") : NULL;
 	free(p);
 	return t;

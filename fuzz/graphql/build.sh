@@ -15,8 +15,8 @@ mkdir -p "$OUT"
 # shellcheck disable=SC2046
 "$CC" -std=c11 -D_DEFAULT_SOURCE -g -O1 -fno-omit-frame-pointer \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-	-Iinclude -Ilib $(pkg-config --cflags jansson libcrypto) \
-	fuzz/graphql/fuzz_graphql.c lib/graphql.c lib/error.c lib/util.c lib/fs.c \
+	-Iinclude -Ilib/util -Iconstructs/data $(pkg-config --cflags jansson libcrypto) \
+	fuzz/graphql/fuzz_graphql.c constructs/data/graphql*.c lib/util/*.c \
 	$(pkg-config --libs jansson libcrypto) -lpthread -o "$OUT/fuzz_graphql"
 echo "built $OUT/fuzz_graphql"
 if [ "${1:-}" = run ]; then

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The client schema (lib/gqlgen.c) and the resolvers (lib/gqlresolvers.c)
+# The client schema (constructs/data/gqlgen.c) and the resolvers (constructs/data/gqlresolvers.c)
 # agree: each resolver names a field of the schema, with the arguments it
 # reads (test/gql/agree.mjs, graphql-js). AppSync refuses a resolver on a
 # field the schema lacks, so a disagreement would fail a deploy.
@@ -13,7 +13,7 @@ fi
 for t in gen dump; do
 	src=$GQL/gen.c; [ $t = dump ] && src=$SYNTH_ROOT/test/resolvers/dump.c
 	# shellcheck disable=SC2046
-	if ! cc -std=c11 -D_DEFAULT_SOURCE $SAN -I"$SYNTH_ROOT/include" -I"$SYNTH_ROOT/lib" \
+	if ! cc -std=c11 -D_DEFAULT_SOURCE $SAN -I"$SYNTH_ROOT/include" -I"$SYNTH_ROOT/lib/util" -I"$SYNTH_ROOT/lib/core" -I"$SYNTH_ROOT/constructs/data" \
 		$(pkg-config --cflags jansson) -o "$TMP/$t" "$src" "$SYNTH_BUILD/libsynth.a" \
 		$(pkg-config --libs jansson libzip libcrypto zlib) -lpthread 2>"$TMP/cc.log"; then
 		fail "build $t"; diag_file "$TMP/cc.log"; finish

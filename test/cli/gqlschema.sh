@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The AppSync client schema and model introspection (lib/gqlgen.c), checked
+# The AppSync client schema and model introspection (constructs/data/gqlgen.c), checked
 # by independent implementations: every schema under test/gql/ is generated
 # (test/gql/gen.c, linked against the library under test) for each default
 # authorization mode, then
@@ -23,7 +23,7 @@ fi
 # the driver, built like the library under test (sanitizers included)
 SAN=
 nm "$SYNTH_BUILD/libsynth.a" 2>/dev/null | grep -q __asan_ && SAN="-fsanitize=address,undefined"
-if cc -std=c11 -D_DEFAULT_SOURCE $SAN -I"$SYNTH_ROOT/include" -I"$SYNTH_ROOT/lib" \
+if cc -std=c11 -D_DEFAULT_SOURCE $SAN -I"$SYNTH_ROOT/include" -I"$SYNTH_ROOT/lib/util" -I"$SYNTH_ROOT/lib/core" -I"$SYNTH_ROOT/constructs/data" \
 	$(pkg-config --cflags jansson) -o "$TMP/gen" "$GQL/gen.c" "$SYNTH_BUILD/libsynth.a" \
 	$(pkg-config --libs jansson libzip libcrypto zlib) -lpthread 2>"$TMP/cc.log"; then
 	pass "the driver builds against $SYNTH_BUILD/libsynth.a"

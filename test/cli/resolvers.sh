@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The APPSYNC_JS resolvers (lib/gqlresolvers.c): every module generated
+# The APPSYNC_JS resolvers (constructs/data/gqlresolvers.c): every module generated
 # for the test schemas (one per model, or split: test/resolvers/wide.graphql)
 # is written to a .mjs file and checked by `node --check`, and every
 # resolver is listed in its module; then the resolvers of test/resolvers/app.graphql are
@@ -23,7 +23,7 @@ if nm "$SYNTH_BUILD/libsynth.a" 2>/dev/null | grep -q __asan_; then
 fi
 DUMP=$TMP/dump
 # shellcheck disable=SC2046
-if ! cc -std=c11 -D_DEFAULT_SOURCE $SAN -I"$SYNTH_ROOT/lib" -I"$SYNTH_ROOT/include" \
+if ! cc -std=c11 -D_DEFAULT_SOURCE $SAN -I"$SYNTH_ROOT/lib/util" -I"$SYNTH_ROOT/lib/core" -I"$SYNTH_ROOT/constructs/data" -I"$SYNTH_ROOT/include" \
 	$(pkg-config --cflags jansson) -o "$DUMP" "$SYNTH_ROOT/test/resolvers/dump.c" \
 	"$SYNTH_BUILD/libsynth.a" $(pkg-config --libs jansson libzip libcrypto zlib) 2>"$TMP/cc.err"; then
 	fail "build test/resolvers/dump.c"

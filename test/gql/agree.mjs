@@ -1,5 +1,5 @@
-// The two generators agree: every resolver of lib/gqlresolvers.c attaches
-// to a field of the schema lib/gqlgen.c writes, and that field has the
+// The two generators agree: every resolver of constructs/data/gqlresolvers.c attaches
+// to a field of the schema constructs/data/gqlgen.c writes, and that field has the
 // arguments the resolver reads (its data in its module's configs(): key fields for get; the query's
 // partition and sort key, sortDirection, filter, limit, nextToken for list
 // and index queries; input and condition for mutations).
@@ -26,7 +26,7 @@ for (const r of resolvers) {
     continue;
   }
   // The resolver's data: its line of configs() in the module that ships
-  // for it (lib/gqlresolvers.h).
+  // for it (constructs/data/gqlresolvers.h).
   const code = (modules[r.module] ?? {}).code ?? '';
   const line = code.split('\n').find((l) => l.startsWith(`    "${r.typeName}.${r.fieldName}": `));
   if (!line) {

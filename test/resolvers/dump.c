@@ -1,6 +1,6 @@
 /*
- * test/resolvers/dump: parses a schema (lib/graphql.c) and prints the
- * resolvers lib/gqlresolvers.c generates for it, as one JSON document
+ * test/resolvers/dump: parses a schema (constructs/data/graphql.c) and prints the
+ * resolvers constructs/data/gqlresolvers.c generates for it, as one JSON document
  * {"model": MODEL, "resolvers": [...], "modules": [...]} on stdout (or the parse model only
  * with --model). Used by test/cli/resolvers.sh; not installed.
  * Usage: dump [--model] SCHEMA [DEFAULT_AUTH]

@@ -302,7 +302,7 @@ async function call(name, caller, args = {}, source = null, infoOverride = null)
 }
 
 // --- callers -----------------------------------------------------------------
-// The API's environment as constructs/data.c sets it for functions granted
+// The API's environment as constructs/data/data.c sets it for functions granted
 // access (synth_data_grant): reader may query, writer query and mutate.
 const ACCOUNT = '123456789012';
 const API_ENV = { SYNTH_IAM_ACCOUNT: ACCOUNT, SYNTH_IAM_QUERY: 'stack-readerRole-AB12,stack-writerRole-CD34', SYNTH_IAM_MUTATE: 'stack-writerRole-CD34' };

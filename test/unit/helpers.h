@@ -77,7 +77,7 @@ static __attribute__((unused)) json_t *root_template(void)
 		const char *f = json_string_value(
 			json_object_get(json_object_get(a, "properties"), "templateFile"));
 		if (f) {
-			char *p = synth__asprintf("out/%s", f);
+			char *p = synth_asprintf("out/%s", f);
 			t = json_load_file(p, 0, NULL);
 			free(p);
 		}

@@ -144,14 +144,14 @@ static bool tree_contains(const char *dir, const char *needle)
 	while (d && !found && (e = readdir(d))) {
 		if (e->d_name[0] == '.')
 			continue;
-		char *p = synth__asprintf("%s/%s", dir, e->d_name);
+		char *p = synth_asprintf("%s/%s", dir, e->d_name);
 		struct stat st;
 		if (p && stat(p, &st) == 0 && S_ISDIR(st.st_mode))
 			found = tree_contains(p, needle);
 		else if (p) {
 			char *text = NULL;
 			size_t len = 0;
-			if (synth__read_file(p, &text, &len) == 0)
+			if (synth_file_read(p, &text, &len) == 0)
 				found = memmem(text, len, needle, strlen(needle)) != NULL;
 			free(text);
 		}
@@ -198,7 +198,7 @@ static void test_versions_nested(void)
 			json_object_get(json_object_get(r, "Metadata"), "aws:asset:path"));
 		if (!file || nested)
 			continue;
-		char *path = synth__asprintf("out/%s", file);
+		char *path = synth_asprintf("out/%s", file);
 		json_t *t = path ? json_load_file(path, 0, NULL) : NULL;
 		free(path);
 		if (t && strcmp(lid_of(t, "auth/Secrets"), "?")) {
@@ -320,7 +320,7 @@ static void test_providers(void)
 	free(cs);
 
 	/* The domain. */
-	char *dom = synth__strdup(json_string_value(prop(t, "auth/UserPoolDomain", "Domain")));
+	char *dom = synth_strdup(json_string_value(prop(t, "auth/UserPoolDomain", "Domain")));
 	CHECK(dom && strlen(dom) <= 63 && strspn(dom, "abcdefghijklmnopqrstuvwxyz0123456789-") ==
 							strlen(dom) &&
 		      !strstr(dom, "aws") && !strstr(dom, "amazon") && !strstr(dom, "cognito"),
@@ -735,11 +735,11 @@ static void test_chaos(void)
 			/* An absorbed failure must not change what is written. */
 			json_t *t = root_template();
 			if (!json_equal(t, clean)) {
-				/* Emission (lib/template.c) is not this test's subject:
+				/* Emission (lib/core/template.c) is not this test's subject:
 				 * counted and reported, not failed. */
 				emit_differ++;
 				if (getenv("AUTH_CHAOS_KEEP")) { /* for a diff by hand */
-					char *f = synth__asprintf("/tmp/auth-chaos-%ld.json", n);
+					char *f = synth_asprintf("/tmp/auth-chaos-%ld.json", n);
 					if (f)
 						json_dump_file(t, f, JSON_INDENT(1) | JSON_SORT_KEYS);
 					free(f);
@@ -762,7 +762,7 @@ static void test_chaos(void)
 	CHECK(differ == 0, "chaos: no silently different resources or outputs (%ld)", differ);
 	if (emit_differ)
 		printf("# note: %ld runs wrote a different template after an absorbed allocation "
-		       "failure in emission (lib/template.c)\n", emit_differ);
+		       "failure in emission (lib/core/template.c)\n", emit_differ);
 	model_out = NULL;
 	json_decref(clean_model);
 	json_decref(clean);

@@ -1,5 +1,5 @@
 /*
- * The AWS credential and configuration chain (lib/awsconfig.c): each case
+ * The AWS credential and configuration chain (lib/aws/awsconfig.c): each case
  * builds a temporary HOME with ~/.aws files, sets the environment, and
  * checks what synth__awsconfig_resolve() finds, or the error it gives.
  * Every resolve also checks that no secret (every test secret contains
@@ -636,7 +636,7 @@ static void test_process(void)
 	dup2(saved_err, 2);
 	close(saved_err);
 	char *err_text = NULL;
-	synth__read_file(at("stderr.txt"), &err_text, NULL);
+	synth_file_read(at("stderr.txt"), &err_text, NULL);
 	CHECK_HAS(err_text, "credential helper: not logged in", "process stderr passes through");
 	free(err_text);
 	CHECK(c == NULL && synth_error_last()->code == SYNTH_ERROR, "process exit 3: error");
@@ -724,7 +724,7 @@ static int fake_assume(void *ctx, const synth_awsconfig *cfg, const synth_aws_cr
 	f->sts = dup_or_null(cfg->endpoint[SYNTH_AWS_STS]);
 	if (f->fail) {
 		out->access_key_id = strdup("half-filled");
-		return synth__error_set(f->fail, "AccessDenied: not authorized%s%s",
+		return synth_error_setf(f->fail, "AccessDenied: not authorized%s%s",
 					f->leak ? " with " : "", f->leak ? src->secret_access_key : "");
 	}
 	char id[32];
@@ -1083,7 +1083,7 @@ static int chaos_assume(void *ctx, const synth_awsconfig *cfg, const synth_aws_c
 	out->secret_access_key = strdup("chaos/" MARK);
 	out->expiration = strdup("2099-01-01T00:00:00Z");
 	if (!out->access_key_id || !out->secret_access_key || !out->expiration)
-		return synth__oom();
+		return synth_error_oom();
 	return 0;
 }
 

@@ -39,7 +39,7 @@ static json_t *fixture(const char *name)
 
 static char *fixture_path(const char *name)
 {
-	return synth__asprintf("%s/%s", fixtures, name);
+	return synth_asprintf("%s/%s", fixtures, name);
 }
 
 /* Writes CFG into the dump directory as NAME.json (dump mode only). */
@@ -47,7 +47,7 @@ static void dump(const char *name, json_t *cfg)
 {
 	if (!dump_dir || !cfg)
 		return;
-	char *p = synth__asprintf("%s/%s.json", dump_dir, name);
+	char *p = synth_asprintf("%s/%s.json", dump_dir, name);
 	if (synth__clientconfig_write(p, cfg) < 0) {
 		printf("not ok - dump %s: %s\n", p, synth_error_last()->message);
 		check_failed++;
@@ -117,7 +117,7 @@ static char *dumps(json_t *j)
 static char *read_text(const char *path)
 {
 	char *s = NULL;
-	if (synth__read_file(path, &s, NULL) < 0)
+	if (synth_file_read(path, &s, NULL) < 0)
 		return NULL;
 	return s;
 }

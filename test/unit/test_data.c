@@ -203,14 +203,14 @@ static void test_todo(void)
 		const char *code = json_string_value(json_object_get(mod, "code"));
 		char hex[65] = "", file[128];
 		if (code)
-			synth__sha256_hex(code, strlen(code), hex);
+			synth_sha256_hex(code, strlen(code), hex);
 		snprintf(file, sizeof file, "out/asset.%s.js", hex);
 		char *loc = dump(json_object_get(rp, "CodeS3Location")), *text = NULL;
 		size_t len = 0;
 		char want_key[80];
 		snprintf(want_key, sizeof want_key, "\"/\",\"%s.js\"]", hex);
 		if (code && strstr(loc, "s3://cdk-hnb659fds-assets-") && strstr(loc, want_key) &&
-		    synth__read_file(file, &text, &len) == 0 && len == strlen(code) && !memcmp(text, code, len))
+		    synth_file_read(file, &text, &len) == 0 && len == strlen(code) && !memcmp(text, code, len))
 			code_ok++;
 		free(text);
 		free(loc);
@@ -229,7 +229,7 @@ static void test_todo(void)
 	json_array_foreach(modules, i, r) {
 		char hex[65];
 		const char *code = json_string_value(json_object_get(r, "code"));
-		synth__sha256_hex(code, strlen(code), hex);
+		synth_sha256_hex(code, strlen(code), hex);
 		char okey[80];
 		snprintf(okey, sizeof okey, "%s.js", hex);
 		json_t *f = json_object_get(json_object_get(code_am, "files"), hex);
@@ -296,8 +296,8 @@ static void test_todo(void)
 		char *text = NULL;
 		size_t len = 0;
 		char hex[65];
-		synth__read_file(gl.gl_pathv[0], &text, &len);
-		synth__sha256_hex(text, len, hex);
+		synth_file_read(gl.gl_pathv[0], &text, &len);
+		synth_sha256_hex(text, len, hex);
 		CHECK(!strncmp(hex, hash, 64), "its name is its SHA-256");
 		free(text);
 		globfree(&gl);

@@ -58,14 +58,14 @@ static char *diff_text(json_t *list)
 	size_t i, j;
 	json_t *e, *p;
 	json_array_foreach(list, i, e) {
-		synth__buf_printf(&b, "%s %s (%s):", json_string_value(json_object_get(e, "action")),
+		synth_buf_printf(&b, "%s %s (%s):", json_string_value(json_object_get(e, "action")),
 				  json_string_value(json_object_get(e, "id")),
 				  json_string_value(json_object_get(e, "type")));
 		json_array_foreach(json_object_get(e, "paths"), j, p)
-			synth__buf_printf(&b, " %s", json_string_value(p));
-		synth__buf_putc(&b, '\n');
+			synth_buf_printf(&b, " %s", json_string_value(p));
+		synth_buf_putc(&b, '\n');
 	}
-	return synth__buf_detach(&b);
+	return synth_buf_detach(&b);
 }
 
 static void test_template_diff(void)
@@ -129,7 +129,7 @@ static void ev_xml(synth_buf *b, const char *stack, const char *lid, const char 
 		   const char *status, const char *reason, const char *when)
 {
 	static int n;
-	synth__buf_printf(b,
+	synth_buf_printf(b,
 			  "<member><EventId>%s-%s-%d</EventId><StackName>%s</StackName>"
 			  "<StackId>arn:aws:cloudformation:us-east-1:123456789012:stack/%s/1</StackId>"
 			  "<LogicalResourceId>%s</LogicalResourceId>"
@@ -138,8 +138,8 @@ static void ev_xml(synth_buf *b, const char *stack, const char *lid, const char 
 			  "<ResourceStatus>%s</ResourceStatus>",
 			  lid, status, ++n, stack, stack, lid, lid, type, when, status);
 	if (reason)
-		synth__buf_printf(b, "<ResourceStatusReason>%s</ResourceStatusReason>", reason);
-	synth__buf_puts(b, "</member>");
+		synth_buf_printf(b, "<ResourceStatusReason>%s</ResourceStatusReason>", reason);
+	synth_buf_puts(b, "</member>");
 }
 
 /* A DescribeStackEvents response (newest first, as AWS pages them) parsed
@@ -147,7 +147,7 @@ static void ev_xml(synth_buf *b, const char *stack, const char *lid, const char 
  * watcher does, appended to INTO. */
 static void add_events(json_t *into, const char *members_xml, const char *display)
 {
-	char *xml = synth__asprintf(
+	char *xml = synth_asprintf(
 		"<DescribeStackEventsResponse xmlns=\"http://cloudformation.amazonaws.com/doc/"
 		"2010-05-15/\"><DescribeStackEventsResult><StackEvents>%s</StackEvents>"
 		"</DescribeStackEventsResult><ResponseMetadata><RequestId>r-1</RequestId>"
@@ -194,7 +194,7 @@ static json_t *update_failure_events(void)
 	ev_xml(&b, STACK, "Fn", "AWS::Lambda::Function", "UPDATE_IN_PROGRESS", NULL, T("03.000"));
 	ev_xml(&b, STACK, STACK, "AWS::CloudFormation::Stack", "UPDATE_IN_PROGRESS",
 	       "User Initiated", T("01.000"));
-	char *x = synth__buf_detach(&b);
+	char *x = synth_buf_detach(&b);
 	json_t *evs = json_array();
 	add_events(evs, x, STACK);
 	free(x);
@@ -221,7 +221,7 @@ static json_t *nested_failure_events(void)
 	       "Resource creation cancelled", T("19.500"));
 	ev_xml(&b, STACK, STACK, "AWS::CloudFormation::Stack", "CREATE_IN_PROGRESS",
 	       "User Initiated", T("00.000"));
-	char *x = synth__buf_detach(&b);
+	char *x = synth_buf_detach(&b);
 	json_t *evs = json_array();
 	add_events(evs, x, STACK);
 	free(x);
@@ -238,7 +238,7 @@ static json_t *nested_failure_events(void)
 	       T("17.500"));
 	ev_xml(&b, STACK "-NestedA-1ABC", "Table", "AWS::DynamoDB::Table", "CREATE_IN_PROGRESS",
 	       NULL, T("10.000"));
-	x = synth__buf_detach(&b);
+	x = synth_buf_detach(&b);
 	add_events(evs, x, STACK "/NestedA");
 	free(x);
 	return evs;
@@ -285,7 +285,7 @@ static void test_root_cause(void)
 	synth_buf b = SYNTH_BUF_INIT;
 	ev_xml(&b, STACK, STACK, "AWS::CloudFormation::Stack", "UPDATE_COMPLETE", NULL, T("02.000"));
 	ev_xml(&b, STACK, "Fn", "AWS::Lambda::Function", "UPDATE_COMPLETE", NULL, T("01.000"));
-	char *x = synth__buf_detach(&b);
+	char *x = synth_buf_detach(&b);
 	add_events(evs, x, STACK);
 	free(x);
 	CHECK(synth__deploy_root_cause(evs) == NULL, "root cause: none when nothing failed");
@@ -301,7 +301,7 @@ static void test_root_cause(void)
 	evs = json_array();
 	ev_xml(&b, STACK, "Late", "AWS::SNS::Topic", "CREATE_FAILED", "late reason", T("05.250"));
 	ev_xml(&b, STACK, "Early", "AWS::SQS::Queue", "CREATE_FAILED", "early reason", T("05.200"));
-	x = synth__buf_detach(&b);
+	x = synth_buf_detach(&b);
 	add_events(evs, x, STACK);
 	free(x);
 	rc = synth__deploy_root_cause(evs);
@@ -311,7 +311,7 @@ static void test_root_cause(void)
 	evs = json_array();
 	ev_xml(&b, STACK, "First", "AWS::SNS::Topic", "CREATE_FAILED", "one", T("05.000"));
 	ev_xml(&b, STACK, "Second", "AWS::SQS::Queue", "CREATE_FAILED", "two", T("05.000"));
-	x = synth__buf_detach(&b);
+	x = synth_buf_detach(&b);
 	add_events(evs, x, STACK);
 	free(x);
 	rc = synth__deploy_root_cause(evs);
@@ -327,7 +327,7 @@ static void test_root_cause(void)
 	       "Rollback requested by user.", T("09.000"));
 	ev_xml(&b, STACK, "Q", "AWS::SQS::Queue", "UPDATE_FAILED", "Resource update cancelled",
 	       T("04.000"));
-	x = synth__buf_detach(&b);
+	x = synth_buf_detach(&b);
 	add_events(evs, x, STACK);
 	free(x);
 	rc = synth__deploy_root_cause(evs);
@@ -341,7 +341,7 @@ static void test_root_cause(void)
 	evs = json_array();
 	ev_xml(&b, STACK, "NestedB", "AWS::CloudFormation::Stack", "CREATE_FAILED",
 	       "Template format error: Unresolved resource dependencies [X]", T("03.000"));
-	x = synth__buf_detach(&b);
+	x = synth_buf_detach(&b);
 	add_events(evs, x, STACK);
 	free(x);
 	rc = synth__deploy_root_cause(evs);
@@ -374,7 +374,7 @@ static void test_root_cause(void)
 /* A DescribeStacks member as the client parses it. */
 static json_t *stack_xml(const char *params_xml, const char *tags_xml)
 {
-	char *xml = synth__asprintf(
+	char *xml = synth_asprintf(
 		"<DescribeStacksResponse><DescribeStacksResult><Stacks><member>"
 		"<StackName>" STACK "</StackName><StackStatus>UPDATE_COMPLETE</StackStatus>"
 		"%s%s</member></Stacks></DescribeStacksResult></DescribeStacksResponse>",

@@ -230,12 +230,12 @@ static void test_asset_reuse(void)
 	CHECK(synth_dir("functions/f") == 0, "first synth");
 	ino_t first = inode_of("out/asset.*.zip");
 	char *idx1 = NULL;
-	synth__read_file("out/synth-assets.json", &idx1, NULL);
+	synth_file_read("out/synth-assets.json", &idx1, NULL);
 	CHECK(first != 0 && idx1 && strstr(idx1, "\"hash\""), "one zip and a fingerprint index");
 	CHECK(synth_dir("functions/f") == 0, "second synth");
 	CHECK(inode_of("out/asset.*.zip") == first, "unchanged code: the previous zip is reused");
 	char *idx2 = NULL;
-	synth__read_file("out/synth-assets.json", &idx2, NULL);
+	synth_file_read("out/synth-assets.json", &idx2, NULL);
 	CHECK(idx1 && idx2 && !strcmp(idx1, idx2), "the index is the same");
 	write_text("functions/f/index.mjs", "export const handler = async () => 2;\n");
 	CHECK(synth_dir("functions/f") == 0, "third synth after a change");

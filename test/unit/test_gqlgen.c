@@ -1,5 +1,5 @@
 /*
- * define_data's generators, part 1 (lib/gqlgen.c): the AppSync client
+ * define_data's generators, part 1 (constructs/data/gqlgen.c): the AppSync client
  * schema and Amplify's model introspection, from schemas under test/gql/
  * (found through SYNTH_ROOT). Asserts on the operations and inputs present
  * or absent, the authorization directives per mode, field types, the
@@ -40,10 +40,10 @@ static void j_free(void *p)
 static json_t *parse_fixture(const char *name)
 {
 	const char *root = getenv("SYNTH_ROOT");
-	char *path = synth__asprintf("%s/test/gql/%s", root ? root : ".", name), *text = NULL;
+	char *path = synth_asprintf("%s/test/gql/%s", root ? root : ".", name), *text = NULL;
 	size_t len = 0;
 	json_t *m = NULL;
-	if (!path || synth__read_file(path, &text, &len) < 0)
+	if (!path || synth_file_read(path, &text, &len) < 0)
 		printf("# cannot read %s: %s\n", path ? path : name, synth_error_last()->message);
 	else if (synth__graphql_parse(&m, name, text, len) < 0)
 		printf("# %s\n", synth_error_last()->message);

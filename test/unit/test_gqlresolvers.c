@@ -1,5 +1,5 @@
 /*
- * The APPSYNC_JS resolvers (lib/gqlresolvers.c), from the schemas under
+ * The APPSYNC_JS resolvers (constructs/data/gqlresolvers.c), from the schemas under
  * test/resolvers/ (found through SYNTH_ROOT): the set of resolvers, their
  * data sources, actions and indexes, the rules each one carries,
  * determinism, AppSync's JS runtime restrictions checked statically on
@@ -25,7 +25,7 @@
 static json_t *parse(const char *rel)
 {
 	const char *root = getenv("SYNTH_ROOT");
-	char *path = synth__asprintf("%s/test/%s", root ? root : ".", rel);
+	char *path = synth_asprintf("%s/test/%s", root ? root : ".", rel);
 	json_t *m = NULL;
 	if (!path || synth__graphql_parse_file(&m, path) < 0)
 		printf("# %s: %s\n", rel, synth_error_last()->message);
@@ -51,11 +51,11 @@ static char *names(json_t *out)
 	size_t i;
 	json_t *r;
 	json_array_foreach(json_object_get(out, "resolvers"), i, r) {
-		synth__buf_printf(&b, "%s%s.%s", i ? " " : "",
+		synth_buf_printf(&b, "%s%s.%s", i ? " " : "",
 				  json_string_value(json_object_get(r, "typeName")),
 				  json_string_value(json_object_get(r, "fieldName")));
 	}
-	return synth__buf_detach(&b);
+	return synth_buf_detach(&b);
 }
 
 static json_t *find(json_t *out, const char *type, const char *field)
@@ -560,8 +560,8 @@ static void test_modules(void)
 	char *names_before = NULL;
 	synth_buf b = SYNTH_BUF_INIT;
 	json_array_foreach(mods, i, m)
-		synth__buf_printf(&b, "%s%s", i ? " " : "", s_of(m, "name"));
-	names_before = synth__buf_detach(&b);
+		synth_buf_printf(&b, "%s%s", i ? " " : "", s_of(m, "name"));
+	names_before = synth_buf_detach(&b);
 	CHECK_STR(names_before, "Blog Post Comment Author", "blog: modules in schema order");
 	free(names_before);
 	check_runtime_subset("blog modules", rs);
@@ -577,8 +577,8 @@ static void test_split(void)
 	size_t i;
 	json_t *m;
 	json_array_foreach(json_object_get(rs, "modules"), i, m)
-		synth__buf_printf(&b, "%s%s", i ? " " : "", s_of(m, "name"));
-	char *n = synth__buf_detach(&b);
+		synth_buf_printf(&b, "%s%s", i ? " " : "", s_of(m, "name"));
+	char *n = synth_buf_detach(&b);
 	CHECK_STR(n, "Wide.queries Wide.Mutation.createWide Wide.Mutation.updateWide Wide.Mutation.deleteWide "
 		     "Wide.subscriptions Wide.relations",
 		  "wide: split by group; the mutations, too large together, one module each");
@@ -592,12 +592,12 @@ static void test_split(void)
 
 	/* Sixty fields with field-level rules: one resolver alone is over. */
 	synth_buf s = SYNTH_BUF_INIT;
-	synth__buf_puts(&s, "type Huge @model @auth(rules: [{ allow: owner }]) {\n");
+	synth_buf_puts(&s, "type Huge @model @auth(rules: [{ allow: owner }]) {\n");
 	for (int k = 0; k < 60; k++)
-		synth__buf_printf(&s, "  f%02d: String @auth(rules: [{ allow: owner }, { allow: groups, groups: "
+		synth_buf_printf(&s, "  f%02d: String @auth(rules: [{ allow: owner }, { allow: groups, groups: "
 				      "[\"Editors\"], operations: [read, update] }])\n", k);
-	synth__buf_puts(&s, "}\n");
-	char *text = synth__buf_detach(&s);
+	synth_buf_puts(&s, "}\n");
+	char *text = synth_buf_detach(&s);
 	json_t *model = NULL, *out = NULL;
 	CHECK(text && synth__graphql_parse(&model, "huge.graphql", text, strlen(text)) == 0, "huge: parses");
 	CHECK(synth__gql_resolvers(&out, model, SYNTH_GQL_AUTH_USER_POOLS) == SYNTH_EINVALID && !out,

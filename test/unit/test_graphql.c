@@ -1,5 +1,5 @@
 /*
- * The schema parser of define_data (lib/graphql.c): Amplify's GraphQL SDL
+ * The schema parser of define_data (constructs/data/graphql.c): Amplify's GraphQL SDL
  * dialect into a JSON model. Fixtures under test/graphql/ (found through
  * SYNTH_ROOT): good schemas parse into the expected model; bad ones fail
  * with the exact `file:line:col: message`. Inline cases cover every rule;
@@ -22,13 +22,13 @@
 static char *fixture_path(const char *rel)
 {
 	const char *root = getenv("SYNTH_ROOT");
-	return synth__asprintf("%s/test/graphql/%s", root ? root : ".", rel);
+	return synth_asprintf("%s/test/graphql/%s", root ? root : ".", rel);
 }
 
 static char *read_fixture(const char *rel, size_t *len)
 {
 	char *path = fixture_path(rel), *text = NULL;
-	if (!path || synth__read_file(path, &text, len) < 0) {
+	if (!path || synth_file_read(path, &text, len) < 0) {
 		printf("# cannot read %s: %s\n", path ? path : rel, synth_error_last()->message);
 		text = NULL;
 	}
@@ -909,11 +909,11 @@ static void test_limits(void)
 	free(text);
 
 	synth_buf b = SYNTH_BUF_INIT;
-	synth__buf_puts(&b, "type ");
+	synth_buf_puts(&b, "type ");
 	for (int i = 0; i < 256; i++)
-		synth__buf_putc(&b, 'A');
-	synth__buf_puts(&b, " { a: Int }");
-	text = synth__buf_detach(&b);
+		synth_buf_putc(&b, 'A');
+	synth_buf_puts(&b, " { a: Int }");
+	text = synth_buf_detach(&b);
 	BAD("a 256-character name", text, "t.graphql:1:6: name is too long (256 characters; the limit is 255)");
 	text[5 + 256 - 1] = ' '; /* 255 characters */
 	json_t *m = parse_text(text);
@@ -921,23 +921,23 @@ static void test_limits(void)
 	json_decref(m);
 	free(text);
 
-	synth__buf_puts(&b, "input I { a: Int = 1");
+	synth_buf_puts(&b, "input I { a: Int = 1");
 	for (int i = 0; i < 256; i++)
-		synth__buf_putc(&b, '0');
-	synth__buf_puts(&b, " }");
-	text = synth__buf_detach(&b);
+		synth_buf_putc(&b, '0');
+	synth_buf_puts(&b, " }");
+	text = synth_buf_detach(&b);
 	BAD("a 257-digit number", text, "t.graphql:1:20: number is too long (257 characters; the limit is 255)");
 	free(text);
 
 	/* a generated index name over DynamoDB's 255 characters */
-	synth__buf_puts(&b, "type ");
+	synth_buf_puts(&b, "type ");
 	for (int i = 0; i < 200; i++)
-		synth__buf_putc(&b, 'M');
-	synth__buf_puts(&b, " @model { ");
+		synth_buf_putc(&b, 'M');
+	synth_buf_puts(&b, " @model { ");
 	for (int i = 0; i < 60; i++)
-		synth__buf_putc(&b, 'f');
-	synth__buf_puts(&b, ": Int @index }");
-	text = synth__buf_detach(&b);
+		synth_buf_putc(&b, 'f');
+	synth_buf_puts(&b, ": Int @index }");
+	text = synth_buf_detach(&b);
 	m = NULL;
 	CHECK(synth__graphql_parse(&m, "t.graphql", text, strlen(text)) == SYNTH_EINVALID,
 	      "a generated index name over 255 characters");
@@ -947,14 +947,14 @@ static void test_limits(void)
 
 	/* nesting: list types, list values, object values; 32 is fine, 33 is not */
 	for (int depth = 32; depth <= 33; depth++) {
-		synth__buf_puts(&b, "type A { a: ");
+		synth_buf_puts(&b, "type A { a: ");
 		for (int i = 0; i < depth; i++)
-			synth__buf_putc(&b, '[');
-		synth__buf_puts(&b, "Int");
+			synth_buf_putc(&b, '[');
+		synth_buf_puts(&b, "Int");
 		for (int i = 0; i < depth; i++)
-			synth__buf_putc(&b, ']');
-		synth__buf_puts(&b, " }");
-		text = synth__buf_detach(&b);
+			synth_buf_putc(&b, ']');
+		synth_buf_puts(&b, " }");
+		text = synth_buf_detach(&b);
 		if (depth == 33)
 			BAD("list type 33 deep", text, "t.graphql:1:45: nesting is too deep (more than 32 levels)");
 		else
@@ -962,14 +962,14 @@ static void test_limits(void)
 			    "[[[[[[[[[[[[Int]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]] are not supported (field 'a' of type 'A')");
 		free(text);
 
-		synth__buf_puts(&b, "type A @model { a: Int @index(projection: ");
+		synth_buf_puts(&b, "type A @model { a: Int @index(projection: ");
 		for (int i = 0; i < depth; i++)
-			synth__buf_puts(&b, "{a: ");
-		synth__buf_puts(&b, "1");
+			synth_buf_puts(&b, "{a: ");
+		synth_buf_puts(&b, "1");
 		for (int i = 0; i < depth; i++)
-			synth__buf_putc(&b, '}');
-		synth__buf_puts(&b, ") }");
-		text = synth__buf_detach(&b);
+			synth_buf_putc(&b, '}');
+		synth_buf_puts(&b, ") }");
+		text = synth_buf_detach(&b);
 		if (depth == 33)
 			BAD("object value 33 deep", text, "t.graphql:1:171: nesting is too deep (more than 32 levels)");
 		else
@@ -980,22 +980,22 @@ static void test_limits(void)
 
 	/* hostile sizes stay linear: 100,000 fields, enum values, rules */
 	double t0 = now();
-	synth__buf_puts(&b, "type A @model {\n");
+	synth_buf_puts(&b, "type A @model {\n");
 	for (int i = 0; i < 100000; i++)
-		synth__buf_printf(&b, "  f%d: Int\n", i);
-	synth__buf_puts(&b, "  f99999: Int\n}\n");
-	text = synth__buf_detach(&b);
+		synth_buf_printf(&b, "  f%d: Int\n", i);
+	synth_buf_puts(&b, "  f99999: Int\n}\n");
+	text = synth_buf_detach(&b);
 	BAD("100,000 fields then a duplicate", text,
 	    "t.graphql:100002:3: duplicate field 'f99999' in type 'A' (first at 100001:3)");
 	free(text);
-	synth__buf_puts(&b, "enum E {");
+	synth_buf_puts(&b, "enum E {");
 	for (int i = 0; i < 100000; i++)
-		synth__buf_printf(&b, " V%d", i);
-	synth__buf_puts(&b, " }\ntype A @model @auth(rules: [");
+		synth_buf_printf(&b, " V%d", i);
+	synth_buf_puts(&b, " }\ntype A @model @auth(rules: [");
 	for (int i = 0; i < 20000; i++)
-		synth__buf_puts(&b, "{allow: public}, ");
-	synth__buf_puts(&b, "]) { e: E @default(value: \"V99999\") }\n");
-	text = synth__buf_detach(&b);
+		synth_buf_puts(&b, "{allow: public}, ");
+	synth_buf_puts(&b, "]) { e: E @default(value: \"V99999\") }\n");
+	text = synth_buf_detach(&b);
 	m = parse_text(text);
 	CHECK(m && json_array_size(at(m, "models.A.auth")) == 20000 &&
 	      json_array_size(at(m, "enums.E.values")) == 100000, "100,000 enum values and 20,000 rules");
@@ -1006,13 +1006,13 @@ static void test_limits(void)
 
 	/* 200 models with relations and indexes: the benchmark's shape */
 	for (int i = 0; i < 200; i++)
-		synth__buf_printf(&b, "type M%d @model @auth(rules: [{allow: owner}, {allow: public, operations: [read]}]) {\n"
+		synth_buf_printf(&b, "type M%d @model @auth(rules: [{allow: owner}, {allow: public, operations: [read]}]) {\n"
 				  "  id: ID!\n  name: String! @index\n  status: Status @default(value: \"OPEN\")\n"
 				  "  items: [I%d] @hasMany(references: [\"parentId\"])\n}\n"
 				  "type I%d @model {\n  parentId: ID! @index(sortKeyFields: [\"at\"])\n  at: AWSDateTime!\n"
 				  "  parent: M%d @belongsTo(references: [\"parentId\"])\n}\n", i, i, i, i);
-	synth__buf_puts(&b, "enum Status { OPEN DONE }\n");
-	text = synth__buf_detach(&b);
+	synth_buf_puts(&b, "enum Status { OPEN DONE }\n");
+	text = synth_buf_detach(&b);
 	t0 = now();
 	m = parse_text(text);
 	t = now() - t0;

@@ -21,7 +21,7 @@ static int start_server(void)
 		dup2(fds[1], 1);
 		close(fds[0]);
 		const char *root = getenv("SYNTH_ROOT");
-		char *script = synth__asprintf("%s/test/unit/fake/http_fake.py", root ? root : ".");
+		char *script = synth_asprintf("%s/test/unit/fake/http_fake.py", root ? root : ".");
 		execlp("python3", "python3", script, (char *)NULL);
 		_exit(127);
 	}
@@ -102,7 +102,7 @@ int main(void)
 	CHECK(synth_http_send(c, &put, &r) == 0, "PUT from memory");
 	j = json_loadb(r.body.ptr, r.body.len, 0, NULL);
 	char hex[65];
-	synth__sha256_hex(payload, sizeof payload - 1, hex);
+	synth_sha256_hex(payload, sizeof payload - 1, hex);
 	CHECK_STR(json_string_value(json_object_get(j, "sha256")), hex, "the body arrived intact");
 	json_t *hdrs = json_object_get(j, "headers");
 	CHECK_STR(json_string_value(json_object_get(hdrs, "content-type")), "text/plain", "headers sent");
@@ -124,8 +124,8 @@ int main(void)
 	j = json_loadb(r.body.ptr, r.body.len, 0, NULL);
 	char *all = NULL;
 	size_t alen = 0;
-	synth__read_file("blob", &all, &alen);
-	synth__sha256_hex(all + 1000, 50000, hex);
+	synth_file_read("blob", &all, &alen);
+	synth_sha256_hex(all + 1000, 50000, hex);
 	CHECK(json_integer_value(json_object_get(j, "length")) == 50000, "slice length");
 	CHECK_STR(json_string_value(json_object_get(j, "sha256")), hex, "slice content");
 	free(all);

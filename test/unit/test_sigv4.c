@@ -251,13 +251,13 @@ static char *sorted_params(const char *q)
 	synth_buf b = SYNTH_BUF_INIT;
 	for (size_t i = 0; i < p.n; i++) {
 		if (i)
-			synth__buf_putc(&b, '&');
-		synth__buf_puts(&b, parts[i]);
+			synth_buf_putc(&b, '&');
+		synth_buf_puts(&b, parts[i]);
 		free(parts[i]);
 	}
 	free(parts);
 	plist_free(&p);
-	return synth__buf_detach(&b);
+	return synth_buf_detach(&b);
 }
 
 /* --- raw HTTP requests (request.txt) ------------------------------------ */
@@ -889,7 +889,7 @@ static void test_requests(void)
 	/* A payload and its precomputed hash sign alike. */
 	CHECK(synth__sigv4_sign(&a, &req, &s3) == 0, "S3 PUT signs");
 	char hash[65];
-	synth__sha256_hex("hello", 5, hash);
+	synth_sha256_hex("hello", 5, hash);
 	synth_sigv4_request req2 = req;
 	req2.payload = NULL;
 	req2.payload_len = 0;
@@ -1048,8 +1048,8 @@ static char *gen_text(const char *const *atoms, size_t natoms, size_t min, size_
 	synth_buf b = SYNTH_BUF_INIT;
 	size_t n = min + pick(max - min + 1);
 	for (size_t i = 0; i < n; i++)
-		synth__buf_puts(&b, atoms[pick(natoms)]);
-	return synth__buf_detach(&b);
+		synth_buf_puts(&b, atoms[pick(natoms)]);
+	return synth_buf_detach(&b);
 }
 
 /* A raw path: segments that may be empty, "." or "..". */
@@ -1058,23 +1058,23 @@ static char *gen_path(void)
 	synth_buf b = SYNTH_BUF_INIT;
 	size_t n = pick(6);
 	for (size_t i = 0; i < n; i++) {
-		synth__buf_putc(&b, '/');
+		synth_buf_putc(&b, '/');
 		size_t k = pick(10);
 		if (k == 0)
 			continue;
 		if (k == 1)
-			synth__buf_putc(&b, '.');
+			synth_buf_putc(&b, '.');
 		else if (k == 2)
-			synth__buf_puts(&b, "..");
+			synth_buf_puts(&b, "..");
 		else {
 			char *t = gen_text(PATH_ATOMS, sizeof PATH_ATOMS / sizeof *PATH_ATOMS, 1, 4);
-			synth__buf_puts(&b, t);
+			synth_buf_puts(&b, t);
 			free(t);
 		}
 	}
 	if (n == 0 || pick(3) == 0)
-		synth__buf_putc(&b, '/');
-	return synth__buf_detach(&b);
+		synth_buf_putc(&b, '/');
+	return synth_buf_detach(&b);
 }
 
 typedef struct fuzz_case {

@@ -17,17 +17,17 @@ static char *sh(const char *cmd)
 	synth_buf b = SYNTH_BUF_INIT;
 	char line[4096];
 	while (p && fgets(line, sizeof line, p))
-		synth__buf_puts(&b, line);
+		synth_buf_puts(&b, line);
 	if (p)
 		pclose(p);
-	char *s = synth__buf_detach(&b);
+	char *s = synth_buf_detach(&b);
 	return s ? s : strdup("");
 }
 
 /* Starts the peers; exports their env. */
 static int start_peers(const char *root, const char *dir)
 {
-	char *cmd = synth__asprintf("PEERS_DIR='%s' bash '%s/test/peers/peers.sh' start 2>/dev/null",
+	char *cmd = synth_asprintf("PEERS_DIR='%s' bash '%s/test/peers/peers.sh' start 2>/dev/null",
 				    dir, root);
 	char *out = sh(cmd);
 	free(cmd);
@@ -61,7 +61,7 @@ static synth_aws *client(const char *secret)
 
 static int calls_of(const char *action)
 {
-	char *cmd = synth__asprintf("curl -s '%s/calls' | python3 -c 'import json,sys; "
+	char *cmd = synth_asprintf("curl -s '%s/calls' | python3 -c 'import json,sys; "
 				    "print(sum(1 for c in json.load(sys.stdin)[\"calls\"] "
 				    "if c.get(\"action\")==\"%s\"))'", admin, action);
 	char *out = sh(cmd);
@@ -73,7 +73,7 @@ static int calls_of(const char *action)
 
 static void admin_post(const char *what, const char *json)
 {
-	char *cmd = synth__asprintf("curl -s -X POST '%s/%s' -d '%s' >/dev/null", admin, what,
+	char *cmd = synth_asprintf("curl -s -X POST '%s/%s' -d '%s' >/dev/null", admin, what,
 				    json);
 	free(sh(cmd));
 	free(cmd);
@@ -81,7 +81,7 @@ static void admin_post(const char *what, const char *json)
 
 static void admin_delete(const char *what)
 {
-	char *cmd = synth__asprintf("curl -s -X DELETE '%s/%s' >/dev/null", admin, what);
+	char *cmd = synth_asprintf("curl -s -X DELETE '%s/%s' >/dev/null", admin, what);
 	free(sh(cmd));
 	free(cmd);
 }
@@ -94,11 +94,11 @@ int main(void)
 	const char *root = getenv("SYNTH_ROOT");
 	if (!root)
 		root = getcwd(cwd, sizeof cwd) ? cwd : ".";
-	char *setup = synth__asprintf("bash '%s/test/peers/setup.sh' >/dev/null 2>&1", root);
+	char *setup = synth_asprintf("bash '%s/test/peers/setup.sh' >/dev/null 2>&1", root);
 	free(sh(setup)); /* idempotent: s3rver and botocore for the peers */
 	free(setup);
 	char *tmp = tmp_cwd();
-	char *peers = synth__asprintf("%s/peers", tmp);
+	char *peers = synth_asprintf("%s/peers", tmp);
 	if (start_peers(root, peers) < 0) {
 		CHECK(0, "the peers start (from %s)", root);
 		rm_tmp(tmp);
@@ -217,7 +217,7 @@ int main(void)
 	json_decref(want);
 
 	/* No value in the peer's call log. */
-	char *cmd = synth__asprintf("curl -s '%s/calls'", admin);
+	char *cmd = synth_asprintf("curl -s '%s/calls'", admin);
 	char *log = sh(cmd);
 	free(cmd);
 	CHECK(!strstr(log, "the-secret-value") && !strstr(log, "escapes"),
@@ -225,7 +225,7 @@ int main(void)
 	free(log);
 
 	synth_aws_free(a);
-	cmd = synth__asprintf("PEERS_DIR='%s' bash '%s/test/peers/peers.sh' stop >/dev/null 2>&1",
+	cmd = synth_asprintf("PEERS_DIR='%s' bash '%s/test/peers/peers.sh' stop >/dev/null 2>&1",
 			      peers, root);
 	free(sh(cmd));
 	free(cmd);

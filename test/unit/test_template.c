@@ -136,13 +136,13 @@ static void test_previous_assembly_kept(void)
 	CHECK(synth_backend_run(b) == 0, "first run");
 	synth_backend_free(b);
 	char *before = NULL, *after = NULL;
-	synth__read_file("out/manifest.json", &before, NULL);
+	synth_file_read("out/manifest.json", &before, NULL);
 	b = new_backend();
 	synth_backend_add_resource(b, "t", "AWS::SNS::Topic",
 				   json_pack("{s:o}", "DisplayName", synth_ref("missing")));
 	CHECK(synth_backend_run(b) < 0, "second run fails");
 	synth_backend_free(b);
-	synth__read_file("out/manifest.json", &after, NULL);
+	synth_file_read("out/manifest.json", &after, NULL);
 	CHECK(before && after && !strcmp(before, after), "the previous assembly is untouched");
 	CHECK(count_files("out.tmp.*") == 0, "no staging directory left");
 	free(before), free(after);

@@ -287,7 +287,7 @@ static void test_lock(void)
 	      "lock taken (directory created)");
 	char *text = NULL;
 	size_t len = 0;
-	synth__read_file("locks/sub/synth-app-me-sandbox-1234.lock", &text, &len);
+	synth_file_read("locks/sub/synth-app-me-sandbox-1234.lock", &text, &len);
 	CHECK(text && atol(text) == (long)getpid(), "the lock file holds our pid (%ld)",
 	      text ? atol(text) : 0L);
 	free(text);

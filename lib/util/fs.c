@@ -8,13 +8,13 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "internal.h"
+#include "util.h"
 
 int synth__mkdir_p(const char *path)
 {
 	char *p = strdup(path);
 	if (!p)
-		return synth__oom();
+		return synth_error_oom();
 	for (char *s = p + 1; *s; s++) {
 		if (*s != '/')
 			continue;
@@ -22,14 +22,14 @@ int synth__mkdir_p(const char *path)
 		if (mkdir(p, 0755) < 0 && errno != EEXIST) {
 			int e = errno;
 			free(p);
-			return synth__error_set(SYNTH_EIO, "cannot create directory %s: %s",
+			return synth_error_setf(SYNTH_EIO, "cannot create directory %s: %s",
 						path, strerror(e));
 		}
 		*s = '/';
 	}
 	int rc = 0;
 	if (mkdir(p, 0755) < 0 && errno != EEXIST)
-		rc = synth__error_set(SYNTH_EIO, "cannot create directory %s: %s", path,
+		rc = synth_error_setf(SYNTH_EIO, "cannot create directory %s: %s", path,
 				      strerror(errno));
 	free(p);
 	return rc;
@@ -49,7 +49,7 @@ int synth__rm_rf(const char *path)
 	if (lstat(path, &st) < 0)
 		return 0;
 	if (nftw(path, rm_one, 32, FTW_DEPTH | FTW_PHYS) < 0)
-		return synth__error_set(SYNTH_EIO, "cannot remove %s: %s", path,
+		return synth_error_setf(SYNTH_EIO, "cannot remove %s: %s", path,
 					strerror(errno));
 	return 0;
 }
@@ -58,7 +58,7 @@ int synth__write_file(const char *path, const void *data, size_t len)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0)
-		return synth__error_set(SYNTH_EIO, "cannot write %s: %s", path,
+		return synth_error_setf(SYNTH_EIO, "cannot write %s: %s", path,
 					strerror(errno));
 	const char *p = data;
 	while (len > 0) {
@@ -68,26 +68,26 @@ int synth__write_file(const char *path, const void *data, size_t len)
 				continue;
 			int e = errno;
 			close(fd);
-			return synth__error_set(SYNTH_EIO, "cannot write %s: %s", path,
+			return synth_error_setf(SYNTH_EIO, "cannot write %s: %s", path,
 						strerror(e));
 		}
 		p += n;
 		len -= (size_t)n;
 	}
 	if (close(fd) < 0)
-		return synth__error_set(SYNTH_EIO, "cannot write %s: %s", path,
+		return synth_error_setf(SYNTH_EIO, "cannot write %s: %s", path,
 					strerror(errno));
 	return 0;
 }
 
 int synth__write_file_atomic(const char *path, const void *data, size_t len)
 {
-	char *tmp = synth__asprintf("%s.tmp.%ld", path, (long)getpid());
+	char *tmp = synth_asprintf("%s.tmp.%ld", path, (long)getpid());
 	if (!tmp)
-		return synth__oom();
+		return synth_error_oom();
 	int rc = synth__write_file(tmp, data, len);
 	if (rc == 0 && rename(tmp, path) < 0)
-		rc = synth__error_set(SYNTH_EIO, "cannot rename %s to %s: %s", tmp, path,
+		rc = synth_error_setf(SYNTH_EIO, "cannot rename %s to %s: %s", tmp, path,
 				      strerror(errno));
 	if (rc < 0)
 		unlink(tmp);
@@ -95,28 +95,28 @@ int synth__write_file_atomic(const char *path, const void *data, size_t len)
 	return rc;
 }
 
-int synth__read_file(const char *path, char **out, size_t *len)
+int synth_file_read(const char *path, char **out, size_t *len)
 {
 	*out = NULL;
 	FILE *f = fopen(path, "rb");
 	if (!f)
-		return synth__error_set(errno == ENOENT ? SYNTH_ENOTFOUND : SYNTH_EIO,
+		return synth_error_setf(errno == ENOENT ? SYNTH_ENOTFOUND : SYNTH_EIO,
 					"cannot read %s: %s", path, strerror(errno));
 	synth_buf b = SYNTH_BUF_INIT;
 	char chunk[65536];
 	size_t n;
 	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-		synth__buf_put(&b, chunk, n);
+		synth_buf_put(&b, chunk, n);
 	int err = ferror(f);
 	fclose(f);
 	if (err) {
-		synth__buf_free(&b);
-		return synth__error_set(SYNTH_EIO, "cannot read %s", path);
+		synth_buf_free(&b);
+		return synth_error_setf(SYNTH_EIO, "cannot read %s", path);
 	}
 	size_t l = b.len;
-	*out = synth__buf_detach(&b);
+	*out = synth_buf_detach(&b);
 	if (!*out)
-		return synth__oom();
+		return synth_error_oom();
 	if (len)
 		*len = l;
 	return 0;
@@ -127,27 +127,27 @@ int synth__replace_dir(const char *src, const char *dst)
 	struct stat st;
 	if (lstat(dst, &st) < 0) {
 		if (rename(src, dst) < 0)
-			return synth__error_set(SYNTH_EIO, "cannot rename %s to %s: %s",
+			return synth_error_setf(SYNTH_EIO, "cannot rename %s to %s: %s",
 						src, dst, strerror(errno));
 		return 0;
 	}
 	if (!S_ISDIR(st.st_mode))
-		return synth__error_set(SYNTH_EIO,
+		return synth_error_setf(SYNTH_EIO,
 					"%s exists and is not a directory; not replacing it",
 					dst);
 	/* Swap atomically: readers see the old or the new assembly. */
 	if (renameat2(AT_FDCWD, src, AT_FDCWD, dst, RENAME_EXCHANGE) == 0)
 		return synth__rm_rf(src); /* src now holds the old assembly */
 	/* Fallback (file systems without RENAME_EXCHANGE): two renames. */
-	char *old = synth__asprintf("%s.old.%ld", dst, (long)getpid());
+	char *old = synth_asprintf("%s.old.%ld", dst, (long)getpid());
 	if (!old)
-		return synth__oom();
+		return synth_error_oom();
 	int rc = 0;
 	if (rename(dst, old) < 0)
-		rc = synth__error_set(SYNTH_EIO, "cannot rename %s: %s", dst,
+		rc = synth_error_setf(SYNTH_EIO, "cannot rename %s: %s", dst,
 				      strerror(errno));
 	else if (rename(src, dst) < 0) {
-		rc = synth__error_set(SYNTH_EIO, "cannot rename %s to %s: %s", src, dst,
+		rc = synth_error_setf(SYNTH_EIO, "cannot rename %s to %s: %s", src, dst,
 				      strerror(errno));
 		rename(old, dst); /* put the previous assembly back */
 	} else

@@ -46,7 +46,7 @@ static void on_text(void *ud, const XML_Char *s, int len)
 {
 	xml_state *x = ud;
 	if (!x->failed && x->depth > 0)
-		synth__buf_put(&x->st[x->depth - 1].text, s, (size_t)len);
+		synth_buf_put(&x->st[x->depth - 1].text, s, (size_t)len);
 }
 
 static void add_child(json_t *parent, const char *name, json_t *value)
@@ -79,14 +79,14 @@ static void on_end(void *ud, const XML_Char *name)
 	if (f->obj)
 		value = f->obj;
 	else {
-		char *t = synth__buf_detach(&f->text);
+		char *t = synth_buf_detach(&f->text);
 		/* An element holding only layout white space is empty. */
 		if (t && strspn(t, " \t\r\n") == strlen(t))
 			t[0] = '\0';
 		value = json_string(t ? t : "");
 		free(t);
 	}
-	synth__buf_free(&f->text);
+	synth_buf_free(&f->text);
 	if (!value)
 		x->failed = true;
 	else if (x->depth == 0) {
@@ -116,7 +116,7 @@ json_t *synth_xml_to_json(const char *xml, size_t len)
 	for (int i = 0; i < x.depth; i++) {
 		free(x.st[i].name);
 		json_decref(x.st[i].obj);
-		synth__buf_free(&x.st[i].text);
+		synth_buf_free(&x.st[i].text);
 	}
 	if (!ok) {
 		json_decref(x.root);

@@ -24,7 +24,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <openssl/crypto.h>
-#include "internal.h"
+#include "../util/util.h"
 #include "awsconfig.h"
 
 extern char **environ;
@@ -81,8 +81,8 @@ static char *dup_n(const char *s, size_t n)
 static int set_str(char **dst, const char *v)
 {
 	char *d = NULL;
-	if (v && !(d = synth__strdup(v))) {
-		synth__oom();
+	if (v && !(d = synth_strdup(v))) {
+		synth_error_oom();
 		return SYNTH_ENOMEM;
 	}
 	wipe_free(*dst);
@@ -94,7 +94,7 @@ static int set_str(char **dst, const char *v)
 static int take_str(char **dst, char *s)
 {
 	if (!s) {
-		synth__oom();
+		synth_error_oom();
 		return SYNTH_ENOMEM;
 	}
 	free(*dst);
@@ -305,7 +305,7 @@ void synth__aws_ini_free(synth_aws_ini *ini)
 
 static int ini_error(const synth_aws_ini *ini, unsigned line, const char *what)
 {
-	return synth__error_set(SYNTH_EINVALID, "%s:%u: %s", ini->path, line, what);
+	return synth_error_setf(SYNTH_EINVALID, "%s:%u: %s", ini->path, line, what);
 }
 
 /* Adds an entry to section S, taking KEY, SUBKEY and VALUE (freed on
@@ -358,9 +358,9 @@ int synth__aws_ini_parse(synth_aws_ini **out, const char *path, const char *text
 {
 	*out = NULL;
 	synth_aws_ini *ini = calloc(1, sizeof *ini);
-	if (!ini || !(ini->path = synth__strdup(path ? path : "(config)"))) {
+	if (!ini || !(ini->path = synth_strdup(path ? path : "(config)"))) {
 		free(ini);
-		return synth__oom();
+		return synth_error_oom();
 	}
 	size_t pos = 0;
 	if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0)
@@ -422,13 +422,13 @@ int synth__aws_ini_parse(synth_aws_ini **out, const char *path, const char *text
 				}
 				if (k)
 					lower(k);
-				char *parent = synth__strdup(cs->entries[entry].key);
+				char *parent = synth_strdup(cs->entries[entry].key);
 				if (section_add(cs, parent, k, v, lineno) == NONE) {
-					rc = synth__oom();
+					rc = synth_error_oom();
 					goto fail;
 				}
 			} else if (!value_append(&cs->entries[entry].value, blanks, s, sn)) {
-				rc = synth__oom();
+				rc = synth_error_oom();
 				goto fail;
 			}
 			blanks = 0;
@@ -453,7 +453,7 @@ int synth__aws_ini_parse(synth_aws_ini **out, const char *path, const char *text
 			if (!name || !grow((void **)&ini->sections, &ini->cap, ini->n,
 					   sizeof *ini->sections)) {
 				free(name);
-				rc = synth__oom();
+				rc = synth_error_oom();
 				goto fail;
 			}
 			if (!*name) {
@@ -486,7 +486,7 @@ int synth__aws_ini_parse(synth_aws_ini **out, const char *path, const char *text
 			lower(k);
 		entry = section_add(&ini->sections[sec], k, NULL, v, lineno);
 		if (entry == NONE) {
-			rc = synth__oom();
+			rc = synth_error_oom();
 			goto fail;
 		}
 		nested = !*ini->sections[sec].entries[entry].value;
@@ -627,7 +627,7 @@ static bool prof_get(const resolver *r, const char *profile, const char *key, fo
 
 static char *where(const found *f)
 {
-	return synth__asprintf("%s [%s]", f->path, f->section);
+	return synth_asprintf("%s [%s]", f->path, f->section);
 }
 
 static bool profile_exists(const resolver *r, const char *profile)
@@ -641,12 +641,12 @@ static void put_place(synth_buf *b, const char *path, const synth_aws_ini *ini, 
 		      const char *profile)
 {
 	if (config)
-		synth__buf_printf(b, "%s [%s%s]", path, strcmp(profile, "default") ? "profile " : "",
+		synth_buf_printf(b, "%s [%s%s]", path, strcmp(profile, "default") ? "profile " : "",
 				  profile);
 	else
-		synth__buf_printf(b, "%s [%s]", path, profile);
+		synth_buf_printf(b, "%s [%s]", path, profile);
 	if (!ini)
-		synth__buf_puts(b, " (no such file)");
+		synth_buf_puts(b, " (no such file)");
 }
 
 /* --- 4. region and endpoints ---------------------------------------------- */
@@ -667,25 +667,25 @@ static int resolve_region(resolver *r)
 	} else if (prof_get(r, cfg->profile, "region", &f)) {
 		v = f.value;
 		if (!(src_owned = where(&f)))
-			return synth__oom();
+			return synth_error_oom();
 		src = src_owned;
 	} else {
 		synth_buf b = SYNTH_BUF_INIT;
-		synth__buf_puts(&b, "no AWS region: no --region, AWS_REGION or AWS_DEFAULT_REGION, "
+		synth_buf_puts(&b, "no AWS region: no --region, AWS_REGION or AWS_DEFAULT_REGION, "
 				    "and no region in ");
 		put_place(&b, cfg->config_file, r->conf, true, cfg->profile);
-		synth__buf_puts(&b, " or ");
+		synth_buf_puts(&b, " or ");
 		put_place(&b, cfg->credentials_file, r->cred, false, cfg->profile);
-		char *msg = synth__buf_detach(&b);
+		char *msg = synth_buf_detach(&b);
 		if (!msg)
-			return synth__oom();
-		synth__error_set(SYNTH_ENOTFOUND, "%s", msg);
+			return synth_error_oom();
+		synth_error_setf(SYNTH_ENOTFOUND, "%s", msg);
 		free(msg);
 		return SYNTH_ENOTFOUND;
 	}
 	int rc = 0;
 	if (!valid_region(v))
-		rc = synth__error_set(SYNTH_EINVALID,
+		rc = synth_error_setf(SYNTH_EINVALID,
 				      "invalid AWS region \"%s\" (from %s): expected letters, "
 				      "digits and '-', like us-east-1",
 				      shown(v), src);
@@ -713,7 +713,7 @@ static int resolve_endpoints(resolver *r)
 	found svc = {0}, f;
 	bool has_svc = !ignore && prof_get(r, cfg->profile, "services", &svc);
 	if (has_svc && !ini_has(r->conf, match_services, svc.value))
-		return synth__error_set(SYNTH_ENOTFOUND,
+		return synth_error_setf(SYNTH_ENOTFOUND,
 					"%s:%u: [%s] names services \"%s\", but %s has no "
 					"[services %s] section",
 					svc.path, svc.line, svc.section, shown(svc.value),
@@ -732,30 +732,30 @@ static int resolve_endpoints(resolver *r)
 					      : NULL;
 		if (r->opts->endpoint_url && *r->opts->endpoint_url) {
 			v = r->opts->endpoint_url;
-			src = synth__strdup("--endpoint-url");
+			src = synth_strdup("--endpoint-url");
 		} else if (!ignore && (v = env_get(env_name))) {
-			src = synth__strdup(env_name);
+			src = synth_strdup(env_name);
 		} else if (!ignore && (v = env_get("AWS_ENDPOINT_URL"))) {
-			src = synth__strdup("AWS_ENDPOINT_URL");
+			src = synth_strdup("AWS_ENDPOINT_URL");
 		} else if (found_in(&f, r->conf, s, se)) {
 			v = f.value;
-			src = synth__asprintf("%s [%s] %s.endpoint_url", f.path, f.section, id);
+			src = synth_asprintf("%s [%s] %s.endpoint_url", f.path, f.section, id);
 		} else if (!ignore && prof_get(r, cfg->profile, "endpoint_url", &f)) {
 			v = f.value;
 			src = where(&f);
 		} else {
 			bool cn = strncmp(cfg->region, "cn-", 3) == 0;
 			if (take_str(&cfg->endpoint[i],
-				     synth__asprintf("https://%s.%s.amazonaws.com%s", id, cfg->region,
+				     synth_asprintf("https://%s.%s.amazonaws.com%s", id, cfg->region,
 						     cn ? ".cn" : "")) < 0 ||
 			    set_str(&cfg->endpoint_source[i], "default") < 0)
 				return SYNTH_ENOMEM;
 			continue;
 		}
 		if (!src)
-			return synth__oom();
+			return synth_error_oom();
 		if (!valid_url(v)) {
-			synth__error_set(SYNTH_EINVALID,
+			synth_error_setf(SYNTH_EINVALID,
 					 "invalid endpoint URL \"%s\" (from %s): expected http:// or "
 					 "https://, a host and an optional port and path",
 					 shown(v), src);
@@ -799,11 +799,11 @@ static int creds_fill(const resolver *r, synth_aws_credentials *out, const char 
 	    set_str(&c.session_token, token && *token ? token : NULL) < 0 ||
 	    set_str(&c.expiration, expiration && *expiration ? expiration : NULL) < 0 ||
 	    set_str(&c.account_id, account && *account ? account : NULL) < 0) {
-		rc = synth__oom();
+		rc = synth_error_oom();
 		goto fail;
 	}
 	if (c.session_token && !valid_cred(c.session_token)) {
-		rc = synth__error_set(SYNTH_EINVALID,
+		rc = synth_error_setf(SYNTH_EINVALID,
 				      "the session token from %s contains white space or control "
 				      "characters",
 				      source);
@@ -811,14 +811,14 @@ static int creds_fill(const resolver *r, synth_aws_credentials *out, const char 
 	}
 	if (c.expiration) {
 		if (!parse_time(c.expiration, &c.expires)) {
-			rc = synth__error_set(SYNTH_EINVALID,
+			rc = synth_error_setf(SYNTH_EINVALID,
 					      "the expiration \"%s\" of the credentials from %s is not "
 					      "an ISO 8601 time (like 2030-01-02T03:04:05Z)",
 					      shown(c.expiration), source);
 			goto fail;
 		}
 		if (c.expires <= r->now) {
-			rc = synth__error_set(SYNTH_EINVALID,
+			rc = synth_error_setf(SYNTH_EINVALID,
 					      "the credentials from %s expired at %s", source,
 					      shown(c.expiration));
 			goto fail;
@@ -840,19 +840,19 @@ static int env_creds(const resolver *r, synth_aws_credentials *out, bool *found_
 	if (!id)
 		return 0;
 	if (!secret)
-		return synth__error_set(SYNTH_EINVALID,
+		return synth_error_setf(SYNTH_EINVALID,
 					"AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not");
 	if (!valid_cred(id))
-		return synth__error_set(SYNTH_EINVALID,
+		return synth_error_setf(SYNTH_EINVALID,
 					"AWS_ACCESS_KEY_ID contains white space or control characters");
 	if (!valid_cred(secret))
-		return synth__error_set(SYNTH_EINVALID, "AWS_SECRET_ACCESS_KEY contains white space "
+		return synth_error_setf(SYNTH_EINVALID, "AWS_SECRET_ACCESS_KEY contains white space "
 							"or control characters");
 	const char *token = env_get("AWS_SESSION_TOKEN");
 	if (!token)
 		token = env_get("AWS_SECURITY_TOKEN");
 	int rc = creds_fill(r, out, id, secret, token, env_get("AWS_CREDENTIAL_EXPIRATION"),
-			    env_get("AWS_ACCOUNT_ID"), synth__strdup("environment"));
+			    env_get("AWS_ACCOUNT_ID"), synth_strdup("environment"));
 	if (rc == 0)
 		*found_env = true;
 	return rc;
@@ -869,22 +869,22 @@ static int file_creds(const resolver *r, const synth_aws_ini *ini, section_match
 	if (!id && !secret)
 		return 0;
 	if (!secret)
-		return synth__error_set(SYNTH_EINVALID,
+		return synth_error_setf(SYNTH_EINVALID,
 					"%s:%u: [%s] has aws_access_key_id but no "
 					"aws_secret_access_key",
 					ini->path, id->line, s->name);
 	if (!id)
-		return synth__error_set(SYNTH_EINVALID,
+		return synth_error_setf(SYNTH_EINVALID,
 					"%s:%u: [%s] has aws_secret_access_key but no "
 					"aws_access_key_id",
 					ini->path, secret->line, ss->name);
 	if (!valid_cred(id->value))
-		return synth__error_set(SYNTH_EINVALID,
+		return synth_error_setf(SYNTH_EINVALID,
 					"%s:%u: aws_access_key_id is empty or contains white space "
 					"or control characters",
 					ini->path, id->line);
 	if (!valid_cred(secret->value))
-		return synth__error_set(SYNTH_EINVALID,
+		return synth_error_setf(SYNTH_EINVALID,
 					"%s:%u: aws_secret_access_key is empty or contains white "
 					"space or control characters",
 					ini->path, secret->line);
@@ -894,7 +894,7 @@ static int file_creds(const resolver *r, const synth_aws_ini *ini, section_match
 	const ini_entry *account = ini_lookup(ini, match, profile, "aws_account_id", NULL, NULL);
 	int rc = creds_fill(r, out, id->value, secret->value, token ? token->value : NULL, NULL,
 			    account ? account->value : NULL,
-			    synth__asprintf("%s [%s]", ini->path, s->name));
+			    synth_asprintf("%s [%s]", ini->path, s->name));
 	if (rc == 0)
 		*found_file = true;
 	return rc;
@@ -921,7 +921,7 @@ static int run_capture(const char *cmd, const char *what, char **out, size_t *le
 	*over = false;
 	int fds[2];
 	if (pipe2(fds, O_CLOEXEC) < 0)
-		return synth__error_set(SYNTH_EIO, "cannot run %s: pipe: %s", what, strerror(errno));
+		return synth_error_setf(SYNTH_EIO, "cannot run %s: pipe: %s", what, strerror(errno));
 	fds[0] = high_fd(fds[0]);
 	fds[1] = high_fd(fds[1]);
 	if (fds[0] < 0 || fds[1] < 0) {
@@ -930,13 +930,13 @@ static int run_capture(const char *cmd, const char *what, char **out, size_t *le
 			close(fds[0]);
 		if (fds[1] >= 0)
 			close(fds[1]);
-		return synth__error_set(SYNTH_EIO, "cannot run %s: %s", what, strerror(e));
+		return synth_error_setf(SYNTH_EIO, "cannot run %s: %s", what, strerror(e));
 	}
 	char *buf = malloc(PROCESS_MAX + 1);
 	if (!buf) {
 		close(fds[0]);
 		close(fds[1]);
-		return synth__oom();
+		return synth_error_oom();
 	}
 	posix_spawn_file_actions_t fa;
 	pid_t pid;
@@ -954,8 +954,8 @@ static int run_capture(const char *cmd, const char *what, char **out, size_t *le
 		close(fds[0]);
 		free(buf);
 		if (e == ENOMEM)
-			return synth__oom();
-		return synth__error_set(SYNTH_ERROR, "cannot run %s: %s", what, strerror(e));
+			return synth_error_oom();
+		return synth_error_setf(SYNTH_ERROR, "cannot run %s: %s", what, strerror(e));
 	}
 	size_t n = 0;
 	char scratch[4096];
@@ -978,7 +978,7 @@ static int run_capture(const char *cmd, const char *what, char **out, size_t *le
 			int we = errno;
 			OPENSSL_cleanse(buf, n);
 			free(buf);
-			return synth__error_set(SYNTH_ERROR, "cannot wait for %s: %s", what,
+			return synth_error_setf(SYNTH_ERROR, "cannot wait for %s: %s", what,
 						strerror(we));
 		}
 	}
@@ -1005,9 +1005,9 @@ static const char *json_str(json_t *o, const char *key)
 static int process_creds(const resolver *r, const char *profile, const found *f,
 			 synth_aws_credentials *out)
 {
-	char *what = synth__asprintf("credential_process of profile %s", profile);
+	char *what = synth_asprintf("credential_process of profile %s", profile);
 	if (!what)
-		return synth__oom();
+		return synth_error_oom();
 	char *text = NULL;
 	size_t len = 0;
 	bool over = false;
@@ -1016,17 +1016,17 @@ static int process_creds(const resolver *r, const char *profile, const found *f,
 	if (rc < 0)
 		goto done;
 	if (WIFSIGNALED(status)) {
-		rc = synth__error_set(SYNTH_ERROR, "%s (%s:%u) was killed by signal %d", what,
+		rc = synth_error_setf(SYNTH_ERROR, "%s (%s:%u) was killed by signal %d", what,
 				      f->path, f->line, WTERMSIG(status));
 		goto done;
 	}
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		rc = synth__error_set(SYNTH_ERROR, "%s (%s:%u) exited with status %d", what, f->path,
+		rc = synth_error_setf(SYNTH_ERROR, "%s (%s:%u) exited with status %d", what, f->path,
 				      f->line, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 		goto done;
 	}
 	if (over) {
-		rc = synth__error_set(SYNTH_EINVALID, "%s printed more than %d bytes", what,
+		rc = synth_error_setf(SYNTH_EINVALID, "%s printed more than %d bytes", what,
 				      PROCESS_MAX);
 		goto done;
 	}
@@ -1037,12 +1037,12 @@ static int process_creds(const resolver *r, const char *profile, const found *f,
 	 * report one as a syntax error, or drop a member. */
 	if (!j && (json_error_code(&jerr) == json_error_out_of_memory ||
 		   (jerr.line < 0 && !jerr.text[0]))) {
-		rc = synth__oom();
+		rc = synth_error_oom();
 		goto done;
 	}
 	if (!j) {
 		/* jerr.text may quote the output: only the position is shown. */
-		rc = synth__error_set(SYNTH_EINVALID,
+		rc = synth_error_setf(SYNTH_EINVALID,
 				      "%s did not print a JSON object (error at line %d, column %d)",
 				      what, jerr.line, jerr.column);
 		goto done;
@@ -1050,18 +1050,18 @@ static int process_creds(const resolver *r, const char *profile, const found *f,
 	json_t *version = json_object_get(j, "Version");
 	const char *id = json_str(j, "AccessKeyId"), *secret = json_str(j, "SecretAccessKey");
 	if (!json_is_object(j)) {
-		rc = synth__error_set(SYNTH_EINVALID, "%s did not print a JSON object", what);
+		rc = synth_error_setf(SYNTH_EINVALID, "%s did not print a JSON object", what);
 	} else if (!version || !json_is_number(version) || json_number_value(version) != 1) {
-		rc = synth__error_set(SYNTH_EINVALID, "%s printed %s; only Version 1 is supported",
+		rc = synth_error_setf(SYNTH_EINVALID, "%s printed %s; only Version 1 is supported",
 				      what, version ? "an unsupported Version" : "no Version");
 	} else if (!valid_cred(id)) {
-		rc = synth__error_set(SYNTH_EINVALID, "%s printed %s AccessKeyId", what,
+		rc = synth_error_setf(SYNTH_EINVALID, "%s printed %s AccessKeyId", what,
 				      id ? "an empty or malformed" : "no");
 	} else if (!valid_cred(secret)) {
-		rc = synth__error_set(SYNTH_EINVALID, "%s printed %s SecretAccessKey", what,
+		rc = synth_error_setf(SYNTH_EINVALID, "%s printed %s SecretAccessKey", what,
 				      secret ? "an empty or malformed" : "no");
 	} else {
-		char *source = synth__strdup(what);
+		char *source = synth_strdup(what);
 		rc = creds_fill(r, out, id, secret, json_str(j, "SessionToken"),
 				json_str(j, "Expiration"), json_str(j, "AccountId"), source);
 		if (rc == 0 && !out->account_id) {
@@ -1106,11 +1106,11 @@ static int profile_creds(resolver *r, const char *profile, visit *v, bool allow_
 static char *looked_at(const resolver *r, const char *profile)
 {
 	synth_buf b = SYNTH_BUF_INIT;
-	synth__buf_puts(&b, "not in ");
+	synth_buf_puts(&b, "not in ");
 	put_place(&b, r->cfg->credentials_file, r->cred, false, profile);
-	synth__buf_puts(&b, ", not in ");
+	synth_buf_puts(&b, ", not in ");
 	put_place(&b, r->cfg->config_file, r->conf, true, profile);
-	return synth__buf_detach(&b);
+	return synth_buf_detach(&b);
 }
 
 /* If the current error message contains SECRET (a callback's message
@@ -1121,7 +1121,7 @@ static void scrub_error(const char *secret)
 		return;
 	const char *m = synth_error_last()->message;
 	if (strstr(m, secret))
-		synth__error_set(synth_error_last()->code,
+		synth_error_setf(synth_error_last()->code,
 				 "(message withheld: it contained a secret)");
 }
 
@@ -1133,19 +1133,19 @@ static int role_creds(resolver *r, const char *profile, visit *v, synth_aws_cred
 	bool has_sp = prof_get(r, profile, "source_profile", &sp);
 	bool has_cs = prof_get(r, profile, "credential_source", &cs);
 	if (has_sp && has_cs)
-		return synth__error_set(SYNTH_EINVALID,
+		return synth_error_setf(SYNTH_EINVALID,
 					"profile %s has both source_profile and credential_source",
 					profile);
 	if (!has_sp && !has_cs)
-		return synth__error_set(SYNTH_EINVALID,
+		return synth_error_setf(SYNTH_EINVALID,
 					"profile %s has role_arn but neither source_profile nor "
 					"credential_source",
 					profile);
 	if (strncmp(arn.value, "arn:", 4) != 0)
-		return synth__error_set(SYNTH_EINVALID, "%s:%u: role_arn of profile %s is not an ARN",
+		return synth_error_setf(SYNTH_EINVALID, "%s:%u: role_arn of profile %s is not an ARN",
 					arn.path, arn.line, profile);
 	if (prof_get(r, profile, "mfa_serial", &f))
-		return synth__error_set(SYNTH_EINVALID,
+		return synth_error_setf(SYNTH_EINVALID,
 					"profile %s needs an MFA code (mfa_serial), which synth cannot "
 					"ask for; use credentials from `aws configure "
 					"export-credentials --profile %s`",
@@ -1158,18 +1158,18 @@ static int role_creds(resolver *r, const char *profile, visit *v, synth_aws_cred
 			bool ok = false;
 			rc = env_creds(r, &src, &ok);
 			if (rc == 0 && !ok)
-				rc = synth__error_set(SYNTH_ENOTFOUND,
+				rc = synth_error_setf(SYNTH_ENOTFOUND,
 						      "profile %s takes its source credentials from the "
 						      "environment, but AWS_ACCESS_KEY_ID is not set",
 						      profile);
 		} else if (strcmp(cs.value, "Ec2InstanceMetadata") == 0 ||
 			   strcmp(cs.value, "EcsContainer") == 0) {
-			rc = synth__error_set(SYNTH_EINVALID,
+			rc = synth_error_setf(SYNTH_EINVALID,
 					      "%s:%u: credential_source %s of profile %s is not "
 					      "supported by synth (only Environment)",
 					      cs.path, cs.line, cs.value, profile);
 		} else {
-			rc = synth__error_set(SYNTH_EINVALID,
+			rc = synth_error_setf(SYNTH_EINVALID,
 					      "%s:%u: credential_source \"%s\" of profile %s: expected "
 					      "Environment, Ec2InstanceMetadata or EcsContainer",
 					      cs.path, cs.line, shown(cs.value), profile);
@@ -1177,7 +1177,7 @@ static int role_creds(resolver *r, const char *profile, visit *v, synth_aws_cred
 	} else {
 		const char *s = sp.value;
 		if (!profile_exists(r, s))
-			return synth__error_set(SYNTH_ENOTFOUND,
+			return synth_error_setf(SYNTH_ENOTFOUND,
 						"%s:%u: source_profile \"%s\" of profile %s does not "
 						"exist in %s or %s",
 						sp.path, sp.line, shown(s), profile,
@@ -1188,19 +1188,19 @@ static int role_creds(resolver *r, const char *profile, visit *v, synth_aws_cred
 		/* A profile may name itself to take its own static keys. */
 		if (seen && (strcmp(s, profile) != 0 || !has_static(r, s))) {
 			synth_buf b = SYNTH_BUF_INIT;
-			synth__buf_puts(&b, "source_profile cycle: ");
+			synth_buf_puts(&b, "source_profile cycle: ");
 			for (size_t i = 0; i < v->n; i++)
-				synth__buf_printf(&b, "%s -> ", v->names[i]);
-			synth__buf_puts(&b, s);
-			char *msg = synth__buf_detach(&b);
+				synth_buf_printf(&b, "%s -> ", v->names[i]);
+			synth_buf_puts(&b, s);
+			char *msg = synth_buf_detach(&b);
 			if (!msg)
-				return synth__oom();
-			synth__error_set(SYNTH_ECYCLE, "%s", msg);
+				return synth_error_oom();
+			synth_error_setf(SYNTH_ECYCLE, "%s", msg);
 			free(msg);
 			return SYNTH_ECYCLE;
 		}
 		if (v->n == MAX_CHAIN)
-			return synth__error_set(SYNTH_ELIMIT,
+			return synth_error_setf(SYNTH_ELIMIT,
 						"source_profile chain of profile %s is longer than %d",
 						profile, MAX_CHAIN);
 		v->names[v->n++] = s;
@@ -1212,10 +1212,10 @@ static int role_creds(resolver *r, const char *profile, visit *v, synth_aws_cred
 		if (rc == 0 && !ok)
 			rc = SYNTH_ENOTFOUND; /* message set by profile_creds */
 		if (rc < 0) {
-			char *inner = synth__strdup(synth_error_last()->message);
+			char *inner = synth_strdup(synth_error_last()->message);
 			if (!inner)
-				return synth__oom();
-			synth__error_set(rc, "source profile %s of profile %s: %s", s, profile, inner);
+				return synth_error_oom();
+			synth_error_setf(rc, "source profile %s of profile %s: %s", s, profile, inner);
 			free(inner);
 		}
 	}
@@ -1223,7 +1223,7 @@ static int role_creds(resolver *r, const char *profile, visit *v, synth_aws_cred
 		goto done;
 
 	if (!r->opts->assume_role) {
-		rc = synth__error_set(SYNTH_ERROR,
+		rc = synth_error_setf(SYNTH_ERROR,
 				      "profile %s assumes role %s, but no STS client is available",
 				      profile, arn.value);
 		goto done;
@@ -1231,11 +1231,11 @@ static int role_creds(resolver *r, const char *profile, visit *v, synth_aws_cred
 	found sn, ext;
 	char *session = NULL;
 	if (prof_get(r, profile, "role_session_name", &sn))
-		session = synth__strdup(sn.value);
+		session = synth_strdup(sn.value);
 	else
-		session = synth__asprintf("synth-session-%lld", (long long)r->now);
+		session = synth_asprintf("synth-session-%lld", (long long)r->now);
 	if (!session) {
-		rc = synth__oom();
+		rc = synth_error_oom();
 		goto done;
 	}
 	const char *external = prof_get(r, profile, "external_id", &ext) ? ext.value : NULL;
@@ -1248,11 +1248,11 @@ static int role_creds(resolver *r, const char *profile, visit *v, synth_aws_cred
 		scrub_error(src.secret_access_key);
 		scrub_error(got.secret_access_key);
 		const synth_error *e = synth_error_last();
-		char *inner = synth__strdup(*e->message ? e->message : "failed");
+		char *inner = synth_strdup(*e->message ? e->message : "failed");
 		if (!inner) {
-			rc = synth__oom();
+			rc = synth_error_oom();
 		} else {
-			rc = synth__error_set(rc, "assuming role %s for profile %s: %s", arn.value,
+			rc = synth_error_setf(rc, "assuming role %s for profile %s: %s", arn.value,
 					      profile, inner);
 			free(inner);
 		}
@@ -1260,7 +1260,7 @@ static int role_creds(resolver *r, const char *profile, visit *v, synth_aws_cred
 		goto done;
 	}
 	if (!valid_cred(got.access_key_id) || !valid_cred(got.secret_access_key)) {
-		rc = synth__error_set(SYNTH_EINVALID,
+		rc = synth_error_setf(SYNTH_EINVALID,
 				      "assuming role %s for profile %s returned no usable "
 				      "credentials",
 				      arn.value, profile);
@@ -1269,7 +1269,7 @@ static int role_creds(resolver *r, const char *profile, visit *v, synth_aws_cred
 	}
 	rc = creds_fill(r, out, got.access_key_id, got.secret_access_key, got.session_token,
 			got.expiration, got.account_id,
-			synth__asprintf("role %s (profile %s) assumed with credentials from %s",
+			synth_asprintf("role %s (profile %s) assumed with credentials from %s",
 					arn.value, profile, src.source));
 	synth__aws_credentials_clear(&got);
 done:
@@ -1295,12 +1295,12 @@ static int profile_creds(resolver *r, const char *profile, visit *v, bool allow_
 		return rc;
 	}
 	if (web)
-		return synth__error_set(SYNTH_EINVALID,
+		return synth_error_setf(SYNTH_EINVALID,
 					"profile %s uses web_identity_token_file "
 					"(AssumeRoleWithWebIdentity), which synth does not support",
 					profile);
 	if (has_key(r, profile, "sso_session") || has_key(r, profile, "sso_start_url"))
-		return synth__error_set(SYNTH_EINVALID,
+		return synth_error_setf(SYNTH_EINVALID,
 					"profile %s uses IAM Identity Center (sso_*), which synth "
 					"does not support; run `aws sso login --profile %s` and "
 					"`eval \"$(aws configure export-credentials --profile %s "
@@ -1319,8 +1319,8 @@ static int profile_creds(resolver *r, const char *profile, visit *v, bool allow_
 		return rc;
 	char *places = looked_at(r, profile);
 	if (!places)
-		return synth__oom();
-	synth__error_set(SYNTH_ENOTFOUND, "no credentials: %s", places);
+		return synth_error_oom();
+	synth_error_setf(SYNTH_ENOTFOUND, "no credentials: %s", places);
 	free(places);
 	return 0;
 }
@@ -1343,14 +1343,14 @@ static int resolve_creds(resolver *r)
 	/* Nothing anywhere: say where we looked. */
 	char *looked = looked_at(r, cfg->profile);
 	if (!looked)
-		return synth__oom();
+		return synth_error_oom();
 	if (explicit)
-		synth__error_set(SYNTH_ENOTFOUND,
+		synth_error_setf(SYNTH_ENOTFOUND,
 				 "no AWS credentials for profile %s (from --profile; the environment "
 				 "is not used then): %s",
 				 cfg->profile, looked);
 	else
-		synth__error_set(SYNTH_ENOTFOUND,
+		synth_error_setf(SYNTH_ENOTFOUND,
 				 "no AWS credentials: not in the environment (AWS_ACCESS_KEY_ID%s), "
 				 "%s",
 				 env_get("AWS_SECRET_ACCESS_KEY") ? "; AWS_SECRET_ACCESS_KEY is set "
@@ -1380,10 +1380,10 @@ static char *file_path(const char *env_name, const char *name)
 	char buf[4096];
 	const char *v = env_get(env_name);
 	if (v && v[0] == '~' && (v[1] == '/' || !v[1]))
-		return synth__asprintf("%s%s", home_dir(buf, sizeof buf), v + 1);
+		return synth_asprintf("%s%s", home_dir(buf, sizeof buf), v + 1);
 	if (v)
-		return synth__strdup(v);
-	return synth__asprintf("%s/.aws/%s", home_dir(buf, sizeof buf), name);
+		return synth_strdup(v);
+	return synth_asprintf("%s/.aws/%s", home_dir(buf, sizeof buf), name);
 }
 
 /* Reads and parses PATH; a missing file (or not a regular file) leaves
@@ -1395,7 +1395,7 @@ static int load_ini(synth_aws_ini **out, const char *path)
 	if (fd < 0) {
 		if (errno == ENOENT || errno == ENOTDIR)
 			return 0;
-		return synth__error_set(SYNTH_EIO, "cannot read %s: %s", path, strerror(errno));
+		return synth_error_setf(SYNTH_EIO, "cannot read %s: %s", path, strerror(errno));
 	}
 	struct stat st;
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
@@ -1406,7 +1406,7 @@ static int load_ini(synth_aws_ini **out, const char *path)
 	char *text = malloc(cap);
 	if (!text) {
 		close(fd);
-		return synth__oom();
+		return synth_error_oom();
 	}
 	for (;;) {
 		if (len == cap) { /* the file grew: move to a larger buffer */
@@ -1415,7 +1415,7 @@ static int load_ini(synth_aws_ini **out, const char *path)
 				OPENSSL_cleanse(text, len);
 				free(text);
 				close(fd);
-				return synth__oom();
+				return synth_error_oom();
 			}
 			memcpy(t, text, len);
 			OPENSSL_cleanse(text, len);
@@ -1431,7 +1431,7 @@ static int load_ini(synth_aws_ini **out, const char *path)
 			OPENSSL_cleanse(text, len);
 			free(text);
 			close(fd);
-			return synth__error_set(SYNTH_EIO, "cannot read %s: %s", path, strerror(e));
+			return synth_error_setf(SYNTH_EIO, "cannot read %s: %s", path, strerror(e));
 		}
 		if (n == 0)
 			break;
@@ -1453,7 +1453,7 @@ int synth__awsconfig_resolve(synth_awsconfig **out, const synth_awsconfig_option
 	resolver r = {.opts = opts, .now = opts->now ? opts->now : time(NULL)};
 	synth_awsconfig *cfg = r.cfg = calloc(1, sizeof *cfg);
 	if (!cfg)
-		return synth__oom();
+		return synth_error_oom();
 	int rc;
 	const char *profile;
 	if (opts->profile) {
@@ -1466,7 +1466,7 @@ int synth__awsconfig_resolve(synth_awsconfig **out, const synth_awsconfig_option
 		cfg->profile_source = "default";
 	}
 	if (!*profile) {
-		rc = synth__error_set(SYNTH_EINVALID, "empty AWS profile name (from %s)",
+		rc = synth_error_setf(SYNTH_EINVALID, "empty AWS profile name (from %s)",
 				      cfg->profile_source);
 		goto fail;
 	}
@@ -1481,7 +1481,7 @@ int synth__awsconfig_resolve(synth_awsconfig **out, const synth_awsconfig_option
 	    (rc = load_ini(&r.conf, cfg->config_file)) < 0)
 		goto fail;
 	if (strcmp(cfg->profile_source, "default") != 0 && !profile_exists(&r, profile)) {
-		rc = synth__error_set(SYNTH_ENOTFOUND,
+		rc = synth_error_setf(SYNTH_ENOTFOUND,
 				      "AWS profile \"%s\" (from %s) not found: no [%s] in %s%s, no "
 				      "[profile %s] in %s%s",
 				      profile, cfg->profile_source, profile, cfg->credentials_file,
@@ -1516,20 +1516,20 @@ char *synth__awsconfig_describe(const synth_awsconfig *cfg)
 	synth_buf b = SYNTH_BUF_INIT;
 	const synth_aws_credentials *c = &cfg->creds;
 	size_t n = c->access_key_id ? strlen(c->access_key_id) : 0;
-	synth__buf_printf(&b, "profile        %s (%s)\n", cfg->profile, cfg->profile_source);
-	synth__buf_printf(&b, "access key     ****************%s (%s)\n",
+	synth_buf_printf(&b, "profile        %s (%s)\n", cfg->profile, cfg->profile_source);
+	synth_buf_printf(&b, "access key     ****************%s (%s)\n",
 			  n > 8 ? c->access_key_id + n - 4 : "", c->source ? c->source : "none");
-	synth__buf_printf(&b, "session token  %s\n", c->session_token ? "yes" : "no");
-	synth__buf_printf(&b, "expires        %s\n", c->expiration ? shown(c->expiration) : "never");
+	synth_buf_printf(&b, "session token  %s\n", c->session_token ? "yes" : "no");
+	synth_buf_printf(&b, "expires        %s\n", c->expiration ? shown(c->expiration) : "never");
 	if (c->account_id)
-		synth__buf_printf(&b, "account        %s\n", shown(c->account_id));
-	synth__buf_printf(&b, "region         %s (%s)\n", cfg->region, cfg->region_source);
-	synth__buf_puts(&b, "endpoints\n");
+		synth_buf_printf(&b, "account        %s\n", shown(c->account_id));
+	synth_buf_printf(&b, "region         %s (%s)\n", cfg->region, cfg->region_source);
+	synth_buf_puts(&b, "endpoints\n");
 	for (int i = 0; i < SYNTH_AWS_NSERVICES; i++)
-		synth__buf_printf(&b, "  %-14s %s (%s)\n", SERVICE_IDS[i],
+		synth_buf_printf(&b, "  %-14s %s (%s)\n", SERVICE_IDS[i],
 				  cfg->endpoint[i] ? cfg->endpoint[i] : "-",
 				  cfg->endpoint_source[i] ? cfg->endpoint_source[i] : "-");
-	return synth__buf_detach(&b);
+	return synth_buf_detach(&b);
 }
 
 void synth__awsconfig_free(synth_awsconfig *cfg)

@@ -52,17 +52,17 @@ static int scrub_error(int rc, const char *secret)
 	for (const char *p = m, *hit; *p; p = hit + sl) {
 		hit = strstr(p, secret);
 		if (!hit) {
-			synth__buf_puts(&b, p);
+			synth_buf_puts(&b, p);
 			break;
 		}
-		synth__buf_put(&b, p, (size_t)(hit - p));
-		synth__buf_puts(&b, "****");
+		synth_buf_put(&b, p, (size_t)(hit - p));
+		synth_buf_puts(&b, "****");
 	}
 	if (b.oom)
-		return synth__error_set(rc, "ssm: the request failed (the message quoted the "
+		return synth_error_setf(rc, "ssm: the request failed (the message quoted the "
 					    "secret value and could not be masked)");
-	rc = synth__error_set(rc, "%s", b.ptr);
-	synth__buf_free(&b);
+	rc = synth_error_setf(rc, "%s", b.ptr);
+	synth_buf_free(&b);
 	return rc;
 }
 
@@ -83,20 +83,20 @@ static int ssm_call(synth_aws *a, const char *action, json_t *req, const char *n
 	 * the value exists once and is wiped. */
 	size_t need = json_dumpb(req, NULL, 0, JSON_COMPACT);
 	if (need == 0)
-		return synth__oom();
+		return synth_error_oom();
 	char *body = malloc(need);
 	if (!body)
-		return synth__oom();
+		return synth_error_oom();
 	if (json_dumpb(req, body, need, JSON_COMPACT) != need) {
 		wipe(body, need);
 		free(body);
-		return synth__oom();
+		return synth_error_oom();
 	}
-	char *what = synth__asprintf("ssm %s %s", action, name ? name : "");
-	char *target = synth__asprintf("AmazonSSM.%s", action);
+	char *what = synth_asprintf("ssm %s %s", action, name ? name : "");
+	char *target = synth_asprintf("AmazonSSM.%s", action);
 	synth_aws_call call = {.service = "ssm", .method = "POST", .path = "/", .body = body,
 			       .body_len = need, .what = what ? what : action};
-	int rc = what && target ? 0 : synth__oom();
+	int rc = what && target ? 0 : synth_error_oom();
 	if (rc == 0)
 		rc = synth_http_headers_add(&call.headers, "X-Amz-Target", target);
 	if (rc == 0)
@@ -109,7 +109,7 @@ static int ssm_call(synth_aws *a, const char *action, json_t *req, const char *n
 		call.sensitive = sensitive || secret;
 		rc = synth_aws_request(a, &call, &resp);
 		if (rc < 0 && resp.aws_code && !strcmp(resp.aws_code, "ParameterNotFound"))
-			rc = synth__error_set(SYNTH_ENOTFOUND, "%s: ParameterNotFound",
+			rc = synth_error_setf(SYNTH_ENOTFOUND, "%s: ParameterNotFound",
 					      what ? what : action);
 		else if (rc < 0)
 			rc = scrub_error(rc, secret);
@@ -120,7 +120,7 @@ static int ssm_call(synth_aws *a, const char *action, json_t *req, const char *n
 					    : json_object(); /* an empty answer is {} */
 		if (!json_is_object(doc)) {
 			json_decref(doc);
-			rc = synth__error_set(SYNTH_ERROR, "%s: the response is not a JSON object",
+			rc = synth_error_setf(SYNTH_ERROR, "%s: the response is not a JSON object",
 					      what ? what : action);
 		} else
 			*out = doc;
@@ -138,9 +138,9 @@ static int ssm_call(synth_aws *a, const char *action, json_t *req, const char *n
 static int check_name(const char *name)
 {
 	if (!name || !*name)
-		return synth__error_set(SYNTH_EINVALID, "ssm: the parameter name is empty");
+		return synth_error_setf(SYNTH_EINVALID, "ssm: the parameter name is empty");
 	if (strlen(name) > SSM_NAME_MAX)
-		return synth__error_set(SYNTH_EINVALID,
+		return synth_error_setf(SYNTH_EINVALID,
 					"ssm: the parameter name '%.40s...' is longer than %d "
 					"characters", name, SSM_NAME_MAX);
 	return 0;
@@ -153,17 +153,17 @@ int synth_ssm_put(synth_aws *a, const char *name, const char *value)
 		return rc;
 	size_t vl = value ? strlen(value) : 0;
 	if (vl == 0)
-		return synth__error_set(SYNTH_EINVALID, "ssm PutParameter %s: the value is empty",
+		return synth_error_setf(SYNTH_EINVALID, "ssm PutParameter %s: the value is empty",
 					name);
 	if (vl > SSM_VALUE_MAX)
-		return synth__error_set(SYNTH_EINVALID,
+		return synth_error_setf(SYNTH_EINVALID,
 					"ssm PutParameter %s: the value is %zu bytes; a standard "
 					"parameter holds at most %d", name, vl, SSM_VALUE_MAX);
 	json_t *req = json_pack("{s:s, s:s, s:s, s:b}", "Name", name, "Value", value, "Type",
 				"SecureString", "Overwrite", 1);
 	if (!req) {
 		/* json_pack fails on invalid UTF-8 as well as on memory. */
-		return synth__error_set(SYNTH_EINVALID,
+		return synth_error_setf(SYNTH_EINVALID,
 					"ssm PutParameter %s: the value is not valid UTF-8 text "
 					"(or memory ran out)", name);
 	}
@@ -192,7 +192,7 @@ int synth_ssm_get(synth_aws *a, const char *name, char **value, bool *found)
 		return rc;
 	json_t *req = json_pack("{s:s, s:b}", "Name", name, "WithDecryption", 1);
 	if (!req)
-		return synth__oom();
+		return synth_error_oom();
 	json_t *res = NULL;
 	rc = ssm_call(a, "GetParameter", req, name, NULL, true, &res);
 	json_decref(req);
@@ -203,13 +203,13 @@ int synth_ssm_get(synth_aws *a, const char *name, char **value, bool *found)
 	json_t *p = json_object_get(res, "Parameter");
 	json_t *v = json_object_get(p, "Value");
 	if (rc == 0 && !json_is_string(v))
-		rc = synth__error_set(SYNTH_ERROR, "ssm GetParameter %s: no Parameter.Value in "
+		rc = synth_error_setf(SYNTH_ERROR, "ssm GetParameter %s: no Parameter.Value in "
 						   "the response", name);
 	if (rc == 0) {
 		size_t n = json_string_length(v);
 		char *d = malloc(n + 1);
 		if (!d)
-			rc = synth__oom();
+			rc = synth_error_oom();
 		else {
 			memcpy(d, json_string_value(v), n);
 			d[n] = '\0';
@@ -230,7 +230,7 @@ int synth_ssm_delete(synth_aws *a, const char *name, bool *found)
 		return rc;
 	json_t *req = json_pack("{s:s}", "Name", name);
 	if (!req)
-		return synth__oom();
+		return synth_error_oom();
 	rc = ssm_call(a, "DeleteParameter", req, name, NULL, false, NULL);
 	json_decref(req);
 	if (rc == SYNTH_ENOTFOUND) {
@@ -258,7 +258,7 @@ static int sort_names(json_t *names)
 	if (!v || !copy) {
 		free(v);
 		json_decref(copy);
-		return synth__oom();
+		return synth_error_oom();
 	}
 	for (size_t i = 0; i < n; i++)
 		v[i] = json_string_value(json_array_get(copy, i));
@@ -266,7 +266,7 @@ static int sort_names(json_t *names)
 	int rc = 0;
 	for (size_t i = 0; rc == 0 && i < n; i++)
 		if (json_array_set_new(names, i, json_string(v[i])) < 0)
-			rc = synth__oom();
+			rc = synth_error_oom();
 	free(v);
 	json_decref(copy);
 	return rc;
@@ -279,19 +279,19 @@ int synth_ssm_list(synth_aws *a, const char *path, json_t **names)
 	if (rc < 0)
 		return rc;
 	if (path[0] != '/')
-		return synth__error_set(SYNTH_EINVALID,
+		return synth_error_setf(SYNTH_EINVALID,
 					"ssm GetParametersByPath: the path '%s' does not start with "
 					"'/'", path);
 	json_t *all = json_array();
 	char *token = NULL;
 	if (!all)
-		return synth__oom();
+		return synth_error_oom();
 	/* A token that comes back unchanged would loop forever: cap the
 	 * pages (10 000 pages of 10 is far above SSM's 10 000 parameters
 	 * per account and region in the standard tier). */
 	for (int page = 0; rc == 0; page++) {
 		if (page >= 10000) {
-			rc = synth__error_set(SYNTH_ELIMIT, "ssm GetParametersByPath %s: more "
+			rc = synth_error_setf(SYNTH_ELIMIT, "ssm GetParametersByPath %s: more "
 							    "than 10000 pages", path);
 			break;
 		}
@@ -299,7 +299,7 @@ int synth_ssm_list(synth_aws *a, const char *path, json_t **names)
 					"WithDecryption", 0, "MaxResults", SSM_BATCH);
 		if (!req || (token && json_object_set_new(req, "NextToken", json_string(token)) < 0)) {
 			json_decref(req);
-			rc = synth__oom();
+			rc = synth_error_oom();
 			break;
 		}
 		json_t *res = NULL;
@@ -311,22 +311,22 @@ int synth_ssm_list(synth_aws *a, const char *path, json_t **names)
 		size_t i;
 		json_t *p;
 		if (params && !json_is_array(params))
-			rc = synth__error_set(SYNTH_ERROR, "ssm GetParametersByPath %s: Parameters "
+			rc = synth_error_setf(SYNTH_ERROR, "ssm GetParametersByPath %s: Parameters "
 							   "is not a list", path);
 		json_array_foreach(params, i, p) {
 			json_t *nm = json_object_get(p, "Name");
 			wipe_member(p, "Value");
 			if (rc == 0 && !json_is_string(nm))
-				rc = synth__error_set(SYNTH_ERROR, "ssm GetParametersByPath %s: a "
+				rc = synth_error_setf(SYNTH_ERROR, "ssm GetParametersByPath %s: a "
 								   "parameter without a Name", path);
 			else if (rc == 0 && json_array_append(all, nm) < 0)
-				rc = synth__oom();
+				rc = synth_error_oom();
 		}
 		const char *next = json_string_value(json_object_get(res, "NextToken"));
 		free(token);
 		token = NULL;
 		if (rc == 0 && next && *next && !(token = strdup(next)))
-			rc = synth__oom();
+			rc = synth_error_oom();
 		json_decref(res);
 		if (!token)
 			break;
@@ -349,7 +349,7 @@ int synth_ssm_list(synth_aws *a, const char *path, json_t **names)
 static int get_parameters(synth_aws *a, json_t *names, json_t *missing, json_t *versions)
 {
 	if (!json_is_array(names))
-		return synth__error_set(SYNTH_EINVALID, "ssm GetParameters: names is not a list");
+		return synth_error_setf(SYNTH_EINVALID, "ssm GetParameters: names is not a list");
 	int rc = 0;
 	size_t n = json_array_size(names);
 	for (size_t at = 0; rc == 0 && at < n; at += SSM_BATCH) {
@@ -358,11 +358,11 @@ static int get_parameters(synth_aws *a, json_t *names, json_t *missing, json_t *
 		for (size_t i = at; batch && rc == 0 && i < n && i < at + SSM_BATCH; i++) {
 			json_t *nm = json_array_get(names, i);
 			if (!json_is_string(nm))
-				rc = synth__error_set(SYNTH_EINVALID, "ssm GetParameters: name %zu "
+				rc = synth_error_setf(SYNTH_EINVALID, "ssm GetParameters: name %zu "
 								      "is not a string", i);
 			else if ((rc = check_name(json_string_value(nm))) == 0 &&
 				 json_array_append(batch, nm) < 0)
-				rc = synth__oom();
+				rc = synth_error_oom();
 			if (!first)
 				first = json_string_value(nm);
 		}
@@ -370,7 +370,7 @@ static int get_parameters(synth_aws *a, json_t *names, json_t *missing, json_t *
 				      ? json_pack("{s:O, s:b}", "Names", batch, "WithDecryption", 0)
 				      : NULL;
 		if (rc == 0 && !req)
-			rc = synth__oom();
+			rc = synth_error_oom();
 		json_t *res = NULL;
 		if (rc == 0)
 			rc = ssm_call(a, "GetParameters", req, first, NULL, false, &res);
@@ -378,7 +378,7 @@ static int get_parameters(synth_aws *a, json_t *names, json_t *missing, json_t *
 		size_t i;
 		json_t *p;
 		if (rc == 0 && params && !json_is_array(params))
-			rc = synth__error_set(SYNTH_ERROR, "ssm GetParameters: Parameters is not "
+			rc = synth_error_setf(SYNTH_ERROR, "ssm GetParameters: Parameters is not "
 							   "a list");
 		json_array_foreach(params, i, p) {
 			wipe_member(p, "Value");
@@ -387,22 +387,22 @@ static int get_parameters(synth_aws *a, json_t *names, json_t *missing, json_t *
 			if (rc < 0 || !versions)
 				continue;
 			if (!pn || !json_is_integer(ver))
-				rc = synth__error_set(SYNTH_ERROR, "ssm GetParameters %s: a parameter "
+				rc = synth_error_setf(SYNTH_ERROR, "ssm GetParameters %s: a parameter "
 								   "without a Name or a Version",
 						      first ? first : "");
 			else if (json_object_set(versions, pn, ver) < 0)
-				rc = synth__oom();
+				rc = synth_error_oom();
 		}
 		json_t *inv = json_object_get(res, "InvalidParameters");
 		if (rc == 0 && inv && !json_is_array(inv))
-			rc = synth__error_set(SYNTH_ERROR, "ssm GetParameters: InvalidParameters "
+			rc = synth_error_setf(SYNTH_ERROR, "ssm GetParameters: InvalidParameters "
 							   "is not a list");
 		json_array_foreach(inv, i, p) {
 			if (rc == 0 && !json_is_string(p))
-				rc = synth__error_set(SYNTH_ERROR, "ssm GetParameters: an invalid "
+				rc = synth_error_setf(SYNTH_ERROR, "ssm GetParameters: an invalid "
 								   "parameter that is not a string");
 			else if (rc == 0 && missing && json_array_append(missing, p) < 0)
-				rc = synth__oom();
+				rc = synth_error_oom();
 		}
 		json_decref(res);
 		json_decref(req);
@@ -416,7 +416,7 @@ int synth_ssm_missing(synth_aws *a, json_t *names, json_t **missing)
 	*missing = NULL;
 	json_t *out = json_array();
 	if (!out)
-		return synth__oom();
+		return synth_error_oom();
 	int rc = get_parameters(a, names, out, NULL);
 	if (rc < 0) {
 		json_decref(out);
@@ -431,7 +431,7 @@ int synth_ssm_versions(synth_aws *a, json_t *names, json_t **versions)
 	*versions = NULL;
 	json_t *out = json_object();
 	if (!out)
-		return synth__oom();
+		return synth_error_oom();
 	int rc = get_parameters(a, names, NULL, out);
 	if (rc < 0) {
 		json_decref(out);

@@ -16,7 +16,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "internal.h"
+#include "../util/util.h"
 #include "clientconfig.h"
 
 /* --- small helpers ------------------------------------------------------ */
@@ -25,14 +25,14 @@ static int put(json_t *obj, const char *key, json_t *value)
 {
 	/* json_object_set_new steals VALUE, also on failure. */
 	if (!value || json_object_set_new(obj, key, value) < 0)
-		return synth__oom();
+		return synth_error_oom();
 	return 0;
 }
 
 static int append(json_t *arr, json_t *value)
 {
 	if (!value || json_array_append_new(arr, value) < 0)
-		return synth__oom();
+		return synth_error_oom();
 	return 0;
 }
 
@@ -52,7 +52,7 @@ static const char *clip(json_t *value, char buf[80])
 	if (json_is_string(value))
 		s = json_string_value(value);
 	else
-		s = dump = synth__json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY);
+		s = dump = synth_json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY);
 	if (!s)
 		s = "?";
 	size_t n = strlen(s);
@@ -82,7 +82,7 @@ static int cat_fail(const category *c, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	return synth__error_set(SYNTH_EINVALID, "%s (%s): %s", c->name, c->key, msg);
+	return synth_error_setf(SYNTH_EINVALID, "%s (%s): %s", c->name, c->key, msg);
 }
 
 /* The string output NAME. Absent (or empty, when optional): *out = NULL,
@@ -137,14 +137,14 @@ static int get_json(json_t **out, const category *c, const char *name, json_type
 			       &err);
 		if (!j) {
 			if (parse_oom(&err))
-				return synth__oom();
+				return synth_error_oom();
 			return cat_fail(c, "stack output '%s' is not valid JSON (%s at character "
 					"%d): '%s'", name, err.text, err.position, clip(v, buf));
 		}
 	} else {
 		j = json_deep_copy(v);
 		if (!j)
-			return synth__oom();
+			return synth_error_oom();
 	}
 	if (json_typeof(j) != want) {
 		json_decref(j);
@@ -171,7 +171,7 @@ static int get_list(json_t **out, const category *c, const char *name)
 		return rc;
 	json_t *list = json_array();
 	if (!list)
-		return synth__oom();
+		return synth_error_oom();
 	while (*s) {
 		size_t n = strcspn(s, ",");
 		const char *a = s, *b = s + n;
@@ -280,7 +280,7 @@ static int enum_list(json_t **out, const category *c, const char *what, json_t *
 {
 	json_t *res = json_array(), *v;
 	size_t i;
-	int rc = res ? 0 : synth__oom();
+	int rc = res ? 0 : synth_error_oom();
 	*out = NULL;
 	json_array_foreach(list, i, v) {
 		const char *canon = json_is_string(v) ? enum_find(m, json_string_value(v)) : NULL;
@@ -493,7 +493,7 @@ static int auth_oauth(json_t *auth, const category *c)
 		json_t *src = *lists[k], *dst = json_array();
 		size_t i;
 		if (!dst) {
-			rc = synth__oom();
+			rc = synth_error_oom();
 			break;
 		}
 		json_array_foreach(src, i, v) {
@@ -515,7 +515,7 @@ static int auth_oauth(json_t *auth, const category *c)
 		*lists[k] = dst;
 	}
 	if (rc == 0 && !scopes && !(scopes = json_array()))
-		rc = synth__oom();
+		rc = synth_error_oom();
 	json_t *o = NULL;
 	if (rc == 0) {
 		o = json_object();
@@ -639,7 +639,7 @@ static int build_data(json_t *cfg, const category *c)
 		json_t *list;
 		rc = get_list(&list, c, "awsAppsyncAdditionalAuthenticationTypes");
 		if (rc == 0 && !list && !(list = json_array()))
-			rc = synth__oom();
+			rc = synth_error_oom();
 		if (rc == 0)
 			rc = enum_list(&types, c,
 				       "stack output 'awsAppsyncAdditionalAuthenticationTypes'", list,
@@ -699,7 +699,7 @@ static int check_paths(const category *c, const char *bucket, json_t *paths)
 			if (rc < 0)
 				return rc;
 			if (json_object_set_new(rule, who, canon) < 0)
-				return synth__oom();
+				return synth_error_oom();
 		}
 	}
 	return 0;
@@ -718,7 +718,7 @@ static int storage_bucket(json_t **out, const category *c, size_t index, json_t 
 		b = json_loads(json_string_value(item), JSON_REJECT_DUPLICATES, &err);
 		if (!b) {
 			if (parse_oom(&err))
-				return synth__oom();
+				return synth_error_oom();
 			return cat_fail(c, "stack output 'buckets': item %zu is not valid JSON (%s): "
 					"'%s'", index + 1, err.text, clip(item, buf));
 		}
@@ -734,7 +734,7 @@ static int storage_bucket(json_t **out, const category *c, size_t index, json_t 
 	static const char *const to[] = {"name", "bucket_name", "aws_region"};
 	res = json_object();
 	if (!res) {
-		rc = synth__oom();
+		rc = synth_error_oom();
 		goto done;
 	}
 	const char *name = json_string_value(json_object_get(b, "name"));
@@ -753,7 +753,7 @@ static int storage_bucket(json_t **out, const category *c, size_t index, json_t 
 	if (paths) {
 		json_t *copy = json_deep_copy(paths);
 		if (!copy) {
-			rc = synth__oom();
+			rc = synth_error_oom();
 			goto done;
 		}
 		if ((rc = put(res, "paths", copy)) < 0 || (rc = check_paths(c, name, copy)) < 0)
@@ -823,9 +823,9 @@ static int merge(const category *c, json_t *dst, json_t *src, synth_buf *path)
 	json_object_foreach(src, k, s) {
 		json_t *d = json_object_get(dst, k);
 		path->len = len;
-		synth__buf_printf(path, "%s%s", len ? "." : "", k);
+		synth_buf_printf(path, "%s%s", len ? "." : "", k);
 		if (path->oom)
-			return synth__oom();
+			return synth_error_oom();
 		if (!d) {
 			rc = put(dst, k, json_deep_copy(s));
 		} else if (json_is_object(d) && json_is_object(s)) {
@@ -897,7 +897,7 @@ static int build_custom(json_t *cfg, const category *c)
 	if (rc == 0) {
 		synth_buf path = SYNTH_BUF_INIT;
 		rc = merge(c, cfg, extra, &path);
-		synth__buf_free(&path);
+		synth_buf_free(&path);
 	}
 	json_decref(extra);
 	return rc;
@@ -928,7 +928,7 @@ static int outputs_object(json_t **out, json_t *outputs)
 	if (!outputs || (json_is_string(outputs) && !json_string_length(outputs))) {
 		/* none, or an empty <Outputs/> read from XML */
 		*out = json_object();
-		return *out ? 0 : synth__oom();
+		return *out ? 0 : synth_error_oom();
 	}
 	if (json_is_object(outputs)) {
 		json_t *m = json_object_get(outputs, "member");
@@ -939,24 +939,24 @@ static int outputs_object(json_t **out, json_t *outputs)
 		list = m;
 	}
 	if (!json_is_array(list))
-		return synth__error_set(SYNTH_EINVALID, "stack outputs: expected an object of "
+		return synth_error_setf(SYNTH_EINVALID, "stack outputs: expected an object of "
 					"name -> value or a list of {\"OutputKey\", "
 					"\"OutputValue\"}");
 	json_t *obj = json_object();
 	if (!obj)
-		return synth__oom();
+		return synth_error_oom();
 	json_array_foreach(list, i, item) {
 		const char *key = json_string_value(json_object_get(item, "OutputKey"));
 		json_t *val = json_object_get(item, "OutputValue");
 		int rc = 0;
 		if (!key || !*key)
-			rc = synth__error_set(SYNTH_EINVALID, "stack outputs: item %zu has no "
+			rc = synth_error_setf(SYNTH_EINVALID, "stack outputs: item %zu has no "
 					      "\"OutputKey\"", i + 1);
 		else if (!val)
-			rc = synth__error_set(SYNTH_EINVALID, "stack outputs: '%s' has no "
+			rc = synth_error_setf(SYNTH_EINVALID, "stack outputs: '%s' has no "
 					      "\"OutputValue\"", key);
 		else if (json_object_get(obj, key))
-			rc = synth__error_set(SYNTH_EINVALID, "stack outputs: '%s' is listed twice",
+			rc = synth_error_setf(SYNTH_EINVALID, "stack outputs: '%s' is listed twice",
 					      key);
 		else
 			rc = put(obj, key, json_incref(val));
@@ -984,7 +984,7 @@ static int find_category(json_t **entry, const char **key, json_t *metadata, siz
 			if (strcasecmp(suffix, categories[i].keys[j]))
 				continue;
 			if (*entry)
-				return synth__error_set(SYNTH_EINVALID, "the template metadata lists "
+				return synth_error_setf(SYNTH_EINVALID, "the template metadata lists "
 							"both %s and %s (one %s category)",
 							*key, k, categories[i].name);
 			*entry = v;
@@ -1001,7 +1001,7 @@ int synth__clientconfig_build(json_t **out, json_t *metadata, json_t *outputs,
 	int rc;
 	*out = NULL;
 	if (metadata && !json_is_object(metadata))
-		return synth__error_set(SYNTH_EINVALID, "the template's Metadata is not an object");
+		return synth_error_setf(SYNTH_EINVALID, "the template's Metadata is not an object");
 	if ((rc = outputs_object(&outs, outputs)) < 0)
 		return rc;
 	cfg = json_object();
@@ -1026,7 +1026,7 @@ int synth__clientconfig_build(json_t **out, json_t *metadata, json_t *outputs,
 			break;
 		}
 		if (!(c.payload = json_object())) {
-			rc = synth__oom();
+			rc = synth_error_oom();
 			break;
 		}
 		json_array_foreach(names, j, n) {
@@ -1060,10 +1060,10 @@ int synth__clientconfig_set_model_introspection(json_t *config, json_t *schema)
 {
 	json_t *data = json_object_get(config, "data");
 	if (!json_is_object(data))
-		return synth__error_set(SYNTH_EINVALID, "model introspection schema given but the "
+		return synth_error_setf(SYNTH_EINVALID, "model introspection schema given but the "
 					"backend has no data category");
 	if (!json_is_object(schema))
-		return synth__error_set(SYNTH_EINVALID, "data: the model introspection schema is "
+		return synth_error_setf(SYNTH_EINVALID, "data: the model introspection schema is "
 					"not a JSON object");
 	return put(data, "model_introspection", json_deep_copy(schema));
 }
@@ -1074,28 +1074,28 @@ int synth__clientconfig_write(const char *path, json_t *config)
 {
 	static atomic_uint seq;
 	if (!json_is_object(config))
-		return synth__error_set(SYNTH_EINVALID, "cannot write %s: the configuration is "
+		return synth_error_setf(SYNTH_EINVALID, "cannot write %s: the configuration is "
 					"not an object", path);
-	char *text = synth__json_dumps(config, JSON_INDENT(2) | JSON_SORT_KEYS);
+	char *text = synth_json_dumps(config, JSON_INDENT(2) | JSON_SORT_KEYS);
 	if (!text)
-		return synth__oom();
+		return synth_error_oom();
 	size_t len = strlen(text);
 	char *tmp = NULL;
 	int fd = -1, rc = 0;
 	for (int attempt = 0; fd < 0 && attempt < 100; attempt++) {
 		free(tmp);
-		tmp = synth__asprintf("%s.tmp.%ld.%u", path, (long)getpid(),
+		tmp = synth_asprintf("%s.tmp.%ld.%u", path, (long)getpid(),
 				      atomic_fetch_add(&seq, 1));
 		if (!tmp) {
 			free(text);
-			return synth__oom();
+			return synth_error_oom();
 		}
 		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
 		if (fd < 0 && errno != EEXIST)
 			break;
 	}
 	if (fd < 0) {
-		rc = synth__error_set(SYNTH_EIO, "cannot write %s: %s", path, strerror(errno));
+		rc = synth_error_setf(SYNTH_EIO, "cannot write %s: %s", path, strerror(errno));
 		free(tmp);
 		free(text);
 		return rc;
@@ -1111,7 +1111,7 @@ int synth__clientconfig_write(const char *path, json_t *config)
 			if (n < 0 && errno == EINTR)
 				continue;
 			if (n < 0) {
-				rc = synth__error_set(SYNTH_EIO, "cannot write %s: %s", path,
+				rc = synth_error_setf(SYNTH_EIO, "cannot write %s: %s", path,
 						      strerror(errno));
 				break;
 			}
@@ -1120,11 +1120,11 @@ int synth__clientconfig_write(const char *path, json_t *config)
 		}
 	}
 	if (rc == 0 && fsync(fd) < 0)
-		rc = synth__error_set(SYNTH_EIO, "cannot write %s: %s", path, strerror(errno));
+		rc = synth_error_setf(SYNTH_EIO, "cannot write %s: %s", path, strerror(errno));
 	if (close(fd) < 0 && rc == 0)
-		rc = synth__error_set(SYNTH_EIO, "cannot write %s: %s", path, strerror(errno));
+		rc = synth_error_setf(SYNTH_EIO, "cannot write %s: %s", path, strerror(errno));
 	if (rc == 0 && rename(tmp, path) < 0)
-		rc = synth__error_set(SYNTH_EIO, "cannot write %s: %s", path, strerror(errno));
+		rc = synth_error_setf(SYNTH_EIO, "cannot write %s: %s", path, strerror(errno));
 	if (rc < 0)
 		unlink(tmp);
 	free(tmp);
@@ -1140,17 +1140,17 @@ static int load_json(json_t **out, const char *path, const char *what)
 	struct stat st;
 	*out = NULL;
 	if (stat(path, &st) < 0)
-		return synth__error_set(errno == ENOENT ? SYNTH_ENOTFOUND : SYNTH_EIO,
+		return synth_error_setf(errno == ENOENT ? SYNTH_ENOTFOUND : SYNTH_EIO,
 					"cannot read the %s %s: %s", what, path, strerror(errno));
 	*out = json_load_file(path, JSON_REJECT_DUPLICATES, &err);
 	if (*out)
 		return 0;
 	if (parse_oom(&err))
-		return synth__oom();
+		return synth_error_oom();
 	if (json_error_code(&err) == json_error_cannot_open_file)
-		return synth__error_set(SYNTH_EIO, "cannot read the %s %s: %s", what, path,
+		return synth_error_setf(SYNTH_EIO, "cannot read the %s %s: %s", what, path,
 					err.text);
-	return synth__error_set(SYNTH_EINVALID, "%s:%d:%d: %s", path, err.line, err.column,
+	return synth_error_setf(SYNTH_EINVALID, "%s:%d:%d: %s", path, err.line, err.column,
 				err.text);
 }
 
@@ -1162,10 +1162,10 @@ static int load_template(json_t **out, const char *template_path)
 	*out = NULL;
 	if (stat(template_path, &st) < 0 || !S_ISDIR(st.st_mode))
 		return load_json(out, template_path, "template");
-	char *mpath = synth__asprintf("%s/manifest.json", template_path);
+	char *mpath = synth_asprintf("%s/manifest.json", template_path);
 	json_t *m = NULL, *a;
 	const char *k, *file = NULL;
-	int rc = mpath ? load_json(&m, mpath, "cloud assembly manifest") : synth__oom();
+	int rc = mpath ? load_json(&m, mpath, "cloud assembly manifest") : synth_error_oom();
 	json_object_foreach(json_object_get(m, "artifacts"), k, a) {
 		if (rc < 0)
 			break;
@@ -1173,19 +1173,19 @@ static int load_template(json_t **out, const char *template_path)
 		if (!type || strcmp(type, "aws:cloudformation:stack"))
 			continue;
 		if (file)
-			rc = synth__error_set(SYNTH_EINVALID, "%s names more than one stack; give "
+			rc = synth_error_setf(SYNTH_EINVALID, "%s names more than one stack; give "
 					      "the root template", mpath);
 		file = json_string_value(json_object_get(json_object_get(a, "properties"),
 							 "templateFile"));
 		if (rc == 0 && !file)
-			rc = synth__error_set(SYNTH_EINVALID, "%s: stack '%s' has no templateFile",
+			rc = synth_error_setf(SYNTH_EINVALID, "%s: stack '%s' has no templateFile",
 					      mpath, k);
 	}
 	if (rc == 0 && !file)
-		rc = synth__error_set(SYNTH_EINVALID, "%s names no stack", mpath);
+		rc = synth_error_setf(SYNTH_EINVALID, "%s names no stack", mpath);
 	if (rc == 0) {
-		char *tpath = synth__asprintf("%s/%s", template_path, file);
-		rc = tpath ? load_json(out, tpath, "template") : synth__oom();
+		char *tpath = synth_asprintf("%s/%s", template_path, file);
+		rc = tpath ? load_json(out, tpath, "template") : synth_error_oom();
 		free(tpath);
 	}
 	json_decref(m);
@@ -1202,10 +1202,10 @@ static int pick_stack(json_t **out, json_t *stacks, const char *path)
 	if (json_is_object(stacks))
 		stacks = json_object_get(stacks, "member");
 	if (!json_is_array(stacks) || json_array_size(stacks) == 0)
-		return synth__error_set(SYNTH_EINVALID, "%s: \"Stacks\" lists no stack", path);
+		return synth_error_setf(SYNTH_EINVALID, "%s: \"Stacks\" lists no stack", path);
 	json_array_foreach(stacks, i, s) {
 		if (!json_is_object(s))
-			return synth__error_set(SYNTH_EINVALID, "%s: stack %zu is not an object",
+			return synth_error_setf(SYNTH_EINVALID, "%s: stack %zu is not an object",
 						path, i + 1);
 		if (json_array_size(stacks) == 1 || !json_object_get(s, "ParentId")) {
 			roots++;
@@ -1213,14 +1213,14 @@ static int pick_stack(json_t **out, json_t *stacks, const char *path)
 		}
 	}
 	if (roots != 1)
-		return synth__error_set(SYNTH_EINVALID, "%s lists %zu root stacks; describe the "
+		return synth_error_setf(SYNTH_EINVALID, "%s lists %zu root stacks; describe the "
 					"backend's stack only", path, roots);
 	const char *status = json_string_value(json_object_get(found, "StackStatus"));
 	const char *name = json_string_value(json_object_get(found, "StackName"));
 	if (status && (strstr(status, "_IN_PROGRESS") || !strcmp(status, "CREATE_FAILED") ||
 		       !strcmp(status, "ROLLBACK_COMPLETE") || !strcmp(status, "ROLLBACK_FAILED") ||
 		       !strncmp(status, "DELETE_", 7)))
-		return synth__error_set(SYNTH_EINVALID, "%s: stack %s is %s; its outputs are not "
+		return synth_error_setf(SYNTH_EINVALID, "%s: stack %s is %s; its outputs are not "
 					"those of a finished deployment", path, name ? name : "?",
 					status);
 	*out = found;
@@ -1239,7 +1239,7 @@ static int arn_region(char *buf, size_t n, const char *arn, const char *path)
 	}
 	const char *end = p ? strchr(p, ':') : NULL;
 	if (strncmp(arn, "arn:", 4) || !end || end == p || (size_t)(end - p) >= n)
-		return synth__error_set(SYNTH_EINVALID, "%s: StackId '%s' is not a stack ARN",
+		return synth_error_setf(SYNTH_EINVALID, "%s: StackId '%s' is not a stack ARN",
 					path, arn);
 	memcpy(buf, p, (size_t)(end - p));
 	buf[end - p] = '\0';
@@ -1260,11 +1260,11 @@ static int model_from_uri(json_t *cfg, json_t *outputs, const char *outputs_path
 	char *full = NULL;
 	if (file[0] != '/') {
 		const char *slash = strrchr(outputs_path, '/');
-		full = slash ? synth__asprintf("%.*s/%s", (int)(slash - outputs_path), outputs_path,
+		full = slash ? synth_asprintf("%.*s/%s", (int)(slash - outputs_path), outputs_path,
 					       file)
-			     : synth__strdup(file);
+			     : synth_strdup(file);
 		if (!full)
-			rc = synth__oom();
+			rc = synth_error_oom();
 		file = full;
 	}
 	if (rc == 0)
@@ -1305,7 +1305,7 @@ int synth__clientconfig_from_files(json_t **out, const char *template_path,
 		json_object_foreach(doc, k, v) {
 			if (strcmp(k, "outputs") && strcmp(k, "metadata") && strcmp(k, "region") &&
 			    strcmp(k, "model_introspection")) {
-				rc = synth__error_set(SYNTH_EINVALID, "%s: unknown key '%s' (expected "
+				rc = synth_error_setf(SYNTH_EINVALID, "%s: unknown key '%s' (expected "
 						      "outputs, metadata, region, "
 						      "model_introspection)", outputs_path, k);
 				break;
@@ -1317,15 +1317,15 @@ int synth__clientconfig_from_files(json_t **out, const char *template_path,
 		json_t *r = json_object_get(doc, "region");
 		region = json_string_value(r);
 		if (rc == 0 && r && (!region || !*region))
-			rc = synth__error_set(SYNTH_EINVALID, "%s: \"region\" is not a region name",
+			rc = synth_error_setf(SYNTH_EINVALID, "%s: \"region\" is not a region name",
 					      outputs_path);
 		if (rc == 0 && mis && !json_is_object(mis))
-			rc = synth__error_set(SYNTH_EINVALID, "%s: \"model_introspection\" is not "
+			rc = synth_error_setf(SYNTH_EINVALID, "%s: \"model_introspection\" is not "
 					      "an object", outputs_path);
 	} else if (json_is_array(doc)) {
 		outputs = doc;
 	} else {
-		rc = synth__error_set(SYNTH_EINVALID, "%s: expected {\"outputs\": ...}, the output "
+		rc = synth_error_setf(SYNTH_EINVALID, "%s: expected {\"outputs\": ...}, the output "
 				      "of describe-stacks ({\"Stacks\": [...]}) or a list of "
 				      "{\"OutputKey\", \"OutputValue\"}", outputs_path);
 	}
@@ -1333,11 +1333,11 @@ int synth__clientconfig_from_files(json_t **out, const char *template_path,
 	if (rc == 0 && template_path) {
 		rc = load_template(&tmpl, template_path);
 		if (rc == 0 && !json_is_object(tmpl))
-			rc = synth__error_set(SYNTH_EINVALID, "%s: the template is not an object",
+			rc = synth_error_setf(SYNTH_EINVALID, "%s: the template is not an object",
 					      template_path);
 		metadata = json_object_get(tmpl, "Metadata");
 	} else if (rc == 0 && !metadata) {
-		rc = synth__error_set(SYNTH_EINVALID, "%s has no \"metadata\" listing the outputs; "
+		rc = synth_error_setf(SYNTH_EINVALID, "%s has no \"metadata\" listing the outputs; "
 				      "give the root template too", outputs_path);
 	}
 	if (rc == 0)

@@ -22,22 +22,22 @@ int synth_construct_new(synth_construct **out, synth_backend *b, const char *nam
 	if (!cls || cls->version != SYNTH_CONSTRUCT_CLASS_VERSION || !cls->generate) {
 		if (cls && cls->free)
 			cls->free(state);
-		synth__error_set(SYNTH_EINVALID, "%s: construct class is missing or of "
+		synth_error_setf(SYNTH_EINVALID, "%s: construct class is missing or of "
 				 "an unknown version", name ? name : "(null)");
 		return synth__backend_fail(b);
 	}
 	int rc = 0;
 	if (b->ran)
-		rc = synth__error_set(SYNTH_EINVALID, "%s: defined after the backend ran",
+		rc = synth_error_setf(SYNTH_EINVALID, "%s: defined after the backend ran",
 				      name ? name : "(null)");
-	else if (!synth__valid_name(name, 64))
-		rc = synth__error_set(SYNTH_EINVALID,
+	else if (!synth_name_valid(name, 64))
+		rc = synth_error_setf(SYNTH_EINVALID,
 				      "construct name '%s' is not valid: use 1 to 64 letters, "
 				      "digits, '-' or '_'", name ? name : "");
 	else {
 		synth_construct *prev = synth__map_get(&b->construct_by_name, name);
 		if (prev)
-			rc = synth__error_set(SYNTH_EEXISTS,
+			rc = synth_error_setf(SYNTH_EEXISTS,
 					      "%s: two constructs have this name (a %s and a %s); "
 					      "names must be unique", name, prev->cls->kind,
 					      cls->kind);
@@ -59,7 +59,7 @@ int synth_construct_new(synth_construct **out, synth_backend *b, const char *nam
 		free(c);
 		if (cls->free)
 			cls->free(state);
-		synth__oom();
+		synth_error_oom();
 		return synth__backend_fail(b);
 	}
 	c->b = b;
@@ -84,7 +84,7 @@ int synth_construct_fail(synth_construct *c, int code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	synth__error_set(code, "%s: %s", c->name, msg);
+	synth_error_setf(code, "%s: %s", c->name, msg);
 	return synth__backend_fail(c->b);
 }
 
@@ -100,7 +100,7 @@ static int report_cycle(synth_backend *b, synth_construct *target)
 	}
 	synth_construct **chain = calloc(n ? n : 1, sizeof *chain);
 	if (!chain)
-		return synth__oom();
+		return synth_error_oom();
 	size_t i = n;
 	for (synth_construct *c = b->generating; c && i > 0; c = c->parent_gen) {
 		chain[--i] = c;
@@ -108,15 +108,15 @@ static int report_cycle(synth_backend *b, synth_construct *target)
 			break;
 	}
 	synth_buf msg = SYNTH_BUF_INIT;
-	synth__buf_puts(&msg, "dependency cycle between constructs: ");
+	synth_buf_puts(&msg, "dependency cycle between constructs: ");
 	for (i = 0; i < n; i++)
-		synth__buf_printf(&msg, "%s (%s) -> ", chain[i]->name, chain[i]->cls->kind);
-	synth__buf_printf(&msg, "%s (%s)", target->name, target->cls->kind);
+		synth_buf_printf(&msg, "%s (%s) -> ", chain[i]->name, chain[i]->cls->kind);
+	synth_buf_printf(&msg, "%s (%s)", target->name, target->cls->kind);
 	free(chain);
-	char *s = synth__buf_detach(&msg);
+	char *s = synth_buf_detach(&msg);
 	if (!s)
-		return synth__oom();
-	synth__error_set(SYNTH_ECYCLE, "%s", s);
+		return synth_error_oom();
+	synth_error_setf(SYNTH_ECYCLE, "%s", s);
 	free(s);
 	return SYNTH_ECYCLE;
 }
@@ -147,7 +147,7 @@ static int generate(synth_construct *c)
 		c->gen = CONSTRUCT_FAILED;
 		if (!b->error) {
 			if (synth_error_last()->code == SYNTH_OK)
-				synth__error_set(rc, "%s: generation failed", c->name);
+				synth_error_setf(rc, "%s: generation failed", c->name);
 			synth__backend_fail(b);
 		}
 		return b->error_code;
@@ -187,7 +187,7 @@ int synth__container_run(synth_backend *b)
 			continue;
 		synth_construct *prev = synth__map_get(&b->token_providers, tok);
 		if (prev && prev != c) {
-			synth__error_set(SYNTH_EEXISTS,
+			synth_error_setf(SYNTH_EEXISTS,
 					 "%s: provides '%s', which '%s' (%s) already provides; "
 					 "a backend has one provider per token",
 					 c->name, tok, prev->name, prev->cls->kind);

@@ -13,7 +13,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include "internal.h"
+#include "../util/util.h"
 
 typedef struct synth_http synth_http;
 

@@ -28,7 +28,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include "internal.h"
+#include "../util/util.h"
 #include "watch.h"
 
 #define DIR_MASK                                                                          \
@@ -118,11 +118,11 @@ static int add_dir_watch(synth_watch *w, const char *path, size_t rel, bool file
 		if (errno == ENOENT || errno == ENOTDIR || errno == EACCES)
 			return 0; /* gone already, or not ours to read: nothing to watch */
 		if (errno == ENOSPC)
-			return synth__error_set(SYNTH_ELIMIT,
+			return synth_error_setf(SYNTH_ELIMIT,
 						"watch %s: the inotify watch limit is reached "
 						"(raise fs.inotify.max_user_watches, or ignore "
 						"more directories)", path);
-		return synth__error_set(SYNTH_EIO, "watch %s: %s", path, strerror(errno));
+		return synth_error_setf(SYNTH_EIO, "watch %s: %s", path, strerror(errno));
 	}
 	wentry *e = find_wd(w, wd);
 	if (e) {
@@ -130,7 +130,7 @@ static int add_dir_watch(synth_watch *w, const char *path, size_t rel, bool file
 			/* The same directory reached as a tree now: report all. */
 			char *p = strdup(path);
 			if (!p)
-				return synth__oom();
+				return synth_error_oom();
 			free(e->path);
 			e->path = p;
 			e->rel = rel;
@@ -142,13 +142,13 @@ static int add_dir_watch(synth_watch *w, const char *path, size_t rel, bool file
 		size_t cap = w->cap ? w->cap * 2 : 16;
 		wentry *v = realloc(w->w, cap * sizeof *v);
 		if (!v)
-			return synth__oom();
+			return synth_error_oom();
 		w->w = v;
 		w->cap = cap;
 	}
 	char *p = strdup(path);
 	if (!p)
-		return synth__oom();
+		return synth_error_oom();
 	w->w[w->n++] = (wentry){wd, p, rel, files_only};
 	return 0;
 }
@@ -177,9 +177,9 @@ static int add_tree(synth_watch *w, const char *path, size_t rel, int depth)
 		}
 		if (!dir)
 			continue;
-		char *sub = synth__asprintf("%s/%s", path, de->d_name);
+		char *sub = synth_asprintf("%s/%s", path, de->d_name);
 		if (!sub) {
-			rc = synth__oom();
+			rc = synth_error_oom();
 			break;
 		}
 		size_t r = rel ? rel : strlen(path) + 1;
@@ -199,7 +199,7 @@ static int add_roots(synth_watch *w)
 		const char *r = w->roots[i];
 		struct stat st;
 		if (stat(r, &st) < 0)
-			return synth__error_set(SYNTH_ENOTFOUND, "watch %s: %s", r, strerror(errno));
+			return synth_error_setf(SYNTH_ENOTFOUND, "watch %s: %s", r, strerror(errno));
 		int rc;
 		size_t fi = 0;
 		if (S_ISDIR(st.st_mode)) {
@@ -208,7 +208,7 @@ static int add_roots(synth_watch *w)
 			/* A file: its directory, reporting that file only. */
 			char *dir = strdup(r);
 			if (!dir)
-				return synth__oom();
+				return synth_error_oom();
 			char *slash = strrchr(dir, '/');
 			if (slash == dir)
 				dir[1] = '\0';
@@ -231,36 +231,36 @@ int synth_watch_new(synth_watch **out, const char *const *paths, const char *con
 {
 	*out = NULL;
 	if (!paths || !paths[0])
-		return synth__error_set(SYNTH_EINVALID, "watch: no path to watch");
+		return synth_error_setf(SYNTH_EINVALID, "watch: no path to watch");
 	synth_watch *w = calloc(1, sizeof *w);
 	if (!w)
-		return synth__oom();
+		return synth_error_oom();
 	w->fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	int rc = 0;
 	if (w->fd < 0)
-		rc = synth__error_set(errno == EMFILE ? SYNTH_ELIMIT : SYNTH_EIO,
+		rc = synth_error_setf(errno == EMFILE ? SYNTH_ELIMIT : SYNTH_EIO,
 				      "watch: inotify_init1: %s", strerror(errno));
-	if (rc == 0 && (synth__strv_dup(&w->roots, paths) < 0 ||
-			(ignore && synth__strv_dup(&w->ignore, ignore) < 0)))
-		rc = synth__oom();
+	if (rc == 0 && (synth_strv_dup(&w->roots, paths) < 0 ||
+			(ignore && synth_strv_dup(&w->ignore, ignore) < 0)))
+		rc = synth_error_oom();
 	/* Trailing slashes off ("src/" -> "src"), so joined paths read well. */
 	for (size_t i = 0; rc == 0 && w->roots[i]; i++) {
 		size_t l = strlen(w->roots[i]);
 		if (l == 0)
-			rc = synth__error_set(SYNTH_EINVALID, "watch: an empty path");
+			rc = synth_error_setf(SYNTH_EINVALID, "watch: an empty path");
 		while (l > 1 && w->roots[i][l - 1] == '/')
 			w->roots[i][--l] = '\0';
 	}
 	/* The roots that are files. */
 	size_t nf = 0;
-	if (rc == 0 && (!(w->files = calloc(synth__strv_len(paths) + 1, sizeof *w->files)) ||
-			!(w->file_wd = calloc(synth__strv_len(paths) + 1, sizeof *w->file_wd))))
-		rc = synth__oom();
+	if (rc == 0 && (!(w->files = calloc(synth_strv_len(paths) + 1, sizeof *w->files)) ||
+			!(w->file_wd = calloc(synth_strv_len(paths) + 1, sizeof *w->file_wd))))
+		rc = synth_error_oom();
 	for (size_t i = 0; rc == 0 && w->roots[i]; i++) {
 		struct stat st;
 		if (stat(w->roots[i], &st) == 0 && !S_ISDIR(st.st_mode) &&
 		    !(w->files[nf++] = strdup(w->roots[i])))
-			rc = synth__oom();
+			rc = synth_error_oom();
 	}
 	if (rc == 0)
 		rc = add_roots(w);
@@ -281,10 +281,10 @@ void synth_watch_free(synth_watch *w)
 	for (size_t i = 0; i < w->n; i++)
 		free(w->w[i].path);
 	free(w->w);
-	synth__strv_free(w->roots);
-	synth__strv_free(w->files);
+	synth_strv_free(w->roots);
+	synth_strv_free(w->files);
 	free(w->file_wd);
-	synth__strv_free(w->ignore);
+	synth_strv_free(w->ignore);
 	free(w->first);
 	free(w);
 }
@@ -335,7 +335,7 @@ static int drain(synth_watch *w, bool *changed)
 				return 0;
 			if (errno == EINTR)
 				continue;
-			return synth__error_set(SYNTH_EIO, "watch: read: %s", strerror(errno));
+			return synth_error_setf(SYNTH_EIO, "watch: read: %s", strerror(errno));
 		}
 		if (n == 0)
 			return 0;
@@ -360,10 +360,10 @@ static int drain(synth_watch *w, bool *changed)
 				continue;
 			}
 			char *full = ev->len && ev->name[0]
-					     ? synth__asprintf("%s/%s", e->path, ev->name)
+					     ? synth_asprintf("%s/%s", e->path, ev->name)
 					     : strdup(e->path);
 			if (!full)
-				return synth__oom();
+				return synth_error_oom();
 			bool counts;
 			if (e->files_only)
 				counts = ev->len && is_watched_file(w, ev->wd, ev->name);
@@ -434,7 +434,7 @@ int synth_watch_loop(synth_watch *w, int debounce_ms, int (*run)(void *ctx), voi
 		}
 		struct pollfd pfd = {.fd = w->fd, .events = POLLIN};
 		if (poll(&pfd, 1, timeout) < 0 && errno != EINTR)
-			return synth__error_set(SYNTH_EIO, "watch: poll: %s", strerror(errno));
+			return synth_error_setf(SYNTH_EIO, "watch: poll: %s", strerror(errno));
 	}
 }
 
@@ -445,17 +445,17 @@ int synth_watch_lock(int *fd_out, const char *dir, const char *identifier)
 	*fd_out = -1;
 	if (!identifier || !*identifier || strchr(identifier, '/') || !strcmp(identifier, ".") ||
 	    !strcmp(identifier, ".."))
-		return synth__error_set(SYNTH_EINVALID, "lock: '%s' is not a valid identifier",
+		return synth_error_setf(SYNTH_EINVALID, "lock: '%s' is not a valid identifier",
 					identifier ? identifier : "");
 	int rc = synth__mkdir_p(dir);
 	if (rc < 0)
 		return rc;
-	char *path = synth__asprintf("%s/%s.lock", dir, identifier);
+	char *path = synth_asprintf("%s/%s.lock", dir, identifier);
 	if (!path)
-		return synth__oom();
+		return synth_error_oom();
 	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (fd < 0) {
-		rc = synth__error_set(SYNTH_EIO, "lock %s: %s", path, strerror(errno));
+		rc = synth_error_setf(SYNTH_EIO, "lock %s: %s", path, strerror(errno));
 		free(path);
 		return rc;
 	}
@@ -463,7 +463,7 @@ int synth_watch_lock(int *fd_out, const char *dir, const char *identifier)
 		if (errno == EINTR)
 			continue;
 		if (errno != EWOULDBLOCK) {
-			rc = synth__error_set(SYNTH_EIO, "lock %s: %s", path, strerror(errno));
+			rc = synth_error_setf(SYNTH_EIO, "lock %s: %s", path, strerror(errno));
 			break;
 		}
 		/* Held: name the holder. It writes its pid right after taking
@@ -480,10 +480,10 @@ int synth_watch_lock(int *fd_out, const char *dir, const char *identifier)
 				usleep(10000);
 		}
 		if (pid > 0)
-			rc = synth__error_set(SYNTH_EEXISTS, "'%s' is already running (pid %ld "
+			rc = synth_error_setf(SYNTH_EEXISTS, "'%s' is already running (pid %ld "
 							     "holds %s)", identifier, pid, path);
 		else
-			rc = synth__error_set(SYNTH_EEXISTS, "'%s' is already running (another "
+			rc = synth_error_setf(SYNTH_EEXISTS, "'%s' is already running (another "
 							     "process holds %s)", identifier, path);
 		break;
 	}
@@ -491,7 +491,7 @@ int synth_watch_lock(int *fd_out, const char *dir, const char *identifier)
 		char b[32];
 		int n = snprintf(b, sizeof b, "%ld\n", (long)getpid());
 		if (ftruncate(fd, 0) < 0 || pwrite(fd, b, (size_t)n, 0) != n)
-			rc = synth__error_set(SYNTH_EIO, "lock %s: cannot write the pid: %s", path,
+			rc = synth_error_setf(SYNTH_EIO, "lock %s: cannot write the pid: %s", path,
 					      strerror(errno));
 	}
 	free(path);

@@ -1,5 +1,6 @@
 /*
- * libsynth internals shared between the library's files. Not installed.
+ * libsynth's core internals (the backend model, assets, layout), shared by
+ * the files of lib/core/. Not installed.
  * Names with a double underscore (synth__x) are internal but shared.
  */
 #ifndef SYNTH_INTERNAL_H
@@ -10,90 +11,10 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <jansson.h>
-#include "synth.h"
-
-/* --- errors (error.c) -------------------------------------------------- */
-
-int synth__error_set(int code, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-int synth__error_setv(int code, const char *fmt, va_list ap);
-/* Out of memory: sets SYNTH_ENOMEM and returns it. */
-int synth__oom(void);
-
-/* --- growable string buffer (util.c) ----------------------------------- */
-
-/* A buffer whose init cannot fail; on allocation failure it frees itself
- * and remains in an error state (buf->oom), so appends can be chained and
- * checked once. */
-typedef struct synth_buf {
-	char *ptr;
-	size_t len, cap;
-	bool oom;
-} synth_buf;
-
-#define SYNTH_BUF_INIT {NULL, 0, 0, false}
-void synth__buf_put(synth_buf *b, const char *s, size_t n);
-void synth__buf_puts(synth_buf *b, const char *s);
-void synth__buf_putc(synth_buf *b, char c);
-void synth__buf_printf(synth_buf *b, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-/* Returns the string (caller owns) or NULL if the buffer ran out of
- * memory; the buffer is reset either way. */
-char *synth__buf_detach(synth_buf *b);
-void synth__buf_free(synth_buf *b);
-
-/* --- small helpers (util.c) -------------------------------------------- */
-
-/* json_dumps, checked: the text through our buffer, NULL (SYNTH_ENOMEM
- * set) if any step fails. jansson 2.14's json_dumps can return text with an
- * object member missing when an allocation inside it fails. Caller frees. */
-char *synth__json_dumps(const json_t *json, size_t flags);
-/* The strings of the array LIST joined by SEP ("" for an empty list);
- * non-strings count as empty. Caller frees; NULL when out of memory. */
-char *synth__join_strings(const json_t *list, const char *sep);
-
-char *synth__strdup(const char *s); /* NULL-safe; NULL on OOM */
-char *synth__asprintf(const char *fmt, ...)
-	__attribute__((format(printf, 1, 2)));
-/* Lowercase hex SHA-256 of DATA into HEX (65 bytes); SYNTH_ENOMEM when
- * OpenSSL cannot allocate. */
-int synth__sha256_hex(const void *data, size_t len, char hex[65]);
-/* The value of hex digit C (either case), or -1. */
-int synth__hex_value(int c);
-/* Lowercase hex of N bytes into OUT (2N+1 bytes). */
-void synth__hex(const unsigned char *in, size_t n, char *out);
-/* The SHA-256 method, fetched once per process (an opaque EVP_MD). */
-const struct evp_md_st *synth__sha256_md(void);
-/* Names made of letters, digits, '-' and '_' only, 1..MAX characters. */
-bool synth__valid_name(const char *s, size_t max);
-/* Copies a NULL-terminated string array; NULL in gives NULL out (ok). */
-int synth__strv_dup(char ***out, const char *const *v);
-void synth__strv_free(char **v);
-size_t synth__strv_len(const char *const *v);
-
-/* A string -> pointer hash map (keys copied, values borrowed). */
-typedef struct synth_map {
-	char **keys;
-	void **vals;
-	size_t cap, len;
-} synth_map;
-void *synth__map_get(const synth_map *m, const char *key);
-int synth__map_put(synth_map *m, const char *key, void *val);
-void synth__map_free(synth_map *m);
-
-/* --- files (fs.c) ------------------------------------------------------ */
-
-int synth__mkdir_p(const char *path);
-int synth__rm_rf(const char *path);
-/* Writes DATA to PATH through a temporary file in the same directory and
- * a rename, so PATH is either the old or the new content. */
-int synth__write_file_atomic(const char *path, const void *data, size_t len);
-int synth__write_file(const char *path, const void *data, size_t len);
-/* Reads a whole file; *out caller-owned, NUL-terminated. */
-int synth__read_file(const char *path, char **out, size_t *len);
-/* Replaces directory DST with directory SRC atomically where the system
- * allows (renameat2 RENAME_EXCHANGE), then removes the old one. */
-int synth__replace_dir(const char *src, const char *dst);
+#include "../util/util.h"
+#include "synth/value.h"
+#include "synth/backend.h"
+#include "synth/construct.h"
 
 /* --- assets (asset.c) -------------------------------------------------- */
 

@@ -17,7 +17,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-#include "internal.h"
+#include "../util/util.h"
 #include "sigv4.h"
 
 #define TERMINATOR "aws4_request"
@@ -57,7 +57,7 @@ static const char HEX_UPPER[] = "0123456789ABCDEF";
 static void put_escape(synth_buf *b, unsigned char c)
 {
 	char e[3] = {'%', HEX_UPPER[c >> 4], HEX_UPPER[c & 15]};
-	synth__buf_put(b, e, 3);
+	synth_buf_put(b, e, 3);
 }
 
 void synth__sigv4_encode(synth_buf *b, const char *s, size_t n, bool keep_slash)
@@ -69,11 +69,11 @@ void synth__sigv4_encode(synth_buf *b, const char *s, size_t n, bool keep_slash)
 			run++;
 			continue;
 		}
-		synth__buf_put(b, s + i - run, run);
+		synth_buf_put(b, s + i - run, run);
 		run = 0;
 		put_escape(b, c);
 	}
-	synth__buf_put(b, s + n - run, run);
+	synth_buf_put(b, s + n - run, run);
 }
 
 /* S3: the path as the client encoded it. Valid %XX escapes stay (hex
@@ -86,10 +86,10 @@ static void encode_path_once(synth_buf *b, const char *s, size_t n)
 		    synth__hex_value(s[i + 2]) >= 0) {
 			char e[3] = {'%', HEX_UPPER[synth__hex_value(s[i + 1])],
 				     HEX_UPPER[synth__hex_value(s[i + 2])]};
-			synth__buf_put(b, e, 3);
+			synth_buf_put(b, e, 3);
 			i += 2;
 		} else if (is_unreserved(c) || c == '/') {
-			synth__buf_putc(b, (char)c);
+			synth_buf_putc(b, (char)c);
 		} else {
 			put_escape(b, c);
 		}
@@ -128,7 +128,7 @@ static int normalize_path(synth_buf *out, const char *path)
 		size_t off, len;
 	} *st = malloc(nseg * sizeof *st);
 	if (!st)
-		return synth__oom();
+		return synth_error_oom();
 	size_t depth = 0;
 	for (size_t i = 0; i <= n;) {
 		size_t j = i;
@@ -147,14 +147,14 @@ static int normalize_path(synth_buf *out, const char *path)
 		}
 		i = j + 1;
 	}
-	synth__buf_putc(out, '/');
+	synth_buf_putc(out, '/');
 	for (size_t k = 0; k < depth; k++) {
 		if (k)
-			synth__buf_putc(out, '/');
-		synth__buf_put(out, path + st[k].off, st[k].len);
+			synth_buf_putc(out, '/');
+		synth_buf_put(out, path + st[k].off, st[k].len);
 	}
 	if (depth && path[n - 1] == '/')
-		synth__buf_putc(out, '/');
+		synth_buf_putc(out, '/');
 	free(st);
 	return 0;
 }
@@ -167,9 +167,9 @@ int synth__sigv4_canonical_uri(char **out, const char *path, const synth_sigv4_o
 	if (!path || !*path)
 		path = "/";
 	if (path[0] != '/')
-		return synth__error_set(SYNTH_EINVALID, "sigv4: the path must start with '/'");
+		return synth_error_setf(SYNTH_EINVALID, "sigv4: the path must start with '/'");
 	if (strpbrk(path, "?#"))
-		return synth__error_set(SYNTH_EINVALID,
+		return synth_error_setf(SYNTH_EINVALID,
 					"sigv4: the path holds '?' or '#' (give the query as "
 					"parameters)");
 	synth_buf norm = SYNTH_BUF_INIT, b = SYNTH_BUF_INIT;
@@ -179,16 +179,16 @@ int synth__sigv4_canonical_uri(char **out, const char *path, const synth_sigv4_o
 		if (rc < 0)
 			return rc;
 		if (norm.oom)
-			return synth__oom();
+			return synth_error_oom();
 		p = norm.ptr;
 	}
 	if (o->double_encode_path)
 		synth__sigv4_encode(&b, p, strlen(p), true);
 	else
 		encode_path_once(&b, p, strlen(p));
-	synth__buf_free(&norm);
-	if (!(*out = synth__buf_detach(&b)))
-		return synth__oom();
+	synth_buf_free(&norm);
+	if (!(*out = synth_buf_detach(&b)))
+		return synth_error_oom();
 	return 0;
 }
 
@@ -216,11 +216,11 @@ int synth__sigv4_canonical_query(char **out, const synth_sigv4_pair *q, size_t n
 	*out = NULL;
 	query_entry *e = n ? calloc(n, sizeof *e) : NULL;
 	if (n && !e)
-		return synth__oom();
+		return synth_error_oom();
 	int rc = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (!q[i].name) {
-			rc = synth__error_set(SYNTH_EINVALID, "sigv4: query parameter %zu has no name",
+			rc = synth_error_setf(SYNTH_EINVALID, "sigv4: query parameter %zu has no name",
 					      i + 1);
 			goto done;
 		}
@@ -228,10 +228,10 @@ int synth__sigv4_canonical_query(char **out, const synth_sigv4_pair *q, size_t n
 		const char *v = q[i].value ? q[i].value : "";
 		synth__sigv4_encode(&b, q[i].name, strlen(q[i].name), false);
 		e[i].nlen = b.len;
-		synth__buf_putc(&b, '=');
+		synth_buf_putc(&b, '=');
 		synth__sigv4_encode(&b, v, strlen(v), false);
-		if (!(e[i].text = synth__buf_detach(&b))) {
-			rc = synth__oom();
+		if (!(e[i].text = synth_buf_detach(&b))) {
+			rc = synth_error_oom();
 			goto done;
 		}
 	}
@@ -240,11 +240,11 @@ int synth__sigv4_canonical_query(char **out, const synth_sigv4_pair *q, size_t n
 	synth_buf b = SYNTH_BUF_INIT;
 	for (size_t i = 0; i < n; i++) {
 		if (i)
-			synth__buf_putc(&b, '&');
-		synth__buf_puts(&b, e[i].text);
+			synth_buf_putc(&b, '&');
+		synth_buf_puts(&b, e[i].text);
 	}
-	if (!(*out = synth__buf_detach(&b)))
-		rc = synth__oom();
+	if (!(*out = synth_buf_detach(&b)))
+		rc = synth_error_oom();
 done:
 	for (size_t i = 0; i < n; i++)
 		free(e[i].text);
@@ -314,18 +314,18 @@ int synth__sigv4_canonical_headers(char **canonical, char **signed_headers,
 	*canonical = *signed_headers = NULL;
 	header_entry *e = n ? calloc(n, sizeof *e) : NULL;
 	if (n && !e)
-		return synth__oom();
+		return synth_error_oom();
 	int rc = 0;
 	size_t m = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (!is_token(h[i].name)) {
-			rc = synth__error_set(SYNTH_EINVALID, "sigv4: bad header name \"%.64s\"",
+			rc = synth_error_setf(SYNTH_EINVALID, "sigv4: bad header name \"%.64s\"",
 					      h[i].name ? h[i].name : "(null)");
 			goto done;
 		}
 		char *lname = lower_dup(h[i].name);
 		if (!lname) {
-			rc = synth__oom();
+			rc = synth_error_oom();
 			goto done;
 		}
 		if (header_skipped(lname)) {
@@ -335,7 +335,7 @@ int synth__sigv4_canonical_headers(char **canonical, char **signed_headers,
 		e[m].name = lname;
 		e[m].index = i;
 		if (!(e[m++].value = trim_all(h[i].value ? h[i].value : ""))) {
-			rc = synth__oom();
+			rc = synth_error_oom();
 			goto done;
 		}
 	}
@@ -345,27 +345,27 @@ int synth__sigv4_canonical_headers(char **canonical, char **signed_headers,
 	for (size_t i = 0; i < m; i++) {
 		bool same = i && !strcmp(e[i].name, e[i - 1].name);
 		if (same) {
-			synth__buf_putc(&c, ',');
+			synth_buf_putc(&c, ',');
 		} else {
 			if (i) {
-				synth__buf_putc(&c, '\n');
-				synth__buf_putc(&s, ';');
+				synth_buf_putc(&c, '\n');
+				synth_buf_putc(&s, ';');
 			}
-			synth__buf_puts(&c, e[i].name);
-			synth__buf_putc(&c, ':');
-			synth__buf_puts(&s, e[i].name);
+			synth_buf_puts(&c, e[i].name);
+			synth_buf_putc(&c, ':');
+			synth_buf_puts(&s, e[i].name);
 		}
-		synth__buf_puts(&c, e[i].value);
+		synth_buf_puts(&c, e[i].value);
 	}
 	if (m)
-		synth__buf_putc(&c, '\n');
-	*canonical = synth__buf_detach(&c);
-	*signed_headers = synth__buf_detach(&s);
+		synth_buf_putc(&c, '\n');
+	*canonical = synth_buf_detach(&c);
+	*signed_headers = synth_buf_detach(&s);
 	if (!*canonical || !*signed_headers) {
 		free(*canonical);
 		free(*signed_headers);
 		*canonical = *signed_headers = NULL;
-		rc = synth__oom();
+		rc = synth_error_oom();
 	}
 done:
 	for (size_t i = 0; i < m; i++) {
@@ -383,12 +383,12 @@ int synth__sigv4_string_to_sign(char **out, const char *timestamp, const char *s
 {
 	char hash[65];
 	*out = NULL;
-	int rc = synth__sha256_hex(canonical_request, strlen(canonical_request), hash);
+	int rc = synth_sha256_hex(canonical_request, strlen(canonical_request), hash);
 	if (rc < 0)
 		return rc;
-	if (!(*out = synth__asprintf(SYNTH_SIGV4_ALGORITHM "\n%s\n%s\n%s", timestamp, scope,
+	if (!(*out = synth_asprintf(SYNTH_SIGV4_ALGORITHM "\n%s\n%s\n%s", timestamp, scope,
 				     hash)))
-		return synth__oom();
+		return synth_error_oom();
 	return 0;
 }
 
@@ -414,7 +414,7 @@ int synth__sigv4_signing_key(unsigned char key[32], const char *secret, const ch
 	unsigned char *k = malloc(slen + 4);
 	unsigned char a[32], b[32];
 	if (!k)
-		return synth__oom();
+		return synth_error_oom();
 	memcpy(k, "AWS4", 4);
 	memcpy(k + 4, secret, slen);
 	bool ok = hmac256(k, slen + 4, date, strlen(date), a);
@@ -427,7 +427,7 @@ int synth__sigv4_signing_key(unsigned char key[32], const char *secret, const ch
 	OPENSSL_cleanse(b, sizeof b);
 	if (!ok) {
 		OPENSSL_cleanse(key, 32);
-		return synth__error_set(SYNTH_ENOMEM, "sigv4: HMAC-SHA256 failed");
+		return synth_error_setf(SYNTH_ENOMEM, "sigv4: HMAC-SHA256 failed");
 	}
 	return 0;
 }
@@ -437,7 +437,7 @@ int synth__sigv4_signature(char hex[65], const unsigned char key[32], const char
 	unsigned char mac[32];
 	hex[0] = '\0';
 	if (!hmac256(key, 32, string_to_sign, strlen(string_to_sign), mac))
-		return synth__error_set(SYNTH_ENOMEM, "sigv4: HMAC-SHA256 failed");
+		return synth_error_setf(SYNTH_ENOMEM, "sigv4: HMAC-SHA256 failed");
 	synth__hex(mac, 32, hex);
 	OPENSSL_cleanse(mac, sizeof mac);
 	return 0;
@@ -507,33 +507,33 @@ static int validate(const synth_sigv4_request *req, const synth_sigv4_options *o
 		    const char *token, bool presign)
 {
 	if (!is_token(req->method))
-		return synth__error_set(SYNTH_EINVALID, "sigv4: bad method \"%.32s\"",
+		return synth_error_setf(SYNTH_EINVALID, "sigv4: bad method \"%.32s\"",
 					req->method ? req->method : "(null)");
 	if (!valid_timestamp(req->timestamp))
-		return synth__error_set(SYNTH_EINVALID,
+		return synth_error_setf(SYNTH_EINVALID,
 					"sigv4: bad timestamp \"%.32s\" (want YYYYMMDDTHHMMSSZ, UTC)",
 					req->timestamp ? req->timestamp : "(null)");
 	if (!valid_scope_part(req->region))
-		return synth__error_set(SYNTH_EINVALID, "sigv4: bad region \"%.64s\"",
+		return synth_error_setf(SYNTH_EINVALID, "sigv4: bad region \"%.64s\"",
 					req->region ? req->region : "(null)");
 	if (!valid_scope_part(req->service))
-		return synth__error_set(SYNTH_EINVALID, "sigv4: bad service name \"%.64s\"",
+		return synth_error_setf(SYNTH_EINVALID, "sigv4: bad service name \"%.64s\"",
 					req->service ? req->service : "(null)");
 	if (!valid_scope_part(req->credentials.access_key_id))
-		return synth__error_set(SYNTH_EINVALID, "sigv4: missing or malformed access key id");
+		return synth_error_setf(SYNTH_EINVALID, "sigv4: missing or malformed access key id");
 	if (!req->credentials.secret_access_key || !*req->credentials.secret_access_key)
-		return synth__error_set(SYNTH_EINVALID, "sigv4: missing secret access key");
+		return synth_error_setf(SYNTH_EINVALID, "sigv4: missing secret access key");
 	if (token && strpbrk(token, "\r\n"))
-		return synth__error_set(SYNTH_EINVALID, "sigv4: malformed session token");
+		return synth_error_setf(SYNTH_EINVALID, "sigv4: malformed session token");
 	if (req->payload_hash && !valid_payload_hash(req->payload_hash))
-		return synth__error_set(SYNTH_EINVALID, "sigv4: bad payload hash");
+		return synth_error_setf(SYNTH_EINVALID, "sigv4: bad payload hash");
 	if (!req->payload_hash && !req->payload && req->payload_len)
-		return synth__error_set(SYNTH_EINVALID, "sigv4: a payload length without a payload");
+		return synth_error_setf(SYNTH_EINVALID, "sigv4: a payload length without a payload");
 	size_t hosts = 0;
 	for (size_t i = 0; i < req->nheaders; i++) {
 		const char *name = req->headers[i].name;
 		if (!name)
-			return synth__error_set(SYNTH_EINVALID, "sigv4: header %zu has no name",
+			return synth_error_setf(SYNTH_EINVALID, "sigv4: header %zu has no name",
 						i + 1);
 		if (name_is(name, "host"))
 			hosts++;
@@ -541,16 +541,16 @@ static int validate(const synth_sigv4_request *req, const synth_sigv4_options *o
 		    (token && name_is(name, "x-amz-security-token")) ||
 		    (!presign && o->content_sha256_header &&
 		     name_is(name, "x-amz-content-sha256")))
-			return synth__error_set(SYNTH_EINVALID,
+			return synth_error_setf(SYNTH_EINVALID,
 						"sigv4: header %.64s is the signer's to add", name);
 	}
 	if (hosts != 1)
-		return synth__error_set(SYNTH_EINVALID, "sigv4: %s Host header",
+		return synth_error_setf(SYNTH_EINVALID, "sigv4: %s Host header",
 					hosts ? "more than one" : "no");
 	for (size_t i = 0; presign && i < req->nquery; i++)
 		for (size_t k = 0; req->query[i].name && PRESIGN_PARAMS[k]; k++)
 			if (name_is(req->query[i].name, PRESIGN_PARAMS[k]))
-				return synth__error_set(SYNTH_EINVALID,
+				return synth_error_setf(SYNTH_EINVALID,
 							"sigv4: query parameter %s is the "
 							"signer's to add",
 							PRESIGN_PARAMS[k]);
@@ -586,7 +586,7 @@ static int sign(synth_sigv4_result *r, const synth_sigv4_request *req,
 
 	memset(r, 0, sizeof *r);
 	if (presign && (expires < 1 || expires > SYNTH_SIGV4_MAX_EXPIRES))
-		return synth__error_set(SYNTH_EINVALID,
+		return synth_error_setf(SYNTH_EINVALID,
 					"sigv4: expiry of %lu s is out of 1 .. %lu s", expires,
 					SYNTH_SIGV4_MAX_EXPIRES);
 	int rc = validate(req, o, token, presign);
@@ -611,13 +611,13 @@ static int sign(synth_sigv4_result *r, const synth_sigv4_request *req,
 			goto oom;
 	} else {
 		char hex[65];
-		if ((rc = synth__sha256_hex(req->payload ? req->payload : "", req->payload_len,
+		if ((rc = synth_sha256_hex(req->payload ? req->payload : "", req->payload_len,
 					    hex)) < 0)
 			goto fail;
 		if (!(r->payload_hash = strdup(hex)))
 			goto oom;
 	}
-	if (!(r->credential_scope = synth__asprintf("%s/%s/%s/" TERMINATOR, date, req->region,
+	if (!(r->credential_scope = synth_asprintf("%s/%s/%s/" TERMINATOR, date, req->region,
 						    req->service)))
 		goto oom;
 	if ((rc = synth__sigv4_canonical_uri(&uri, req->path, o)) < 0)
@@ -646,7 +646,7 @@ static int sign(synth_sigv4_result *r, const synth_sigv4_request *req,
 	if (nq)
 		memcpy(query, req->query, nq * sizeof *query);
 	if (presign) {
-		char *credential = synth__asprintf("%s/%s", req->credentials.access_key_id,
+		char *credential = synth_asprintf("%s/%s", req->credentials.access_key_id,
 						   r->credential_scope);
 		if (!credential)
 			goto oom;
@@ -666,9 +666,9 @@ static int sign(synth_sigv4_result *r, const synth_sigv4_request *req,
 	if (rc < 0)
 		goto fail;
 
-	synth__buf_printf(&b, "%s\n%s\n%s\n%s\n%s\n%s", req->method, uri, cquery, cheaders,
+	synth_buf_printf(&b, "%s\n%s\n%s\n%s\n%s\n%s", req->method, uri, cquery, cheaders,
 			  r->signed_headers, r->payload_hash);
-	if (!(r->canonical_request = synth__buf_detach(&b)))
+	if (!(r->canonical_request = synth_buf_detach(&b)))
 		goto oom;
 	if ((rc = synth__sigv4_string_to_sign(&r->string_to_sign, r->amz_date,
 					      r->credential_scope, r->canonical_request)) < 0)
@@ -683,16 +683,16 @@ static int sign(synth_sigv4_result *r, const synth_sigv4_request *req,
 		goto fail;
 
 	if (presign) {
-		synth__buf_puts(&b, cquery);
+		synth_buf_puts(&b, cquery);
 		if (token && !token_signed) {
-			synth__buf_puts(&b, "&X-Amz-Security-Token=");
+			synth_buf_puts(&b, "&X-Amz-Security-Token=");
 			synth__sigv4_encode(&b, token, strlen(token), false);
 		}
-		synth__buf_printf(&b, "&X-Amz-Signature=%s", r->signature);
-		if (!(r->query = synth__buf_detach(&b)))
+		synth_buf_printf(&b, "&X-Amz-Signature=%s", r->signature);
+		if (!(r->query = synth_buf_detach(&b)))
 			goto oom;
 	} else {
-		if (!(r->authorization = synth__asprintf(
+		if (!(r->authorization = synth_asprintf(
 			      SYNTH_SIGV4_ALGORITHM " Credential=%s/%s, SignedHeaders=%s, "
 						    "Signature=%s",
 			      req->credentials.access_key_id, r->credential_scope,
@@ -714,11 +714,11 @@ static int sign(synth_sigv4_result *r, const synth_sigv4_request *req,
 	rc = 0;
 	goto done;
 oom:
-	rc = synth__oom();
+	rc = synth_error_oom();
 fail:
 	synth__sigv4_result_free(r);
 done:
-	synth__buf_free(&b);
+	synth_buf_free(&b);
 	free(uri);
 	free(cquery);
 	free(cheaders);

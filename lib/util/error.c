@@ -1,7 +1,7 @@
 /* The thread-local last error. */
 #include <stdio.h>
 #include <string.h>
-#include "internal.h"
+#include "util.h"
 
 #define MSG_MAX 2048
 
@@ -25,7 +25,7 @@ void synth_error_clear(void)
 	last.msg[0] = '\0';
 }
 
-int synth__error_setv(int code, const char *fmt, va_list ap)
+int synth_error_setv(int code, const char *fmt, va_list ap)
 {
 	char tmp[MSG_MAX];
 	/* fmt may use the current message as an argument: format first. */
@@ -35,18 +35,18 @@ int synth__error_setv(int code, const char *fmt, va_list ap)
 	return code;
 }
 
-int synth__error_set(int code, const char *fmt, ...)
+int synth_error_setf(int code, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	synth__error_setv(code, fmt, ap);
+	synth_error_setv(code, fmt, ap);
 	va_end(ap);
 	return code;
 }
 
-int synth__oom(void)
+int synth_error_oom(void)
 {
-	return synth__error_set(SYNTH_ENOMEM, "out of memory");
+	return synth_error_setf(SYNTH_ENOMEM, "out of memory");
 }
 
 const char *synth_version(void)

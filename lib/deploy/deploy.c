@@ -18,8 +18,8 @@
 #include <time.h>
 #include <unistd.h>
 #include "deploy.h"
-#include "publish.h"
-#include "ssm.h"
+#include "../aws/publish.h"
+#include "../aws/ssm.h"
 #include "clientconfig.h"
 
 #define ASSET_BUCKET_FMT "cdk-hnb659fds-assets-%s-%s"
@@ -164,7 +164,7 @@ static int cfn(synth_aws *a, const char *action, plist *p, json_t **out)
 {
 	*out = NULL;
 	if (p && p->oom)
-		return synth__oom();
+		return synth_error_oom();
 	return synth_aws_query(a, "cloudformation", action, p ? p->v : NULL, p ? p->n : 0, out);
 }
 
@@ -237,7 +237,7 @@ static json_t *load_json(const char *path)
 	json_error_t e;
 	json_t *j = json_load_file(path, 0, &e);
 	if (!j)
-		synth__error_set(errno == ENOENT && e.line < 1 ? SYNTH_ENOTFOUND : SYNTH_EINVALID,
+		synth_error_setf(errno == ENOENT && e.line < 1 ? SYNTH_ENOTFOUND : SYNTH_EINVALID,
 				 "%s:%d:%d: %s", path, e.line, e.column, e.text);
 	return j;
 }
@@ -267,13 +267,13 @@ static json_t *asset_by_key(json_t *files, const char *key, const char **bucket)
 static int assembly_load(assembly *as, const char *dir, const char *stack)
 {
 	memset(as, 0, sizeof *as);
-	char *mpath = synth__asprintf("%s/manifest.json", dir);
+	char *mpath = synth_asprintf("%s/manifest.json", dir);
 	json_t *man = mpath ? load_json(mpath) : NULL;
 	int rc = 0;
 	if (!mpath)
-		rc = synth__oom();
+		rc = synth_error_oom();
 	else if (!man)
-		rc = synth__error_set(SYNTH_ENOTFOUND, "%s: no cloud assembly here (%s)", dir,
+		rc = synth_error_setf(SYNTH_ENOTFOUND, "%s: no cloud assembly here (%s)", dir,
 				      synth_error_last()->message);
 	json_t *art = NULL, *assets_art = NULL;
 	const char *aid = NULL;
@@ -295,7 +295,7 @@ static int assembly_load(assembly *as, const char *dir, const char *stack)
 			}
 		}
 		if (nstacks != 1)
-			rc = synth__error_set(nstacks ? SYNTH_EINVALID : SYNTH_ENOTFOUND,
+			rc = synth_error_setf(nstacks ? SYNTH_EINVALID : SYNTH_ENOTFOUND,
 					      "%s: %s", mpath,
 					      nstacks ? "more than one stack: name the one to deploy"
 					      : stack ? "no such stack in the assembly"
@@ -307,23 +307,23 @@ static int assembly_load(assembly *as, const char *dir, const char *stack)
 		const char *tf = jstr(props, "templateFile");
 		as->dir = strdup(dir);
 		as->stack_name = strdup(sn ? sn : aid);
-		as->template_path = tf ? synth__asprintf("%s/%s", dir, tf) : NULL;
+		as->template_path = tf ? synth_asprintf("%s/%s", dir, tf) : NULL;
 		as->tags = json_deep_copy(json_object_get(props, "tags"));
 		if (!as->tags)
 			as->tags = json_object();
 		if (!tf)
-			rc = synth__error_set(SYNTH_EINVALID, "%s: stack %s has no templateFile", mpath,
+			rc = synth_error_setf(SYNTH_EINVALID, "%s: stack %s has no templateFile", mpath,
 					      as->stack_name);
 		else if (!as->dir || !as->stack_name || !as->template_path || !as->tags)
-			rc = synth__oom();
+			rc = synth_error_oom();
 	}
 	if (rc == 0)
-		rc = synth__read_file(as->template_path, &as->template_text, &as->template_len);
+		rc = synth_file_read(as->template_path, &as->template_text, &as->template_len);
 	if (rc == 0) {
 		json_error_t e;
 		as->template = json_loadb(as->template_text, as->template_len, 0, &e);
 		if (!as->template)
-			rc = synth__error_set(SYNTH_EINVALID, "%s:%d:%d: %s", as->template_path,
+			rc = synth_error_setf(SYNTH_EINVALID, "%s:%d:%d: %s", as->template_path,
 					      e.line, e.column, e.text);
 	}
 	/* The asset manifest: the dependency of type cdk:asset-manifest. */
@@ -337,11 +337,11 @@ static int assembly_load(assembly *as, const char *dir, const char *stack)
 	}
 	if (rc == 0 && assets_art) {
 		const char *file = jstr(json_object_get(assets_art, "properties"), "file");
-		char *apath = file ? synth__asprintf("%s/%s", dir, file) : NULL;
+		char *apath = file ? synth_asprintf("%s/%s", dir, file) : NULL;
 		json_t *am = apath ? load_json(apath) : NULL;
 		if (!am)
-			rc = file ? (apath ? synth_error_last()->code : synth__oom())
-				  : synth__error_set(SYNTH_EINVALID, "%s: the asset manifest has no file",
+			rc = file ? (apath ? synth_error_last()->code : synth_error_oom())
+				  : synth_error_setf(SYNTH_EINVALID, "%s: the asset manifest has no file",
 						     mpath);
 		as->files = json_incref(json_object_get(am, "files"));
 		json_decref(am);
@@ -354,7 +354,7 @@ static int assembly_load(assembly *as, const char *dir, const char *stack)
 	if (url && !strncmp(url, "s3://", 5)) {
 		const char *slash = strchr(url + 5, '/');
 		if (slash && !(as->template_key = strdup(slash + 1)))
-			rc = synth__oom();
+			rc = synth_error_oom();
 	}
 	json_decref(man);
 	free(mpath);
@@ -372,7 +372,7 @@ static char *nested_template_path(const assembly *as, json_t *resource)
 	const char *key = u ? strrchr(u, '/') : NULL;
 	json_t *f = key ? asset_by_key(as->files, key + 1, NULL) : NULL;
 	const char *p = jstr(json_object_get(f, "source"), "path");
-	return p ? synth__asprintf("%s/%s", as->dir, p) : NULL;
+	return p ? synth_asprintf("%s/%s", as->dir, p) : NULL;
 }
 
 static bool is_nested_stack(json_t *resource)
@@ -386,13 +386,13 @@ static bool is_nested_stack(json_t *resource)
 static int check_template_limits(const char *path, const char *stack, size_t bytes, json_t *tpl)
 {
 	if (bytes > SYNTH_DEPLOY_TEMPLATE_URL_MAX)
-		return synth__error_set(SYNTH_ELIMIT,
+		return synth_error_setf(SYNTH_ELIMIT,
 					"stack %s: the template %s is %zu bytes; CloudFormation "
 					"accepts at most %d bytes (1 MB) from S3",
 					stack, path, bytes, SYNTH_DEPLOY_TEMPLATE_URL_MAX);
 	size_t n = json_object_size(json_object_get(tpl, "Resources"));
 	if (n > SYNTH_DEPLOY_RESOURCES_MAX)
-		return synth__error_set(SYNTH_ELIMIT,
+		return synth_error_setf(SYNTH_ELIMIT,
 					"stack %s: %zu resources in %s; CloudFormation allows %d "
 					"per stack (split the backend: nested stacks)",
 					stack, n, path, SYNTH_DEPLOY_RESOURCES_MAX);
@@ -414,22 +414,22 @@ static int each_template_in(const assembly *as, const char *path, const char *wh
 		if (rc < 0 || !is_nested_stack(r))
 			continue;
 		if (depth > 8)
-			return synth__error_set(SYNTH_ELIMIT, "%s: nested stacks deeper than 8", path);
+			return synth_error_setf(SYNTH_ELIMIT, "%s: nested stacks deeper than 8", path);
 		char *np = nested_template_path(as, r);
 		if (!np)
 			continue; /* not one of the assembly's (a URL of the user's) */
 		char *text = NULL;
 		size_t len = 0;
-		rc = synth__read_file(np, &text, &len);
+		rc = synth_file_read(np, &text, &len);
 		json_error_t e;
 		json_t *nt = rc == 0 ? json_loadb(text, len, 0, &e) : NULL;
 		if (rc == 0 && !nt)
-			rc = synth__error_set(SYNTH_EINVALID, "%s:%d:%d: %s", np, e.line, e.column,
+			rc = synth_error_setf(SYNTH_EINVALID, "%s:%d:%d: %s", np, e.line, e.column,
 					      e.text);
-		char *nw = synth__asprintf("%s/%s", where, lid);
+		char *nw = synth_asprintf("%s/%s", where, lid);
 		if (rc == 0)
 			rc = nw ? each_template_in(as, np, nw, len, nt, fn, ctx, depth + 1)
-				: synth__oom();
+				: synth_error_oom();
 		free(nw);
 		json_decref(nt);
 		free(text);
@@ -469,7 +469,7 @@ static int secrets_fn(void *ctx, const char *path, const char *where, size_t byt
 		json_t *cfg = json_loads(text, 0, &e);
 		if (!json_is_object(cfg)) {
 			json_decref(cfg);
-			return synth__error_set(SYNTH_EINVALID,
+			return synth_error_setf(SYNTH_EINVALID,
 						"%s: resource %s: SYNTH_SSM_ENV_CONFIG is not a "
 						"JSON object", path, lid);
 		}
@@ -590,7 +590,7 @@ static int watcher_add(watcher *w, const char *id, const char *name, bool nested
 		size_t cap = w->cap ? w->cap * 2 : 8;
 		followed *v = realloc(w->v, cap * sizeof *v);
 		if (!v)
-			return synth__oom();
+			return synth_error_oom();
 		w->v = v;
 		w->cap = cap;
 	}
@@ -602,7 +602,7 @@ static int watcher_add(watcher *w, const char *id, const char *name, bool nested
 	if (!f->id || !f->name) {
 		free(f->id);
 		free(f->name);
-		return synth__oom();
+		return synth_error_oom();
 	}
 	w->n++;
 	return 0;
@@ -631,7 +631,7 @@ static int watcher_init(watcher *w, dctx *d, const char *root_id, const char *ro
 	w->events = json_array();
 	w->state = json_object();
 	if (!w->events || !w->state)
-		return synth__oom();
+		return synth_error_oom();
 	return watcher_add(w, root_id, root_name, false);
 }
 
@@ -648,7 +648,7 @@ static int watcher_prime(watcher *w)
 	json_array_foreach(members(r, "StackEvents"), i, ev) {
 		const char *id = jstr(ev, "EventId");
 		if (id && synth__map_put(&w->v[0].seen, id, (void *)1) < 0)
-			rc = synth__oom();
+			rc = synth_error_oom();
 	}
 	json_decref(r);
 	if (rc < 0 && strstr(synth_error_last()->message, "does not exist")) {
@@ -679,7 +679,7 @@ static void live_line(watcher *w)
 		if (in_progress(s)) {
 			const char *lid = strchr(k, '\t');
 			if (shown < 3)
-				synth__buf_printf(&prog, "%s%s", shown ? ", " : "", lid ? lid + 1 : k);
+				synth_buf_printf(&prog, "%s%s", shown ? ", " : "", lid ? lid + 1 : k);
 			else
 				more++;
 			shown++;
@@ -690,8 +690,8 @@ static void live_line(watcher *w)
 	if (!w->deleting && w->total > total)
 		total = w->total;
 	if (more)
-		synth__buf_printf(&prog, " and %zu more", more);
-	char *pt = synth__buf_detach(&prog);
+		synth_buf_printf(&prog, " and %zu more", more);
+	char *pt = synth_buf_detach(&prog);
 	fprintf(w->d->log, "\r\033[K  %zu/%zu resources  %.0fs%s%s", done, total,
 		now_s() - w->started, pt && *pt ? "  in progress: " : "", pt ? pt : "");
 	fflush(w->d->log);
@@ -726,7 +726,7 @@ static int poll_stack_events(watcher *w, size_t fi, size_t *nnew)
 {
 	json_t *fresh = json_array();
 	char *token = NULL;
-	int rc = fresh ? 0 : synth__oom();
+	int rc = fresh ? 0 : synth_error_oom();
 	for (int page = 0; rc == 0 && page < EVENT_PAGES_MAX; page++) {
 		plist p = {0};
 		padd(&p, "StackName", w->v[fi].id);
@@ -760,7 +760,7 @@ static int poll_stack_events(watcher *w, size_t fi, size_t *nnew)
 		const char *id = jstr(ev, "EventId");
 		if (!ev || synth__map_put(&w->v[fi].seen, id, (void *)1) < 0) {
 			json_decref(ev);
-			rc = synth__oom();
+			rc = synth_error_oom();
 			break;
 		}
 		json_object_set_new(ev, "StackName", json_string(w->v[fi].name));
@@ -774,12 +774,12 @@ static int poll_stack_events(watcher *w, size_t fi, size_t *nnew)
 		if (!self && jstr(ev, "ResourceType") &&
 		    !strcmp(jstr(ev, "ResourceType"), "AWS::CloudFormation::Stack") && phys &&
 		    !strncmp(phys, "arn:", 4)) {
-			char *nn = synth__asprintf("%s/%s", w->v[fi].name, lid ? lid : "?");
-			rc = nn ? watcher_add(w, phys, nn, true) : synth__oom();
+			char *nn = synth_asprintf("%s/%s", w->v[fi].name, lid ? lid : "?");
+			rc = nn ? watcher_add(w, phys, nn, true) : synth_error_oom();
 			free(nn);
 		}
 		if (!self && lid) {
-			char *key = synth__asprintf("%s\t%s", w->v[fi].name, lid);
+			char *key = synth_asprintf("%s\t%s", w->v[fi].name, lid);
 			if (key)
 				json_object_set_new(w->state, key,
 						    json_string(jstr(ev, "ResourceStatus")
@@ -898,7 +898,7 @@ static json_t *root_cause_event(json_t *events)
  * template of the assembly in DIR; caller frees; NULL if not found. */
 static char *construct_path(const char *dir, const char *lid)
 {
-	char *pat = dir && lid ? synth__asprintf("%s/*.template.json", dir) : NULL;
+	char *pat = dir && lid ? synth_asprintf("%s/*.template.json", dir) : NULL;
 	glob_t g;
 	char *found = NULL;
 	if (pat && glob(pat, 0, NULL, &g) == 0) {
@@ -907,7 +907,7 @@ static char *construct_path(const char *dir, const char *lid)
 			json_t *r = json_object_get(json_object_get(t, "Resources"), lid);
 			const char *p = json_string_value(
 				json_object_get(json_object_get(r, "Metadata"), "synth:path"));
-			found = p ? synth__strdup(p) : NULL;
+			found = p ? synth_strdup(p) : NULL;
 			json_decref(t);
 		}
 		globfree(&g);
@@ -924,7 +924,7 @@ char *synth__deploy_root_cause_in(json_t *events, const char *assembly_dir)
 	const char *reason = jstr(e, "ResourceStatusReason");
 	const char *lid = jstr(e, "LogicalResourceId");
 	char *path = construct_path(assembly_dir, lid);
-	char *out = synth__asprintf("%s (%s%s%s) in stack %s: %s", lid ? lid : "?",
+	char *out = synth_asprintf("%s (%s%s%s) in stack %s: %s", lid ? lid : "?",
 				    jstr(e, "ResourceType") ? jstr(e, "ResourceType") : "?",
 				    path ? ", construct " : "", path ? path : "",
 				    jstr(e, "StackName") ? jstr(e, "StackName") : "?",
@@ -944,7 +944,7 @@ static void set_root_cause(dctx *d, watcher *w, json_t *stack)
 	char *rc = synth__deploy_root_cause_in(w->events, d->o->assembly_dir);
 	if (!rc) {
 		const char *why = jstr(stack, "StackStatusReason");
-		rc = synth__asprintf("stack %s is %s%s%s", d->res->stack_name,
+		rc = synth_asprintf("stack %s is %s%s%s", d->res->stack_name,
 				     jstr(stack, "StackStatus") ? jstr(stack, "StackStatus") : "gone",
 				     why && *why ? ": " : "", why && *why ? why : "");
 	}
@@ -1026,7 +1026,7 @@ static int delete_and_wait(dctx *d, const char *stack_id, size_t total)
 {
 	char token[33];
 	random_token(token);
-	char *ct = synth__asprintf("synth-delete-%s", token);
+	char *ct = synth_asprintf("synth-delete-%s", token);
 	plist p = {0};
 	padd(&p, "StackName", stack_id);
 	padd(&p, "ClientRequestToken", ct);
@@ -1144,7 +1144,7 @@ static int unchanged(dctx *d, const assembly *as, json_t *stack, bool *same)
 		return 0;
 	json_t *want = wanted_tags(as, d->o);
 	if (!want)
-		return synth__oom();
+		return synth_error_oom();
 	/* Termination protection is not part of the template: it is set
 	 * apart (protection()), so it does not cost a change set. */
 	bool meta = synth__deploy_tags_equal(stack, want) &&
@@ -1204,21 +1204,21 @@ static int template_param(dctx *d, const assembly *as, const char *account, plis
 		return 0;
 	}
 	if (!as->template_key)
-		return synth__error_set(SYNTH_EINVALID,
+		return synth_error_setf(SYNTH_EINVALID,
 					"stack %s: the template is %zu bytes (over %d: it must "
 					"go through S3) and the assembly names no S3 object for it",
 					as->stack_name, as->template_len,
 					SYNTH_DEPLOY_TEMPLATE_BODY_MAX);
 	const char *region = synth_aws_region(d->a);
-	char *bucket = synth__asprintf(ASSET_BUCKET_FMT, account, region);
+	char *bucket = synth_asprintf(ASSET_BUCKET_FMT, account, region);
 	char *path = bucket ? synth_aws_s3_path(bucket, as->template_key) : NULL;
 	const char *ep = synth_aws_endpoint(d->a, "s3");
-	char *url = path ? synth__asprintf("%s%s", ep, path) : NULL;
+	char *url = path ? synth_asprintf("%s%s", ep, path) : NULL;
 	padd(p, "TemplateURL", url);
 	free(bucket);
 	free(path);
 	free(url);
-	return p->oom ? synth__oom() : 0;
+	return p->oom ? synth_error_oom() : 0;
 }
 
 /* CreateChangeSet, then DescribeChangeSet until it settles. *id (caller
@@ -1263,7 +1263,7 @@ static int change_set(dctx *d, const assembly *as, const char *account, bool cre
 		rc = cfn(d->a, "CreateChangeSet", &p, &r);
 	pfree(&p);
 	if (rc == 0 && !(*id = jstr(r, "Id") ? strdup(jstr(r, "Id")) : strdup(name)))
-		rc = synth__oom();
+		rc = synth_error_oom();
 	if (rc == 0 && jstr(r, "StackId"))
 		set_str(&d->res->stack_id, jstr(r, "StackId"));
 	json_decref(r);
@@ -1314,7 +1314,7 @@ static int change_set(dctx *d, const assembly *as, const char *account, bool cre
 				json_decref(dr);
 				pfree(&q);
 			} else {
-				rc = synth__error_set(SYNTH_ERROR, "stack %s: the change set failed: %s",
+				rc = synth_error_setf(SYNTH_ERROR, "stack %s: the change set failed: %s",
 						      as->stack_name, why ? why : "(no reason given)");
 			}
 			json_decref(page);
@@ -1322,7 +1322,7 @@ static int change_set(dctx *d, const assembly *as, const char *account, bool cre
 		}
 		json_decref(page);
 		if (stopped(d->o)) {
-			rc = synth__error_set(SYNTH_ERROR, "interrupted while the change set was made");
+			rc = synth_error_setf(SYNTH_ERROR, "interrupted while the change set was made");
 			break;
 		}
 		nap(d->o, interval);
@@ -1335,7 +1335,7 @@ static int execute_change_set(dctx *d, const assembly *as, const char *id)
 {
 	char token[33];
 	random_token(token);
-	char *ct = synth__asprintf("synth-exec-%s", token);
+	char *ct = synth_asprintf("synth-exec-%s", token);
 	plist p = {0};
 	padd(&p, "ChangeSetName", id);
 	padd(&p, "StackName", as->stack_name);
@@ -1389,7 +1389,7 @@ static int model_schema(dctx *d, const assembly *as, const char *uri, const char
 	const char *src = jstr(json_object_get(f, "source"), "path");
 	int rc = 0;
 	if (f && src && sub && bucket && !strcmp(sub, bucket)) {
-		char *p = synth__asprintf("%s/%s", as->dir, src);
+		char *p = synth_asprintf("%s/%s", as->dir, src);
 		*out = p ? load_json(p) : NULL;
 		free(p);
 		if (!*out)
@@ -1397,15 +1397,15 @@ static int model_schema(dctx *d, const assembly *as, const char *uri, const char
 	}
 	if (!*out && bucket) {
 		char *path = synth_aws_s3_path(bucket, key);
-		char *what = synth__asprintf("GetObject %s", uri);
+		char *what = synth_asprintf("GetObject %s", uri);
 		synth_aws_call call = {.service = "s3", .method = "GET", .path = path, .what = what};
 		synth_http_response r = {0};
-		rc = path && what ? synth_aws_request(d->a, &call, &r) : synth__oom();
+		rc = path && what ? synth_aws_request(d->a, &call, &r) : synth_error_oom();
 		if (rc == 0) {
 			json_error_t e;
 			*out = json_loadb(r.body.ptr ? r.body.ptr : "", r.body.len, 0, &e);
 			if (!*out)
-				rc = synth__error_set(SYNTH_EINVALID, "%s: not JSON (%s)", uri, e.text);
+				rc = synth_error_setf(SYNTH_EINVALID, "%s: not JSON (%s)", uri, e.text);
 		}
 		synth_http_response_free(&r);
 		free(path);
@@ -1448,7 +1448,7 @@ static int write_outputs(dctx *d, const assembly *as, json_t *stack, json_t *met
 			 ? synth__clientconfig_build(&cfg, metadata ? metadata : none_meta,
 						     json_is_object(outs) ? outs : none_outs,
 						     stack_region(d, stack, region, sizeof region))
-			 : synth__oom();
+			 : synth_error_oom();
 	json_decref(none_meta);
 	json_decref(none_outs);
 	const char *uri = NULL;
@@ -1497,12 +1497,12 @@ static int missing_secrets_error(dctx *d, const assembly *as, json_t *absent, js
 	json_t *s;
 	json_array_foreach(absent, i, s) {
 		json_t *pp = json_object_get(paths, json_string_value(s));
-		synth__buf_printf(&b, "%s%s (%s or %s)", i ? ", " : "", json_string_value(s),
+		synth_buf_printf(&b, "%s%s (%s or %s)", i ? ", " : "", json_string_value(s),
 				  json_string_value(json_array_get(pp, 0)),
 				  json_string_value(json_array_get(pp, 1)));
 	}
-	char *list = synth__buf_detach(&b);
-	int rc = synth__error_set(SYNTH_ENOTFOUND, "stack %s: secret%s not set: %s",
+	char *list = synth_buf_detach(&b);
+	int rc = synth_error_setf(SYNTH_ENOTFOUND, "stack %s: secret%s not set: %s",
 				  as->stack_name, json_array_size(absent) > 1 ? "s" : "",
 				  list ? list : "");
 	free(list);
@@ -1514,7 +1514,7 @@ static int missing_secrets_error(dctx *d, const assembly *as, json_t *absent, js
 static int check_secrets(dctx *d, const assembly *as)
 {
 	json_t *acc = json_object();
-	int rc = acc ? each_template(as, secrets_fn, acc) : synth__oom();
+	int rc = acc ? each_template(as, secrets_fn, acc) : synth_error_oom();
 	if (rc < 0 || json_object_size(acc) == 0) {
 		json_decref(acc);
 		return rc;
@@ -1574,18 +1574,18 @@ static int versions_fn(void *ctx, const char *path, const char *where, size_t by
 			ok &= json_array_size(pp) == 2 && json_is_string(json_array_get(pp, 0)) &&
 			      json_is_string(json_array_get(pp, 1));
 		if (!ok)
-			return synth__error_set(SYNTH_EINVALID,
+			return synth_error_setf(SYNTH_EINVALID,
 						"%s: resource %s: Metadata synth:secret-versions is not "
 						"{\"param\": NAME, \"secrets\": {SECRET: [path, shared "
 						"path]}}", path, lid);
 		json_t *into = json_object_get(acc, param);
 		if (!into) {
 			if (json_object_set_new(acc, param, json_object()) < 0)
-				return synth__oom();
+				return synth_error_oom();
 			into = json_object_get(acc, param);
 		}
 		if (json_object_update(into, secrets) < 0)
-			return synth__oom();
+			return synth_error_oom();
 	}
 	return 0;
 }
@@ -1597,7 +1597,7 @@ int synth__deploy_versions_digest(json_t *secrets, json_t *versions, char out[65
 	size_t n = json_object_size(secrets), k = 0;
 	const char **lines = n ? calloc(n, sizeof *lines) : NULL;
 	char **owned = n ? calloc(n, sizeof *owned) : NULL;
-	int rc = n && (!lines || !owned) ? synth__oom() : 0;
+	int rc = n && (!lines || !owned) ? synth_error_oom() : 0;
 	const char *name;
 	json_t *pp;
 	json_object_foreach(rc == 0 ? secrets : NULL, name, pp) {
@@ -1610,13 +1610,13 @@ int synth__deploy_versions_digest(json_t *secrets, json_t *versions, char out[65
 				at = p, ver = json_integer_value(v);
 		}
 		if (!at && missing && json_array_append_new(missing, json_string(name)) < 0) {
-			rc = synth__oom();
+			rc = synth_error_oom();
 			break;
 		}
-		owned[k] = at ? synth__asprintf("%s=%s#%" JSON_INTEGER_FORMAT, name, at, ver)
-			      : synth__asprintf("%s=-", name);
+		owned[k] = at ? synth_asprintf("%s=%s#%" JSON_INTEGER_FORMAT, name, at, ver)
+			      : synth_asprintf("%s=-", name);
 		if (!owned[k]) {
-			rc = synth__oom();
+			rc = synth_error_oom();
 			break;
 		}
 		lines[k] = owned[k];
@@ -1631,15 +1631,15 @@ int synth__deploy_versions_digest(json_t *secrets, json_t *versions, char out[65
 				lines[j - 1] = t;
 			}
 		synth_buf b = SYNTH_BUF_INIT;
-		synth__buf_puts(&b, "synth-secret-versions-1\n");
+		synth_buf_puts(&b, "synth-secret-versions-1\n");
 		for (size_t i = 0; i < k; i++) {
-			synth__buf_puts(&b, lines[i]);
-			synth__buf_putc(&b, '\n');
+			synth_buf_puts(&b, lines[i]);
+			synth_buf_putc(&b, '\n');
 		}
 		size_t len = b.len;
-		char *text = synth__buf_detach(&b);
-		if (!text || synth__sha256_hex(text, len, out) < 0)
-			rc = synth__oom();
+		char *text = synth_buf_detach(&b);
+		if (!text || synth_sha256_hex(text, len, out) < 0)
+			rc = synth_error_oom();
 		free(text);
 	}
 	for (size_t i = 0; owned && i < n; i++)
@@ -1663,7 +1663,7 @@ static int secret_versions(dctx *d, const assembly *as, bool require, json_t **v
 	*values = json_object();
 	json_t *acc = json_object(), *names = json_array(), *versions = NULL;
 	json_t *absent = json_array(), *paths = json_object();
-	int rc = *values && acc && names && absent && paths ? 0 : synth__oom();
+	int rc = *values && acc && names && absent && paths ? 0 : synth_error_oom();
 	if (rc == 0)
 		rc = each_template(as, versions_fn, acc);
 	const char *param, *name;
@@ -1671,7 +1671,7 @@ static int secret_versions(dctx *d, const assembly *as, bool require, json_t **v
 	json_object_foreach(rc == 0 ? acc : NULL, param, secrets) {
 		json_t *decl = json_object_get(json_object_get(as->template, "Parameters"), param);
 		if (!json_is_object(decl)) {
-			rc = synth__error_set(SYNTH_EINVALID,
+			rc = synth_error_setf(SYNTH_EINVALID,
 					      "stack %s: %s: the secret versions go to parameter %s, "
 					      "which the root template does not declare",
 					      as->stack_name, as->template_path, param);
@@ -1681,7 +1681,7 @@ static int secret_versions(dctx *d, const assembly *as, bool require, json_t **v
 			if (json_array_append(names, json_array_get(pp, 0)) < 0 ||
 			    json_array_append(names, json_array_get(pp, 1)) < 0 ||
 			    json_object_set(paths, name, pp) < 0)
-				rc = synth__oom();
+				rc = synth_error_oom();
 	}
 	if (rc == 0 && json_object_size(acc))
 		rc = synth_ssm_versions(d->a, names, &versions);
@@ -1689,7 +1689,7 @@ static int secret_versions(dctx *d, const assembly *as, bool require, json_t **v
 		char digest[65];
 		rc = synth__deploy_versions_digest(secrets, versions, digest, absent);
 		if (rc == 0 && json_object_set_new(*values, param, json_string(digest)) < 0)
-			rc = synth__oom();
+			rc = synth_error_oom();
 		if (rc < 0)
 			break;
 	}
@@ -1709,14 +1709,14 @@ static int secret_versions(dctx *d, const assembly *as, bool require, json_t **v
 
 static int check_bootstrap(dctx *d, const char *account)
 {
-	char *bucket = synth__asprintf(ASSET_BUCKET_FMT, account, synth_aws_region(d->a));
+	char *bucket = synth_asprintf(ASSET_BUCKET_FMT, account, synth_aws_region(d->a));
 	char *path = bucket ? synth_aws_s3_path(bucket, NULL) : NULL;
-	char *what = synth__asprintf("HeadBucket s3://%s", bucket ? bucket : "");
+	char *what = synth_asprintf("HeadBucket s3://%s", bucket ? bucket : "");
 	synth_aws_call head = {.service = "s3", .method = "HEAD", .path = path, .what = what};
 	synth_http_response r = {0};
-	int rc = path && what ? synth_aws_request(d->a, &head, &r) : synth__oom();
+	int rc = path && what ? synth_aws_request(d->a, &head, &r) : synth_error_oom();
 	if (rc < 0 && r.status == 404)
-		rc = synth__error_set(SYNTH_ENOTFOUND,
+		rc = synth_error_setf(SYNTH_ENOTFOUND,
 				      "the asset bucket s3://%s does not exist: this account and "
 				      "region are not bootstrapped; run `synth bootstrap` once "
 				      "(or `cdk bootstrap`)", bucket);
@@ -1766,7 +1766,7 @@ static int settle_existing(dctx *d, const assembly *as, json_t **stack)
 		if (rc == 0 && d->res->status == SYNTH_DEPLOY_INTERRUPTED)
 			return 0;
 		if (rc == 0 && d->res->status != SYNTH_DEPLOY_DELETED)
-			return synth__error_set(SYNTH_ERROR,
+			return synth_error_setf(SYNTH_ERROR,
 						"stack %s: deleting the failed stack did not finish "
 						"(%s): %s", as->stack_name,
 						d->res->stack_status ? d->res->stack_status : "?",
@@ -1778,7 +1778,7 @@ static int settle_existing(dctx *d, const assembly *as, json_t **stack)
 		return rc;
 	}
 	if (!strcmp(st, "UPDATE_ROLLBACK_FAILED"))
-		return synth__error_set(
+		return synth_error_setf(
 			SYNTH_EINVALID,
 			"stack %s is UPDATE_ROLLBACK_FAILED: an update failed and CloudFormation "
 			"could not roll it back either (%s). Fix what blocks the rollback (often a "
@@ -1788,7 +1788,7 @@ static int settle_existing(dctx *d, const assembly *as, json_t **stack)
 			jstr(*stack, "StackStatusReason") ? jstr(*stack, "StackStatusReason") : "no reason given");
 	if (!strcmp(st, "ROLLBACK_FAILED") || !strcmp(st, "DELETE_FAILED") ||
 	    !strcmp(st, "CREATE_FAILED") || !strcmp(st, "IMPORT_ROLLBACK_FAILED"))
-		return synth__error_set(SYNTH_EINVALID,
+		return synth_error_setf(SYNTH_EINVALID,
 					"stack %s is %s (%s): CloudFormation cannot update it; "
 					"delete it and deploy again",
 					as->stack_name, st,
@@ -1808,7 +1808,7 @@ int synth_deploy(synth_aws *a, const synth_deploy_options *o, synth_deploy_resul
 		return rc;
 	if (!(res->stack_name = strdup(as.stack_name))) {
 		assembly_free(&as);
-		return synth__oom();
+		return synth_error_oom();
 	}
 	rc = each_template(&as, limits_fn, NULL);
 	json_t *stack = NULL, *values = NULL;
@@ -1903,7 +1903,7 @@ done:
 static int need_stack_name(const synth_deploy_options *o)
 {
 	return o->stack_name && *o->stack_name
-		       ? 0 : synth__error_set(SYNTH_EINVALID, "no stack name given");
+		       ? 0 : synth_error_setf(SYNTH_EINVALID, "no stack name given");
 }
 
 /* The start of the commands that act on a deployed stack by name
@@ -1920,7 +1920,7 @@ static int open_stack(dctx *d, synth_aws *a, const synth_deploy_options *o,
 	if (rc < 0)
 		return rc;
 	if (!(res->stack_name = strdup(o->stack_name)))
-		return synth__oom();
+		return synth_error_oom();
 	rc = describe_stack(d, o->stack_name, stack);
 	if (rc == 0 && !*stack)
 		res->status = SYNTH_DEPLOY_ABSENT;
@@ -1943,7 +1943,7 @@ int synth_deploy_destroy(synth_aws *a, const synth_deploy_options *o, synth_depl
 		res->status = SYNTH_DEPLOY_DELETED;
 	else if (rc == 0 && res->status != SYNTH_DEPLOY_INTERRUPTED) {
 		if (termination_protection(stack))
-			rc = synth__error_set(SYNTH_EINVALID,
+			rc = synth_error_setf(SYNTH_EINVALID,
 					      "stack %s has termination protection: turn it off "
 					      "first (UpdateTerminationProtection)", o->stack_name);
 		else
@@ -1988,7 +1988,7 @@ int synth_deploy_continue_rollback(synth_aws *a, const synth_deploy_options *o,
 	if (rc == 0)
 		note_stack(&d, stack);
 	if (rc == 0 && (!st || strcmp(st, "UPDATE_ROLLBACK_FAILED")))
-		rc = synth__error_set(SYNTH_EINVALID,
+		rc = synth_error_setf(SYNTH_EINVALID,
 				      "stack %s is %s, not UPDATE_ROLLBACK_FAILED: there is no "
 				      "rollback to continue", o->stack_name, st ? st : "?");
 	watcher w;
@@ -2040,9 +2040,9 @@ int synth_deploy_outputs(synth_aws *a, const synth_deploy_options *o, synth_depl
 	}
 	const char *name = o->stack_name ? o->stack_name : have_as ? as.stack_name : NULL;
 	if (rc == 0 && !name)
-		rc = synth__error_set(SYNTH_EINVALID, "no stack name given and no assembly");
+		rc = synth_error_setf(SYNTH_EINVALID, "no stack name given and no assembly");
 	if (rc == 0 && !(res->stack_name = strdup(name)))
-		rc = synth__oom();
+		rc = synth_error_oom();
 	json_t *stack = NULL;
 	if (rc == 0)
 		rc = describe_stack(&d, name, &stack);
@@ -2053,7 +2053,7 @@ int synth_deploy_outputs(synth_aws *a, const synth_deploy_options *o, synth_depl
 		const char *st = jstr(stack, "StackStatus");
 		if (in_progress(st) || !strcmp(st, "ROLLBACK_COMPLETE") ||
 		    !strcmp(st, "REVIEW_IN_PROGRESS") || ends_with(st, "_FAILED"))
-			rc = synth__error_set(SYNTH_EINVALID,
+			rc = synth_error_setf(SYNTH_EINVALID,
 					      "stack %s is %s: its outputs are not those of a "
 					      "completed deploy", name, st);
 	}
@@ -2069,7 +2069,7 @@ int synth_deploy_outputs(synth_aws *a, const synth_deploy_options *o, synth_depl
 		const char *body = rc == 0 ? jstr(r, "TemplateBody") : NULL;
 		json_t *t = body ? json_loads(body, 0, NULL) : NULL;
 		if (rc == 0 && !t)
-			rc = synth__error_set(SYNTH_EINVALID,
+			rc = synth_error_setf(SYNTH_EINVALID,
 					      "stack %s: the deployed template is not JSON", name);
 		metadata = json_incref(json_object_get(t, "Metadata"));
 		json_decref(t);
@@ -2099,8 +2099,8 @@ static int diff_paths(json_t *a, json_t *b, const char *prefix, json_t *out)
 		const char *k;
 		json_t *v;
 		json_object_foreach(a, k, v) {
-			char *p = synth__asprintf("%s%s%s", prefix, *prefix ? "." : "", k);
-			int rc = p ? diff_paths(v, json_object_get(b, k), p, out) : synth__oom();
+			char *p = synth_asprintf("%s%s%s", prefix, *prefix ? "." : "", k);
+			int rc = p ? diff_paths(v, json_object_get(b, k), p, out) : synth_error_oom();
 			free(p);
 			if (rc < 0)
 				return rc;
@@ -2108,8 +2108,8 @@ static int diff_paths(json_t *a, json_t *b, const char *prefix, json_t *out)
 		json_object_foreach(b, k, v) {
 			if (json_object_get(a, k))
 				continue;
-			char *p = synth__asprintf("%s%s%s", prefix, *prefix ? "." : "", k);
-			int rc = p && json_array_append_new(out, json_string(p)) == 0 ? 0 : synth__oom();
+			char *p = synth_asprintf("%s%s%s", prefix, *prefix ? "." : "", k);
+			int rc = p && json_array_append_new(out, json_string(p)) == 0 ? 0 : synth_error_oom();
 			free(p);
 			if (rc < 0)
 				return rc;
@@ -2117,7 +2117,7 @@ static int diff_paths(json_t *a, json_t *b, const char *prefix, json_t *out)
 		return 0;
 	}
 	return json_array_append_new(out, json_string(*prefix ? prefix : "(whole)")) == 0
-		       ? 0 : synth__oom();
+		       ? 0 : synth_error_oom();
 }
 
 static int cmp_ids(const void *x, const void *y)
@@ -2134,7 +2134,7 @@ static int diff_entry(json_t *list, const char *id, json_t *res, const char *act
 	json_t *e = paths ? json_pack("{s:s,s:s,s:s,s:o}", "id", id, "type", type, "action",
 				      action, "paths", paths)
 			  : NULL;
-	return e && json_array_append_new(list, e) == 0 ? 0 : synth__oom();
+	return e && json_array_append_new(list, e) == 0 ? 0 : synth_error_oom();
 }
 
 int synth__deploy_template_diff(json_t *old_tpl, json_t *new_tpl, json_t **out)
@@ -2143,7 +2143,7 @@ int synth__deploy_template_diff(json_t *old_tpl, json_t *new_tpl, json_t **out)
 	json_t *or = json_object_get(old_tpl, "Resources"), *nr = json_object_get(new_tpl, "Resources");
 	json_t *list = json_array();
 	if (!list)
-		return synth__oom();
+		return synth_error_oom();
 	int rc = 0;
 	const char *k;
 	json_t *v;
@@ -2171,7 +2171,7 @@ int synth__deploy_template_diff(json_t *old_tpl, json_t *new_tpl, json_t **out)
 	size_t n = json_array_size(list);
 	json_t **items = rc == 0 && n ? malloc(n * sizeof *items) : NULL;
 	if (rc == 0 && n && !items)
-		rc = synth__oom();
+		rc = synth_error_oom();
 	if (rc < 0) {
 		json_decref(list);
 		return rc;
@@ -2204,7 +2204,7 @@ static int deployed_template(dctx *d, const char *id, json_t **out)
 	}
 	const char *body = rc == 0 ? jstr(r, "TemplateBody") : NULL;
 	if (body && !(*out = json_loads(body, 0, NULL)))
-		rc = synth__error_set(SYNTH_EINVALID, "stack %s: the deployed template is not JSON",
+		rc = synth_error_setf(SYNTH_EINVALID, "stack %s: the deployed template is not JSON",
 				      id);
 	json_decref(r);
 	return rc;

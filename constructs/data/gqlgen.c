@@ -18,7 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "internal.h"
+#include "../../lib/core/internal.h"
 #include "graphql.h"
 #include "gqlgen.h"
 
@@ -453,17 +453,17 @@ static int claim(gen *g, const char *name, const char *what, const char *model, 
 		else
 			snprintf(whose, sizeof whose, "the models' filters");
 		if (owner && !json_object_get(prev, "declared"))
-			return synth__error_set(SYNTH_EINVALID,
+			return synth_error_setf(SYNTH_EINVALID,
 						"%s:%d:%d: the %s '%s' Amplify generates for %s clashes with "
 						"the one it generates for model '%s'",
 						g->file, jline(at), jcol(at), what, name, whose, owner);
-		return synth__error_set(SYNTH_EINVALID,
+		return synth_error_setf(SYNTH_EINVALID,
 					"%s:%d:%d: type '%s' clashes with the %s Amplify generates for %s",
 					g->file, jline(pos), jcol(pos), name, what, whose);
 	}
 	json_t *v = json_pack("{s:s?,s:i,s:i}", "model", model, "line", jline(at), "column", jcol(at));
 	if (json_object_set_new(g->names, name, v))
-		return synth__oom();
+		return synth_error_oom();
 	return 0;
 }
 
@@ -474,7 +474,7 @@ static int declare(gen *g, const json_t *defs)
 	json_object_foreach((json_t *)defs, name, d) {
 		json_t *v = json_pack("{s:b,s:i,s:i}", "declared", 1, "line", jline(d), "column", jcol(d));
 		if (json_object_set_new(g->names, name, v))
-			return synth__oom();
+			return synth_error_oom();
 	}
 	return 0;
 }
@@ -560,7 +560,7 @@ static int claim_all(gen *g)
 	int rc;
 	json_t *m, *f, *t;
 	if (!(g->names = json_object()))
-		return synth__oom();
+		return synth_error_oom();
 	if ((rc = declare(g, g->models)) || (rc = declare(g, g->types)) ||
 	    (rc = declare(g, g->interfaces)) || (rc = declare(g, g->inputs)) ||
 	    (rc = declare(g, g->enums)) || (rc = declare(g, g->unions)))
@@ -648,7 +648,7 @@ static void put_modes(gen *g, unsigned set, bool force)
 		return;
 	for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++)
 		if (set & modes[i].bit)
-			synth__buf_printf(&g->b, " %s", modes[i].directive);
+			synth_buf_printf(&g->b, " %s", modes[i].directive);
 }
 
 static void put_desc(gen *g, const json_t *d, const char *indent)
@@ -656,32 +656,32 @@ static void put_desc(gen *g, const json_t *d, const char *indent)
 	const char *s = jstr(d, "description");
 	if (!s)
 		return;
-	synth__buf_printf(&g->b, "%s\"\"\"\n%s", indent, indent);
+	synth_buf_printf(&g->b, "%s\"\"\"\n%s", indent, indent);
 	for (const char *p = s; *p; p++) {
 		if (!strncmp(p, "\"\"\"", 3)) {
-			synth__buf_puts(&g->b, "\\\"\"\"");
+			synth_buf_puts(&g->b, "\\\"\"\"");
 			p += 2;
 		} else if (*p == '\n') {
-			synth__buf_printf(&g->b, "\n%s", indent);
+			synth_buf_printf(&g->b, "\n%s", indent);
 		} else {
-			synth__buf_putc(&g->b, *p);
+			synth_buf_putc(&g->b, *p);
 		}
 	}
-	synth__buf_printf(&g->b, "\n%s\"\"\"\n", indent);
+	synth_buf_printf(&g->b, "\n%s\"\"\"\n", indent);
 }
 
 static void put_string(gen *g, const char *s)
 {
-	synth__buf_putc(&g->b, '"');
+	synth_buf_putc(&g->b, '"');
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
 		if (*p == '"' || *p == '\\')
-			synth__buf_printf(&g->b, "\\%c", *p);
+			synth_buf_printf(&g->b, "\\%c", *p);
 		else if (*p < 0x20)
-			synth__buf_printf(&g->b, "\\u%04x", *p);
+			synth_buf_printf(&g->b, "\\u%04x", *p);
 		else
-			synth__buf_putc(&g->b, (char)*p);
+			synth_buf_putc(&g->b, (char)*p);
 	}
-	synth__buf_putc(&g->b, '"');
+	synth_buf_putc(&g->b, '"');
 }
 
 /* A field's type: T, T!, [T], [T!]! ... */
@@ -689,31 +689,31 @@ static void put_type(gen *g, const json_t *f, const char *name, bool optional)
 {
 	bool list = jtrue(f, "list"), req = jtrue(f, "required") && !optional;
 	if (list)
-		synth__buf_printf(&g->b, "[%s%s]%s", name, jtrue(f, "listItemRequired") ? "!" : "",
+		synth_buf_printf(&g->b, "[%s%s]%s", name, jtrue(f, "listItemRequired") ? "!" : "",
 				  req ? "!" : "");
 	else
-		synth__buf_printf(&g->b, "%s%s", name, req ? "!" : "");
+		synth_buf_printf(&g->b, "%s%s", name, req ? "!" : "");
 }
 
 /* A constant value V of TYPE (KIND) as a GraphQL literal. */
 static void put_value(gen *g, const json_t *v, const char *type, const char *kind, int depth)
 {
 	if (depth > SYNTH_GRAPHQL_MAX_DEPTH + 2) {
-		synth__buf_puts(&g->b, "null");
+		synth_buf_puts(&g->b, "null");
 		return;
 	}
 	switch (json_typeof(v)) {
 	case JSON_NULL:
-		synth__buf_puts(&g->b, "null");
+		synth_buf_puts(&g->b, "null");
 		break;
 	case JSON_TRUE:
-		synth__buf_puts(&g->b, "true");
+		synth_buf_puts(&g->b, "true");
 		break;
 	case JSON_FALSE:
-		synth__buf_puts(&g->b, "false");
+		synth_buf_puts(&g->b, "false");
 		break;
 	case JSON_INTEGER:
-		synth__buf_printf(&g->b, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		synth_buf_printf(&g->b, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
 		break;
 	case JSON_REAL: {
 		char num[64];
@@ -721,25 +721,25 @@ static void put_value(gen *g, const json_t *v, const char *type, const char *kin
 		snprintf(num, sizeof num, "%.15g", x);
 		if (strtod(num, NULL) != x)
 			snprintf(num, sizeof num, "%.17g", x);
-		synth__buf_puts(&g->b, num);
+		synth_buf_puts(&g->b, num);
 		break;
 	}
 	case JSON_STRING:
 		if (kind && !strcmp(kind, "enum"))
-			synth__buf_puts(&g->b, json_string_value(v));
+			synth_buf_puts(&g->b, json_string_value(v));
 		else
 			put_string(g, json_string_value(v));
 		break;
 	case JSON_ARRAY: {
 		size_t i;
 		json_t *x;
-		synth__buf_putc(&g->b, '[');
+		synth_buf_putc(&g->b, '[');
 		json_array_foreach(v, i, x) {
 			if (i)
-				synth__buf_puts(&g->b, ", ");
+				synth_buf_puts(&g->b, ", ");
 			put_value(g, x, type, kind, depth + 1);
 		}
-		synth__buf_putc(&g->b, ']');
+		synth_buf_putc(&g->b, ']');
 		break;
 	}
 	case JSON_OBJECT: {
@@ -747,14 +747,14 @@ static void put_value(gen *g, const json_t *v, const char *type, const char *kin
 		json_t *x;
 		bool first = true;
 		const json_t *fields = mfields(json_object_get(g->inputs, type ? type : ""));
-		synth__buf_putc(&g->b, '{');
+		synth_buf_putc(&g->b, '{');
 		json_object_foreach((json_t *)v, k, x) {
 			const json_t *f = json_object_get(fields, k);
-			synth__buf_printf(&g->b, "%s%s: ", first ? "" : ", ", k);
+			synth_buf_printf(&g->b, "%s%s: ", first ? "" : ", ", k);
 			put_value(g, x, jstr(f, "type"), jstr(f, "kind"), depth + 1);
 			first = false;
 		}
-		synth__buf_putc(&g->b, '}');
+		synth_buf_putc(&g->b, '}');
 		break;
 	}
 	}
@@ -766,11 +766,11 @@ static void put_deprecated(gen *g, const json_t *f)
 	if (!d)
 		return;
 	const char *reason = jstr(d, "reason");
-	synth__buf_puts(&g->b, " @deprecated");
+	synth_buf_puts(&g->b, " @deprecated");
 	if (reason) {
-		synth__buf_puts(&g->b, "(reason: ");
+		synth_buf_puts(&g->b, "(reason: ");
 		put_string(g, reason);
-		synth__buf_putc(&g->b, ')');
+		synth_buf_putc(&g->b, ')');
 	}
 }
 
@@ -781,26 +781,26 @@ static void put_args(gen *g, const json_t *args)
 	bool first = true;
 	if (!json_object_size(args))
 		return;
-	synth__buf_putc(&g->b, '(');
+	synth_buf_putc(&g->b, '(');
 	json_object_foreach((json_t *)args, an, a) {
-		synth__buf_printf(&g->b, "%s%s: ", first ? "" : ", ", an);
+		synth_buf_printf(&g->b, "%s%s: ", first ? "" : ", ", an);
 		put_type(g, a, jstr(a, "type"), false);
 		if (json_object_get(a, "defaultValue")) {
-			synth__buf_puts(&g->b, " = ");
+			synth_buf_puts(&g->b, " = ");
 			put_value(g, json_object_get(a, "defaultValue"), jstr(a, "type"), jstr(a, "kind"), 0);
 		}
 		first = false;
 	}
-	synth__buf_putc(&g->b, ')');
+	synth_buf_putc(&g->b, ')');
 }
 
 /* A declared output field, as written. */
 static void put_out_field(gen *g, const char *name, const json_t *f)
 {
 	put_desc(g, f, "  ");
-	synth__buf_printf(&g->b, "  %s", name);
+	synth_buf_printf(&g->b, "  %s", name);
 	put_args(g, json_object_get(f, "arguments"));
-	synth__buf_puts(&g->b, ": ");
+	synth_buf_puts(&g->b, ": ");
 	put_type(g, f, jstr(f, "type"), false);
 	put_deprecated(g, f);
 }
@@ -810,7 +810,7 @@ static void put_implements(gen *g, const json_t *d)
 	size_t i;
 	json_t *in;
 	json_array_foreach(json_object_get(d, "interfaces"), i, in)
-		synth__buf_printf(&g->b, "%s%s", i ? " & " : " implements ", json_string_value(in));
+		synth_buf_printf(&g->b, "%s%s", i ? " & " : " implements ", json_string_value(in));
 }
 
 static void put_hasmany_args(gen *g, const json_t *rel, const char *related)
@@ -827,15 +827,15 @@ static void put_hasmany_args(gen *g, const json_t *rel, const char *related)
 			char arg[NAME_MAX_LEN], stem[NAME_MAX_LEN];
 			sort_arg(arg, sort);
 			if (json_array_size(sort) == 1) {
-				synth__buf_printf(&g->b, "%s: %s, ", arg,
+				synth_buf_printf(&g->b, "%s: %s, ", arg,
 						  key_cond(field_type(g, related, json_string_value(json_array_get(sort, 0)))));
 			} else if (json_array_size(sort) > 1 && jstr(ix, "queryField")) {
 				composite_stem(stem, related, ixname);
-				synth__buf_printf(&g->b, "%s: %sCompositeKeyConditionInput, ", arg, stem);
+				synth_buf_printf(&g->b, "%s: %sCompositeKeyConditionInput, ", arg, stem);
 			}
 		}
 	}
-	synth__buf_printf(&g->b, "filter: Model%sFilterInput, sortDirection: ModelSortDirection, "
+	synth_buf_printf(&g->b, "filter: Model%sFilterInput, sortDirection: ModelSortDirection, "
 				 "limit: Int, nextToken: String",
 			  related);
 }
@@ -846,12 +846,12 @@ static void put_model_type(gen *g, const char *mname, const json_t *m)
 	const char *fname;
 	json_t *f;
 	put_desc(g, m, "");
-	synth__buf_printf(&g->b, "type %s", mname);
+	synth_buf_printf(&g->b, "type %s", mname);
 	put_implements(g, m);
 	put_modes(g, set, false);
-	synth__buf_puts(&g->b, " {\n");
+	synth_buf_puts(&g->b, " {\n");
 	if (pk_implicit(m) && !json_object_get(mfields(m), pk_field(m, 0)))
-		synth__buf_printf(&g->b, "  %s: ID!\n", pk_field(m, 0));
+		synth_buf_printf(&g->b, "  %s: ID!\n", pk_field(m, 0));
 	json_object_foreach(mfields(m), fname, f) {
 		const char *rel = jstr(f, "relation");
 		if (rel && !strcmp(rel, "hasMany")) {
@@ -861,14 +861,14 @@ static void put_model_type(gen *g, const char *mname, const json_t *m)
 				if (!strcmp(jstr(x, "field"), fname))
 					r = x;
 			put_desc(g, f, "  ");
-			synth__buf_printf(&g->b, "  %s(", fname);
+			synth_buf_printf(&g->b, "  %s(", fname);
 			put_hasmany_args(g, r, jstr(f, "type"));
-			synth__buf_printf(&g->b, "): Model%sConnection", jstr(f, "type"));
+			synth_buf_printf(&g->b, "): Model%sConnection", jstr(f, "type"));
 			put_deprecated(g, f);
 		} else if (pk_implicit(m) && !strcmp(fname, pk_field(m, 0))) {
 			/* the implicit key is always ID! */
 			put_desc(g, f, "  ");
-			synth__buf_printf(&g->b, "  %s: ID!", fname);
+			synth_buf_printf(&g->b, "  %s: ID!", fname);
 		} else {
 			put_out_field(g, fname, f);
 		}
@@ -879,21 +879,21 @@ static void put_model_type(gen *g, const char *mname, const json_t *m)
 			if (fs && fs != set)
 				put_modes(g, fs, true);
 		}
-		synth__buf_putc(&g->b, '\n');
+		synth_buf_putc(&g->b, '\n');
 	}
 	static const char *const ts[] = {"createdAt", "updatedAt"};
 	for (int i = 0; i < 2; i++) {
 		const char *n = ts_name(m, ts[i]);
 		if (n && !json_object_get(mfields(m), n))
-			synth__buf_printf(&g->b, "  %s: AWSDateTime!\n", n);
+			synth_buf_printf(&g->b, "  %s: AWSDateTime!\n", n);
 	}
 	const char *k;
 	json_t *v;
 	json_object_foreach(extra_of(g, mname, "keys"), k, v)
-		synth__buf_printf(&g->b, "  %s: %s\n", k, json_string_value(v));
+		synth_buf_printf(&g->b, "  %s: %s\n", k, json_string_value(v));
 	json_object_foreach(extra_of(g, mname, "owners"), k, v)
-		synth__buf_printf(&g->b, "  %s: String\n", k);
-	synth__buf_puts(&g->b, "}\n\n");
+		synth_buf_printf(&g->b, "  %s: String\n", k);
+	synth_buf_puts(&g->b, "}\n\n");
 }
 
 static void put_object(gen *g, const char *kw, const char *name, const json_t *d, unsigned set)
@@ -901,15 +901,15 @@ static void put_object(gen *g, const char *kw, const char *name, const json_t *d
 	const char *fname;
 	json_t *f;
 	put_desc(g, d, "");
-	synth__buf_printf(&g->b, "%s %s", kw, name);
+	synth_buf_printf(&g->b, "%s %s", kw, name);
 	put_implements(g, d);
 	put_modes(g, set, false);
-	synth__buf_puts(&g->b, " {\n");
+	synth_buf_puts(&g->b, " {\n");
 	json_object_foreach(mfields(d), fname, f) {
 		put_out_field(g, fname, f);
-		synth__buf_putc(&g->b, '\n');
+		synth_buf_putc(&g->b, '\n');
 	}
-	synth__buf_puts(&g->b, "}\n\n");
+	synth_buf_puts(&g->b, "}\n\n");
 }
 
 static void put_input(gen *g, const char *name, const json_t *d)
@@ -917,18 +917,18 @@ static void put_input(gen *g, const char *name, const json_t *d)
 	const char *fname;
 	json_t *f;
 	put_desc(g, d, "");
-	synth__buf_printf(&g->b, "input %s {\n", name);
+	synth_buf_printf(&g->b, "input %s {\n", name);
 	json_object_foreach(mfields(d), fname, f) {
 		put_desc(g, f, "  ");
-		synth__buf_printf(&g->b, "  %s: ", fname);
+		synth_buf_printf(&g->b, "  %s: ", fname);
 		put_type(g, f, jstr(f, "type"), false);
 		if (json_object_get(f, "defaultValue")) {
-			synth__buf_puts(&g->b, " = ");
+			synth_buf_puts(&g->b, " = ");
 			put_value(g, json_object_get(f, "defaultValue"), jstr(f, "type"), jstr(f, "kind"), 0);
 		}
-		synth__buf_putc(&g->b, '\n');
+		synth_buf_putc(&g->b, '\n');
 	}
-	synth__buf_puts(&g->b, "}\n\n");
+	synth_buf_puts(&g->b, "}\n\n");
 }
 
 static void put_enum(gen *g, const char *name, const json_t *d)
@@ -936,10 +936,10 @@ static void put_enum(gen *g, const char *name, const json_t *d)
 	size_t i;
 	json_t *v;
 	put_desc(g, d, "");
-	synth__buf_printf(&g->b, "enum %s {\n", name);
+	synth_buf_printf(&g->b, "enum %s {\n", name);
 	json_array_foreach(json_object_get(d, "values"), i, v)
-		synth__buf_printf(&g->b, "  %s\n", json_string_value(v));
-	synth__buf_puts(&g->b, "}\n\n");
+		synth_buf_printf(&g->b, "  %s\n", json_string_value(v));
+	synth_buf_puts(&g->b, "}\n\n");
 }
 
 static void put_union(gen *g, const char *name, const json_t *d)
@@ -947,10 +947,10 @@ static void put_union(gen *g, const char *name, const json_t *d)
 	size_t i;
 	json_t *v;
 	put_desc(g, d, "");
-	synth__buf_printf(&g->b, "union %s =", name);
+	synth_buf_printf(&g->b, "union %s =", name);
 	json_array_foreach(json_object_get(d, "types"), i, v)
-		synth__buf_printf(&g->b, "%s %s", i ? " |" : "", json_string_value(v));
-	synth__buf_puts(&g->b, "\n\n");
+		synth_buf_printf(&g->b, "%s %s", i ? " |" : "", json_string_value(v));
+	synth_buf_puts(&g->b, "\n\n");
 }
 
 /* The declarations, in the order of the schema file. */
@@ -976,7 +976,7 @@ static int put_declarations(gen *g)
 		n += json_object_size(groups[i]);
 	decl *all = calloc(n ? n : 1, sizeof *all);
 	if (!all)
-		return synth__oom();
+		return synth_error_oom();
 	for (int i = 0; i < 6; i++) {
 		const char *name;
 		json_t *d;
@@ -1018,18 +1018,18 @@ static int put_declarations(gen *g)
 /* An input field of a generated input: TYPE, forced optional unless REQ. */
 static void put_in(gen *g, const char *name, const json_t *f, const char *type, bool req)
 {
-	synth__buf_printf(&g->b, "  %s: ", name);
+	synth_buf_printf(&g->b, "  %s: ", name);
 	if (f) {
 		bool list = jtrue(f, "list");
 		if (list)
-			synth__buf_printf(&g->b, "[%s%s]%s", type, jtrue(f, "listItemRequired") ? "!" : "",
+			synth_buf_printf(&g->b, "[%s%s]%s", type, jtrue(f, "listItemRequired") ? "!" : "",
 					  req ? "!" : "");
 		else
-			synth__buf_printf(&g->b, "%s%s", type, req ? "!" : "");
+			synth_buf_printf(&g->b, "%s%s", type, req ? "!" : "");
 	} else {
-		synth__buf_printf(&g->b, "%s%s", type, req ? "!" : "");
+		synth_buf_printf(&g->b, "%s%s", type, req ? "!" : "");
 	}
-	synth__buf_putc(&g->b, '\n');
+	synth_buf_putc(&g->b, '\n');
 }
 
 /* The type a declared field takes in an input: scalars and enums as they
@@ -1056,13 +1056,13 @@ static void put_mutation_inputs(gen *g, const char *mname, const json_t *m)
 	bool implicit = pk_implicit(m);
 	static const char *const which[] = {"Create", "Update", "Delete"};
 	for (int w = 0; w < 3; w++) {
-		synth__buf_printf(&g->b, "input %s%sInput {\n", which[w], mname);
+		synth_buf_printf(&g->b, "input %s%sInput {\n", which[w], mname);
 		if (implicit)
-			synth__buf_printf(&g->b, "  %s: ID%s\n", pk_field(m, 0), w ? "!" : "");
+			synth_buf_printf(&g->b, "  %s: ID%s\n", pk_field(m, 0), w ? "!" : "");
 		if (w == 2) {
 			for (size_t i = implicit ? 1 : 0; i <= pk_nsort(m); i++)
 				put_in(g, pk_field(m, i), NULL, field_type(g, mname, pk_field(m, i)), true);
-			synth__buf_puts(&g->b, "}\n\n");
+			synth_buf_puts(&g->b, "}\n\n");
 			continue;
 		}
 		json_object_foreach(mfields(m), fname, f) {
@@ -1077,7 +1077,7 @@ static void put_mutation_inputs(gen *g, const char *mname, const json_t *m)
 		}
 		json_object_foreach(extra_of(g, mname, "keys"), k, v)
 			put_in(g, k, NULL, json_string_value(v), false);
-		synth__buf_puts(&g->b, "}\n\n");
+		synth_buf_puts(&g->b, "}\n\n");
 	}
 }
 
@@ -1093,10 +1093,10 @@ static void put_filter(gen *g, const char *mname, const json_t *m, int what)
 				    : what == 1 ? "Model%sConditionInput"
 						: "ModelSubscription%sFilterInput",
 		 mname);
-	synth__buf_printf(&g->b, "input %s {\n", self);
+	synth_buf_printf(&g->b, "input %s {\n", self);
 	bool implicit = pk_implicit(m);
 	if (implicit && what != 1 && !json_object_get(mfields(m), pk_field(m, 0)))
-		synth__buf_printf(&g->b, "  %s: %s\n", pk_field(m, 0),
+		synth_buf_printf(&g->b, "  %s: %s\n", pk_field(m, 0),
 				  sub ? "ModelSubscriptionIDInput" : "ModelIDInput");
 	json_object_foreach(mfields(m), fname, f) {
 		if (what == 1 && is_pk_field(m, fname))
@@ -1105,24 +1105,24 @@ static void put_filter(gen *g, const char *mname, const json_t *m, int what)
 					? (sub ? "ModelSubscriptionIDInput" : "ModelIDInput")
 					: filter_input(buf, jstr(f, "type"), jstr(f, "kind"), jtrue(f, "list"), sub);
 		if (t)
-			synth__buf_printf(&g->b, "  %s: %s\n", fname, t);
+			synth_buf_printf(&g->b, "  %s: %s\n", fname, t);
 	}
 	static const char *const ts[] = {"createdAt", "updatedAt"};
 	for (int i = 0; i < 2; i++) {
 		const char *n = ts_name(m, ts[i]);
 		if (n && !json_object_get(mfields(m), n))
-			synth__buf_printf(&g->b, "  %s: %s\n", n,
+			synth_buf_printf(&g->b, "  %s: %s\n", n,
 					  sub ? "ModelSubscriptionStringInput" : "ModelStringInput");
 	}
 	json_object_foreach(extra_of(g, mname, "keys"), k, v)
-		synth__buf_printf(&g->b, "  %s: %s\n", k,
+		synth_buf_printf(&g->b, "  %s: %s\n", k,
 				  filter_input(buf, json_string_value(v), "scalar", false, sub));
-	synth__buf_printf(&g->b, "  and: [%s]\n  or: [%s]\n", self, self);
+	synth_buf_printf(&g->b, "  and: [%s]\n  or: [%s]\n", self, self);
 	if (!sub)
-		synth__buf_printf(&g->b, "  not: %s\n", self);
+		synth_buf_printf(&g->b, "  not: %s\n", self);
 	json_object_foreach(extra_of(g, mname, "owners"), k, v)
-		synth__buf_printf(&g->b, "  %s: ModelStringInput\n", k);
-	synth__buf_puts(&g->b, "}\n\n");
+		synth_buf_printf(&g->b, "  %s: ModelStringInput\n", k);
+	synth_buf_puts(&g->b, "}\n\n");
 }
 
 static void put_composite(gen *g, const char *mname, const char *index, const json_t *sort)
@@ -1131,31 +1131,31 @@ static void put_composite(gen *g, const char *mname, const char *index, const js
 	size_t i;
 	json_t *s;
 	composite_stem(stem, mname, index);
-	synth__buf_printf(&g->b,
+	synth_buf_printf(&g->b,
 			  "input %sCompositeKeyConditionInput {\n"
 			  "  eq: %sCompositeKeyInput\n  le: %sCompositeKeyInput\n"
 			  "  lt: %sCompositeKeyInput\n  ge: %sCompositeKeyInput\n"
 			  "  gt: %sCompositeKeyInput\n  between: [%sCompositeKeyInput]\n"
 			  "  beginsWith: %sCompositeKeyInput\n}\n\n",
 			  stem, stem, stem, stem, stem, stem, stem, stem);
-	synth__buf_printf(&g->b, "input %sCompositeKeyInput {\n", stem);
+	synth_buf_printf(&g->b, "input %sCompositeKeyInput {\n", stem);
 	json_array_foreach(sort, i, s) {
 		const char *t = field_type(g, mname, json_string_value(s));
 		/* Amplify writes the last field's AWS scalar as its base
 		 * (AWSDate -> String, AWSTimestamp -> Int); enums as they are. */
 		if (t && i + 1 == json_array_size(sort) && !strncmp(t, "AWS", 3))
 			t = !strcmp(t, "AWSTimestamp") ? "Int" : "String";
-		synth__buf_printf(&g->b, "  %s: %s\n", json_string_value(s), t ? t : "String");
+		synth_buf_printf(&g->b, "  %s: %s\n", json_string_value(s), t ? t : "String");
 	}
-	synth__buf_puts(&g->b, "}\n\n");
+	synth_buf_puts(&g->b, "}\n\n");
 }
 
 static void put_model_inputs(gen *g, const char *mname, const json_t *m)
 {
 	unsigned set = model_modes(g, m);
-	synth__buf_printf(&g->b, "type Model%sConnection", mname);
+	synth_buf_printf(&g->b, "type Model%sConnection", mname);
 	put_modes(g, set, false);
-	synth__buf_printf(&g->b, " {\n  items: [%s]!\n  nextToken: String\n}\n\n", mname);
+	synth_buf_printf(&g->b, " {\n  items: [%s]!\n  nextToken: String\n}\n\n", mname);
 	put_filter(g, mname, m, 0);
 	put_filter(g, mname, m, 1);
 	put_mutation_inputs(g, mname, m);
@@ -1174,13 +1174,13 @@ static void put_type_input(gen *g, const char *tname, const json_t *t)
 	char buf[NAME_MAX_LEN];
 	const char *fname;
 	json_t *f;
-	synth__buf_printf(&g->b, "input %sInput {\n", tname);
+	synth_buf_printf(&g->b, "input %sInput {\n", tname);
 	json_object_foreach(mfields(t), fname, f) {
 		const char *it = input_type(buf, f);
 		if (it)
 			put_in(g, fname, f, it, jtrue(f, "required"));
 	}
-	synth__buf_puts(&g->b, "}\n\n");
+	synth_buf_puts(&g->b, "}\n\n");
 }
 
 static const char shared_sdl[] =
@@ -1223,7 +1223,7 @@ static void put_key_conditions(gen *g)
 					       {"Float", "ModelFloatKeyConditionInput"}};
 	for (int i = 0; i < 4; i++) {
 		const char *t = names[i][0];
-		synth__buf_printf(&g->b,
+		synth_buf_printf(&g->b,
 				  "input %s {\n  eq: %s\n  le: %s\n  lt: %s\n  ge: %s\n  gt: %s\n"
 				  "  between: [%s]\n%s%s%s}\n\n",
 				  names[i][1], t, t, t, t, t, t, i < 2 ? "  beginsWith: " : "",
@@ -1240,11 +1240,11 @@ static void put_enum_inputs(gen *g)
 		snprintf(n, sizeof n, "Model%sInput", ename);
 		json_t *c = json_object_get(g->names, n);
 		if (c && !json_object_get(c, "declared"))
-			synth__buf_printf(&g->b, "input %s {\n  eq: %s\n  ne: %s\n}\n\n", n, ename, ename);
+			synth_buf_printf(&g->b, "input %s {\n  eq: %s\n  ne: %s\n}\n\n", n, ename, ename);
 		snprintf(n, sizeof n, "Model%sListInput", ename);
 		c = json_object_get(g->names, n);
 		if (c && !json_object_get(c, "declared"))
-			synth__buf_printf(&g->b,
+			synth_buf_printf(&g->b,
 					  "input %s {\n  eq: [%s]\n  ne: [%s]\n  contains: %s\n"
 					  "  notContains: %s\n}\n\n",
 					  n, ename, ename, ename, ename);
@@ -1257,20 +1257,20 @@ static void put_list_args(gen *g, const char *mname, const json_t *m)
 {
 	if (!pk_implicit(m)) {
 		const char *pk = pk_field(m, 0);
-		synth__buf_printf(&g->b, "%s: %s, ", pk, field_type(g, mname, pk));
+		synth_buf_printf(&g->b, "%s: %s, ", pk, field_type(g, mname, pk));
 		const json_t *sort = json_object_get(model_pk(m), "sortKeyFields");
 		char arg[NAME_MAX_LEN], stem[NAME_MAX_LEN];
 		sort_arg(arg, sort);
 		if (json_array_size(sort) == 1) {
-			synth__buf_printf(&g->b, "%s: %s, ", arg, key_cond(field_type(g, mname, arg)));
+			synth_buf_printf(&g->b, "%s: %s, ", arg, key_cond(field_type(g, mname, arg)));
 		} else if (json_array_size(sort) > 1) {
 			composite_stem(stem, mname, NULL);
-			synth__buf_printf(&g->b, "%s: %sCompositeKeyConditionInput, ", arg, stem);
+			synth_buf_printf(&g->b, "%s: %sCompositeKeyConditionInput, ", arg, stem);
 		}
 	}
-	synth__buf_printf(&g->b, "filter: Model%sFilterInput, limit: Int, nextToken: String", mname);
+	synth_buf_printf(&g->b, "filter: Model%sFilterInput, limit: Int, nextToken: String", mname);
 	if (!pk_implicit(m))
-		synth__buf_puts(&g->b, ", sortDirection: ModelSortDirection");
+		synth_buf_puts(&g->b, ", sortDirection: ModelSortDirection");
 }
 
 static void put_root_extra(gen *g, const char *root)
@@ -1280,7 +1280,7 @@ static void put_root_extra(gen *g, const char *root)
 	json_t *f;
 	json_object_foreach(mfields(t), fname, f) {
 		put_out_field(g, fname, f);
-		synth__buf_putc(&g->b, '\n');
+		synth_buf_putc(&g->b, '\n');
 	}
 }
 
@@ -1289,24 +1289,24 @@ static void put_query(gen *g)
 	const char *mname;
 	json_t *m;
 	opnames o;
-	synth__buf_puts(&g->b, "type Query {\n");
+	synth_buf_puts(&g->b, "type Query {\n");
 	json_object_foreach(g->models, mname, m) {
 		op_names(&o, mname, m);
 		if (o.get) {
-			synth__buf_printf(&g->b, "  %s(", o.get);
+			synth_buf_printf(&g->b, "  %s(", o.get);
 			for (size_t i = 0; i <= pk_nsort(m); i++)
-				synth__buf_printf(&g->b, "%s%s: %s!", i ? ", " : "", pk_field(m, i),
+				synth_buf_printf(&g->b, "%s%s: %s!", i ? ", " : "", pk_field(m, i),
 						  field_type(g, mname, pk_field(m, i)));
-			synth__buf_printf(&g->b, "): %s", mname);
+			synth_buf_printf(&g->b, "): %s", mname);
 			put_modes(g, op_modes(g, m, "get"), false);
-			synth__buf_putc(&g->b, '\n');
+			synth_buf_putc(&g->b, '\n');
 		}
 		if (o.list) {
-			synth__buf_printf(&g->b, "  %s(", o.list);
+			synth_buf_printf(&g->b, "  %s(", o.list);
 			put_list_args(g, mname, m);
-			synth__buf_printf(&g->b, "): Model%sConnection", mname);
+			synth_buf_printf(&g->b, "): Model%sConnection", mname);
 			put_modes(g, op_modes(g, m, "list"), false);
-			synth__buf_putc(&g->b, '\n');
+			synth_buf_putc(&g->b, '\n');
 		}
 		size_t i;
 		json_t *ix;
@@ -1316,24 +1316,24 @@ static void put_query(gen *g)
 				continue;
 			const json_t *sort = json_object_get(ix, "sortKeyFields");
 			char arg[NAME_MAX_LEN], stem[NAME_MAX_LEN];
-			synth__buf_printf(&g->b, "  %s(%s: %s!, ", qf, hash, field_type(g, mname, hash));
+			synth_buf_printf(&g->b, "  %s(%s: %s!, ", qf, hash, field_type(g, mname, hash));
 			sort_arg(arg, sort);
 			if (json_array_size(sort) == 1) {
-				synth__buf_printf(&g->b, "%s: %s, ", arg, key_cond(field_type(g, mname, arg)));
+				synth_buf_printf(&g->b, "%s: %s, ", arg, key_cond(field_type(g, mname, arg)));
 			} else if (json_array_size(sort) > 1) {
 				composite_stem(stem, mname, jstr(ix, "name"));
-				synth__buf_printf(&g->b, "%s: %sCompositeKeyConditionInput, ", arg, stem);
+				synth_buf_printf(&g->b, "%s: %sCompositeKeyConditionInput, ", arg, stem);
 			}
-			synth__buf_printf(&g->b,
+			synth_buf_printf(&g->b,
 					  "sortDirection: ModelSortDirection, filter: Model%sFilterInput, "
 					  "limit: Int, nextToken: String): Model%sConnection",
 					  mname, mname);
 			put_modes(g, op_modes(g, m, "list"), false);
-			synth__buf_putc(&g->b, '\n');
+			synth_buf_putc(&g->b, '\n');
 		}
 	}
 	put_root_extra(g, "Query");
-	synth__buf_puts(&g->b, "}\n\n");
+	synth_buf_puts(&g->b, "}\n\n");
 }
 
 static bool any_mutation(gen *g)
@@ -1356,7 +1356,7 @@ static void put_mutation(gen *g)
 	opnames o;
 	if (!any_mutation(g))
 		return;
-	synth__buf_puts(&g->b, "type Mutation {\n");
+	synth_buf_puts(&g->b, "type Mutation {\n");
 	json_object_foreach(g->models, mname, m) {
 		op_names(&o, mname, m);
 		const char *names[] = {o.create, o.update, o.del};
@@ -1365,15 +1365,15 @@ static void put_mutation(gen *g)
 		for (int i = 0; i < 3; i++) {
 			if (!names[i])
 				continue;
-			synth__buf_printf(&g->b,
+			synth_buf_printf(&g->b,
 					  "  %s(input: %s%sInput!, condition: Model%sConditionInput): %s",
 					  names[i], in[i], mname, mname, mname);
 			put_modes(g, op_modes(g, m, ops[i]), false);
-			synth__buf_putc(&g->b, '\n');
+			synth_buf_putc(&g->b, '\n');
 		}
 	}
 	put_root_extra(g, "Mutation");
-	synth__buf_puts(&g->b, "}\n\n");
+	synth_buf_puts(&g->b, "}\n\n");
 }
 
 /* Calls back each subscription of M: its name and its mutation. */
@@ -1402,7 +1402,7 @@ static void put_subs_of(gen *g, const char *mname, const json_t *m, bool write, 
 			*any = true;
 			if (!write)
 				continue;
-			synth__buf_printf(&g->b, "  %s(filter: ModelSubscription%sFilterInput", name, mname);
+			synth_buf_printf(&g->b, "  %s(filter: ModelSubscription%sFilterInput", name, mname);
 			/* owner rules that may listen get their owner argument */
 			json_t *seen_rules = json_object_get(m, "auth");
 			size_t r;
@@ -1419,11 +1419,11 @@ static void put_subs_of(gen *g, const char *mname, const json_t *m, bool write, 
 						dup = true;
 				}
 				if (!dup)
-					synth__buf_printf(&g->b, ", %s: String", of);
+					synth_buf_printf(&g->b, ", %s: String", of);
 			}
-			synth__buf_printf(&g->b, "): %s @aws_subscribe(mutations: [\"%s\"])", mname, muts[i]);
+			synth_buf_printf(&g->b, "): %s @aws_subscribe(mutations: [\"%s\"])", mname, muts[i]);
 			put_modes(g, set, false);
-			synth__buf_putc(&g->b, '\n');
+			synth_buf_putc(&g->b, '\n');
 		}
 	}
 }
@@ -1437,11 +1437,11 @@ static void put_subscription(gen *g)
 		put_subs_of(g, mname, m, false, &any);
 	if (!any)
 		return;
-	synth__buf_puts(&g->b, "type Subscription {\n");
+	synth_buf_puts(&g->b, "type Subscription {\n");
 	json_object_foreach(g->models, mname, m)
 		put_subs_of(g, mname, m, true, &any);
 	put_root_extra(g, "Subscription");
-	synth__buf_puts(&g->b, "}\n\n");
+	synth_buf_puts(&g->b, "}\n\n");
 }
 
 static bool needs_key_conditions(const gen *g)
@@ -1469,13 +1469,13 @@ static int claim_op(gen *g, json_t *ops, const char *root, const char *name, con
 	snprintf(key, sizeof key, "%s.%s", root, name);
 	json_t *prev = json_object_get(ops, key);
 	if (prev)
-		return synth__error_set(SYNTH_EINVALID,
+		return synth_error_setf(SYNTH_EINVALID,
 					"%s:%d:%d: %s field '%s' (%s) clashes with %s", g->file, jline(at),
 					jcol(at), root, name, what, json_string_value(prev));
 	char desc[NAME_MAX_LEN + 64];
 	snprintf(desc, sizeof desc, "%s", what);
 	if (json_object_set_new(ops, key, json_string(desc)))
-		return synth__oom();
+		return synth_error_oom();
 	return 0;
 }
 
@@ -1487,7 +1487,7 @@ static int check_ops(gen *g)
 	char what[NAME_MAX_LEN + 64];
 	int rc = 0;
 	if (!ops)
-		return synth__oom();
+		return synth_error_oom();
 	json_object_foreach(g->models, mname, m) {
 		opnames o;
 		op_names(&o, mname, m);
@@ -1527,7 +1527,7 @@ static int default_mode(gen *g, const char *default_auth)
 			g->dflt = modes[i].bit;
 			return 0;
 		}
-	return synth__error_set(SYNTH_EINVALID,
+	return synth_error_setf(SYNTH_EINVALID,
 				"unknown default authorization type '%s' (expected %s, %s, %s or %s)",
 				default_auth ? default_auth : "(null)", SYNTH_GQL_AUTH_USER_POOLS,
 				SYNTH_GQL_AUTH_API_KEY, SYNTH_GQL_AUTH_IAM, SYNTH_GQL_AUTH_OIDC);
@@ -1545,7 +1545,7 @@ static int gen_init(gen *g, json_t *model)
 	g->enums = json_object_get(model, "enums");
 	g->unions = json_object_get(model, "unions");
 	if (!json_is_object(g->models) || !json_is_object(g->types))
-		return synth__error_set(SYNTH_EINVALID, "%s: not a schema model (no \"models\" or \"types\")",
+		return synth_error_setf(SYNTH_EINVALID, "%s: not a schema model (no \"models\" or \"types\")",
 					g->file);
 	return 0;
 }
@@ -1555,7 +1555,7 @@ static void gen_free(gen *g)
 	json_decref(g->extra);
 	json_decref(g->names);
 	free(g->tmodes);
-	synth__buf_free(&g->b);
+	synth_buf_free(&g->b);
 }
 
 static bool has_query(gen *g)
@@ -1592,7 +1592,7 @@ int synth__gql_client_schema_ex(char **sdl, json_t *model, const char *default_a
 		g.also = MODE_IAM;
 	if (build_extra(&g) || build_type_modes(&g)) {
 		gen_free(&g);
-		return synth__oom();
+		return synth_error_oom();
 	}
 	if ((rc = claim_all(&g)) || (rc = check_ops(&g))) {
 		gen_free(&g);
@@ -1600,7 +1600,7 @@ int synth__gql_client_schema_ex(char **sdl, json_t *model, const char *default_a
 	}
 	if (!has_query(&g)) {
 		gen_free(&g);
-		return synth__error_set(SYNTH_EINVALID,
+		return synth_error_setf(SYNTH_EINVALID,
 					"%s: the schema has no query: AppSync needs at least one (every "
 					"model's queries are disabled and no Query type is declared)",
 					g.file);
@@ -1618,7 +1618,7 @@ int synth__gql_client_schema_ex(char **sdl, json_t *model, const char *default_a
 			put_type_input(&g, name, d);
 	if (json_object_size(g.models)) {
 		put_enum_inputs(&g);
-		synth__buf_puts(&g.b, shared_sdl);
+		synth_buf_puts(&g.b, shared_sdl);
 		if (needs_key_conditions(&g))
 			put_key_conditions(&g);
 	}
@@ -1628,10 +1628,10 @@ int synth__gql_client_schema_ex(char **sdl, json_t *model, const char *default_a
 	/* one newline at the end, not two */
 	if (!g.b.oom && g.b.len > 1 && g.b.ptr[g.b.len - 1] == '\n' && g.b.ptr[g.b.len - 2] == '\n')
 		g.b.ptr[--g.b.len] = '\0';
-	char *out = synth__buf_detach(&g.b);
+	char *out = synth_buf_detach(&g.b);
 	gen_free(&g);
 	if (!out)
-		return synth__oom();
+		return synth_error_oom();
 	*sdl = out;
 	return 0;
 }
@@ -1917,7 +1917,7 @@ int synth__gql_model_introspection(json_t **out, json_t *model)
 	g.dflt = MODE_API_KEY; /* unused here */
 	if (build_extra(&g)) {
 		gen_free(&g);
-		return synth__oom();
+		return synth_error_oom();
 	}
 	json_t *o = json_object();
 	if (!o)
@@ -1945,7 +1945,7 @@ int synth__gql_model_introspection(json_t **out, json_t *model)
 	gen_free(&g);
 	if (!ok) {
 		json_decref(o);
-		return synth__oom();
+		return synth_error_oom();
 	}
 	*out = o;
 	return 0;

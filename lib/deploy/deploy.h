@@ -76,7 +76,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <jansson.h>
-#include "aws.h"
+#include "../aws/aws.h"
 
 /* CloudFormation's limits, as documented in its quotas. */
 #define SYNTH_DEPLOY_TEMPLATE_BODY_MAX 51200   /* TemplateBody, bytes */

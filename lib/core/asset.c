@@ -62,7 +62,7 @@ static int add_entry(walk *w, const char *rel, const char *abs, bool exec)
 		size_t cap = w->cap ? w->cap * 2 : 64;
 		entry *v = realloc(w->v, cap * sizeof *v);
 		if (!v)
-			return synth__oom();
+			return synth_error_oom();
 		w->v = v;
 		w->cap = cap;
 	}
@@ -70,7 +70,7 @@ static int add_entry(walk *w, const char *rel, const char *abs, bool exec)
 	if (!e.rel || !e.abs) {
 		free(e.rel);
 		free(e.abs);
-		return synth__oom();
+		return synth_error_oom();
 	}
 	w->v[w->n++] = e;
 	return 0;
@@ -80,7 +80,7 @@ static int walk_dir(walk *w, const char *abs, const char *rel)
 {
 	DIR *d = opendir(abs);
 	if (!d)
-		return synth__error_set(SYNTH_EIO, "%s: cannot read directory %s: %s",
+		return synth_error_setf(SYNTH_EIO, "%s: cannot read directory %s: %s",
 					w->context, abs, strerror(errno));
 	struct dirent *de;
 	int rc = 0;
@@ -88,15 +88,15 @@ static int walk_dir(walk *w, const char *abs, const char *rel)
 		const char *name = de->d_name;
 		if (!strcmp(name, ".") || !strcmp(name, ".."))
 			continue;
-		char *crel = *rel ? synth__asprintf("%s/%s", rel, name) : strdup(name);
-		char *cabs = synth__asprintf("%s/%s", abs, name);
+		char *crel = *rel ? synth_asprintf("%s/%s", rel, name) : strdup(name);
+		char *cabs = synth_asprintf("%s/%s", abs, name);
 		struct stat st;
 		if (!crel || !cabs) {
-			rc = synth__oom();
+			rc = synth_error_oom();
 		} else if (excluded(w, crel, name)) {
 			/* skipped */
 		} else if (lstat(cabs, &st) < 0) {
-			rc = synth__error_set(SYNTH_EIO, "%s: cannot stat %s: %s", w->context,
+			rc = synth_error_setf(SYNTH_EIO, "%s: cannot stat %s: %s", w->context,
 					      cabs, strerror(errno));
 		} else if (S_ISLNK(st.st_mode)) {
 			char real[PATH_MAX];
@@ -126,7 +126,7 @@ int synth__sha256_file(const char *path, char hex[65])
 {
 	FILE *f = fopen(path, "rb");
 	if (!f)
-		return synth__error_set(SYNTH_EIO, "cannot read %s: %s", path,
+		return synth_error_setf(SYNTH_EIO, "cannot read %s: %s", path,
 					strerror(errno));
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	/* On the stack: a large heap buffer per file makes glibc's malloc
@@ -136,7 +136,7 @@ int synth__sha256_file(const char *path, char hex[65])
 		ERR_clear_error();
 		EVP_MD_CTX_free(ctx);
 		fclose(f);
-		return synth__oom();
+		return synth_error_oom();
 	}
 	setvbuf(f, NULL, _IONBF, 0); /* we read in large blocks ourselves */
 	size_t n;
@@ -150,10 +150,10 @@ int synth__sha256_file(const char *path, char hex[65])
 	ok &= EVP_DigestFinal_ex(ctx, md, &mdlen);
 	EVP_MD_CTX_free(ctx);
 	if (err)
-		return synth__error_set(SYNTH_EIO, "cannot read %s", path);
+		return synth_error_setf(SYNTH_EIO, "cannot read %s", path);
 	if (!ok) {
 		ERR_clear_error();
-		return synth__oom();
+		return synth_error_oom();
 	}
 	synth__hex(md, 32, hex);
 	return 0;
@@ -169,14 +169,14 @@ static int source_bytes(zip_source_t *src, unsigned char **out, size_t *len,
 	zip_stat_init(&zs);
 	if (zip_source_stat(src, &zs) < 0 || !(zs.valid & ZIP_STAT_SIZE) ||
 	    zip_source_open(src) < 0)
-		return synth__error_set(SYNTH_ENOMEM, "%s: cannot read the zip back: %s",
+		return synth_error_setf(SYNTH_ENOMEM, "%s: cannot read the zip back: %s",
 					context, zip_error_strerror(zip_source_error(src)));
 	unsigned char *buf = malloc(zs.size ? zs.size : 1);
 	zip_int64_t n = buf ? zip_source_read(src, buf, zs.size) : -1;
 	zip_source_close(src);
 	if (n < 0 || (zip_uint64_t)n != zs.size) {
 		free(buf);
-		return synth__error_set(SYNTH_ENOMEM, "%s: cannot read the zip back", context);
+		return synth_error_setf(SYNTH_ENOMEM, "%s: cannot read the zip back", context);
 	}
 	*out = buf;
 	*len = (size_t)zs.size;
@@ -192,18 +192,18 @@ int synth__zip_dir_mem(const char *dir, const char *const *exclude, const char *
 	char root[PATH_MAX];
 	struct stat st;
 	if (stat(dir, &st) < 0)
-		return synth__error_set(SYNTH_ENOTFOUND,
+		return synth_error_setf(SYNTH_ENOTFOUND,
 					"%s: code directory '%s' does not exist", context, dir);
 	if (!S_ISDIR(st.st_mode))
-		return synth__error_set(SYNTH_EINVALID,
+		return synth_error_setf(SYNTH_EINVALID,
 					"%s: code path '%s' is not a directory", context, dir);
 	if (!realpath(dir, root))
-		return synth__error_set(SYNTH_EIO, "%s: cannot resolve %s: %s", context,
+		return synth_error_setf(SYNTH_EIO, "%s: cannot resolve %s: %s", context,
 					dir, strerror(errno));
 	walk w = {root, strlen(root), exclude, context, NULL, 0, 0, 0};
 	int rc = walk_dir(&w, root, "");
 	if (rc == 0 && w.n == 0)
-		rc = synth__error_set(SYNTH_EINVALID,
+		rc = synth_error_setf(SYNTH_EINVALID,
 				      "%s: code directory '%s' has no files to deploy",
 				      context, dir);
 	if (rc == 0)
@@ -220,7 +220,7 @@ int synth__zip_dir_mem(const char *dir, const char *const *exclude, const char *
 		if (mem && (z = zip_open_from_source(mem, ZIP_TRUNCATE, &ze)))
 			zip_source_keep(mem); /* still ours after zip_close() */
 		if (!z)
-			rc = synth__error_set(SYNTH_ENOMEM, "%s: cannot start a zip: %s", context,
+			rc = synth_error_setf(SYNTH_ENOMEM, "%s: cannot start a zip: %s", context,
 					      zip_error_strerror(&ze));
 		zip_error_fini(&ze);
 	}
@@ -232,7 +232,7 @@ int synth__zip_dir_mem(const char *dir, const char *const *exclude, const char *
 		if (idx < 0) {
 			if (src)
 				zip_source_free(src);
-			rc = synth__error_set(SYNTH_EIO, "%s: cannot add %s to the zip: %s",
+			rc = synth_error_setf(SYNTH_EIO, "%s: cannot add %s to the zip: %s",
 					      context, w.v[i].rel, zip_strerror(z));
 			break;
 		}
@@ -242,12 +242,12 @@ int synth__zip_dir_mem(const char *dir, const char *const *exclude, const char *
 		    zip_file_set_external_attributes(z, (zip_uint64_t)idx, 0,
 						     ZIP_OPSYS_UNIX,
 						     (zip_uint32_t)mode << 16) < 0)
-			rc = synth__error_set(SYNTH_EIO, "%s: zip attributes of %s: %s",
+			rc = synth_error_setf(SYNTH_EIO, "%s: zip attributes of %s: %s",
 					      context, w.v[i].rel, zip_strerror(z));
 	}
 	if (z) {
 		if (rc == 0 && zip_close(z) < 0) {
-			rc = synth__error_set(SYNTH_EIO, "%s: cannot zip %s: %s", context, dir,
+			rc = synth_error_setf(SYNTH_EIO, "%s: cannot zip %s: %s", context, dir,
 					      zip_strerror(z));
 			zip_discard(z);
 		} else if (rc < 0)
@@ -257,7 +257,7 @@ int synth__zip_dir_mem(const char *dir, const char *const *exclude, const char *
 		rc = source_bytes(mem, data, len, context);
 	if (mem)
 		zip_source_free(mem);
-	if (rc == 0 && synth__sha256_hex(*data, *len, res->hash) < 0)
+	if (rc == 0 && synth_sha256_hex(*data, *len, res->hash) < 0)
 		rc = SYNTH_ENOMEM;
 	if (rc == 0) {
 		res->size = *len;
@@ -294,22 +294,22 @@ int synth__backend_asset(size_t *out, synth_backend *b, const char *dir,
 	char real[PATH_MAX];
 	struct stat st;
 	if (stat(dir, &st) < 0 || !realpath(dir, real))
-		return synth__error_set(SYNTH_ENOTFOUND,
+		return synth_error_setf(SYNTH_ENOTFOUND,
 					"%s: code directory '%s' does not exist", context, dir);
 	if (!S_ISDIR(st.st_mode))
-		return synth__error_set(SYNTH_EINVALID,
+		return synth_error_setf(SYNTH_EINVALID,
 					"%s: code path '%s' is not a directory", context, dir);
 	synth_buf key = SYNTH_BUF_INIT;
-	synth__buf_puts(&key, real);
+	synth_buf_puts(&key, real);
 	for (size_t i = 0; exclude && exclude[i]; i++) {
-		synth__buf_putc(&key, '\n');
-		synth__buf_puts(&key, exclude[i]);
+		synth_buf_putc(&key, '\n');
+		synth_buf_puts(&key, exclude[i]);
 	}
 	if (!exclude)
-		synth__buf_puts(&key, "\n.git");
-	char *k = synth__buf_detach(&key);
+		synth_buf_puts(&key, "\n.git");
+	char *k = synth_buf_detach(&key);
 	if (!k)
-		return synth__oom();
+		return synth_error_oom();
 	/* The same directory with the same excludes is zipped once. */
 	for (size_t i = 0; i < b->nassets; i++)
 		if (!strcmp(b->assets[i].key, k)) {
@@ -320,14 +320,14 @@ int synth__backend_asset(size_t *out, synth_backend *b, const char *dir,
 	synth_asset *arr = realloc(b->assets, (b->nassets + 1) * sizeof *arr);
 	if (!arr) {
 		free(k);
-		return synth__oom();
+		return synth_error_oom();
 	}
 	b->assets = arr;
 	synth_asset a = {0};
 	a.key = k;
 	a.source = strdup(dir);
 	a.display = strdup(context);
-	int rc = a.source && a.display ? synth__strv_dup(&a.exclude, exclude) : synth__oom();
+	int rc = a.source && a.display ? synth_strv_dup(&a.exclude, exclude) : synth_error_oom();
 	if (rc < 0) {
 		free(a.key);
 		free(a.source);
@@ -347,14 +347,14 @@ int synth__backend_asset_bytes(size_t *out, synth_backend *b, const void *data, 
 {
 	*out = 0;
 	if (!b->staging)
-		return synth__error_set(SYNTH_ERROR, "%s: a file asset can only be added while "
+		return synth_error_setf(SYNTH_ERROR, "%s: a file asset can only be added while "
 					"the backend runs", context);
 	char hex[65];
-	if (synth__sha256_hex(data, len, hex) < 0)
+	if (synth_sha256_hex(data, len, hex) < 0)
 		return SYNTH_ENOMEM;
-	char *file = synth__asprintf("asset.%s.%s", hex, ext);
-	char *key = synth__asprintf("bytes:%s.%s", hex, ext);
-	int rc = file && key ? 0 : synth__oom();
+	char *file = synth_asprintf("asset.%s.%s", hex, ext);
+	char *key = synth_asprintf("bytes:%s.%s", hex, ext);
+	int rc = file && key ? 0 : synth_error_oom();
 	/* The same bytes are one asset. */
 	for (size_t i = 0; rc == 0 && i < b->nassets; i++)
 		if (!strcmp(b->assets[i].key, key)) {
@@ -365,7 +365,7 @@ int synth__backend_asset_bytes(size_t *out, synth_backend *b, const void *data, 
 		}
 	synth_asset *arr = rc == 0 ? realloc(b->assets, (b->nassets + 1) * sizeof *arr) : NULL;
 	if (rc == 0 && !arr)
-		rc = synth__oom();
+		rc = synth_error_oom();
 	if (arr)
 		b->assets = arr;
 	synth_asset a = {0};
@@ -373,7 +373,7 @@ int synth__backend_asset_bytes(size_t *out, synth_backend *b, const void *data, 
 		a.source = strdup(context);
 		a.display = strdup(context);
 		if (!a.source || !a.display)
-			rc = synth__oom();
+			rc = synth_error_oom();
 	}
 	if (rc == 0)
 		rc = put_file(b->staging, file, data, len, b->nassets);
@@ -410,25 +410,25 @@ static int fingerprint(const char *dir, const char *const *exclude, const char *
 {
 	char root[PATH_MAX];
 	if (!realpath(dir, root))
-		return synth__error_set(SYNTH_ENOTFOUND,
+		return synth_error_setf(SYNTH_ENOTFOUND,
 					"%s: code directory '%s' does not exist", context, dir);
 	walk w = {root, strlen(root), exclude, context, NULL, 0, 0, 0};
 	int rc = walk_dir(&w, root, "");
 	if (rc == 0 && w.n > 0)
 		qsort(w.v, w.n, sizeof *w.v, cmp_entry);
 	synth_buf fp = SYNTH_BUF_INIT;
-	synth__buf_printf(&fp, "synth-zip-1 deflate-6 libzip-%s\n", zip_libzip_version());
+	synth_buf_printf(&fp, "synth-zip-1 deflate-6 libzip-%s\n", zip_libzip_version());
 	for (size_t i = 0; rc == 0 && i < w.n; i++) {
 		char hex[65];
 		rc = synth__sha256_file(w.v[i].abs, hex);
-		synth__buf_printf(&fp, "%s%c%o%c%s\n", w.v[i].rel, 0, w.v[i].exec ? 0755 : 0644,
+		synth_buf_printf(&fp, "%s%c%o%c%s\n", w.v[i].rel, 0, w.v[i].exec ? 0755 : 0644,
 				  0, hex);
 	}
 	if (rc == 0 && fp.oom)
-		rc = synth__oom();
+		rc = synth_error_oom();
 	if (rc == 0)
-		rc = synth__sha256_hex(fp.ptr ? fp.ptr : "", fp.len, out);
-	synth__buf_free(&fp);
+		rc = synth_sha256_hex(fp.ptr ? fp.ptr : "", fp.len, out);
+	synth_buf_free(&fp);
 	for (size_t i = 0; i < w.n; i++) {
 		free(w.v[i].rel);
 		free(w.v[i].abs);
@@ -449,11 +449,11 @@ typedef struct finish {
 static int put_file(const char *dir, const char *file, const void *data, size_t len,
 		    size_t job)
 {
-	char *path = synth__asprintf("%s/%s", dir, file);
-	char *tmp = synth__asprintf("%s/.%s.%zu.part", dir, file, job);
-	int rc = path && tmp ? synth__write_file(tmp, data, len) : synth__oom();
+	char *path = synth_asprintf("%s/%s", dir, file);
+	char *tmp = synth_asprintf("%s/.%s.%zu.part", dir, file, job);
+	int rc = path && tmp ? synth__write_file(tmp, data, len) : synth_error_oom();
 	if (rc == 0 && rename(tmp, path) < 0)
-		rc = synth__error_set(SYNTH_EIO, "cannot rename %s: %s", tmp, strerror(errno));
+		rc = synth_error_setf(SYNTH_EIO, "cannot rename %s: %s", tmp, strerror(errno));
 	if (rc < 0 && tmp)
 		unlink(tmp);
 	free(path);
@@ -464,22 +464,22 @@ static int put_file(const char *dir, const char *file, const void *data, size_t 
 /* Links (or copies) the previous assembly's zip into the staging dir. */
 static int reuse(finish *f, synth_asset *a, size_t job, const char *file)
 {
-	char *src = synth__asprintf("%s/%s", f->prev_dir, file);
-	char *dst = synth__asprintf("%s/%s", f->b->staging, file);
-	int rc = src && dst ? 0 : synth__oom();
+	char *src = synth_asprintf("%s/%s", f->prev_dir, file);
+	char *dst = synth_asprintf("%s/%s", f->b->staging, file);
+	int rc = src && dst ? 0 : synth_error_oom();
 	struct stat st;
 	if (rc == 0 && (stat(src, &st) < 0 || !S_ISREG(st.st_mode)))
 		rc = SYNTH_ENOTFOUND; /* not there after all: build it */
 	/* Trust the bytes, not the index: the file must hash to its name. */
 	char hex[65], *want = NULL;
 	if (rc == 0 && (synth__sha256_file(src, hex) < 0 ||
-			!(want = synth__asprintf("asset.%s.zip", hex)) || strcmp(want, file)))
+			!(want = synth_asprintf("asset.%s.zip", hex)) || strcmp(want, file)))
 		rc = SYNTH_ENOTFOUND;
 	free(want);
 	if (rc == 0 && link(src, dst) < 0 && errno != EEXIST) {
 		char *data = NULL;
 		size_t len = 0;
-		rc = synth__read_file(src, &data, &len);
+		rc = synth_file_read(src, &data, &len);
 		if (rc == 0)
 			rc = put_file(f->b->staging, file, data, len, job);
 		free(data);
@@ -508,7 +508,7 @@ static int build_one(finish *f, size_t job)
 		memcpy(a->hash, ph, 65);
 		a->file = strdup(pf);
 		a->reused = true;
-		return a->file ? 0 : synth__oom();
+		return a->file ? 0 : synth_error_oom();
 	}
 	synth_zip_result zr;
 	unsigned char *data = NULL;
@@ -517,8 +517,8 @@ static int build_one(finish *f, size_t job)
 	if (rc == 0) {
 		memcpy(a->hash, zr.hash, sizeof a->hash);
 		a->size = zr.size;
-		a->file = synth__asprintf("asset.%s.zip", zr.hash);
-		rc = a->file ? put_file(f->b->staging, a->file, data, len, job) : synth__oom();
+		a->file = synth_asprintf("asset.%s.zip", zr.hash);
+		rc = a->file ? put_file(f->b->staging, a->file, data, len, job) : synth_error_oom();
 	}
 	free(data);
 	return rc;
@@ -553,7 +553,7 @@ int synth__assets_finish(synth_backend *b)
 	/* The previous assembly, for zips whose inputs did not change. */
 	const char *prev = getenv("SYNTH_PREVIOUS_ASSEMBLY");
 	f.prev_dir = prev && *prev ? prev : b->outdir;
-	char *idx = synth__asprintf("%s/%s", f.prev_dir, SYNTH_ASSET_INDEX);
+	char *idx = synth_asprintf("%s/%s", f.prev_dir, SYNTH_ASSET_INDEX);
 	f.previous = idx ? json_load_file(idx, 0, NULL) : NULL;
 	free(idx);
 	if (!json_is_object(f.previous)) {
@@ -578,7 +578,7 @@ int synth__assets_finish(synth_backend *b)
 	/* The first failure in definition order, so the message is stable. */
 	for (size_t i = 0; i < b->nassets; i++)
 		if (b->assets[i].error_code < 0) {
-			synth__error_set(b->assets[i].error_code, "%s", b->assets[i].error);
+			synth_error_setf(b->assets[i].error_code, "%s", b->assets[i].error);
 			return synth__backend_fail(b);
 		}
 	return 0;
@@ -597,9 +597,9 @@ int synth__assets_write_index(synth_backend *b, const char *dir)
 			idx = NULL;
 		}
 	}
-	char *text = idx ? synth__json_dumps(idx, JSON_INDENT(1) | JSON_SORT_KEYS) : NULL;
-	char *path = synth__asprintf("%s/%s", dir, SYNTH_ASSET_INDEX);
-	int rc = text && path ? synth__write_file(path, text, strlen(text)) : synth__oom();
+	char *text = idx ? synth_json_dumps(idx, JSON_INDENT(1) | JSON_SORT_KEYS) : NULL;
+	char *path = synth_asprintf("%s/%s", dir, SYNTH_ASSET_INDEX);
+	int rc = text && path ? synth__write_file(path, text, strlen(text)) : synth_error_oom();
 	free(text);
 	free(path);
 	json_decref(idx);

@@ -146,7 +146,7 @@ static int add_dep(emit *e, size_t from, size_t to)
 			return 0;
 	size_t *d = realloc(e->deps[from], (e->ndeps[from] + 1) * sizeof *d);
 	if (!d)
-		return synth__oom();
+		return synth_error_oom();
 	e->deps[from] = d;
 	d[e->ndeps[from]++] = to;
 	return 0;
@@ -167,19 +167,19 @@ static void loc_render(emit *e)
 	size_t n = e->depth < 128 ? e->depth : 128;
 	for (size_t i = 0; i < n; i++) {
 		if (e->seg[i])
-			synth__buf_printf(&e->loc, ".%s", e->seg[i]);
+			synth_buf_printf(&e->loc, ".%s", e->seg[i]);
 		else
-			synth__buf_printf(&e->loc, "[%zu]", e->idx[i]);
+			synth_buf_printf(&e->loc, "[%zu]", e->idx[i]);
 	}
 	if (e->depth > n)
-		synth__buf_puts(&e->loc, "...");
+		synth_buf_puts(&e->loc, "...");
 	e->depth = 0;
 }
 
 static int unknown_ref(emit *e, const char *path, bool param)
 {
 	loc_render(e);
-	synth__error_set(SYNTH_ENOTFOUND, "%s: %s to '%s', which %s",
+	synth_error_setf(SYNTH_ENOTFOUND, "%s: %s to '%s', which %s",
 			 e->loc.ptr ? e->loc.ptr : "?",
 			 param ? "parameter reference" : "reference", path,
 			 param ? "is not declared" : "no resource has");
@@ -264,20 +264,20 @@ static int collect_deps(emit *e)
 		synth_resource *r = b->resources[i];
 		e->loc.len = 0;
 		e->depth = 0;
-		synth__buf_printf(&e->loc, "%s: Properties", r->path);
+		synth_buf_printf(&e->loc, "%s: Properties", r->path);
 		if (e->loc.oom)
-			return synth__oom();
+			return synth_error_oom();
 		int rc = scan(e, i, r->props);
 		if (rc == 0 && r->metadata) {
 			e->loc.len = 0;
 			e->depth = 0;
-			synth__buf_printf(&e->loc, "%s: Metadata", r->path);
+			synth_buf_printf(&e->loc, "%s: Metadata", r->path);
 			rc = scan(e, i, r->metadata);
 		}
 		for (size_t d = 0; rc == 0 && d < r->ndeps; d++)
 			rc = add_dep(e, i, r->deps[d]->index);
 		if (rc == 0 && r->condition && !json_object_get(b->conditions, r->condition)) {
-			synth__error_set(SYNTH_ENOTFOUND, "%s: condition '%s' is not defined",
+			synth_error_setf(SYNTH_ENOTFOUND, "%s: condition '%s' is not defined",
 					 r->path, r->condition);
 			rc = synth__backend_fail(b);
 		}
@@ -300,15 +300,15 @@ static int find_cycle(emit *e, size_t v, unsigned char *color, size_t *trail,
 		size_t w = e->deps[v][i];
 		if (color[w] == 1) {
 			synth_buf m = SYNTH_BUF_INIT;
-			synth__buf_puts(&m, "dependency cycle between resources: ");
+			synth_buf_puts(&m, "dependency cycle between resources: ");
 			size_t start = 0;
 			while (trail[start] != w)
 				start++;
 			for (size_t k = start; k <= depth; k++)
-				synth__buf_printf(&m, "%s -> ", e->b->resources[trail[k]]->path);
-			synth__buf_puts(&m, e->b->resources[w]->path);
-			char *s = synth__buf_detach(&m);
-			synth__error_set(SYNTH_ECYCLE, "%s", s ? s : "dependency cycle");
+				synth_buf_printf(&m, "%s -> ", e->b->resources[trail[k]]->path);
+			synth_buf_puts(&m, e->b->resources[w]->path);
+			char *s = synth_buf_detach(&m);
+			synth_error_setf(SYNTH_ECYCLE, "%s", s ? s : "dependency cycle");
 			free(s);
 			return synth__backend_fail(e->b);
 		}
@@ -326,7 +326,7 @@ static int check_cycles(emit *e)
 {
 	unsigned char *color = calloc(e->n ? e->n : 1, 1);
 	size_t *stk = calloc(e->n ? e->n : 1, sizeof *stk);
-	int rc = color && stk ? 0 : synth__oom();
+	int rc = color && stk ? 0 : synth_error_oom();
 	for (size_t i = 0; rc == 0 && i < e->n; i++)
 		if (!color[i])
 			rc = find_cycle(e, i, color, stk, 0);
@@ -444,7 +444,7 @@ static int layout(emit *e)
 		total += e->est[i];
 	stack *root = new_stack(e, b->stack_name);
 	if (!root)
-		return synth__oom();
+		return synth_error_oom();
 	if (e->n <= LIMIT_RESOURCES && total <= LIMIT_BYTES - 50000) {
 		for (size_t i = 0; i < e->n; i++)
 			put(e, &e->stacks[0], i);
@@ -486,14 +486,14 @@ static int layout(emit *e)
 	if (!t.adj || !t.nadj || !t.index || !t.low || !t.stk || !t.comp || !t.callv ||
 	    !t.calli || !t.on || !order || !indeg || !ndependents || !dependents ||
 	    !cstart || !members || !ready || !imported || !sink)
-		rc = synth__oom();
+		rc = synth_error_oom();
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		size_t u = b->resources[i]->unit;
 		for (size_t d = 0; rc == 0 && d < e->ndeps[i]; d++) {
 			size_t dep = e->deps[i][d];
 			size_t *dl = realloc(dependents[dep], (ndependents[dep] + 1) * sizeof *dl);
 			if (!dl) {
-				rc = synth__oom();
+				rc = synth_error_oom();
 				break;
 			}
 			dependents[dep] = dl;
@@ -503,7 +503,7 @@ static int layout(emit *e)
 				continue;
 			size_t *a = realloc(t.adj[u], (t.nadj[u] + 1) * sizeof *a);
 			if (!a) {
-				rc = synth__oom();
+				rc = synth_error_oom();
 				break;
 			}
 			t.adj[u] = a;
@@ -522,7 +522,7 @@ static int layout(emit *e)
 			cstart[c + 1] += cstart[c];
 		size_t *fill = malloc((t.ncomp + 1) * sizeof *fill);
 		if (!fill)
-			rc = synth__oom();
+			rc = synth_error_oom();
 		else {
 			memcpy(fill, cstart, (t.ncomp + 1) * sizeof *fill);
 			for (size_t i = 0; i < n; i++)
@@ -567,7 +567,7 @@ static int layout(emit *e)
 		}
 	}
 	if (rc == 0 && no != n) {
-		synth__error_set(SYNTH_ERROR, "internal error: layout ordered %zu of %zu "
+		synth_error_setf(SYNTH_ERROR, "internal error: layout ordered %zu of %zu "
 				 "resources", no, n);
 		rc = synth__backend_fail(b);
 	}
@@ -602,7 +602,7 @@ static int layout(emit *e)
 				char nm[32];
 				snprintf(nm, sizeof nm, "Nested%zu", e->nstacks);
 				if (!new_stack(e, nm)) {
-					rc = synth__oom();
+					rc = synth_error_oom();
 					break;
 				}
 				cur = &e->stacks[e->nstacks - 1];
@@ -614,7 +614,7 @@ static int layout(emit *e)
 				imp = new_imports(e, si, r, imported, stamp);
 			}
 			if (e->est[r] > maxb) {
-				synth__error_set(SYNTH_ELIMIT,
+				synth_error_setf(SYNTH_ELIMIT,
 						 "%s: this resource alone is about %zu bytes, more "
 						 "than a template can hold", b->resources[r]->path,
 						 e->est[r]);
@@ -634,7 +634,7 @@ static int layout(emit *e)
 		if (sink[order[k]])
 			put(e, &e->stacks[0], order[k]);
 	if (rc == 0 && e->stacks[0].nres + e->nstacks - 1 > LIMIT_RESOURCES) {
-		synth__error_set(SYNTH_ELIMIT,
+		synth_error_setf(SYNTH_ELIMIT,
 				 "the root stack would hold %zu resources and %zu nested stacks; "
 				 "CloudFormation allows %d", e->stacks[0].nres, e->nstacks - 1,
 				 LIMIT_RESOURCES);
@@ -668,7 +668,7 @@ static int layout(emit *e)
 		st->after = calloc(e->nstacks, sizeof *st->after);
 		st->after_root = json_array();
 		if (!st->lid || !st->after || !st->after_root)
-			rc = synth__oom();
+			rc = synth_error_oom();
 	}
 	return rc;
 }
@@ -678,12 +678,12 @@ static int layout(emit *e)
 static char *export_name(const synth_resource *t, const char *attr)
 {
 	synth_buf nm = SYNTH_BUF_INIT;
-	synth__buf_puts(&nm, t->logical_id);
+	synth_buf_puts(&nm, t->logical_id);
 	const char *a = attr ? attr : "Ref";
 	for (; *a; a++)
 		if (isalnum((unsigned char)*a) && (unsigned char)*a < 128)
-			synth__buf_putc(&nm, *a);
-	return synth__buf_detach(&nm);
+			synth_buf_putc(&nm, *a);
+	return synth_buf_detach(&nm);
 }
 
 static json_t *value_in(const synth_resource *t, const char *attr)
@@ -694,7 +694,7 @@ static json_t *value_in(const synth_resource *t, const char *attr)
 
 static json_t *nested_output(const stack *p, const char *name)
 {
-	char *o = synth__asprintf("Outputs.%s", name);
+	char *o = synth_asprintf("Outputs.%s", name);
 	json_t *v = o ? json_pack("{s:[s,s]}", "Fn::GetAtt", p->lid, o) : NULL;
 	free(o);
 	return v;
@@ -708,7 +708,7 @@ static json_t *import(emit *e, size_t si, const synth_resource *t, const char *a
 	 * fetcher: NoEcho in its own stack) would become plain stack outputs
 	 * and parameters here: refuse rather than leak. */
 	if (attr && json_is_true(json_object_get(t->metadata, "synth:secret-attributes"))) {
-		synth__error_set(SYNTH_ELIMIT, "%s: attribute '%s' holds a secret value and cannot be "
+		synth_error_setf(SYNTH_ELIMIT, "%s: attribute '%s' holds a secret value and cannot be "
 				 "passed to another stack (it would become a stack output); the "
 				 "layout put one of its users in another stack", t->path, attr);
 		return NULL;
@@ -745,7 +745,7 @@ static json_t *resolve(emit *e, size_t si, json_t *node)
 		if (json_object_get(node, SYNTH_TOKEN_ASSET)) {
 			json_t *v = asset_value(e->b, node);
 			if (!v)
-				synth__error_set(SYNTH_ERROR, "internal error: bad asset token");
+				synth_error_setf(SYNTH_ERROR, "internal error: bad asset token");
 			return v;
 		}
 		synth_resource *t = token_target(e->b, node, &attr, &path, &param);
@@ -822,7 +822,7 @@ static json_t *emit_resource(emit *e, size_t si, synth_resource *r)
 	bool ok = !json_object_set_new(o, "Type", json_string(r->type));
 	e->loc.len = 0;
 	e->depth = 0;
-	synth__buf_printf(&e->loc, "%s: Properties", r->path);
+	synth_buf_printf(&e->loc, "%s: Properties", r->path);
 	json_t *props = resolve(e, si, r->props);
 	if (!props)
 		goto fail;
@@ -870,7 +870,7 @@ static json_t *emit_resource(emit *e, size_t si, synth_resource *r)
 	if (r->metadata) {
 		e->loc.len = 0;
 		e->depth = 0;
-		synth__buf_printf(&e->loc, "%s: Metadata", r->path);
+		synth_buf_printf(&e->loc, "%s: Metadata", r->path);
 		json_t *um = resolve(e, si, r->metadata);
 		if (!um) {
 			json_decref(md);
@@ -882,7 +882,7 @@ static json_t *emit_resource(emit *e, size_t si, synth_resource *r)
 	ok &= !json_object_set_new(o, "Metadata", md);
 	if (ok)
 		return o;
-	synth__oom();
+	synth_error_oom();
 fail:
 	json_decref(o);
 	return NULL;
@@ -893,20 +893,20 @@ fail:
 static int write_template(emit *e, const char *dir, json_t *t, const char *file,
 			  char hash[65], const char *what)
 {
-	char *text = synth__json_dumps(t, JSON_INDENT(1));
+	char *text = synth_json_dumps(t, JSON_INDENT(1));
 	if (!text)
-		return synth__oom();
+		return synth_error_oom();
 	size_t len = strlen(text);
 	int rc = 0;
 	/* CloudFormation reads the file as uploaded: a template whose indented
 	 * form is over the limit is written minified, and one that is over
 	 * even minified is an error. */
 	if (len + 1 > LIMIT_BYTES) {
-		char *min = synth__json_dumps(t, JSON_COMPACT);
+		char *min = synth_json_dumps(t, JSON_COMPACT);
 		if (!min) {
-			rc = synth__oom();
+			rc = synth_error_oom();
 		} else if (strlen(min) + 1 > LIMIT_BYTES) {
-			synth__error_set(SYNTH_ELIMIT,
+			synth_error_setf(SYNTH_ELIMIT,
 					 "%s: the template is %zu bytes minified; "
 					 "CloudFormation allows %d", what, strlen(min) + 1,
 					 LIMIT_BYTES);
@@ -925,15 +925,15 @@ static int write_template(emit *e, const char *dir, json_t *t, const char *file,
 		text[len++] = '\n';
 		text[len] = '\0';
 	} else if (rc == 0) {
-		rc = synth__oom();
+		rc = synth_error_oom();
 	}
-	char *path = rc == 0 ? synth__asprintf("%s/%s", dir, file) : NULL;
+	char *path = rc == 0 ? synth_asprintf("%s/%s", dir, file) : NULL;
 	if (rc == 0 && !path)
-		rc = synth__oom();
+		rc = synth_error_oom();
 	if (rc == 0)
 		rc = synth__write_file(path, text, len);
 	if (rc == 0)
-		rc = synth__sha256_hex(text, len, hash);
+		rc = synth_sha256_hex(text, len, hash);
 	free(path);
 	free(text);
 	return rc;
@@ -951,7 +951,7 @@ static int check_counts(emit *e, const stack *s, json_t *resources)
 		what = "parameters", n = json_object_size(s->params), lim = LIMIT_PARAMETERS;
 	if (!what)
 		return 0;
-	synth__error_set(SYNTH_ELIMIT, "stack %s: %zu %s; CloudFormation allows %zu per "
+	synth_error_setf(SYNTH_ELIMIT, "stack %s: %zu %s; CloudFormation allows %zu per "
 			 "stack", s->name, n, what, lim);
 	return synth__backend_fail(e->b);
 }
@@ -978,20 +978,20 @@ static int write_all(emit *e, const char *dir)
 	if (!res || !files) {
 		free(res);
 		json_decref(files);
-		return synth__oom();
+		return synth_error_oom();
 	}
 	/* Resources of every stack (cross-stack wiring registers outputs and
 	 * parameters as it goes). */
 	for (size_t si = 0; rc == 0 && si < e->nstacks; si++) {
 		stack *s = &e->stacks[si];
 		if (!(res[si] = json_object()))
-			rc = synth__oom();
+			rc = synth_error_oom();
 		for (size_t k = 0; rc == 0 && k < s->nres; k++) {
 			synth_resource *r = b->resources[s->res[k]];
 			json_t *o = emit_resource(e, si, r);
 			if (!o)
 				rc = synth_error_last()->code ? synth__backend_fail(b)
-							      : synth__oom();
+							      : synth_error_oom();
 			else
 				json_object_set_new(res[si], r->logical_id, o);
 		}
@@ -1003,7 +1003,7 @@ static int write_all(emit *e, const char *dir)
 		synth_output *o = &b->outputs[i];
 		e->loc.len = 0;
 		e->depth = 0;
-		synth__buf_printf(&e->loc, "output %s", o->name);
+		synth_buf_printf(&e->loc, "output %s", o->name);
 		json_t *v = resolve(e, 0, o->value);
 		if (!v) {
 			rc = synth__backend_fail(b);
@@ -1018,7 +1018,7 @@ static int write_all(emit *e, const char *dir)
 								      o->export_name));
 		json_object_set_new(outputs, o->name, out);
 		/* "custom" -> "AWS::Amplify::Custom" */
-		char *key = synth__asprintf("AWS::Amplify::%c%s",
+		char *key = synth_asprintf("AWS::Amplify::%c%s",
 					    toupper((unsigned char)o->category[0]),
 					    o->category + 1);
 		json_t *cat = key ? json_object_get(meta, key) : NULL;
@@ -1051,20 +1051,20 @@ static int write_all(emit *e, const char *dir)
 		json_object_set(t, "Resources", res[si]);
 		if (json_object_size(s->outputs))
 			json_object_set(t, "Outputs", s->outputs);
-		s->file = synth__asprintf("%s.%s.nested.template.json", b->stack_name, s->name);
+		s->file = synth_asprintf("%s.%s.nested.template.json", b->stack_name, s->name);
 		if (rc == 0)
 			rc = check_counts(e, s, res[si]);
 		if (rc == 0)
 			rc = s->file ? write_template(e, dir, t, s->file, s->hash, s->name)
-				     : synth__oom();
+				     : synth_error_oom();
 		json_decref(t);
 		if (rc < 0)
 			break;
-		char *key = synth__asprintf("%s.json", s->hash);
-		char *disp = synth__asprintf("%s/%s template", b->stack_name, s->name);
+		char *key = synth_asprintf("%s.json", s->hash);
+		char *disp = synth_asprintf("%s/%s template", b->stack_name, s->name);
 		json_object_set_new(files, s->hash, file_asset(disp, s->file, key));
 		/* The nested stack resource in the root. */
-		char *url = synth__asprintf("https://s3.${AWS::Region}.${AWS::URLSuffix}/"
+		char *url = synth_asprintf("https://s3.${AWS::Region}.${AWS::URLSuffix}/"
 					    ASSET_BUCKET "/%s", key);
 		json_t *props = json_pack("{s:{s:s}}", "TemplateURL", "Fn::Sub", url);
 		if (json_object_size(s->pass))
@@ -1096,7 +1096,7 @@ static int write_all(emit *e, const char *dir)
 	stack *root = &e->stacks[0];
 	json_t *t = NULL;
 	if (rc == 0) {
-		char *desc = synth__asprintf("libsynth backend %s/%s (%s)", b->ns, b->name,
+		char *desc = synth_asprintf("libsynth backend %s/%s (%s)", b->ns, b->name,
 					     b->type == SYNTH_BACKEND_BRANCH ? "branch"
 									    : "sandbox");
 		t = json_pack("{s:s,s:s}", "AWSTemplateFormatVersion", "2010-09-09",
@@ -1121,12 +1121,12 @@ static int write_all(emit *e, const char *dir)
 		if (json_object_size(root->outputs))
 			json_object_set(t, "Outputs", root->outputs);
 	}
-	char *root_file = synth__asprintf("%s.template.json", b->stack_name);
+	char *root_file = synth_asprintf("%s.template.json", b->stack_name);
 	if (rc == 0)
 		rc = check_counts(e, root, res[0]);
 	if (rc == 0)
 		rc = root_file ? write_template(e, dir, t, root_file, root->hash, root->name)
-			       : synth__oom();
+			       : synth_error_oom();
 	json_decref(t);
 	json_decref(meta);
 
@@ -1140,30 +1140,30 @@ static int write_all(emit *e, const char *dir)
 			json_object_set_new(ordered, a->hash, file_asset(a->source, a->file, asset_key(a)));
 		}
 		json_object_update(ordered, files);
-		char *key = synth__asprintf("%s.json", root->hash);
-		char *disp = synth__asprintf("%s template", b->stack_name);
+		char *key = synth_asprintf("%s.json", root->hash);
+		char *disp = synth_asprintf("%s template", b->stack_name);
 		json_object_set_new(ordered, root->hash, file_asset(disp, root_file, key));
 		free(key);
 		free(disp);
 		json_t *am = json_pack("{s:s,s:o,s:{}}", "version", MANIFEST_VERSION, "files",
 				       ordered, "dockerImages");
-		char *af = synth__asprintf("%s.assets.json", b->stack_name);
-		char *text = am ? synth__json_dumps(am, JSON_INDENT(1)) : NULL;
-		char *p = af ? synth__asprintf("%s/%s", dir, af) : NULL;
-		rc = text && p ? synth__write_file(p, text, strlen(text)) : synth__oom();
+		char *af = synth_asprintf("%s.assets.json", b->stack_name);
+		char *text = am ? synth_json_dumps(am, JSON_INDENT(1)) : NULL;
+		char *p = af ? synth_asprintf("%s/%s", dir, af) : NULL;
+		rc = text && p ? synth__write_file(p, text, strlen(text)) : synth_error_oom();
 		free(text);
 		free(p);
 		json_decref(am);
 
 		/* manifest.json */
-		char *assets_id = synth__asprintf("%s.assets", b->stack_name);
-		char *url = synth__asprintf("s3://" ASSET_BUCKET "/%s.json", root->hash);
+		char *assets_id = synth_asprintf("%s.assets", b->stack_name);
+		char *url = synth_asprintf("s3://" ASSET_BUCKET "/%s.json", root->hash);
 		json_t *md = json_object();
 		for (size_t si = 0; si < e->nstacks; si++)
 			for (size_t k = 0; k < e->stacks[si].nres; k++) {
 				synth_resource *r = b->resources[e->stacks[si].res[k]];
-				char *mp = si == 0 ? synth__asprintf("/%s/%s", b->stack_name, r->path)
-						   : synth__asprintf("/%s/%s/%s", b->stack_name,
+				char *mp = si == 0 ? synth_asprintf("/%s/%s", b->stack_name, r->path)
+						   : synth_asprintf("/%s/%s/%s", b->stack_name,
 								     e->stacks[si].name, r->path);
 				if (mp)
 					json_object_set_new(md, mp,
@@ -1174,9 +1174,9 @@ static int write_all(emit *e, const char *dir)
 			}
 		const char *role_base = "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/"
 					"cdk-hnb659fds-";
-		char *deploy_role = synth__asprintf("%sdeploy-role-${AWS::AccountId}-${AWS::Region}", role_base);
-		char *exec_role = synth__asprintf("%scfn-exec-role-${AWS::AccountId}-${AWS::Region}", role_base);
-		char *lookup_role = synth__asprintf("%slookup-role-${AWS::AccountId}-${AWS::Region}", role_base);
+		char *deploy_role = synth_asprintf("%sdeploy-role-${AWS::AccountId}-${AWS::Region}", role_base);
+		char *exec_role = synth_asprintf("%scfn-exec-role-${AWS::AccountId}-${AWS::Region}", role_base);
+		char *lookup_role = synth_asprintf("%slookup-role-${AWS::AccountId}-${AWS::Region}", role_base);
 		json_t *stack_art = json_pack(
 			"{s:s,s:s,s:{s:s,s:s,s:{s:s,s:s,s:s},s:b,s:s,s:s,s:s,s:i,s:s,s:[s],"
 			"s:{s:s,s:i,s:s}},s:[s],s:o,s:s}",
@@ -1199,14 +1199,14 @@ static int write_all(emit *e, const char *dir)
 			"bootstrapStackVersionSsmParameter", "/cdk-bootstrap/hnb659fds/version",
 			"displayName", assets_id);
 		if (rc == 0 && (!man || !stack_art))
-			rc = synth__oom();
+			rc = synth_error_oom();
 		if (rc == 0) {
 			json_object_set_new(json_object_get(man, "artifacts"), b->stack_name,
 					    stack_art);
 			stack_art = NULL;
-			char *mt = synth__json_dumps(man, JSON_INDENT(1));
-			char *mpth = synth__asprintf("%s/manifest.json", dir);
-			rc = mt && mpth ? synth__write_file(mpth, mt, strlen(mt)) : synth__oom();
+			char *mt = synth_json_dumps(man, JSON_INDENT(1));
+			char *mpth = synth_asprintf("%s/manifest.json", dir);
+			rc = mt && mpth ? synth__write_file(mpth, mt, strlen(mt)) : synth_error_oom();
 			free(mt);
 			free(mpth);
 		}
@@ -1234,7 +1234,7 @@ int synth__emit_assembly(synth_backend *b, const char *dir)
 	e.deps = calloc(n, sizeof *e.deps);
 	e.ndeps = calloc(n, sizeof *e.ndeps);
 	e.est = calloc(n, sizeof *e.est);
-	int rc = e.deps && e.ndeps && e.est ? 0 : synth__oom();
+	int rc = e.deps && e.ndeps && e.est ? 0 : synth_error_oom();
 	/* Explicit DependsOn are edges too: they must be inside the model. */
 	if (rc == 0)
 		rc = collect_deps(&e);
@@ -1262,6 +1262,6 @@ int synth__emit_assembly(synth_backend *b, const char *dir)
 		free(st->file);
 	}
 	free(e.stacks);
-	synth__buf_free(&e.loc);
+	synth_buf_free(&e.loc);
 	return rc;
 }

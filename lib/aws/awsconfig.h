@@ -111,7 +111,7 @@ typedef struct synth_awsconfig synth_awsconfig;
  * are set, credentials are not yet. SOURCE signs the call. On success fill
  * OUT with malloc'd strings (access key, secret, token, expiration; the
  * resolver parses expiration and sets source) and return 0; on failure
- * return a negative SYNTH_E* code after synth__error_set() (the resolver
+ * return a negative SYNTH_E* code after synth_error_setf() (the resolver
  * prefixes the role and profile; anything already put in OUT is freed).
  */
 typedef int (*synth_aws_assume_role_fn)(void *ctx, const synth_awsconfig *cfg,

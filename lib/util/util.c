@@ -5,7 +5,7 @@
 #include <pthread.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
-#include "internal.h"
+#include "util.h"
 
 static void buf_fail(synth_buf *b)
 {
@@ -39,7 +39,7 @@ static bool buf_grow(synth_buf *b, size_t extra)
 	return true;
 }
 
-void synth__buf_put(synth_buf *b, const char *s, size_t n)
+void synth_buf_put(synth_buf *b, const char *s, size_t n)
 {
 	if (!buf_grow(b, n))
 		return;
@@ -48,17 +48,17 @@ void synth__buf_put(synth_buf *b, const char *s, size_t n)
 	b->ptr[b->len] = '\0';
 }
 
-void synth__buf_puts(synth_buf *b, const char *s)
+void synth_buf_puts(synth_buf *b, const char *s)
 {
-	synth__buf_put(b, s, strlen(s));
+	synth_buf_put(b, s, strlen(s));
 }
 
-void synth__buf_putc(synth_buf *b, char c)
+void synth_buf_putc(synth_buf *b, char c)
 {
-	synth__buf_put(b, &c, 1);
+	synth_buf_put(b, &c, 1);
 }
 
-void synth__buf_printf(synth_buf *b, const char *fmt, ...)
+void synth_buf_printf(synth_buf *b, const char *fmt, ...)
 {
 	va_list ap;
 	if (b->oom)
@@ -82,18 +82,18 @@ void synth__buf_printf(synth_buf *b, const char *fmt, ...)
 	b->len += (size_t)n;
 }
 
-char *synth__buf_detach(synth_buf *b)
+char *synth_buf_detach(synth_buf *b)
 {
 	char *p = b->oom ? NULL : b->ptr;
 	if (p == NULL && !b->oom)
-		p = synth__strdup("");
+		p = synth_strdup("");
 	b->ptr = NULL;
 	b->len = b->cap = 0;
 	b->oom = false;
 	return p;
 }
 
-void synth__buf_free(synth_buf *b)
+void synth_buf_free(synth_buf *b)
 {
 	free(b->ptr);
 	b->ptr = NULL;
@@ -101,12 +101,12 @@ void synth__buf_free(synth_buf *b)
 	b->oom = false;
 }
 
-char *synth__strdup(const char *s)
+char *synth_strdup(const char *s)
 {
 	return s ? strdup(s) : NULL;
 }
 
-char *synth__asprintf(const char *fmt, ...)
+char *synth_asprintf(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -161,20 +161,20 @@ void synth__hex(const unsigned char *in, size_t n, char *out)
 	out[2 * n] = '\0';
 }
 
-int synth__sha256_hex(const void *data, size_t len, char hex[65])
+int synth_sha256_hex(const void *data, size_t len, char hex[65])
 {
 	unsigned char md[32];
 	unsigned int mdlen = 0;
 	hex[0] = '\0';
 	if (!EVP_Digest(data, len, md, &mdlen, synth__sha256_md(), NULL)) {
 		ERR_clear_error();
-		return synth__oom();
+		return synth_error_oom();
 	}
 	synth__hex(md, 32, hex);
 	return 0;
 }
 
-bool synth__valid_name(const char *s, size_t max)
+bool synth_name_valid(const char *s, size_t max)
 {
 	size_t n = 0;
 	if (!s || !*s)
@@ -188,7 +188,7 @@ bool synth__valid_name(const char *s, size_t max)
 	return n <= max;
 }
 
-size_t synth__strv_len(const char *const *v)
+size_t synth_strv_len(const char *const *v)
 {
 	size_t n = 0;
 	while (v && v[n])
@@ -196,26 +196,26 @@ size_t synth__strv_len(const char *const *v)
 	return n;
 }
 
-int synth__strv_dup(char ***out, const char *const *v)
+int synth_strv_dup(char ***out, const char *const *v)
 {
 	*out = NULL;
 	if (!v)
 		return 0;
-	size_t n = synth__strv_len(v);
+	size_t n = synth_strv_len(v);
 	char **r = calloc(n + 1, sizeof *r);
 	if (!r)
-		return synth__oom();
+		return synth_error_oom();
 	for (size_t i = 0; i < n; i++) {
 		if (!(r[i] = strdup(v[i]))) {
-			synth__strv_free(r);
-			return synth__oom();
+			synth_strv_free(r);
+			return synth_error_oom();
 		}
 	}
 	*out = r;
 	return 0;
 }
 
-void synth__strv_free(char **v)
+void synth_strv_free(char **v)
 {
 	for (size_t i = 0; v && v[i]; i++)
 		free(v[i]);
@@ -271,7 +271,7 @@ int synth__map_put(synth_map *m, const char *key, void *val)
 		if (!n.keys || !n.vals) {
 			free(n.keys);
 			free(n.vals);
-			return synth__oom();
+			return synth_error_oom();
 		}
 		for (size_t i = 0; i < m->cap; i++)
 			if (m->keys[i])
@@ -282,7 +282,7 @@ int synth__map_put(synth_map *m, const char *key, void *val)
 	}
 	char *k = strdup(key);
 	if (!k)
-		return synth__oom();
+		return synth_error_oom();
 	return map_insert(m, k, val);
 }
 
@@ -298,33 +298,48 @@ void synth__map_free(synth_map *m)
 static int dump_to_buf(const char *data, size_t size, void *ctx)
 {
 	synth_buf *b = ctx;
-	synth__buf_put(b, data, size);
+	synth_buf_put(b, data, size);
 	return b->oom ? -1 : 0;
 }
 
-char *synth__json_dumps(const json_t *json, size_t flags)
+char *synth_json_dumps(const json_t *json, size_t flags)
 {
 	synth_buf b = SYNTH_BUF_INIT;
 	if (!json || json_dump_callback(json, dump_to_buf, &b, flags)) {
-		synth__buf_free(&b);
-		synth__oom();
+		synth_buf_free(&b);
+		synth_error_oom();
 		return NULL;
 	}
-	char *s = synth__buf_detach(&b);
+	char *s = synth_buf_detach(&b);
 	if (!s)
-		synth__oom();
+		synth_error_oom();
 	return s;
 }
 
-char *synth__join_strings(const json_t *list, const char *sep)
+char *synth_json_join(const json_t *list, const char *sep)
 {
 	synth_buf b = SYNTH_BUF_INIT;
-	synth__buf_puts(&b, "");
+	synth_buf_puts(&b, "");
 	for (size_t i = 0; i < json_array_size(list); i++) {
 		if (i)
-			synth__buf_puts(&b, sep);
+			synth_buf_puts(&b, sep);
 		const char *s = json_string_value(json_array_get(list, i));
-		synth__buf_puts(&b, s ? s : "");
+		synth_buf_puts(&b, s ? s : "");
 	}
-	return synth__buf_detach(&b);
+	return synth_buf_detach(&b);
+}
+
+int synth_array_grow(void **ptr, const size_t *len, size_t *cap, size_t size)
+{
+	if (*len < *cap)
+		return 0;
+	size_t ncap = *cap ? *cap * 2 : 8;
+	if (ncap < *cap || (size && ncap > SIZE_MAX / size))
+		return synth_error_oom();
+	void *p = realloc(*ptr, ncap * size);
+	if (!p)
+		return synth_error_oom();
+	*ptr = p;
+	*cap = ncap;
+	return 0;
 }

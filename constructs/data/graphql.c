@@ -24,7 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include "internal.h"
+#include "../../lib/core/internal.h"
 #include "graphql.h"
 
 /* --- the AST ------------------------------------------------------------- */
@@ -166,7 +166,7 @@ static int fail(parser *p, loc at, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	synth__error_set(SYNTH_EINVALID, "%s:%u:%u: %s", p->file, at.line, at.col, msg);
+	synth_error_setf(SYNTH_EINVALID, "%s:%u:%u: %s", p->file, at.line, at.col, msg);
 	p->failed = true;
 	p->code = SYNTH_EINVALID;
 	return -1;
@@ -175,7 +175,7 @@ static int fail(parser *p, loc at, const char *fmt, ...)
 static int oom(parser *p)
 {
 	if (!p->failed) {
-		synth__oom();
+		synth_error_oom();
 		p->failed = true;
 		p->code = SYNTH_ENOMEM;
 	}
@@ -389,7 +389,7 @@ static int lex_utf8(parser *p, bool keep)
 		return fail(p, here(p), "invalid UTF-8 (byte 0x%02X): a schema must be UTF-8 text",
 			    p->s[p->i]);
 	if (keep)
-		synth__buf_put(&p->sb, (const char *)p->s + p->i, k);
+		synth_buf_put(&p->sb, (const char *)p->s + p->i, k);
 	while (k--)
 		bump(p);
 	return 0;
@@ -519,7 +519,7 @@ static void put_utf8(synth_buf *b, unsigned long cp)
 		u[0] = (char)(0xF0 | cp >> 18), u[1] = (char)(0x80 | (cp >> 12 & 0x3F));
 		u[2] = (char)(0x80 | (cp >> 6 & 0x3F)), u[3] = (char)(0x80 | (cp & 0x3F)), n = 4;
 	}
-	synth__buf_put(b, u, n);
+	synth_buf_put(b, u, n);
 }
 
 /* \uXXXX or \u{X...} after the "\u" (consumed); -1 on error. */
@@ -560,7 +560,7 @@ static int lex_escape(parser *p)
 	const char *simple = strchr("\"\\/bfnrt", e > 0 ? e : 'x');
 	if (simple && e > 0) {
 		static const char out[] = "\"\\/\b\f\n\r\t";
-		synth__buf_putc(&p->sb, out[simple - "\"\\/bfnrt"]);
+		synth_buf_putc(&p->sb, out[simple - "\"\\/bfnrt"]);
 		bump(p);
 		return 0;
 	}
@@ -679,12 +679,12 @@ static int lex_string(parser *p)
 				break;
 			}
 			if (c == '\\' && peekc(p, 1) == '"' && peekc(p, 2) == '"' && peekc(p, 3) == '"') {
-				synth__buf_puts(&p->sb, "\"\"\"");
+				synth_buf_puts(&p->sb, "\"\"\"");
 				bump(p), bump(p), bump(p), bump(p);
 				continue;
 			}
 			if (c == '\n' || c == '\r') {
-				synth__buf_putc(&p->sb, '\n');
+				synth_buf_putc(&p->sb, '\n');
 				bump(p);
 				continue;
 			}
@@ -707,7 +707,7 @@ static int lex_string(parser *p)
 			if (lex_utf8(p, true))
 				return -1;
 		} else {
-			synth__buf_putc(&p->sb, (char)c);
+			synth_buf_putc(&p->sb, (char)c);
 			bump(p);
 		}
 	}
@@ -2778,16 +2778,16 @@ static void put_ucfirst(synth_buf *b, const char *s)
 {
 	if (!*s)
 		return;
-	synth__buf_putc(b, (char)(*s >= 'a' && *s <= 'z' ? *s - 32 : *s));
-	synth__buf_puts(b, s + 1);
+	synth_buf_putc(b, (char)(*s >= 'a' && *s <= 'z' ? *s - 32 : *s));
+	synth_buf_puts(b, s + 1);
 }
 
 static void put_lcfirst(synth_buf *b, const char *s)
 {
 	if (!*s)
 		return;
-	synth__buf_putc(b, (char)(*s >= 'A' && *s <= 'Z' ? *s + 32 : *s));
-	synth__buf_puts(b, s + 1);
+	synth_buf_putc(b, (char)(*s >= 'A' && *s <= 'Z' ? *s + 32 : *s));
+	synth_buf_puts(b, s + 1);
 }
 
 /* English's regular plural: Todo -> Todos, Address -> Addresses,
@@ -2816,7 +2816,7 @@ static void put_plural(synth_buf *b, const char *s)
 	const char *suffix = synth__graphql_plural(s, &keep);
 	if (keep < strlen(s) && !b->oom && b->len)
 		b->len--;
-	synth__buf_puts(b, suffix);
+	synth_buf_puts(b, suffix);
 }
 
 static char *buf_to_arena(parser *p, synth_buf *b)
@@ -2826,7 +2826,7 @@ static char *buf_to_arena(parser *p, synth_buf *b)
 		return NULL;
 	}
 	char *s = arena_strndup(p, b->ptr ? b->ptr : "", b->len);
-	synth__buf_free(b);
+	synth_buf_free(b);
 	return s;
 }
 
@@ -2836,10 +2836,10 @@ static char *default_index_name(parser *p, const gdef *m, const gfield *f, const
 	synth_buf b = SYNTH_BUF_INIT;
 	put_lcfirst(&b, m->name);
 	put_plural(&b, m->name);
-	synth__buf_puts(&b, "By");
+	synth_buf_puts(&b, "By");
 	put_ucfirst(&b, f->name);
 	for (const gval *s = sk ? sk->items : NULL; s; s = s->next) {
-		synth__buf_puts(&b, "And");
+		synth_buf_puts(&b, "And");
 		put_ucfirst(&b, s->s);
 	}
 	return buf_to_arena(p, &b);
@@ -3112,7 +3112,7 @@ static json_t *implicit_keys(parser *p, const char *model, const char *field, co
 		put_lcfirst(&b, model);
 		put_ucfirst(&b, field);
 		put_ucfirst(&b, pk_name(keyed, i));
-		char *s = synth__buf_detach(&b);
+		char *s = synth_buf_detach(&b);
 		json_t *js = s ? json_string(s) : NULL;
 		free(s);
 		if (!push(p, a, js)) {
@@ -3306,7 +3306,7 @@ int synth__graphql_parse(json_t **out, const char *file, const char *text, size_
 	if (!file)
 		file = "<schema>";
 	if (len > SYNTH_GRAPHQL_MAX_INPUT)
-		return synth__error_set(SYNTH_EINVALID, "%s:1:1: the schema is too large (%zu bytes; "
+		return synth_error_setf(SYNTH_EINVALID, "%s:1:1: the schema is too large (%zu bytes; "
 					"the limit is %u)", file, len, SYNTH_GRAPHQL_MAX_INPUT);
 	parser p = {0};
 	p.file = file;
@@ -3320,7 +3320,7 @@ int synth__graphql_parse(json_t **out, const char *file, const char *text, size_
 	int rc = parse_document(&p);
 	if (!rc)
 		rc = analyze(&p);
-	synth__buf_free(&p.sb);
+	synth_buf_free(&p.sb);
 	arena_free(&p);
 	if (rc || p.failed) {
 		json_decref(p.root);
@@ -3335,7 +3335,7 @@ int synth__graphql_parse_file(json_t **out, const char *path)
 	char *text = NULL;
 	size_t len = 0;
 	*out = NULL;
-	int rc = synth__read_file(path, &text, &len);
+	int rc = synth_file_read(path, &text, &len);
 	if (rc < 0)
 		return rc;
 	rc = synth__graphql_parse(out, path, text, len);

@@ -48,19 +48,19 @@ char *synth_aws_placeholders(const char *s, const char *account, const char *reg
 	synth_buf b = SYNTH_BUF_INIT;
 	while (*s) {
 		if (!strncmp(s, "${AWS::AccountId}", 17)) {
-			synth__buf_puts(&b, account ? account : "");
+			synth_buf_puts(&b, account ? account : "");
 			s += 17;
 		} else if (!strncmp(s, "${AWS::Region}", 14)) {
-			synth__buf_puts(&b, region);
+			synth_buf_puts(&b, region);
 			s += 14;
 		} else if (!strncmp(s, "${AWS::Partition}", 17)) {
-			synth__buf_puts(&b, !strncmp(region, "cn-", 3) ? "aws-cn"
+			synth_buf_puts(&b, !strncmp(region, "cn-", 3) ? "aws-cn"
 					    : !strncmp(region, "us-gov-", 7) ? "aws-us-gov" : "aws");
 			s += 17;
 		} else
-			synth__buf_putc(&b, *s++);
+			synth_buf_putc(&b, *s++);
 	}
-	return synth__buf_detach(&b);
+	return synth_buf_detach(&b);
 }
 
 /* SHA-256 of LEN bytes of PATH at OFF, as hex (the signed payload hash,
@@ -70,7 +70,7 @@ static int digests(const char *path, uint64_t off, uint64_t len, char sha[65], c
 {
 	FILE *f = fopen(path, "rb");
 	if (!f)
-		return synth__error_set(SYNTH_EIO, "cannot read %s: %s", path, strerror(errno));
+		return synth_error_setf(SYNTH_EIO, "cannot read %s: %s", path, strerror(errno));
 	setvbuf(f, NULL, _IONBF, 0);
 	enum { CHUNK = 256 * 1024 };
 	unsigned char *buf = malloc(CHUNK);
@@ -94,7 +94,7 @@ static int digests(const char *path, uint64_t off, uint64_t len, char sha[65], c
 	free(buf);
 	fclose(f);
 	if (!ok)
-		return synth__error_set(SYNTH_EIO, "cannot hash %s", path);
+		return synth_error_setf(SYNTH_EIO, "cannot hash %s", path);
 	synth__hex(d, 32, sha);
 	EVP_EncodeBlock((unsigned char *)b64, d, 32);
 	return 0;
@@ -103,10 +103,10 @@ static int digests(const char *path, uint64_t off, uint64_t len, char sha[65], c
 static int head_object(pub *p, synth_aws *a, const char *bucket, const char *key, bool *exists)
 {
 	char *path = synth_aws_s3_path(bucket, key);
-	char *what = synth__asprintf("HeadObject s3://%s/%s", bucket, key);
+	char *what = synth_asprintf("HeadObject s3://%s/%s", bucket, key);
 	synth_aws_call call = {.service = "s3", .method = "HEAD", .path = path, .what = what};
 	synth_http_response r = {0};
-	int rc = path && what ? request(p, a, &call, &r) : synth__oom();
+	int rc = path && what ? request(p, a, &call, &r) : synth_error_oom();
 	*exists = rc == 0;
 	if (rc == SYNTH_ENOTFOUND || (rc < 0 && r.status == 404)) {
 		rc = 0;
@@ -152,7 +152,7 @@ static int put_single(synth_aws *a, pub *p, job *j)
 	if (rc < 0)
 		return rc;
 	char *path = synth_aws_s3_path(j->bucket, j->key);
-	char *what = synth__asprintf("PutObject s3://%s/%s", j->bucket, j->key);
+	char *what = synth_asprintf("PutObject s3://%s/%s", j->bucket, j->key);
 	synth_aws_call call = {.service = "s3", .method = "PUT", .path = path,
 			       .body_file = j->path, .file_length = j->size,
 			       .payload_hash = sha, .what = what};
@@ -160,7 +160,7 @@ static int put_single(synth_aws *a, pub *p, job *j)
 	synth_http_headers_add(&call.headers, "Content-Type",
 			       strstr(j->key, ".json") ? "application/json" : "application/zip");
 	synth_http_response r = {0};
-	rc = path && what ? request(p, a, &call, &r) : synth__oom();
+	rc = path && what ? request(p, a, &call, &r) : synth_error_oom();
 	synth_http_response_free(&r);
 	synth_http_headers_free(&call.headers);
 	free(path);
@@ -195,17 +195,17 @@ static int upload_part(synth_aws *a, parts *ps, size_t i)
 		return rc;
 	snprintf(num, sizeof num, "%zu", i + 1);
 	synth_sigv4_pair q[] = {{"partNumber", num}, {"uploadId", ps->upload_id}};
-	char *pw = synth__asprintf("UploadPart %s of s3://%s/%s", num, j->bucket, j->key);
+	char *pw = synth_asprintf("UploadPart %s of s3://%s/%s", num, j->bucket, j->key);
 	synth_aws_call up = {.service = "s3", .method = "PUT", .path = ps->path, .query = q,
 			     .nquery = 2, .body_file = j->path, .file_offset = off,
 			     .file_length = len, .payload_hash = sha, .what = pw};
 	synth_http_response r = {0};
-	rc = pw ? request(ps->p, a, &up, &r) : synth__oom();
+	rc = pw ? request(ps->p, a, &up, &r) : synth_error_oom();
 	synth_http_headers_free(&up.headers);
 	if (rc == 0) {
 		const char *etag = synth_http_headers_get(&r.headers, "ETag");
 		if (!etag || !(ps->etags[i] = strdup(etag)))
-			rc = synth__error_set(SYNTH_ERROR, "%s: no ETag in the answer", pw);
+			rc = synth_error_setf(SYNTH_ERROR, "%s: no ETag in the answer", pw);
 		else
 			add_bytes(ps->p, len);
 	}
@@ -261,7 +261,7 @@ static int upload_parts(pub *p, job *j, const char *path, const char *upload_id,
 	pthread_mutex_destroy(&ps.lock);
 	int rc = 0;
 	if (ps.rc < 0)
-		rc = synth__error_set(ps.rc, "%s", ps.error ? ps.error : "a part failed");
+		rc = synth_error_setf(ps.rc, "%s", ps.error ? ps.error : "a part failed");
 	free(ps.error);
 	return rc;
 }
@@ -271,14 +271,14 @@ static int multipart(synth_aws *a, pub *p, job *j)
 	uint64_t part = p->o->part_size;
 	size_t nparts = (size_t)((j->size + part - 1) / part);
 	char *path = synth_aws_s3_path(j->bucket, j->key);
-	char *what = synth__asprintf("CreateMultipartUpload s3://%s/%s", j->bucket, j->key);
+	char *what = synth_asprintf("CreateMultipartUpload s3://%s/%s", j->bucket, j->key);
 	synth_sigv4_pair q_uploads[] = {{"uploads", ""}};
 	synth_aws_call create = {.service = "s3", .method = "POST", .path = path,
 				 .query = q_uploads, .nquery = 1, .body = "", .body_len = 0,
 				 .what = what};
 	synth_http_headers_add(&create.headers, "Content-Type", "application/zip");
 	synth_http_response r = {0};
-	int rc = path && what ? request(p, a, &create, &r) : synth__oom();
+	int rc = path && what ? request(p, a, &create, &r) : synth_error_oom();
 	synth_http_headers_free(&create.headers);
 	char *upload_id = NULL;
 	if (rc == 0) {
@@ -287,39 +287,39 @@ static int multipart(synth_aws *a, pub *p, job *j)
 		if (id)
 			upload_id = strdup(id);
 		else
-			rc = synth__error_set(SYNTH_ERROR, "%s: no UploadId in the answer", what);
+			rc = synth_error_setf(SYNTH_ERROR, "%s: no UploadId in the answer", what);
 		json_decref(doc);
 	}
 	synth_http_response_free(&r);
 	char **etags = calloc(nparts ? nparts : 1, sizeof *etags);
 	if (rc == 0 && !etags)
-		rc = synth__oom();
+		rc = synth_error_oom();
 	if (rc == 0)
 		rc = upload_parts(p, j, path, upload_id, part, nparts, etags);
 	if (rc == 0) {
 		synth_buf x = SYNTH_BUF_INIT;
-		synth__buf_puts(&x, "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">");
+		synth_buf_puts(&x, "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">");
 		for (size_t i = 0; i < nparts; i++)
-			synth__buf_printf(&x, "<Part><PartNumber>%zu</PartNumber><ETag>%s</ETag></Part>",
+			synth_buf_printf(&x, "<Part><PartNumber>%zu</PartNumber><ETag>%s</ETag></Part>",
 					  i + 1, etags[i]);
-		synth__buf_puts(&x, "</CompleteMultipartUpload>");
+		synth_buf_puts(&x, "</CompleteMultipartUpload>");
 		synth_sigv4_pair q[] = {{"uploadId", upload_id}};
-		char *cw = synth__asprintf("CompleteMultipartUpload s3://%s/%s", j->bucket, j->key);
+		char *cw = synth_asprintf("CompleteMultipartUpload s3://%s/%s", j->bucket, j->key);
 		synth_aws_call done = {.service = "s3", .method = "POST", .path = path, .query = q,
 				       .nquery = 1, .body = x.ptr, .body_len = x.len, .what = cw};
 		synth_http_headers_add(&done.headers, "Content-Type", "application/xml");
-		rc = x.oom ? synth__oom() : request(p, a, &done, &r);
+		rc = x.oom ? synth_error_oom() : request(p, a, &done, &r);
 		/* S3 may answer 200 with an error document. */
 		if (rc == 0 && r.body.ptr && strstr(r.body.ptr, "<Error>")) {
 			char *code = NULL, *msg = NULL, *rid = NULL;
 			synth_aws_error_parse(r.body.ptr, r.body.len, &code, &msg, &rid);
-			rc = synth__error_set(SYNTH_ERROR, "%s: %s: %s", cw, code ? code : "error",
+			rc = synth_error_setf(SYNTH_ERROR, "%s: %s: %s", cw, code ? code : "error",
 					      msg ? msg : "");
 			free(code), free(msg), free(rid);
 		}
 		synth_http_response_free(&r);
 		synth_http_headers_free(&done.headers);
-		synth__buf_free(&x);
+		synth_buf_free(&x);
 		free(cw);
 	}
 	if (rc < 0 && upload_id) {
@@ -331,7 +331,7 @@ static int multipart(synth_aws *a, pub *p, job *j)
 					     .query = q, .nquery = 1, .what = "AbortMultipartUpload"};
 		request(p, a, &abort_call, &r);
 		synth_http_response_free(&r);
-		synth__error_set(code, "%s", keep ? keep : "multipart upload failed");
+		synth_error_setf(code, "%s", keep ? keep : "multipart upload failed");
 		free(keep);
 	}
 	for (size_t i = 0; etags && i < nparts; i++)
@@ -387,12 +387,12 @@ static void *worker(void *arg)
 static int collect(pub *p, synth_aws *a, const char *dir, const char *file, char **account,
 		   const synth_publish_options *o)
 {
-	char *mpath = synth__asprintf("%s/%s", dir, file);
+	char *mpath = synth_asprintf("%s/%s", dir, file);
 	json_error_t err;
 	json_t *am = mpath ? json_load_file(mpath, 0, &err) : NULL;
 	int rc = 0;
 	if (!am)
-		rc = synth__error_set(SYNTH_EIO, "cannot read %s: %s", mpath ? mpath : file, err.text);
+		rc = synth_error_setf(SYNTH_EIO, "cannot read %s: %s", mpath ? mpath : file, err.text);
 	const char *hash;
 	json_t *fa;
 	json_object_foreach(json_object_get(am, "files"), hash, fa) {
@@ -402,7 +402,7 @@ static int collect(pub *p, synth_aws *a, const char *dir, const char *file, char
 		const char *pack = json_string_value(json_object_get(json_object_get(fa, "source"), "packaging"));
 		const char *disp = json_string_value(json_object_get(fa, "displayName"));
 		if (!src || (pack && strcmp(pack, "file"))) {
-			rc = synth__error_set(SYNTH_EINVALID,
+			rc = synth_error_setf(SYNTH_EINVALID,
 					      "%s: asset %s: only files with packaging \"file\" can be "
 					      "published (libsynth zips directories at synth time)",
 					      file, hash);
@@ -414,33 +414,33 @@ static int collect(pub *p, synth_aws *a, const char *dir, const char *file, char
 			const char *bt = json_string_value(json_object_get(dst, "bucketName"));
 			const char *kt = json_string_value(json_object_get(dst, "objectKey"));
 			if (!bt || !kt) {
-				rc = synth__error_set(SYNTH_EINVALID, "%s: asset %s: destination %s "
+				rc = synth_error_setf(SYNTH_EINVALID, "%s: asset %s: destination %s "
 						      "has no bucketName/objectKey", file, hash, dname);
 				break;
 			}
 			if ((strstr(bt, "${AWS::AccountId}") || strstr(kt, "${AWS::AccountId}")) &&
 			    !*account) {
-				rc = o->account_id ? ((*account = strdup(o->account_id)) ? 0 : synth__oom())
+				rc = o->account_id ? ((*account = strdup(o->account_id)) ? 0 : synth_error_oom())
 						   : synth_aws_account_id(a, account);
 				if (rc < 0)
 					break;
 			}
 			job *v = realloc(p->jobs, (p->njobs + 1) * sizeof *v);
 			if (!v) {
-				rc = synth__oom();
+				rc = synth_error_oom();
 				break;
 			}
 			p->jobs = v;
 			job j = {0};
 			j.display = strdup(disp ? disp : hash);
-			j.path = synth__asprintf("%s/%s", dir, src);
+			j.path = synth_asprintf("%s/%s", dir, src);
 			j.bucket = synth_aws_placeholders(bt, *account, synth_aws_region(a));
 			j.key = synth_aws_placeholders(kt, *account, synth_aws_region(a));
 			struct stat st;
 			if (!j.display || !j.path || !j.bucket || !j.key)
-				rc = synth__oom();
+				rc = synth_error_oom();
 			else if (stat(j.path, &st) < 0)
-				rc = synth__error_set(SYNTH_ENOTFOUND, "%s: asset file %s is missing",
+				rc = synth_error_setf(SYNTH_ENOTFOUND, "%s: asset file %s is missing",
 						      file, j.path);
 			j.size = rc == 0 ? (uint64_t)st.st_size : 0;
 			p->jobs[p->njobs++] = j;
@@ -470,10 +470,10 @@ int synth_publish_assets(synth_aws *a, const char *dir, const synth_publish_opti
 	pub p = {.a = a, .o = &o, .log = o.log ? o.log : stderr};
 	pthread_mutex_init(&p.lock, NULL);
 	sem_init(&p.slots, 0, (unsigned)o.parallel);
-	char *mpath = synth__asprintf("%s/manifest.json", dir);
+	char *mpath = synth_asprintf("%s/manifest.json", dir);
 	json_error_t err;
 	json_t *man = mpath ? json_load_file(mpath, 0, &err) : NULL;
-	int rc = man ? 0 : synth__error_set(SYNTH_ENOTFOUND, "no cloud assembly in %s (%s)", dir,
+	int rc = man ? 0 : synth_error_setf(SYNTH_ENOTFOUND, "no cloud assembly in %s (%s)", dir,
 					   mpath ? err.text : "out of memory");
 	char *account = NULL;
 	const char *id;
@@ -509,7 +509,7 @@ int synth_publish_assets(synth_aws *a, const char *dir, const synth_publish_opti
 		if (j->uploaded)
 			res->bytes_uploaded += j->size;
 		if (rc == 0 && j->rc < 0)
-			rc = synth__error_set(j->rc, "%s", j->error ? j->error : "upload failed");
+			rc = synth_error_setf(j->rc, "%s", j->error ? j->error : "upload failed");
 		free(j->display);
 		free(j->path);
 		free(j->bucket);
@@ -527,10 +527,10 @@ int synth_s3_ensure_bucket(synth_aws *a, const char *bucket, bool *created)
 {
 	*created = false;
 	char *path = synth_aws_s3_path(bucket, NULL);
-	char *what = synth__asprintf("HeadBucket s3://%s", bucket);
+	char *what = synth_asprintf("HeadBucket s3://%s", bucket);
 	synth_aws_call head = {.service = "s3", .method = "HEAD", .path = path, .what = what};
 	synth_http_response r = {0};
-	int rc = path && what ? synth_aws_request(a, &head, &r) : synth__oom();
+	int rc = path && what ? synth_aws_request(a, &head, &r) : synth_error_oom();
 	long status = r.status;
 	synth_http_response_free(&r);
 	if (rc == 0 || status != 404) {
@@ -541,13 +541,13 @@ int synth_s3_ensure_bucket(synth_aws *a, const char *bucket, bool *created)
 	synth_error_clear();
 	const char *region = synth_aws_region(a);
 	char *body = strcmp(region, "us-east-1")
-			     ? synth__asprintf("<CreateBucketConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+			     ? synth_asprintf("<CreateBucketConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
 					       "<LocationConstraint>%s</LocationConstraint></CreateBucketConfiguration>", region)
 			     : strdup("");
-	char *cw = synth__asprintf("CreateBucket s3://%s", bucket);
+	char *cw = synth_asprintf("CreateBucket s3://%s", bucket);
 	synth_aws_call create = {.service = "s3", .method = "PUT", .path = path, .body = body,
 				 .body_len = body ? strlen(body) : 0, .what = cw};
-	rc = body && cw ? synth_aws_request(a, &create, &r) : synth__oom();
+	rc = body && cw ? synth_aws_request(a, &create, &r) : synth_error_oom();
 	*created = rc == 0;
 	synth_http_response_free(&r);
 	free(body);

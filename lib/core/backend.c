@@ -64,21 +64,21 @@ int synth_stack_name(char **out, const char *ns, const char *name,
 {
 	*out = NULL;
 	if (!ns || !*ns)
-		return synth__error_set(SYNTH_EINVALID, "backend namespace is empty");
+		return synth_error_setf(SYNTH_EINVALID, "backend namespace is empty");
 	if (!name || !*name)
-		return synth__error_set(SYNTH_EINVALID, "%s name is empty",
+		return synth_error_setf(SYNTH_EINVALID, "%s name is empty",
 					type_name(type));
 	/* "synth-" ns "-" name "-" type "-" hash10: keep it within 128. */
 	char *sns = sanitize(ns, 40);
 	char *sname = sanitize(name, 128);
 	int rc = 0;
 	if (!sns || !sname)
-		rc = synth__oom();
+		rc = synth_error_oom();
 	else if (!*sns)
-		rc = synth__error_set(SYNTH_EINVALID,
+		rc = synth_error_setf(SYNTH_EINVALID,
 				      "backend namespace '%s' has no letter or digit", ns);
 	else if (!*sname)
-		rc = synth__error_set(SYNTH_EINVALID, "%s name '%s' has no letter or digit",
+		rc = synth_error_setf(SYNTH_EINVALID, "%s name '%s' has no letter or digit",
 				      type_name(type), name);
 	if (rc == 0) {
 		const char *t = type_name(type);
@@ -89,15 +89,15 @@ int synth_stack_name(char **out, const char *ns, const char *name,
 			while (l > 0 && sname[l - 1] == '-')
 				sname[--l] = '\0';
 		}
-		char *raw = synth__asprintf("%s\n%s\n%s", ns, name, t);
+		char *raw = synth_asprintf("%s\n%s\n%s", ns, name, t);
 		char hex[65];
-		if (raw && synth__sha256_hex(raw, strlen(raw), hex) == 0) {
+		if (raw && synth_sha256_hex(raw, strlen(raw), hex) == 0) {
 			hex[10] = '\0';
-			*out = synth__asprintf("synth-%s-%s-%s-%s", sns, sname, t, hex);
+			*out = synth_asprintf("synth-%s-%s-%s-%s", sns, sname, t, hex);
 		}
 		free(raw);
 		if (!*out)
-			rc = synth__oom();
+			rc = synth_error_oom();
 	}
 	free(sns);
 	free(sname);
@@ -114,18 +114,18 @@ static int secret_path(char **out, const synth_backend *b, const char *name,
 		       bool shared)
 {
 	*out = NULL;
-	if (!synth__valid_name(name, 128))
-		return synth__error_set(SYNTH_EINVALID,
+	if (!synth_name_valid(name, 128))
+		return synth_error_setf(SYNTH_EINVALID,
 					"secret name '%s' is not valid: use 1 to 128 letters, "
 					"digits, '-' or '_'", name ? name : "");
 	char *sns = sanitize(b->ns, 64), *sname = sanitize(b->name, 128);
 	if (sns && sname)
-		*out = shared ? synth__asprintf("/synth/%s/shared/%s", sns, name)
-			      : synth__asprintf("/synth/%s/%s/%s/%s", sns,
+		*out = shared ? synth_asprintf("/synth/%s/shared/%s", sns, name)
+			      : synth_asprintf("/synth/%s/%s/%s/%s", sns,
 						type_name(b->type), sname, name);
 	free(sns);
 	free(sname);
-	return *out ? 0 : synth__oom();
+	return *out ? 0 : synth_error_oom();
 }
 
 int synth_secret_path(char **out, const synth_backend *b, const char *name)
@@ -144,7 +144,7 @@ static int set_string(char **slot, const char *v)
 {
 	char *d = strdup(v);
 	if (!d)
-		return synth__oom();
+		return synth_error_oom();
 	free(*slot);
 	*slot = d;
 	return 0;
@@ -153,7 +153,7 @@ static int set_string(char **slot, const char *v)
 int synth_backend_set_context(synth_backend *b, const char *key, const char *value)
 {
 	if (!key || !value)
-		return synth__error_set(SYNTH_EINVALID, "context key and value are required");
+		return synth_error_setf(SYNTH_EINVALID, "context key and value are required");
 	if (!strcmp(key, "synth:namespace") || !strcmp(key, "amplify-backend-namespace"))
 		return set_string(&b->ns, value);
 	if (!strcmp(key, "synth:name") || !strcmp(key, "amplify-backend-name"))
@@ -164,7 +164,7 @@ int synth_backend_set_context(synth_backend *b, const char *key, const char *val
 		else if (!strcmp(value, "sandbox"))
 			b->type = SYNTH_BACKEND_SANDBOX;
 		else
-			return synth__error_set(SYNTH_EINVALID,
+			return synth_error_setf(SYNTH_EINVALID,
 						"context %s: '%s' is neither 'branch' nor "
 						"'sandbox'", key, value);
 		return 0;
@@ -175,7 +175,7 @@ int synth_backend_set_context(synth_backend *b, const char *key, const char *val
 int synth_backend_set_outdir(synth_backend *b, const char *dir)
 {
 	if (!dir || !*dir)
-		return synth__error_set(SYNTH_EINVALID, "output directory is empty");
+		return synth_error_setf(SYNTH_EINVALID, "output directory is empty");
 	int rc = set_string(&b->outdir, dir);
 	/* "out/" -> "out": the staging directory goes beside it, not inside. */
 	size_t n = rc == 0 ? strlen(b->outdir) : 0;
@@ -190,7 +190,7 @@ static int read_context_json(synth_backend *b, const char *text)
 	json_t *o = json_loads(text, 0, &err);
 	if (!o || !json_is_object(o)) {
 		json_decref(o);
-		return synth__error_set(SYNTH_EINVALID,
+		return synth_error_setf(SYNTH_EINVALID,
 					"CDK_CONTEXT_JSON is not a JSON object: %s",
 					o ? "wrong type" : err.text);
 	}
@@ -211,7 +211,7 @@ static int default_identity(synth_backend *b)
 	if (!b->ns) {
 		char cwd[PATH_MAX];
 		if (!getcwd(cwd, sizeof cwd))
-			return synth__error_set(SYNTH_EIO, "cannot read the working directory");
+			return synth_error_setf(SYNTH_EIO, "cannot read the working directory");
 		const char *base = strrchr(cwd, '/');
 		base = base && base[1] ? base + 1 : cwd;
 		if (set_string(&b->ns, base) < 0)
@@ -219,7 +219,7 @@ static int default_identity(synth_backend *b)
 	}
 	if (!b->name) {
 		if (b->type == SYNTH_BACKEND_BRANCH)
-			return synth__error_set(SYNTH_EINVALID,
+			return synth_error_setf(SYNTH_EINVALID,
 						"branch backend without a branch name (set "
 						"synth:name)");
 		const char *u = getenv("USER");
@@ -239,7 +239,7 @@ int synth_backend_new(synth_backend **out, int argc, char **argv)
 	synth_backend *b = calloc(1, sizeof *b);
 	if (!b || !(b->conditions = json_object())) {
 		free(b);
-		return synth__oom();
+		return synth_error_oom();
 	}
 	int rc = 0;
 	const char *cj = getenv("CDK_CONTEXT_JSON");
@@ -254,12 +254,12 @@ int synth_backend_new(synth_backend **out, int argc, char **argv)
 			const char *kv = argv[++i];
 			const char *eq = strchr(kv, '=');
 			if (!eq) {
-				rc = synth__error_set(SYNTH_EINVALID,
+				rc = synth_error_setf(SYNTH_EINVALID,
 						      "--context %s: expected KEY=VALUE", kv);
 				break;
 			}
 			char *key = strndup(kv, (size_t)(eq - kv));
-			rc = key ? synth_backend_set_context(b, key, eq + 1) : synth__oom();
+			rc = key ? synth_backend_set_context(b, key, eq + 1) : synth_error_oom();
 			free(key);
 		} else if (!strcmp(a, "--out") && i + 1 < argc)
 			rc = synth_backend_set_outdir(b, argv[++i]);
@@ -290,14 +290,14 @@ int synth_backend_add_parameter(synth_backend *b, const char *name, const char *
 				const char *default_value, const char *description)
 {
 	if (!alnum_name(name)) {
-		synth__error_set(SYNTH_EINVALID,
+		synth_error_setf(SYNTH_EINVALID,
 				 "parameter name '%s' must be 1 to 255 letters and digits",
 				 name ? name : "");
 		return synth__backend_fail(b);
 	}
 	for (size_t i = 0; i < b->nparams; i++)
 		if (!strcmp(b->params[i].name, name)) {
-			synth__error_set(SYNTH_EEXISTS, "parameter '%s' is defined twice", name);
+			synth_error_setf(SYNTH_EEXISTS, "parameter '%s' is defined twice", name);
 			return synth__backend_fail(b);
 		}
 	json_t *decl = json_pack("{s:s}", "Type", type ? type : "String");
@@ -312,7 +312,7 @@ int synth_backend_add_parameter(synth_backend *b, const char *name, const char *
 	if (!decl || !p || !n) {
 		json_decref(decl);
 		free(n);
-		synth__oom();
+		synth_error_oom();
 		return synth__backend_fail(b);
 	}
 	b->params[b->nparams++] = (synth_parameter){n, decl};
@@ -323,18 +323,18 @@ int synth_backend_add_condition(synth_backend *b, const char *name, json_t *expr
 {
 	if (!alnum_name(name) || !expr) {
 		json_decref(expr);
-		synth__error_set(SYNTH_EINVALID,
+		synth_error_setf(SYNTH_EINVALID,
 				 "condition '%s': name must be letters and digits, and the "
 				 "expression is required", name ? name : "");
 		return synth__backend_fail(b);
 	}
 	if (json_object_get(b->conditions, name)) {
 		json_decref(expr);
-		synth__error_set(SYNTH_EEXISTS, "condition '%s' is defined twice", name);
+		synth_error_setf(SYNTH_EEXISTS, "condition '%s' is defined twice", name);
 		return synth__backend_fail(b);
 	}
 	if (json_object_set_new(b->conditions, name, expr) < 0) {
-		synth__oom();
+		synth_error_oom();
 		return synth__backend_fail(b);
 	}
 	return 0;
@@ -345,20 +345,20 @@ int synth_backend_add_output(synth_backend *b, const char *category, const char 
 			     const char *export_name)
 {
 	int rc = 0;
-	if (!category || !*category || !synth__valid_name(category, 64))
-		rc = synth__error_set(SYNTH_EINVALID, "output '%s': category '%s' is not "
+	if (!category || !*category || !synth_name_valid(category, 64))
+		rc = synth_error_setf(SYNTH_EINVALID, "output '%s': category '%s' is not "
 				      "valid", name ? name : "", category ? category : "");
 	else if (!alnum_name(name))
-		rc = synth__error_set(SYNTH_EINVALID,
+		rc = synth_error_setf(SYNTH_EINVALID,
 				      "output name '%s' must be 1 to 255 letters and digits",
 				      name ? name : "");
 	else if (!value)
-		rc = synth__error_set(SYNTH_ENOMEM,
+		rc = synth_error_setf(SYNTH_ENOMEM,
 				      "output '%s' has no value (NULL: did a value builder run "
 				      "out of memory?)", name);
 	for (size_t i = 0; rc == 0 && i < b->noutputs; i++)
 		if (!strcmp(b->outputs[i].name, name))
-			rc = synth__error_set(SYNTH_EEXISTS,
+			rc = synth_error_setf(SYNTH_EEXISTS,
 					      "output '%s' is recorded twice (categories "
 					      "'%s' and '%s')", name, b->outputs[i].category,
 					      category);
@@ -369,12 +369,12 @@ int synth_backend_add_output(synth_backend *b, const char *category, const char 
 	synth_output *o = realloc(b->outputs, (b->noutputs + 1) * sizeof *o);
 	if (!o) {
 		json_decref(value);
-		synth__oom();
+		synth_error_oom();
 		return synth__backend_fail(b);
 	}
 	b->outputs = o;
 	synth_output n = {strdup(category), strdup(name), value,
-			  synth__strdup(description), synth__strdup(export_name)};
+			  synth_strdup(description), synth_strdup(export_name)};
 	if (!n.category || !n.name || (description && !n.description) ||
 	    (export_name && !n.export_name)) {
 		free(n.category);
@@ -382,7 +382,7 @@ int synth_backend_add_output(synth_backend *b, const char *category, const char 
 		free(n.description);
 		free(n.export_name);
 		json_decref(value);
-		synth__oom();
+		synth_error_oom();
 		return synth__backend_fail(b);
 	}
 	b->outputs[b->noutputs++] = n;
@@ -394,14 +394,14 @@ int synth_backend_add_override(synth_backend *b, const char *resource_path,
 {
 	if (!resource_path || !*resource_path || !path || !*path) {
 		json_decref(value);
-		synth__error_set(SYNTH_EINVALID, "override needs a resource path and a "
+		synth_error_setf(SYNTH_EINVALID, "override needs a resource path and a "
 				 "property path");
 		return synth__backend_fail(b);
 	}
 	synth_override *o = realloc(b->overrides, (b->noverrides + 1) * sizeof *o);
 	if (!o) {
 		json_decref(value);
-		synth__oom();
+		synth_error_oom();
 		return synth__backend_fail(b);
 	}
 	b->overrides = o;
@@ -410,7 +410,7 @@ int synth_backend_add_override(synth_backend *b, const char *resource_path,
 		free(n.resource_path);
 		free(n.path);
 		json_decref(value);
-		synth__oom();
+		synth_error_oom();
 		return synth__backend_fail(b);
 	}
 	b->overrides[b->noverrides++] = n;
@@ -422,19 +422,19 @@ static int apply_override(synth_backend *b, const synth_override *o)
 {
 	synth_resource *r = synth_backend_resource(b, o->resource_path);
 	if (!r) {
-		synth__error_set(SYNTH_ENOTFOUND,
+		synth_error_setf(SYNTH_ENOTFOUND,
 				 "override of '%s' at '%s': no resource has that path",
 				 o->path, o->resource_path);
 		return synth__backend_fail(b);
 	}
 	char *path = strdup(o->path);
 	if (!path)
-		return synth__oom();
+		return synth_error_oom();
 	char *save = NULL, *first = strtok_r(path, ".", &save);
 	int rc = 0;
 	json_t *node = NULL;
 	if (!first)
-		rc = synth__error_set(SYNTH_EINVALID, "%s: override path '%s' is empty",
+		rc = synth_error_setf(SYNTH_EINVALID, "%s: override path '%s' is empty",
 				      r->path, o->path);
 	else if (!strcmp(first, "Properties"))
 		node = r->props;
@@ -444,24 +444,24 @@ static int apply_override(synth_backend *b, const synth_override *o)
 		node = r->metadata;
 	} else if (!strcmp(first, "DeletionPolicy") && !strtok_r(NULL, ".", &save)) {
 		if (!json_is_string(o->value))
-			rc = synth__error_set(SYNTH_EINVALID, "%s: DeletionPolicy override "
+			rc = synth_error_setf(SYNTH_EINVALID, "%s: DeletionPolicy override "
 					      "must be a string", r->path);
 		else
 			rc = synth_resource_set_deletion_policy(r, json_string_value(o->value));
 		free(path);
 		return rc < 0 ? synth__backend_fail(b) : 0;
 	} else
-		rc = synth__error_set(SYNTH_EINVALID,
+		rc = synth_error_setf(SYNTH_EINVALID,
 				      "%s: override path '%s' must start with Properties, "
 				      "Metadata or DeletionPolicy", r->path, o->path);
 	char *key = strtok_r(NULL, ".", &save);
 	if (rc == 0 && !key && node)
-		rc = synth__error_set(SYNTH_EINVALID, "%s: override path '%s' names no "
+		rc = synth_error_setf(SYNTH_EINVALID, "%s: override path '%s' names no "
 				      "property", r->path, o->path);
 	while (rc == 0 && key) {
 		char *next = strtok_r(NULL, ".", &save);
 		if (!json_is_object(node)) {
-			rc = synth__error_set(SYNTH_EINVALID,
+			rc = synth_error_setf(SYNTH_EINVALID,
 					      "%s: override '%s': '%s' is inside a value that "
 					      "is not an object", r->path, o->path, key);
 			break;
@@ -497,16 +497,16 @@ char *synth__logical_id(const char *path)
 		if (last && p == last + 1 && !strcmp(p, "Resource"))
 			break;
 		if (isalnum((unsigned char)*p) && (unsigned char)*p < 128 && h.len < human_max)
-			synth__buf_putc(&h, *p);
+			synth_buf_putc(&h, *p);
 	}
 	char hex[65];
-	if (synth__sha256_hex(path, strlen(path), hex) < 0) {
-		synth__buf_free(&h);
+	if (synth_sha256_hex(path, strlen(path), hex) < 0) {
+		synth_buf_free(&h);
 		return NULL;
 	}
 	for (int i = 0; i < 8; i++)
-		synth__buf_putc(&h, (char)toupper((unsigned char)hex[i]));
-	return synth__buf_detach(&h);
+		synth_buf_putc(&h, (char)toupper((unsigned char)hex[i]));
+	return synth_buf_detach(&h);
 }
 
 synth_resource *synth_backend_resource(synth_backend *b, const char *path)
@@ -539,14 +539,14 @@ static int resource_add(synth_resource **out, synth_backend *b, synth_construct 
 	int rc = 0;
 	synth_resource *prev;
 	if (!type || !strstr(type, "::"))
-		rc = synth__error_set(SYNTH_EINVALID,
+		rc = synth_error_setf(SYNTH_EINVALID,
 				      "%s: resource type '%s' is not of the form "
 				      "Service::Module::Type", path, type ? type : "");
 	else if (props && !json_is_object(props))
-		rc = synth__error_set(SYNTH_EINVALID, "%s: properties must be a JSON object",
+		rc = synth_error_setf(SYNTH_EINVALID, "%s: properties must be a JSON object",
 				      path);
 	else if ((prev = synth__map_get(&b->resource_by_path, path)))
-		rc = synth__error_set(SYNTH_EEXISTS, "%s: two resources have this path", path);
+		rc = synth_error_setf(SYNTH_EEXISTS, "%s: two resources have this path", path);
 	if (rc < 0) {
 		json_decref(props);
 		return synth__backend_fail(b);
@@ -565,12 +565,12 @@ static int resource_add(synth_resource **out, synth_backend *b, synth_construct 
 		}
 		free(r);
 		json_decref(props);
-		synth__oom();
+		synth_error_oom();
 		return synth__backend_fail(b);
 	}
 	prev = synth__map_get(&b->resource_by_lid, r->logical_id);
 	if (prev) {
-		synth__error_set(SYNTH_EEXISTS,
+		synth_error_setf(SYNTH_EEXISTS,
 				 "%s: logical ID %s collides with the one of %s", path,
 				 r->logical_id, prev->path);
 		free(r->path);
@@ -600,14 +600,14 @@ int synth_resource_new(synth_resource **out, synth_construct *scope, const char 
 	synth_backend *b = scope->b;
 	if (!valid_resource_id(id)) {
 		json_decref(props);
-		synth__error_set(SYNTH_EINVALID, "%s: resource id '%s' is not valid",
+		synth_error_setf(SYNTH_EINVALID, "%s: resource id '%s' is not valid",
 				 scope->name, id ? id : "");
 		return synth__backend_fail(b);
 	}
-	char *path = synth__asprintf("%s/%s", scope->name, id);
+	char *path = synth_asprintf("%s/%s", scope->name, id);
 	if (!path) {
 		json_decref(props);
-		synth__oom();
+		synth_error_oom();
 		return synth__backend_fail(b);
 	}
 	int rc = resource_add(out, b, scope, path, type, props);
@@ -646,16 +646,16 @@ int synth_backend_add_resource(synth_backend *b, const char *id, const char *typ
 			       json_t *props)
 {
 	raw_state *s = calloc(1, sizeof *s);
-	if (!s || !(s->type = synth__strdup(type ? type : ""))) {
+	if (!s || !(s->type = synth_strdup(type ? type : ""))) {
 		free(s);
 		json_decref(props);
-		synth__oom();
+		synth_error_oom();
 		return synth__backend_fail(b);
 	}
 	s->props = props;
 	if (!type || !strstr(type, "::") || (props && !json_is_object(props))) {
 		raw_free(s);
-		synth__error_set(SYNTH_EINVALID,
+		synth_error_setf(SYNTH_EINVALID,
 				 "%s: a raw resource needs a type such as AWS::SNS::Topic and "
 				 "an object of properties", id ? id : "");
 		return synth__backend_fail(b);
@@ -675,7 +675,7 @@ int synth_resource_add_dependency(synth_resource *r, const synth_resource *dep)
 			return 0;
 	synth_resource **d = realloc(r->deps, (r->ndeps + 1) * sizeof *d);
 	if (!d)
-		return synth__oom();
+		return synth_error_oom();
 	r->deps = d;
 	r->deps[r->ndeps++] = (synth_resource *)dep;
 	return 0;
@@ -690,7 +690,7 @@ int synth_resource_set_deletion_policy(synth_resource *r, const char *policy)
 {
 	if (!policy || (strcmp(policy, "Delete") && strcmp(policy, "Retain") &&
 			strcmp(policy, "Snapshot") && strcmp(policy, "RetainExceptOnCreate")))
-		return synth__error_set(SYNTH_EINVALID,
+		return synth_error_setf(SYNTH_EINVALID,
 					"%s: deletion policy '%s' is not Delete, Retain, "
 					"RetainExceptOnCreate or Snapshot", r->path,
 					policy ? policy : "");
@@ -701,10 +701,10 @@ int synth_resource_add_metadata(synth_resource *r, const char *key, json_t *valu
 {
 	if (!r->metadata && !(r->metadata = json_object())) {
 		json_decref(value);
-		return synth__oom();
+		return synth_error_oom();
 	}
 	if (!value || json_object_set_new(r->metadata, key, value) < 0)
-		return synth__oom();
+		return synth_error_oom();
 	return 0;
 }
 
@@ -713,15 +713,15 @@ int synth_resource_add_metadata(synth_resource *r, const char *key, json_t *valu
 int synth_backend_run(synth_backend *b)
 {
 	if (b->error)
-		return synth__error_set(b->error_code, "%s", b->error);
+		return synth_error_setf(b->error_code, "%s", b->error);
 	if (b->ran)
-		return synth__error_set(SYNTH_EINVALID, "the backend has already run");
+		return synth_error_setf(SYNTH_EINVALID, "the backend has already run");
 	b->ran = true;
 
 	/* Stage the assembly beside its destination, then swap it in. */
 	char *parent = strdup(b->outdir);
 	if (!parent)
-		return synth__oom();
+		return synth_error_oom();
 	char *slash = strrchr(parent, '/');
 	int rc = 0;
 	if (slash && slash != parent) {
@@ -731,9 +731,9 @@ int synth_backend_run(synth_backend *b)
 	free(parent);
 	if (rc < 0)
 		return synth__backend_fail(b);
-	b->staging = synth__asprintf("%s.tmp.%ld", b->outdir, (long)getpid());
+	b->staging = synth_asprintf("%s.tmp.%ld", b->outdir, (long)getpid());
 	if (!b->staging)
-		return synth__oom();
+		return synth_error_oom();
 	synth__rm_rf(b->staging);
 	if (synth__mkdir_p(b->staging) < 0)
 		return synth__backend_fail(b);
@@ -751,7 +751,7 @@ int synth_backend_run(synth_backend *b)
 		rc = synth__replace_dir(b->staging, b->outdir);
 	if (rc < 0) {
 		int code = synth__backend_fail(b);
-		synth__error_set(code, "%s", b->error);
+		synth_error_setf(code, "%s", b->error);
 		synth__rm_rf(b->staging);
 		return code;
 	}
@@ -809,7 +809,7 @@ void synth_backend_free(synth_backend *b)
 		free(b->assets[i].file);
 		free(b->assets[i].display);
 		free(b->assets[i].error);
-		synth__strv_free(b->assets[i].exclude);
+		synth_strv_free(b->assets[i].exclude);
 	}
 	free(b->assets);
 	json_decref(b->conditions);

@@ -56,10 +56,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include "../lib/internal.h"
-#include "../lib/graphql.h"
-#include "../lib/gqlgen.h"
-#include "../lib/gqlresolvers.h"
+#include "synth.h"
+#include "../../lib/core/internal.h"
+#include "graphql.h"
+#include "gqlgen.h"
+#include "gqlresolvers.h"
 
 #define SCHEMA_INLINE_MAX (128u * 1024) /* bytes of SDL kept in the template */
 #define IAM_ARNS_MAX 100                 /* field ARNs per role policy, then wildcards */
@@ -165,10 +166,10 @@ static json_t *key_schema(json_t *attrs, json_t *model, const char *hash, const 
 		synth_buf b = SYNTH_BUF_INIT;
 		for (size_t i = 0; i < n; i++) {
 			if (i)
-				synth__buf_putc(&b, '#');
-			synth__buf_puts(&b, json_string_value(json_array_get(sort, i)));
+				synth_buf_putc(&b, '#');
+			synth_buf_puts(&b, json_string_value(json_array_get(sort, i)));
 		}
-		char *joined = synth__buf_detach(&b);
+		char *joined = synth_buf_detach(&b);
 		if (joined) {
 			key_attr(attrs, joined, "S");
 			json_array_append_new(ks, json_pack("{s:s,s:s}", "AttributeName", joined,
@@ -355,7 +356,7 @@ static int iam_rule(const rule_ref *r, void *arg)
 	if (!set) {
 		set = json_object();
 		if (json_object_set_new(a->by_role, role, set) < 0)
-			return synth__oom();
+			return synth_error_oom();
 	}
 	char key[600];
 	snprintf(key, sizeof key, "%s/*", r->model);
@@ -389,7 +390,7 @@ static int iam_policies(synth_construct *self, json_t *by_model)
 {
 	synth_data *d = synth_construct_state(self);
 	iam_acc a = {by_model, json_object()};
-	int rc = a.by_role ? each_rule(d->model, iam_rule, &a) : synth__oom();
+	int rc = a.by_role ? each_rule(d->model, iam_rule, &a) : synth_error_oom();
 	const char *role;
 	json_t *set;
 	json_object_foreach(a.by_role, role, set) {
@@ -405,7 +406,7 @@ static int iam_policies(synth_construct *self, json_t *by_model)
 			json_array_append_new(arns, api_arn_join("/types/*"));
 		} else {
 			json_object_foreach(set, k, v) {
-				char *suffix = synth__asprintf("/types/%s", k);
+				char *suffix = synth_asprintf("/types/%s", k);
 				json_array_append_new(arns, suffix ? api_arn_join(suffix) : NULL);
 				free(suffix);
 			}
@@ -444,7 +445,7 @@ static int grant_environment(synth_construct *self, synth_data *d, json_t *api)
 		{"query", "SYNTH_IAM_QUERY"}, {"mutate", "SYNTH_IAM_MUTATE"}, {"subscribe", "SYNTH_IAM_SUBSCRIBE"}};
 	json_t *env = json_pack("{s:o}", "SYNTH_IAM_ACCOUNT", synth_pseudo("AWS::AccountId"));
 	if (!env || json_object_set_new(api, "EnvironmentVariables", env) < 0)
-		return synth__oom();
+		return synth_error_oom();
 	for (size_t i = 0; i < 3; i++) {
 		json_t *roles = json_object_get(d->grant_roles, access[i][0]);
 		size_t n = json_array_size(roles);
@@ -457,7 +458,7 @@ static int grant_environment(synth_construct *self, synth_data *d, json_t *api)
 						    n, access[i][0], (ENV_VALUE_MAX + 1) / (ROLE_NAME_MAX + 1));
 		json_t *v = n == 1 ? json_incref(json_array_get(roles, 0)) : synth_join(",", json_incref(roles));
 		if (!v || json_object_set_new(env, access[i][1], v) < 0)
-			return synth__oom();
+			return synth_error_oom();
 	}
 	return 0;
 }
@@ -510,7 +511,7 @@ static int model_resources(synth_construct *self, synth_data *d, const char *nam
 	snprintf(id, sizeof id, "%s/Table", name);
 	snprintf(path, sizeof path, "data/%s/Table", name);
 	json_t *tp = table_props(d, m, readers);
-	int rc = tp ? synth_resource_new(&table, self, id, "AWS::DynamoDB::Table", tp) : synth__oom();
+	int rc = tp ? synth_resource_new(&table, self, id, "AWS::DynamoDB::Table", tp) : synth_error_oom();
 	if (rc == 0)
 		rc = synth_resource_set_deletion_policy(table, retain ? "Retain" : "Delete");
 	/* What this table's resolvers do: the data source role's actions. */
@@ -563,7 +564,7 @@ static int model_resources(synth_construct *self, synth_data *d, const char *nam
 	json_decref(acts);
 	snprintf(id, sizeof id, "%s/DataSourceRole", name);
 	if (rc == 0)
-		rc = role ? synth_resource_new(NULL, self, id, "AWS::IAM::Role", role) : synth__oom();
+		rc = role ? synth_resource_new(NULL, self, id, "AWS::IAM::Role", role) : synth_error_oom();
 	else
 		json_decref(role);
 	char dsname[300];
@@ -675,8 +676,8 @@ static int data_generate(synth_construct *self, void *state)
 						      synth_pseudo("AWS::Region")));
 		json_array_append_new(extra, p);
 		if (extra_names.len)
-			synth__buf_putc(&extra_names, ',');
-		synth__buf_puts(&extra_names, mode_name(m));
+			synth_buf_putc(&extra_names, ',');
+		synth_buf_puts(&extra_names, mode_name(m));
 	}
 	if (api && json_array_size(extra))
 		json_object_set(api, "AdditionalAuthenticationProviders", extra);
@@ -685,11 +686,11 @@ static int data_generate(synth_construct *self, void *state)
 		api = NULL;
 	}
 	json_decref(extra);
-	char *extra_list = synth__buf_detach(&extra_names);
+	char *extra_list = synth_buf_detach(&extra_names);
 	if (rc == 0)
 		rc = api && extra_list ? synth_resource_new(NULL, self, "GraphQLApi",
 							    "AWS::AppSync::GraphQLApi", api)
-				       : (json_decref(api), synth__oom());
+				       : (json_decref(api), synth_error_oom());
 
 	/* The schema: inline, or from S3 when it would crowd the template. */
 	json_t *sp = json_pack("{s:o}", "ApiId", synth_getatt("data/GraphQLApi", "ApiId"));
@@ -705,7 +706,7 @@ static int data_generate(synth_construct *self, void *state)
 	if (rc == 0)
 		rc = sp ? synth_resource_new(NULL, self, "GraphQLSchema", "AWS::AppSync::GraphQLSchema",
 					     sp)
-			: synth__oom();
+			: synth_error_oom();
 	else
 		json_decref(sp);
 
@@ -743,9 +744,9 @@ static int data_generate(synth_construct *self, void *state)
 				continue;
 			json_t *list = json_object_get(maps[k], keys[k]);
 			if (!list && json_object_set_new(maps[k], keys[k], list = json_array()) < 0)
-				rc = synth__oom();
+				rc = synth_error_oom();
 			if (rc == 0 && json_array_append(list, r) < 0)
-				rc = synth__oom();
+				rc = synth_error_oom();
 		}
 	}
 	if (rc == 0 && auth)
@@ -756,7 +757,7 @@ static int data_generate(synth_construct *self, void *state)
 	 * CodeS3Location: the templates hold references only. */
 	json_t *modules = json_object_get(generated, "modules");
 	if (rc == 0 && !(code_assets = calloc(json_array_size(modules) + 1, sizeof *code_assets)))
-		rc = synth__oom();
+		rc = synth_error_oom();
 	json_array_foreach(modules, i, r) {
 		if (rc < 0)
 			break;
@@ -780,12 +781,12 @@ static int data_generate(synth_construct *self, void *state)
 	json_decref(by_ds);
 
 	/* The model introspection schema, for clients, as a file in S3. */
-	char *mis_text = rc == 0 ? synth__json_dumps(mis, JSON_COMPACT) : NULL;
+	char *mis_text = rc == 0 ? synth_json_dumps(mis, JSON_COMPACT) : NULL;
 	size_t mis_index = 0;
 	if (rc == 0)
 		rc = mis_text ? synth__backend_asset_bytes(&mis_index, b, mis_text, strlen(mis_text),
 							   "json", "data/ModelIntrospectionSchema")
-			      : synth__oom();
+			      : synth_error_oom();
 	free(mis_text);
 
 	/* What the client needs. */
@@ -828,7 +829,7 @@ static synth_data *data_fail(synth_backend *b, synth_data *d, int code, const ch
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	synth__error_set(code, "data: %s", msg);
+	synth_error_setf(code, "data: %s", msg);
 	synth__backend_fail(b);
 	data_free(d);
 	return NULL;
@@ -881,7 +882,7 @@ synth_data *synth_define_data(synth_backend *b, const synth_data_props *props)
 		const char *path = p->schema_file ? p->schema_file : DEFAULT_SCHEMA_FILE;
 		char *text = NULL;
 		size_t len = 0;
-		rc = synth__read_file(path, &text, &len);
+		rc = synth_file_read(path, &text, &len);
 		if (rc == SYNTH_ENOTFOUND)
 			return data_fail(b, d, rc, "schema file '%s' does not exist%s", path,
 					 p->schema_file ? "" : " (the default: set schema_file or "
@@ -909,7 +910,7 @@ json_t *synth_data_api_arn(void) { return synth_getatt("data/GraphQLApi", "Arn")
 int synth_data_grant(synth_data *d, synth_function *fn, const char *access)
 {
 	if (!d || !fn) {
-		synth__error_set(SYNTH_EINVALID, "data: a grant needs the data and a function "
+		synth_error_setf(SYNTH_EINVALID, "data: a grant needs the data and a function "
 				 "(did a define fail?)");
 		return d ? synth__backend_fail(d->c->b) : SYNTH_EINVALID;
 	}
@@ -920,7 +921,7 @@ int synth_data_grant(synth_data *d, synth_function *fn, const char *access)
 	if (!arns || !list) {
 		json_decref(arns);
 		free(list);
-		synth__oom();
+		synth_error_oom();
 		return synth__backend_fail(b);
 	}
 	int rc = 0;
@@ -931,14 +932,14 @@ int synth_data_grant(synth_data *d, synth_function *fn, const char *access)
 		json_array_get(json_object_get(role_arn, "Synth::GetAtt"), 0));
 	json_t *kinds = json_array();
 	if (!role_path || !kinds)
-		rc = role_arn && kinds ? synth__error_set(SYNTH_ERROR, "data: grant to %s: its role "
+		rc = role_arn && kinds ? synth_error_setf(SYNTH_ERROR, "data: grant to %s: its role "
 							   "token is not a resource attribute", fname)
-				       : synth__oom();
+				       : synth_error_oom();
 	for (char *t = strtok_r(list, ", ", &save); t && rc == 0; t = strtok_r(NULL, ", ", &save)) {
 		const char *type = !strcmp(t, "query") ? "Query" : !strcmp(t, "mutate") ? "Mutation"
 				   : !strcmp(t, "subscribe") ? "Subscription" : NULL;
 		if (!type) {
-			rc = synth__error_set(SYNTH_EINVALID, "data: grant to %s: '%s' is not query, "
+			rc = synth_error_setf(SYNTH_EINVALID, "data: grant to %s: '%s' is not query, "
 					      "mutate or subscribe", fname, t);
 			break;
 		}
@@ -946,12 +947,12 @@ int synth_data_grant(synth_data *d, synth_function *fn, const char *access)
 		snprintf(suffix, sizeof suffix, "/types/%s/*", type);
 		json_array_append_new(arns, api_arn_join(suffix));
 		if (json_array_append_new(kinds, json_string(t)) < 0)
-			rc = synth__oom();
+			rc = synth_error_oom();
 	}
 	free(list);
 	/* The role name, once per access granted. */
 	if (rc == 0 && !d->grant_roles && !(d->grant_roles = json_object()))
-		rc = synth__oom();
+		rc = synth_error_oom();
 	size_t ki;
 	json_t *kind;
 	json_array_foreach(kinds, ki, kind) {
@@ -960,7 +961,7 @@ int synth_data_grant(synth_data *d, synth_function *fn, const char *access)
 		const char *k = json_string_value(kind);
 		json_t *names = json_object_get(d->grant_roles, k);
 		if (!names && json_object_set_new(d->grant_roles, k, names = json_array()) < 0) {
-			rc = synth__oom();
+			rc = synth_error_oom();
 			break;
 		}
 		json_t *ref = synth_ref(role_path);
@@ -970,13 +971,13 @@ int synth_data_grant(synth_data *d, synth_function *fn, const char *access)
 		json_array_foreach(names, q, x)
 			dup |= json_equal(x, ref);
 		if (!ref || (!dup && json_array_append(names, ref) < 0))
-			rc = synth__oom();
+			rc = synth_error_oom();
 		json_decref(ref);
 	}
 	json_decref(kinds);
 	json_decref(role_arn);
 	if (rc == 0 && !json_array_size(arns))
-		rc = synth__error_set(SYNTH_EINVALID, "data: grant to %s lists no access (query, "
+		rc = synth_error_setf(SYNTH_EINVALID, "data: grant to %s lists no access (query, "
 				      "mutate, subscribe)", fname);
 	if (rc < 0) {
 		json_decref(arns);

@@ -31,13 +31,13 @@ int synth_http_headers_add(synth_http_headers *h, const char *name, const char *
 {
 	synth_http_header *v = realloc(h->v, (h->n + 1) * sizeof *v);
 	if (!v)
-		return synth__oom();
+		return synth_error_oom();
 	h->v = v;
 	char *n = strdup(name), *val = strdup(value ? value : "");
 	if (!n || !val) {
 		free(n);
 		free(val);
-		return synth__oom();
+		return synth_error_oom();
 	}
 	h->v[h->n++] = (synth_http_header){n, val};
 	return 0;
@@ -186,7 +186,7 @@ void synth_http_response_free(synth_http_response *r)
 		wipe_str(r->aws_code);
 	}
 	synth_http_headers_free(&r->headers);
-	synth__buf_free(&r->body);
+	synth_buf_free(&r->body);
 	free(r->request_id);
 	free(r->aws_code);
 	free(r->aws_message);
@@ -212,7 +212,7 @@ static void xml_start(void *ud, const XML_Char *name, const XML_Char **attrs)
 	    ((!strcmp(local, "RequestId") || !strcmp(local, "RequestID")) && !x->request_id)) {
 		free(x->want);
 		x->want = strdup(local);
-		synth__buf_free(&x->text);
+		synth_buf_free(&x->text);
 	}
 }
 
@@ -220,7 +220,7 @@ static void xml_text(void *ud, const XML_Char *s, int len)
 {
 	xml_err *x = ud;
 	if (x->want)
-		synth__buf_put(&x->text, s, (size_t)len);
+		synth_buf_put(&x->text, s, (size_t)len);
 }
 
 static void xml_end(void *ud, const XML_Char *name)
@@ -229,7 +229,7 @@ static void xml_end(void *ud, const XML_Char *name)
 	const char *local = strchr(name, ':') ? strchr(name, ':') + 1 : name;
 	if (!x->want || strcmp(local, x->want))
 		return;
-	char *t = synth__buf_detach(&x->text);
+	char *t = synth_buf_detach(&x->text);
 	char **slot = !strcmp(local, "Code") ? &x->code
 		      : !strcmp(local, "Message") ? &x->message : &x->request_id;
 	if (!*slot)
@@ -267,7 +267,7 @@ int synth_aws_error_parse(const char *body, size_t len, char **code, char **mess
 		return -1;
 	XML_Parser p = XML_ParserCreate(NULL);
 	if (!p)
-		return synth__oom();
+		return synth_error_oom();
 	xml_err x = {0};
 	XML_SetUserData(p, &x);
 	XML_SetElementHandler(p, xml_start, xml_end);
@@ -275,7 +275,7 @@ int synth_aws_error_parse(const char *body, size_t len, char **code, char **mess
 	XML_Parse(p, body, (int)len, 1); /* take what parsed, even if truncated */
 	XML_ParserFree(p);
 	free(x.want);
-	synth__buf_free(&x.text);
+	synth_buf_free(&x.text);
 	*code = x.code;
 	*message = x.message;
 	*request_id = x.request_id;
@@ -386,7 +386,7 @@ static int seek_body(void *ud, curl_off_t off, int origin)
 static size_t write_body(char *data, size_t size, size_t n, void *ud)
 {
 	synth_buf *b = ud;
-	synth__buf_put(b, data, size * n);
+	synth_buf_put(b, data, size * n);
 	return b->oom ? 0 : size * n;
 }
 
@@ -436,7 +436,7 @@ int synth_http_new(synth_http **out, const synth_http_options *opts)
 	pthread_once(&curl_once, curl_init);
 	synth_http *c = calloc(1, sizeof *c);
 	if (!c)
-		return synth__oom();
+		return synth_error_oom();
 	if (opts)
 		c->o = *opts;
 	if (!c->o.connect_timeout_ms)
@@ -454,7 +454,7 @@ int synth_http_new(synth_http **out, const synth_http_options *opts)
 	c->seed = (unsigned)time(NULL) ^ (unsigned)getpid();
 	if (!(c->easy = curl_easy_init())) {
 		free(c);
-		return synth__error_set(SYNTH_ENOMEM, "cannot start libcurl");
+		return synth_error_setf(SYNTH_ENOMEM, "cannot start libcurl");
 	}
 	*out = c;
 	return 0;
@@ -479,7 +479,7 @@ static CURLcode attempt(synth_http *c, const synth_http_request *req,
 			.off = req->file_offset, .flen = req->file_length};
 	struct curl_slist *sl = NULL;
 	for (size_t i = 0; i < hdrs->n; i++) {
-		char *line = synth__asprintf("%s: %s", hdrs->v[i].name, hdrs->v[i].value);
+		char *line = synth_asprintf("%s: %s", hdrs->v[i].name, hdrs->v[i].value);
 		struct curl_slist *n = line ? curl_slist_append(sl, line) : NULL;
 		free(line);
 		if (!n) {
@@ -539,7 +539,7 @@ int synth_http_send(synth_http *c, const synth_http_request *req, synth_http_res
 	const char *what = req->what ? req->what : req->url;
 	int fd = -1;
 	if (req->body_file && (fd = open(req->body_file, O_RDONLY | O_CLOEXEC)) < 0)
-		return synth__error_set(SYNTH_EIO, "%s: cannot read %s: %s", what, req->body_file,
+		return synth_error_setf(SYNTH_EIO, "%s: cannot read %s: %s", what, req->body_file,
 					strerror(errno));
 	int rc = 0;
 	bool sensitive = req->sensitive;
@@ -565,7 +565,7 @@ int synth_http_send(synth_http *c, const synth_http_request *req, synth_http_res
 				backoff(c, n);
 				continue;
 			}
-			rc = synth__error_set(cc == CURLE_OUT_OF_MEMORY ? SYNTH_ENOMEM : SYNTH_EIO,
+			rc = synth_error_setf(cc == CURLE_OUT_OF_MEMORY ? SYNTH_ENOMEM : SYNTH_EIO,
 					      "%s: %s (after %d attempt%s)", what,
 					      *errbuf ? errbuf : curl_easy_strerror(cc), n + 1,
 					      n ? "s" : "");
@@ -592,7 +592,7 @@ int synth_http_send(synth_http *c, const synth_http_request *req, synth_http_res
 			continue;
 		}
 		int code = resp->status == 404 ? SYNTH_ENOTFOUND : SYNTH_ERROR;
-		rc = synth__error_set(code, "%s: %s%s%s (HTTP %ld%s%s%s)", what,
+		rc = synth_error_setf(code, "%s: %s%s%s (HTTP %ld%s%s%s)", what,
 				      resp->aws_code ? resp->aws_code : "no error code (the answer had no body)",
 				      resp->aws_message ? ": " : "",
 				      resp->aws_message ? resp->aws_message : "", resp->status,

@@ -27,21 +27,21 @@ static char *dup_or_default(const char *v, const char *fmt, const char *region)
 			d[--n] = '\0'; /* "http://host/" -> "http://host" */
 		return d;
 	}
-	return synth__asprintf(fmt, region);
+	return synth_asprintf(fmt, region);
 }
 
 int synth_aws_new(synth_aws **out, const synth_aws_config *cfg)
 {
 	*out = NULL;
 	if (!cfg->region || !*cfg->region)
-		return synth__error_set(SYNTH_EINVALID, "no AWS region (set AWS_REGION, or "
+		return synth_error_setf(SYNTH_EINVALID, "no AWS region (set AWS_REGION, or "
 					"region in the profile, or --region)");
 	if (!cfg->access_key_id || !*cfg->access_key_id || !cfg->secret_access_key ||
 	    !*cfg->secret_access_key)
-		return synth__error_set(SYNTH_EINVALID, "no AWS credentials");
+		return synth_error_setf(SYNTH_EINVALID, "no AWS credentials");
 	synth_aws *a = calloc(1, sizeof *a);
 	if (!a)
-		return synth__oom();
+		return synth_error_oom();
 	a->region = strdup(cfg->region);
 	a->akid = strdup(cfg->access_key_id);
 	a->secret = strdup(cfg->secret_access_key);
@@ -55,7 +55,7 @@ int synth_aws_new(synth_aws **out, const synth_aws_config *cfg)
 	if (!a->region || !a->akid || !a->secret || (cfg->session_token && *cfg->session_token &&
 						     !a->token) ||
 	    !a->ep_s3 || !a->ep_cfn || !a->ep_sts || !a->ep_ssm)
-		rc = synth__oom();
+		rc = synth_error_oom();
 	a->http_opts = cfg->http;
 	if (rc == 0)
 		rc = synth_http_new(&a->http, &cfg->http);
@@ -135,7 +135,7 @@ static int sign_attempt(void *ud, const synth_http_request *req, synth_http_head
 	strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
 	synth_sigv4_pair *h = calloc(out->n ? out->n : 1, sizeof *h);
 	if (!h)
-		return synth__oom();
+		return synth_error_oom();
 	for (size_t i = 0; i < out->n; i++)
 		h[i] = (synth_sigv4_pair){out->v[i].name, out->v[i].value};
 	bool s3 = !strcmp(sc->call->service, "s3");
@@ -164,13 +164,13 @@ int synth_aws_request(synth_aws *a, const synth_aws_call *call, synth_http_respo
 	memset(resp, 0, sizeof *resp);
 	const char *ep = synth_aws_endpoint(a, call->service);
 	if (!ep)
-		return synth__error_set(SYNTH_EINVALID, "unknown AWS service '%s'", call->service);
+		return synth_error_setf(SYNTH_EINVALID, "unknown AWS service '%s'", call->service);
 	sign_ctx sc = {.a = a, .call = call, .path = call->path && *call->path ? call->path : "/"};
 	if (call->payload_hash) {
 		snprintf(sc.payload_hash, sizeof sc.payload_hash, "%s", call->payload_hash);
 		sc.have_hash = true;
 	} else if (call->body_file) {
-		return synth__error_set(SYNTH_EINVALID, "%s: a file body needs its SHA-256",
+		return synth_error_setf(SYNTH_EINVALID, "%s: a file body needs its SHA-256",
 					call->what ? call->what : "request");
 	}
 	/* The URL: endpoint + path + the canonical (sorted, encoded) query. */
@@ -178,7 +178,7 @@ int synth_aws_request(synth_aws *a, const synth_aws_call *call, synth_http_respo
 	if (call->nquery && synth__sigv4_canonical_query(&query, call->query, call->nquery) < 0)
 		return SYNTH_ENOMEM;
 	/* An endpoint may carry a base path ("http://host/prefix"). */
-	char *url = synth__asprintf("%s%s%s%s", ep, sc.path, query ? "?" : "", query ? query : "");
+	char *url = synth_asprintf("%s%s%s%s", ep, sc.path, query ? "?" : "", query ? query : "");
 	free(query);
 	char *host = endpoint_host(ep);
 	synth_http_request req = {.method = call->method, .url = url, .body = call->body,
@@ -187,14 +187,14 @@ int synth_aws_request(synth_aws *a, const synth_aws_call *call, synth_http_respo
 				  .file_length = call->file_length, .sign = sign_attempt,
 				  .sign_ctx = &sc, .what = call->what,
 				  .sensitive = call->sensitive};
-	int rc = url && host ? 0 : synth__oom();
+	int rc = url && host ? 0 : synth_error_oom();
 	/* The path the signer sees must be what is sent: without a base path
 	 * in the endpoint. */
 	const char *base = strstr(ep, "://");
 	base = base ? strchr(base + 3, '/') : NULL;
 	char *full = NULL;
 	if (rc == 0 && base) {
-		full = synth__asprintf("%s%s", base, sc.path);
+		full = synth_asprintf("%s%s", base, sc.path);
 		sc.path = full;
 	}
 	if (rc == 0)
@@ -214,13 +214,13 @@ int synth_aws_request(synth_aws *a, const synth_aws_call *call, synth_http_respo
 char *synth_aws_s3_path(const char *bucket, const char *key)
 {
 	synth_buf b = SYNTH_BUF_INIT;
-	synth__buf_putc(&b, '/');
+	synth_buf_putc(&b, '/');
 	synth__sigv4_encode(&b, bucket, strlen(bucket), false);
 	if (key) {
-		synth__buf_putc(&b, '/');
+		synth_buf_putc(&b, '/');
 		synth__sigv4_encode(&b, key, strlen(key), true);
 	}
-	return synth__buf_detach(&b);
+	return synth_buf_detach(&b);
 }
 
 static const char *api_version(const char *service)
@@ -238,22 +238,22 @@ int synth_aws_query(synth_aws *a, const char *service, const char *action,
 	*result = NULL;
 	const char *version = api_version(service);
 	if (!version)
-		return synth__error_set(SYNTH_EINVALID, "%s does not speak the Query protocol",
+		return synth_error_setf(SYNTH_EINVALID, "%s does not speak the Query protocol",
 					service);
 	synth_buf body = SYNTH_BUF_INIT;
-	synth__buf_puts(&body, "Action=");
+	synth_buf_puts(&body, "Action=");
 	synth__sigv4_encode(&body, action, strlen(action), false);
-	synth__buf_printf(&body, "&Version=%s", version);
+	synth_buf_printf(&body, "&Version=%s", version);
 	for (size_t i = 0; i < nparams; i++) {
-		synth__buf_putc(&body, '&');
+		synth_buf_putc(&body, '&');
 		synth__sigv4_encode(&body, params[i].name, strlen(params[i].name), false);
-		synth__buf_putc(&body, '=');
+		synth_buf_putc(&body, '=');
 		const char *v = params[i].value ? params[i].value : "";
 		synth__sigv4_encode(&body, v, strlen(v), false);
 	}
 	if (body.oom)
-		return synth__oom();
-	char *what = synth__asprintf("%s %s", service, action);
+		return synth_error_oom();
+	char *what = synth_asprintf("%s %s", service, action);
 	synth_aws_call call = {.service = service, .method = "POST", .path = "/",
 			       .body = body.ptr ? body.ptr : "", .body_len = body.len,
 			       .what = what ? what : action};
@@ -262,13 +262,13 @@ int synth_aws_query(synth_aws *a, const char *service, const char *action,
 	synth_http_response resp;
 	int rc = synth_aws_request(a, &call, &resp);
 	synth_http_headers_free(&call.headers);
-	synth__buf_free(&body);
+	synth_buf_free(&body);
 	if (rc == 0) {
 		json_t *doc = synth_xml_to_json(resp.body.ptr ? resp.body.ptr : "", resp.body.len);
-		char *key = synth__asprintf("%sResult", action);
+		char *key = synth_asprintf("%sResult", action);
 		json_t *r = key ? json_object_get(doc, key) : NULL;
 		if (!doc)
-			rc = synth__error_set(SYNTH_ERROR, "%s: the response is not XML",
+			rc = synth_error_setf(SYNTH_ERROR, "%s: the response is not XML",
 					      what ? what : action);
 		else
 			*result = r ? json_incref(r) : json_object(); /* some results are empty */
@@ -287,9 +287,9 @@ int synth_aws_account_id(synth_aws *a, char **out)
 	int rc = synth_aws_query(a, "sts", "GetCallerIdentity", NULL, 0, &r);
 	const char *acct = rc == 0 ? json_string_value(json_object_get(r, "Account")) : NULL;
 	if (rc == 0 && (!acct || !*acct))
-		rc = synth__error_set(SYNTH_ERROR, "sts GetCallerIdentity: no Account in the answer");
+		rc = synth_error_setf(SYNTH_ERROR, "sts GetCallerIdentity: no Account in the answer");
 	if (rc == 0 && !(*out = strdup(acct)))
-		rc = synth__oom();
+		rc = synth_error_oom();
 	json_decref(r);
 	return rc;
 }
