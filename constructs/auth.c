@@ -40,6 +40,7 @@
 #include <strings.h>
 #include "synth.h"
 #include "../lib/core/internal.h"
+#include <synth/sys/construct.h>
 
 struct synth_auth {
 	synth_construct *c;

@@ -1,7 +1,8 @@
 /*
  * Schedules and runtimes for define_function: EventBridge schedule
- * expressions (rate, cron, Unix cron, shortcuts) and the Lambda runtime
- * table with AWS's create-block dates.
+ * expressions (rate, cron, Unix cron, shortcuts), the schedule as an event
+ * source of a function, and the Lambda runtime table with AWS's
+ * create-block dates.
  */
 #define _GNU_SOURCE
 #include <ctype.h>
@@ -9,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include "synth.h"
-#include "../lib/core/internal.h"
+#include <synth.h>
+#include <synth/sys/construct.h>
 
 /* --- runtimes ---------------------------------------------------------- */
 
@@ -342,4 +343,42 @@ int synth_schedule_parse(char **out, const char *s)
 				"schedule '%s' does not parse: use 'every day', 'every 5m', "
 				"rate(N unit), cron(m h dom mon dow year) or a 5-field Unix cron",
 				s);
+}
+
+/* --- the schedule as an event source ----------------------------------- */
+
+/* An EventBridge rule that invokes the function, and the permission that
+ * lets EventBridge do so from that rule only. */
+static int schedule_bind(synth_function *fn, void *data)
+{
+	const char *expr = data;
+	synth_construct *scope = synth_function_construct(fn);
+	char *p_rule = synth_asprintf("%s/Schedule", synth_construct_name(scope));
+	if (!p_rule)
+		return synth_error_oom();
+	int rc = synth_resource_new(
+		NULL, scope, "Schedule", "AWS::Events::Rule",
+		json_pack("{s:s,s:s,s:[{s:o,s:s}]}", "ScheduleExpression", expr, "State",
+			  "ENABLED", "Targets", "Arn", synth_function_arn(fn), "Id", "Target0"));
+	if (rc == 0)
+		rc = synth_resource_new(
+			NULL, scope, "SchedulePermission", "AWS::Lambda::Permission",
+			json_pack("{s:s,s:o,s:s,s:o}", "Action", "lambda:InvokeFunction",
+				  "FunctionName", synth_function_arn(fn), "Principal",
+				  "events.amazonaws.com", "SourceArn", synth_getatt(p_rule, "Arn")));
+	free(p_rule);
+	return rc;
+}
+
+static const synth_event_source schedule_source = {
+	SYNTH_EVENT_SOURCE_VERSION, "schedule", schedule_bind, free};
+
+int synth_function_add_schedule(synth_function *fn, const char *schedule)
+{
+	synth_construct *c = synth_function_construct(fn);
+	char *expr = NULL;
+	if (synth_schedule_parse(&expr, schedule) < 0)
+		return synth_construct_failf(c, synth_error_last()->code, "%s",
+					     synth_error_last()->message);
+	return synth_function_add_event_source(fn, &schedule_source, expr);
 }

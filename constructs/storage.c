@@ -17,6 +17,7 @@
 #include <string.h>
 #include "synth.h"
 #include "../lib/core/internal.h"
+#include <synth/sys/construct.h>
 
 struct synth_storage {
 	synth_construct *c;

@@ -58,6 +58,7 @@
 #include <time.h>
 #include "synth.h"
 #include "../../lib/core/internal.h"
+#include <synth/sys/construct.h>
 #include "graphql.h"
 #include "gqlgen.h"
 #include "gqlresolvers.h"
@@ -307,17 +308,17 @@ static int check_rule(const rule_ref *r, void *arg)
 	long col = (long)json_integer_value(json_object_get(r->rule, "column"));
 	synth_data_auth_mode m = provider_mode(prov);
 	if (m == SYNTH_DATA_AUTH_DEFAULT)
-		return synth_construct_fail(n->self, SYNTH_EINVALID,
+		return synth_construct_failf(n->self, SYNTH_EINVALID,
 					    "%s:%ld:%ld: @auth rule '%s' uses provider '%s', which "
 					    "define_data does not support (use userPools, apiKey, "
 					    "iam or identityPool)", n->file, line, col, allow, prov);
 	if (!n->has_auth && m == SYNTH_DATA_AUTH_USER_POOL)
-		return synth_construct_fail(n->self, SYNTH_ENOTFOUND,
+		return synth_construct_failf(n->self, SYNTH_ENOTFOUND,
 					    "%s:%ld:%ld: @auth rule '%s' needs the user pool: call "
 					    "synth_define_auth in this backend", n->file, line, col,
 					    allow);
 	if (!n->has_auth && m == SYNTH_DATA_AUTH_IAM)
-		return synth_construct_fail(n->self, SYNTH_ENOTFOUND,
+		return synth_construct_failf(n->self, SYNTH_ENOTFOUND,
 					    "%s:%ld:%ld: @auth rule '%s' with provider '%s' needs the "
 					    "identity pool: call synth_define_auth in this backend",
 					    n->file, line, col, allow, prov);
@@ -452,7 +453,7 @@ static int grant_environment(synth_construct *self, synth_data *d, json_t *api)
 		if (!n)
 			continue;
 		if (n * (ROLE_NAME_MAX + 1) > ENV_VALUE_MAX + 1)
-			return synth_construct_fail(self, SYNTH_EINVALID,
+			return synth_construct_failf(self, SYNTH_EINVALID,
 						    "%zu functions are granted '%s': AppSync's environment "
 						    "value holds the names of at most %d roles",
 						    n, access[i][0], (ENV_VALUE_MAX + 1) / (ROLE_NAME_MAX + 1));
@@ -526,7 +527,7 @@ static int model_resources(synth_construct *self, synth_data *d, const char *nam
 							       "GlobalSecondaryIndexes")
 					     : NULL;
 			if (rc == 0 && !has_gsi(gsis, ixn))
-				rc = synth_construct_fail(self, SYNTH_ERROR,
+				rc = synth_construct_failf(self, SYNTH_ERROR,
 							  "internal error: resolver %s.%s queries index "
 							  "'%s', which table %s does not have",
 							  str(r, "typeName"), str(r, "fieldName"), ixn, name);
@@ -620,7 +621,7 @@ static int data_generate(synth_construct *self, void *state)
 	if (def == SYNTH_DATA_AUTH_DEFAULT)
 		def = has_auth ? SYNTH_DATA_AUTH_USER_POOL : SYNTH_DATA_AUTH_API_KEY;
 	if (def == SYNTH_DATA_AUTH_USER_POOL && !has_auth)
-		return synth_construct_fail(self, SYNTH_ENOTFOUND,
+		return synth_construct_failf(self, SYNTH_ENOTFOUND,
 					    "default_auth is the user pool, but the backend has no "
 					    "auth: call synth_define_auth in this backend");
 	needs n = {file, self, has_auth, 1u << def};
@@ -650,7 +651,7 @@ static int data_generate(synth_construct *self, void *state)
 	if (rc < 0) {
 		/* Their messages name the schema; say whose it is. */
 		char *msg = strdup(synth_error_last()->message);
-		rc = synth_construct_fail(self, rc, "%s", msg ? msg : "out of memory");
+		rc = synth_construct_failf(self, rc, "%s", msg ? msg : "out of memory");
 		free(msg);
 		goto out;
 	}

@@ -1,8 +1,9 @@
 /*
  * libsynth: construct factories, the construct container, and resources.
  *
- * This is the API for writing a construct factory (define_function is
- * written with it, and so are the later categories). A factory is created
+ * The core of the API for writing a construct factory; the rest of it
+ * (failing, optional lookups, iteration, assets, layout groups, event
+ * sources) is in <synth/sys/construct.h>, which includes this header. A factory is created
  * at define time with its props and produces its resources later, on
  * demand, exactly once:
  *
@@ -35,7 +36,7 @@ typedef struct synth_construct_class {
 	const char *kind;     /* "function", "auth", ... (for messages, summary) */
 	const char *provides; /* a token other factories look up, or NULL */
 	/* Produces the resources. Returns 0 or a negative code after setting
-	 * an error (synth_construct_fail()). Called at most once. */
+	 * an error (synth_construct_failf(), <synth/sys/construct.h>). Called at most once. */
 	int (*generate)(synth_construct *self, void *state);
 	/* Frees STATE. Called once when the backend is freed. May be NULL. */
 	void (*free)(void *state);
@@ -73,12 +74,6 @@ SYNTH_EXPORT int synth_construct_lookup(synth_construct **out,
 /* Makes sure DEP is generated before SELF goes on (get-or-compute). */
 SYNTH_EXPORT int synth_construct_require(synth_construct *self,
 					 synth_construct *dep);
-
-/* Sets the last error (and the backend's sticky error) to
- * "<construct name>: <formatted message>" and returns CODE. */
-SYNTH_EXPORT int synth_construct_fail(synth_construct *c, int code,
-				      const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
 
 /* --- resources --------------------------------------------------------- */
 

@@ -85,6 +85,14 @@ SYNTH_EXPORT int synth_function_add_environment(synth_function *fn,
 						const char *name, json_t *value);
 
 /*
+ * Invokes FN on SCHEDULE (the forms listed above): an EventBridge rule and
+ * the permission for it (what props.schedule does), as resources
+ * "<name>/Schedule" and "<name>/SchedulePermission": one schedule per
+ * function (a second one is an error naming the path).
+ */
+SYNTH_EXPORT int synth_function_add_schedule(synth_function *fn, const char *schedule);
+
+/*
  * Parses a schedule (the forms listed above) into an EventBridge
  * expression, "rate(...)" or "cron(...)". *out caller-owned (free()).
  * SYNTH_EINVALID with a message naming the problem.

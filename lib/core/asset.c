@@ -22,6 +22,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include "internal.h"
+#include "synth/sys/construct.h"
 
 typedef struct entry {
 	char *rel;   /* path inside the zip */
@@ -398,6 +399,34 @@ int synth__backend_asset_bytes(size_t *out, synth_backend *b, const void *data, 
 json_t *synth__asset_token(size_t index, const char *what)
 {
 	return json_pack("{s:[I,s]}", SYNTH_TOKEN_ASSET, (json_int_t)index, what);
+}
+
+/* --- the extender API (synth/sys/construct.h) -------------------------- */
+
+int synth_construct_add_dir_asset(size_t *out, synth_construct *self, const char *dir,
+				  const char *const *exclude)
+{
+	int rc = synth__backend_asset(out, self->b, dir, exclude, self->name);
+	return rc < 0 ? synth__backend_fail(self->b) : 0;
+}
+
+int synth_construct_add_file_asset(size_t *out, synth_construct *self, const void *data,
+				   size_t len, const char *ext, const char *display)
+{
+	int rc = synth__backend_asset_bytes(out, self->b, data, len, ext,
+					    display ? display : self->name);
+	return rc < 0 ? synth__backend_fail(self->b) : 0;
+}
+
+json_t *synth_asset_key(size_t asset) { return synth__asset_token(asset, "key"); }
+json_t *synth_asset_file(size_t asset) { return synth__asset_token(asset, "file"); }
+json_t *synth_asset_bucket(void) { return synth_sub(SYNTH_ASSET_BUCKET_SUB, NULL); }
+
+json_t *synth_asset_s3_uri(size_t asset)
+{
+	return synth_join("", json_pack("[s,o,s,o,s,o]", "s3://" SYNTH_BOOTSTRAP_PREFIX "assets-",
+					synth_pseudo("AWS::AccountId"), "-",
+					synth_pseudo("AWS::Region"), "/", synth_asset_key(asset)));
 }
 
 /* --- building assets ---------------------------------------------------- */

@@ -13,19 +13,6 @@
 #include <unistd.h>
 #include "internal.h"
 
-/* --- sticky errors ----------------------------------------------------- */
-
-int synth__backend_fail(synth_backend *b)
-{
-	const synth_error *e = synth_error_last();
-	int code = e->code ? e->code : SYNTH_ERROR;
-	if (b && !b->error) {
-		b->error = strdup(e->message);
-		b->error_code = code;
-	}
-	return code;
-}
-
 /* --- identifier -------------------------------------------------------- */
 
 /* Runs of characters other than letters and digits become one '-';
@@ -485,136 +472,6 @@ static int apply_override(synth_backend *b, const synth_override *o)
 	return rc < 0 ? synth__backend_fail(b) : 0;
 }
 
-/* --- resources --------------------------------------------------------- */
-
-char *synth__logical_id(const char *path)
-{
-	synth_buf h = SYNTH_BUF_INIT;
-	const char *last = strrchr(path, '/');
-	size_t human_max = 255 - 8;
-	for (const char *p = path; *p; p++) {
-		/* Drop a final "Resource" component, as the CDK does. */
-		if (last && p == last + 1 && !strcmp(p, "Resource"))
-			break;
-		if (isalnum((unsigned char)*p) && (unsigned char)*p < 128 && h.len < human_max)
-			synth_buf_putc(&h, *p);
-	}
-	char hex[65];
-	if (synth_sha256_hex(path, strlen(path), hex) < 0) {
-		synth_buf_free(&h);
-		return NULL;
-	}
-	for (int i = 0; i < 8; i++)
-		synth_buf_putc(&h, (char)toupper((unsigned char)hex[i]));
-	return synth_buf_detach(&h);
-}
-
-synth_resource *synth_backend_resource(synth_backend *b, const char *path)
-{
-	synth_resource *r = synth__map_get(&b->resource_by_path, path);
-	if (!r && !strchr(path, '/') && strlen(path) < 200) {
-		/* A construct name is short for its "<name>/Resource". */
-		char p[256];
-		snprintf(p, sizeof p, "%s/Resource", path);
-		r = synth__map_get(&b->resource_by_path, p);
-	}
-	return r;
-}
-
-static bool valid_resource_id(const char *id)
-{
-	if (!id || !*id || strlen(id) > 128 || id[0] == '/' || id[strlen(id) - 1] == '/')
-		return false;
-	for (const char *p = id; *p; p++)
-		if (!(isalnum((unsigned char)*p) || *p == '-' || *p == '_' || *p == '/'))
-			return false;
-	return !strstr(id, "//");
-}
-
-static int resource_add(synth_resource **out, synth_backend *b, synth_construct *owner,
-			const char *path, const char *type, json_t *props)
-{
-	if (out)
-		*out = NULL;
-	int rc = 0;
-	synth_resource *prev;
-	if (!type || !strstr(type, "::"))
-		rc = synth_error_setf(SYNTH_EINVALID,
-				      "%s: resource type '%s' is not of the form "
-				      "Service::Module::Type", path, type ? type : "");
-	else if (props && !json_is_object(props))
-		rc = synth_error_setf(SYNTH_EINVALID, "%s: properties must be a JSON object",
-				      path);
-	else if ((prev = synth__map_get(&b->resource_by_path, path)))
-		rc = synth_error_setf(SYNTH_EEXISTS, "%s: two resources have this path", path);
-	if (rc < 0) {
-		json_decref(props);
-		return synth__backend_fail(b);
-	}
-	synth_resource *r = calloc(1, sizeof *r);
-	synth_resource **arr = realloc(b->resources, (b->nresources + 1) * sizeof *arr);
-	if (arr)
-		b->resources = arr;
-	if (!r || !arr || !(r->path = strdup(path)) || !(r->type = strdup(type)) ||
-	    !(r->logical_id = synth__logical_id(path)) ||
-	    !(r->props = props ? props : json_object())) {
-		if (r) {
-			free(r->path);
-			free(r->type);
-			free(r->logical_id);
-		}
-		free(r);
-		json_decref(props);
-		synth_error_oom();
-		return synth__backend_fail(b);
-	}
-	prev = synth__map_get(&b->resource_by_lid, r->logical_id);
-	if (prev) {
-		synth_error_setf(SYNTH_EEXISTS,
-				 "%s: logical ID %s collides with the one of %s", path,
-				 r->logical_id, prev->path);
-		free(r->path);
-		free(r->type);
-		free(r->logical_id);
-		json_decref(r->props);
-		free(r);
-		return synth__backend_fail(b);
-	}
-	if (synth__map_put(&b->resource_by_path, path, r) < 0 ||
-	    synth__map_put(&b->resource_by_lid, r->logical_id, r) < 0) {
-		/* The maps may hold r: keep it in the list so it is freed once. */
-		rc = synth__backend_fail(b);
-	}
-	r->owner = owner;
-	r->index = b->nresources;
-	r->unit = owner ? owner->index : b->nconstructs + r->index;
-	b->resources[b->nresources++] = r;
-	if (rc == 0 && out)
-		*out = r;
-	return rc;
-}
-
-int synth_resource_new(synth_resource **out, synth_construct *scope, const char *id,
-		       const char *type, json_t *props)
-{
-	synth_backend *b = scope->b;
-	if (!valid_resource_id(id)) {
-		json_decref(props);
-		synth_error_setf(SYNTH_EINVALID, "%s: resource id '%s' is not valid",
-				 scope->name, id ? id : "");
-		return synth__backend_fail(b);
-	}
-	char *path = synth_asprintf("%s/%s", scope->name, id);
-	if (!path) {
-		json_decref(props);
-		synth_error_oom();
-		return synth__backend_fail(b);
-	}
-	int rc = resource_add(out, b, scope, path, type, props);
-	free(path);
-	return rc;
-}
-
 /* Raw resources are constructs of their own, generated with the rest. */
 typedef struct raw_state {
 	char *type;
@@ -661,51 +518,6 @@ int synth_backend_add_resource(synth_backend *b, const char *id, const char *typ
 		return synth__backend_fail(b);
 	}
 	return synth_construct_new(NULL, b, id, &raw_class, s);
-}
-
-const char *synth_resource_path(const synth_resource *r) { return r->path; }
-const char *synth_resource_logical_id(const synth_resource *r) { return r->logical_id; }
-const char *synth_resource_type(const synth_resource *r) { return r->type; }
-json_t *synth_resource_properties(synth_resource *r) { return r->props; }
-
-int synth_resource_add_dependency(synth_resource *r, const synth_resource *dep)
-{
-	for (size_t i = 0; i < r->ndeps; i++)
-		if (r->deps[i] == dep)
-			return 0;
-	synth_resource **d = realloc(r->deps, (r->ndeps + 1) * sizeof *d);
-	if (!d)
-		return synth_error_oom();
-	r->deps = d;
-	r->deps[r->ndeps++] = (synth_resource *)dep;
-	return 0;
-}
-
-int synth_resource_set_condition(synth_resource *r, const char *condition)
-{
-	return set_string(&r->condition, condition);
-}
-
-int synth_resource_set_deletion_policy(synth_resource *r, const char *policy)
-{
-	if (!policy || (strcmp(policy, "Delete") && strcmp(policy, "Retain") &&
-			strcmp(policy, "Snapshot") && strcmp(policy, "RetainExceptOnCreate")))
-		return synth_error_setf(SYNTH_EINVALID,
-					"%s: deletion policy '%s' is not Delete, Retain, "
-					"RetainExceptOnCreate or Snapshot", r->path,
-					policy ? policy : "");
-	return set_string(&r->deletion_policy, policy);
-}
-
-int synth_resource_add_metadata(synth_resource *r, const char *key, json_t *value)
-{
-	if (!r->metadata && !(r->metadata = json_object())) {
-		json_decref(value);
-		return synth_error_oom();
-	}
-	if (!value || json_object_set_new(r->metadata, key, value) < 0)
-		return synth_error_oom();
-	return 0;
 }
 
 /* --- run --------------------------------------------------------------- */
@@ -767,6 +579,8 @@ void synth_backend_free(synth_backend *b)
 		if (c->cls->free)
 			c->cls->free(c->state);
 		free(c->name);
+		free(c->group);
+		synth__map_free(&c->groups);
 		free(c);
 	}
 	free(b->constructs);

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "internal.h"
+#include "synth/sys/construct.h"
 
 int synth_construct_new(synth_construct **out, synth_backend *b, const char *name,
 			const synth_construct_class *cls, void *state)
@@ -20,11 +21,23 @@ int synth_construct_new(synth_construct **out, synth_backend *b, const char *nam
 	if (out)
 		*out = NULL;
 	if (!cls || cls->version != SYNTH_CONSTRUCT_CLASS_VERSION || !cls->generate) {
-		if (cls && cls->free)
+		/* Nothing of an unknown class is called but its free (present
+		 * in every version). */
+		if (cls && cls->version == SYNTH_CONSTRUCT_CLASS_VERSION && cls->free)
 			cls->free(state);
-		synth_error_setf(SYNTH_EINVALID, "%s: construct class is missing or of "
-				 "an unknown version", name ? name : "(null)");
-		return synth__backend_fail(b);
+		if (!cls)
+			return synth_backend_failf(b, SYNTH_EINVALID, "%s: no construct class",
+						   name ? name : "(null)");
+		if (cls->version != SYNTH_CONSTRUCT_CLASS_VERSION)
+			return synth_backend_failf(
+				b, SYNTH_EINVALID,
+				"%s: its construct class has version %d, but libsynth %s "
+				"supports version %d: rebuild the construct against this "
+				"libsynth's headers", name ? name : "(null)", cls->version,
+				SYNTH_VERSION, SYNTH_CONSTRUCT_CLASS_VERSION);
+		return synth_backend_failf(b, SYNTH_EINVALID,
+					   "%s: construct class '%s' has no generate()",
+					   name ? name : "(null)", cls->kind ? cls->kind : "?");
 	}
 	int rc = 0;
 	if (b->ran)
@@ -48,11 +61,9 @@ int synth_construct_new(synth_construct **out, synth_backend *b, const char *nam
 		return synth__backend_fail(b);
 	}
 	synth_construct *c = calloc(1, sizeof *c);
-	synth_construct **arr = realloc(b->constructs,
-					(b->nconstructs + 1) * sizeof *arr);
-	if (arr)
-		b->constructs = arr;
-	if (!c || !arr || !(c->name = strdup(name)) ||
+	int grown = synth_array_grow((void **)&b->constructs, &b->nconstructs,
+				     &b->cap_constructs, sizeof *b->constructs);
+	if (!c || grown < 0 || !(c->name = strdup(name)) ||
 	    synth__map_put(&b->construct_by_name, name, c) < 0) {
 		if (c)
 			free(c->name);
@@ -76,17 +87,6 @@ const char *synth_construct_name(const synth_construct *c) { return c->name; }
 const char *synth_construct_kind(const synth_construct *c) { return c->cls->kind; }
 void *synth_construct_state(const synth_construct *c) { return c->state; }
 synth_backend *synth_construct_backend(const synth_construct *c) { return c->b; }
-
-int synth_construct_fail(synth_construct *c, int code, const char *fmt, ...)
-{
-	char msg[1024];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	synth_error_setf(code, "%s: %s", c->name, msg);
-	return synth__backend_fail(c->b);
-}
 
 /* "a (function) -> b (auth) -> a (function)" for a request of TARGET
  * made while the chain ending at b->generating is being generated. */
@@ -162,19 +162,61 @@ int synth_construct_require(synth_construct *self, synth_construct *dep)
 	return generate(dep);
 }
 
-int synth_construct_lookup(synth_construct **out, synth_construct *self,
-			   const char *token)
+int synth_construct_find(synth_construct **out, synth_construct *self, const char *token)
 {
 	*out = NULL;
 	synth_construct *p = synth__map_get(&self->b->token_providers, token);
 	if (!p)
-		return synth_construct_fail(self, SYNTH_ENOTFOUND,
-					    "needs '%s', but no construct provides it",
-					    token);
+		return 0;
 	int rc = synth_construct_require(self, p);
 	if (rc == 0)
 		*out = p;
 	return rc;
+}
+
+int synth_construct_lookup(synth_construct **out, synth_construct *self,
+			   const char *token)
+{
+	int rc = synth_construct_find(out, self, token);
+	if (rc == 0 && !*out)
+		return synth_construct_failf(self, SYNTH_ENOTFOUND,
+					     "needs '%s', but no construct provides it",
+					     token);
+	return rc;
+}
+
+bool synth_backend_provides(const synth_backend *b, const char *token)
+{
+	for (size_t i = 0; token && i < b->nconstructs; i++) {
+		const char *p = b->constructs[i]->cls->provides;
+		if (p && !strcmp(p, token))
+			return true;
+	}
+	return false;
+}
+
+synth_construct *synth_backend_construct(const synth_backend *b, const char *name)
+{
+	return name ? synth__map_get(&b->construct_by_name, name) : NULL;
+}
+
+synth_construct *synth_backend_next(const synth_backend *b, const synth_construct_class *cls,
+				    const synth_construct *prev)
+{
+	for (size_t i = prev ? prev->index + 1 : 0; i < b->nconstructs; i++)
+		if (!cls || b->constructs[i]->cls == cls)
+			return b->constructs[i];
+	return NULL;
+}
+
+const synth_construct_class *synth_construct_class_of(const synth_construct *c)
+{
+	return c->cls;
+}
+
+void *synth_construct_state_as(const synth_construct *c, const synth_construct_class *cls)
+{
+	return c && c->cls == cls ? c->state : NULL;
 }
 
 int synth__container_run(synth_backend *b)

@@ -93,6 +93,10 @@ struct synth_construct {
 	enum construct_state gen;
 	size_t index;            /* definition order */
 	synth_construct *parent_gen; /* who asked for us (cycle reporting) */
+	/* Layout groups (synth_construct_set_layout_group): name -> unit + 1
+	 * (0 until the group's first resource numbers it); the current one. */
+	synth_map groups;
+	char *group;             /* current group's name; NULL: the construct's */
 };
 
 struct synth_resource {
@@ -106,7 +110,7 @@ struct synth_resource {
 	char *condition;
 	char *deletion_policy;
 	struct synth_resource **deps; /* explicit DependsOn */
-	size_t ndeps;
+	size_t ndeps, cap_deps;
 	size_t index;        /* creation order */
 	/* layout scratch */
 	size_t stack;        /* index into the layout's stacks */
@@ -120,12 +124,12 @@ struct synth_backend {
 	char *workdir;       /* where relative entries resolve ("." default) */
 
 	synth_construct **constructs;
-	size_t nconstructs;
+	size_t nconstructs, cap_constructs;
 	synth_map construct_by_name;
 	synth_map token_providers; /* token -> synth_construct* */
 
 	synth_resource **resources;
-	size_t nresources;
+	size_t nresources, cap_resources;
 	synth_map resource_by_path;
 	synth_map resource_by_lid;
 
@@ -148,7 +152,7 @@ struct synth_backend {
 };
 
 /* Records the current last error as the backend's sticky error (if it is
- * the first) and returns its code. */
+ * the first) and returns its code (fail.c). */
 int synth__backend_fail(synth_backend *b);
 /* Registers the zip asset of DIR (once per directory and excludes) and
  * returns its index, for the tokens synth__asset_token() makes. The zip is
