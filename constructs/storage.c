@@ -15,8 +15,7 @@
 #define _GNU_SOURCE
 #include <stdlib.h>
 #include <string.h>
-#include "synth.h"
-#include "../lib/core/internal.h"
+#include <synth.h>
 #include <synth/sys/construct.h>
 
 struct synth_storage {
@@ -93,47 +92,13 @@ static int statements(json_t *out, const char *bucket_path, const char *path, js
 	return 0;
 }
 
-static int storage_generate(synth_construct *self, void *state)
+/* The bucket (private, encrypted, CORS for browsers), its triggers and
+ * its TLS-only policy. */
+static int bucket_resources(synth_construct *self, synth_storage *s, const char *bpath)
 {
-	synth_storage *s = state;
-	synth_backend *b = self->b;
-	const char *name = self->name;
-	/* One default bucket: the only one, or the one marked among several. */
-	size_t nstorage = 0, nmarked = 0;
-	for (size_t k = 0; k < b->nconstructs; k++)
-		if (b->constructs[k]->cls == &storage_class) {
-			nstorage++;
-			nmarked += ((synth_storage *)b->constructs[k]->state)->is_default;
-		}
-	if (nstorage > 1 && nmarked != 1) {
-		synth_error_setf(SYNTH_EINVALID, "%s: %zu buckets and %zu marked is_default: mark "
-				 "exactly one as the default", name, nstorage, nmarked);
-		return synth__backend_fail(b);
-	}
-	bool is_default = nstorage == 1 || s->is_default;
-	char *bpath = synth_asprintf("%s/Bucket", name);
-	if (!bpath)
-		return synth_error_oom();
+	synth_backend *b = synth_construct_backend(self);
+	const char *name = synth_construct_name(self);
 	int rc = 0;
-
-	/* Rules for auth roles need the auth category, through its token. */
-	bool need_auth = false;
-	size_t i;
-	json_t *r;
-	json_array_foreach(s->rules, i, r)
-		need_auth |= strcmp(json_string_value(json_object_get(r, "who")), "function") != 0;
-	synth_construct *auth = NULL;
-	if (need_auth && !synth__map_get(&b->token_providers, "auth")) {
-		free(bpath);
-		synth_error_setf(SYNTH_ENOTFOUND, "%s: access rules for guests, users, groups or "
-				 "owners need auth: call synth_define_auth in this backend", name);
-		return synth__backend_fail(b);
-	}
-	if (need_auth && synth_construct_lookup(&auth, self, "auth") < 0) {
-		free(bpath);
-		return synth__backend_fail(b);
-	}
-
 	json_t *props = json_pack(
 		"{s:{s:b,s:b,s:b,s:b},s:{s:[{s:{s:s}}]},s:{s:[{s:s}]},s:{s:[{s:[s],s:[s,s,s,s,s],s:[s],s:[s,s,s,s],s:i}]}}",
 		"PublicAccessBlockConfiguration", "BlockPublicAcls", 1, "BlockPublicPolicy", 1,
@@ -196,6 +161,17 @@ static int storage_generate(synth_construct *self, void *state)
 				  synth_join("", json_pack("[o,s]", synth_getatt(bpath, "Arn"), "/*")),
 				  "Condition", "Bool", "aws:SecureTransport", "false"));
 
+	return rc;
+}
+
+/* Access rules: IAM policies on the auth roles, grants to functions. */
+static int access_policies(synth_construct *self, synth_storage *s, const char *bpath)
+{
+	synth_backend *b = synth_construct_backend(self);
+	const char *name = synth_construct_name(self);
+	int rc = 0;
+	size_t i;
+	json_t *r;
 	/* Access rules: statements per role. */
 	json_t *by_role = json_object(); /* role resource path -> statements */
 	json_array_foreach(s->rules, i, r) {
@@ -207,9 +183,8 @@ static int storage_generate(synth_construct *self, void *state)
 		if (!strcmp(who, "function")) {
 			json_t *st = json_array();
 			rc = statements(st, bpath, path, acts);
-			synth_construct *fc = synth__map_get(&b->construct_by_name,
-							     json_string_value(json_object_get(r, "fn")));
-			synth_function *fn = fc ? synth_construct_state(fc) : NULL;
+			synth_function *fn = synth_function_from_construct(synth_backend_construct(
+				b, json_string_value(json_object_get(r, "fn"))));
 			size_t k;
 			json_t *x;
 			json_array_foreach(st, k, x) {
@@ -263,8 +238,15 @@ static int storage_generate(synth_construct *self, void *state)
 	}
 	json_decref(by_role);
 
+	return rc;
+}
+
+/* Outputs from the default bucket: its name, and every bucket. */
+static int default_outputs(synth_backend *b, const char *bpath)
+{
+	int rc = 0;
 	/* Outputs from the default bucket: its name, and every bucket. */
-	if (rc == 0 && is_default) {
+	{
 		rc = synth_backend_add_output(b, "storage", "storageRegion",
 					      synth_pseudo("AWS::Region"), NULL, NULL);
 		if (rc == 0)
@@ -273,14 +255,12 @@ static int storage_generate(synth_construct *self, void *state)
 		/* buckets: a JSON string whose bucket names are resolved by
 		 * CloudFormation (Fn::Sub variables). */
 		json_t *vars = json_object(), *list = json_array();
-		for (size_t k = 0; rc == 0 && k < b->nconstructs; k++) {
-			synth_construct *c = b->constructs[k];
-			if (c->cls != &storage_class)
-				continue;
-			synth_storage *o = c->state;
+		for (synth_construct *c = synth_backend_next(b, &storage_class, NULL); rc == 0 && c;
+		     c = synth_backend_next(b, &storage_class, c)) {
+			synth_storage *o = synth_construct_state(c);
 			char var[32];
-			snprintf(var, sizeof var, "B%zu", k);
-			char *obp = synth_asprintf("%s/Bucket", c->name);
+			snprintf(var, sizeof var, "B%zu", synth_construct_index(c));
+			char *obp = synth_asprintf("%s/Bucket", synth_construct_name(c));
 			json_object_set_new(vars, var, synth_ref(obp));
 			free(obp);
 			json_t *paths = json_object();
@@ -308,7 +288,7 @@ static int storage_generate(synth_construct *self, void *state)
 			}
 			char ref[40];
 			snprintf(ref, sizeof ref, "${%s}", var);
-			json_array_append_new(list, json_pack("{s:s,s:s,s:s,s:o}", "name", c->name,
+			json_array_append_new(list, json_pack("{s:s,s:s,s:s,s:o}", "name", synth_construct_name(c),
 							      "bucketName", ref, "storageRegion",
 							      "${AWS::Region}", "paths", paths));
 		}
@@ -322,22 +302,120 @@ static int storage_generate(synth_construct *self, void *state)
 		json_decref(vars);
 		json_decref(list);
 	}
+	return rc;
+}
+
+static int storage_generate(synth_construct *self, void *state)
+{
+	synth_storage *s = state;
+	synth_backend *b = synth_construct_backend(self);
+	const char *name = synth_construct_name(self);
+	/* One default bucket: the only one, or the one marked among several. */
+	size_t nstorage = 0, nmarked = 0;
+	for (synth_construct *c = synth_backend_next(b, &storage_class, NULL); c;
+	     c = synth_backend_next(b, &storage_class, c)) {
+		nstorage++;
+		nmarked += ((synth_storage *)synth_construct_state(c))->is_default;
+	}
+	if (nstorage > 1 && nmarked != 1)
+		return synth_construct_failf(self, SYNTH_EINVALID,
+					     "%zu buckets and %zu marked is_default: mark exactly "
+					     "one as the default", nstorage, nmarked);
+	bool is_default = nstorage == 1 || s->is_default;
+	char *bpath = synth_asprintf("%s/Bucket", name);
+	if (!bpath)
+		return synth_error_oom();
+
+	/* Rules for auth roles need the auth category, through its token. */
+	bool need_auth = false;
+	size_t i;
+	json_t *r;
+	json_array_foreach(s->rules, i, r)
+		need_auth |= strcmp(json_string_value(json_object_get(r, "who")), "function") != 0;
+	synth_construct *auth = NULL;
+	if (need_auth && synth_construct_find(&auth, self, "auth") < 0) {
+		free(bpath);
+		return SYNTH_ERROR;
+	}
+	if (need_auth && !auth) {
+		free(bpath);
+		return synth_construct_failf(self, SYNTH_ENOTFOUND,
+					     "access rules for guests, users, groups or owners "
+					     "need auth: call synth_define_auth in this backend");
+	}
+
+	int rc = bucket_resources(self, s, bpath);
+	if (rc == 0)
+		rc = access_policies(self, s, bpath);
+	if (rc == 0 && is_default)
+		rc = default_outputs(b, bpath);
 	free(bpath);
-	return rc < 0 ? synth__backend_fail(b) : 0;
+	return rc;
 }
 
 static const synth_construct_class storage_class = {
 	SYNTH_CONSTRUCT_CLASS_VERSION, "storage", NULL, storage_generate, storage_free};
 
-static synth_storage *storage_fail(synth_backend *b, synth_storage *s, const char *name,
-				   const char *fmt, const char *v)
+/* One access rule of the props, checked, into S->rules. 0, or
+ * SYNTH_EINVALID after synth_backend_failf() naming the storage NM. */
+static int add_rule(synth_backend *b, synth_storage *s, const char *nm,
+		    const synth_storage_access *a)
 {
-	char msg[512];
-	snprintf(msg, sizeof msg, fmt, v ? v : "");
-	synth_error_setf(SYNTH_EINVALID, "%s: %s", name ? name : "storage", msg);
-	synth__backend_fail(b);
-	storage_free(s);
-	return NULL;
+	size_t pl = strlen(a->path);
+	if (pl < 2 || strcmp(a->path + pl - 2, "/*") || a->path[0] == '/' ||
+	    strstr(a->path, "//"))
+		return synth_backend_failf(b, SYNTH_EINVALID,
+					   "%s: access path '%s' must be a prefix ending in \"/*\" "
+					   "(\"media/*\", \"private/{entity_id}/*\")", nm, a->path);
+	const char *w = a->who ? a->who : "";
+	bool group = !strncmp(w, "group:", 6) && w[6];
+	if (strcmp(w, "guest") && strcmp(w, "authenticated") && strcmp(w, "owner") &&
+	    strcmp(w, "function") && !group)
+		return synth_backend_failf(b, SYNTH_EINVALID,
+					   "%s: access 'who' '%s' is not guest, authenticated, "
+					   "group:<name>, owner or function", nm, w);
+	if (!strcmp(w, "owner") && !strstr(a->path, "{entity_id}"))
+		return synth_backend_failf(b, SYNTH_EINVALID,
+					   "%s: owner access on '%s' needs {entity_id} in the path",
+					   nm, a->path);
+	if (!strcmp(w, "function") && !a->fn)
+		return synth_backend_failf(b, SYNTH_EINVALID,
+					   "%s: function access on '%s' has no function", nm, a->path);
+	json_t *acts = json_array();
+	char *list = strdup(a->actions ? a->actions : ""), *save = NULL;
+	if (!acts || !list) {
+		json_decref(acts);
+		free(list);
+		return synth_backend_failf(b, SYNTH_ENOMEM, "out of memory");
+	}
+	for (char *t = strtok_r(list, ", ", &save); t; t = strtok_r(NULL, ", ", &save)) {
+		if (strcmp(t, "read") && strcmp(t, "get") && strcmp(t, "list") &&
+		    strcmp(t, "write") && strcmp(t, "delete")) {
+			json_decref(acts);
+			int rc = synth_backend_failf(b, SYNTH_EINVALID,
+						     "%s: access action '%s' is not read, get, list, "
+						     "write or delete", nm, t);
+			free(list);
+			return rc;
+		}
+		json_array_append_new(acts, json_string(t));
+	}
+	free(list);
+	if (!json_array_size(acts)) {
+		json_decref(acts);
+		return synth_backend_failf(b, SYNTH_EINVALID, "%s: access on '%s' lists no actions",
+					   nm, a->path);
+	}
+	json_t *rule = json_pack("{s:s,s:s,s:o}", "path", a->path, "who", w, "actions", acts);
+	if (rule && a->fn &&
+	    json_object_set_new(rule, "fn", json_string(synth_construct_name(
+						    synth_function_construct(a->fn)))) < 0) {
+		json_decref(rule);
+		rule = NULL;
+	}
+	if (!rule || json_array_append_new(s->rules, rule) < 0)
+		return synth_backend_failf(b, SYNTH_ENOMEM, "out of memory");
+	return 0;
 }
 
 synth_storage *synth_define_storage(synth_backend *b, const char *name,
@@ -345,58 +423,21 @@ synth_storage *synth_define_storage(synth_backend *b, const char *name,
 {
 	static const synth_storage_props none = {0};
 	const synth_storage_props *p = props ? props : &none;
+	const char *nm = name ? name : "storage";
 	synth_error_clear();
 	synth_storage *s = calloc(1, sizeof *s);
 	if (!s || !(s->rules = json_array())) {
 		free(s);
-		synth_error_oom();
-		synth__backend_fail(b);
+		synth_backend_failf(b, SYNTH_ENOMEM, "out of memory");
 		return NULL;
 	}
 	s->versioned = p->versioned;
 	s->is_default = p->is_default;
-	for (const synth_storage_access *a = p->access; a && a->path; a++) {
-		size_t pl = strlen(a->path);
-		if (pl < 2 || strcmp(a->path + pl - 2, "/*") || a->path[0] == '/' ||
-		    strstr(a->path, "//"))
-			return storage_fail(b, s, name, "access path '%s' must be a prefix ending "
-					    "in \"/*\" (\"media/*\", \"private/{entity_id}/*\")", a->path);
-		const char *w = a->who ? a->who : "";
-		bool group = !strncmp(w, "group:", 6) && w[6];
-		if (strcmp(w, "guest") && strcmp(w, "authenticated") && strcmp(w, "owner") &&
-		    strcmp(w, "function") && !group)
-			return storage_fail(b, s, name, "access 'who' '%s' is not guest, "
-					    "authenticated, group:<name>, owner or function", w);
-		if (!strcmp(w, "owner") && !strstr(a->path, "{entity_id}"))
-			return storage_fail(b, s, name, "owner access on '%s' needs {entity_id} in "
-					    "the path", a->path);
-		if (!strcmp(w, "function") && !a->fn)
-			return storage_fail(b, s, name, "function access on '%s' has no function",
-					    a->path);
-		json_t *acts = json_array();
-		char *list = strdup(a->actions ? a->actions : ""), *save = NULL;
-		for (char *t = list ? strtok_r(list, ", ", &save) : NULL; t; t = strtok_r(NULL, ", ", &save)) {
-			if (strcmp(t, "read") && strcmp(t, "get") && strcmp(t, "list") &&
-			    strcmp(t, "write") && strcmp(t, "delete")) {
-				json_decref(acts);
-				storage_fail(b, s, name, "access action '%s' is not read, get, list, "
-					     "write or delete", t);
-				free(list);
-				return NULL;
-			}
-			json_array_append_new(acts, json_string(t));
+	for (const synth_storage_access *a = p->access; a && a->path; a++)
+		if (add_rule(b, s, nm, a) < 0) {
+			storage_free(s);
+			return NULL;
 		}
-		free(list);
-		if (!json_array_size(acts)) {
-			json_decref(acts);
-			return storage_fail(b, s, name, "access on '%s' lists no actions", a->path);
-		}
-		json_t *rule = json_pack("{s:s,s:s,s:o}", "path", a->path, "who", w, "actions", acts);
-		if (a->fn)
-			json_object_set_new(rule, "fn", json_string(synth_construct_name(
-								synth_function_construct(a->fn))));
-		json_array_append_new(s->rules, rule);
-	}
 	if (p->on_upload)
 		s->on_upload = strdup(synth_construct_name(synth_function_construct(p->on_upload)));
 	if (p->on_delete)
@@ -408,7 +449,7 @@ synth_storage *synth_define_storage(synth_backend *b, const char *name,
 
 json_t *synth_storage_bucket_name(const synth_storage *s)
 {
-	char *p = synth_asprintf("%s/Bucket", s->c->name);
+	char *p = synth_asprintf("%s/Bucket", synth_construct_name(s->c));
 	json_t *t = p ? synth_ref(p) : NULL;
 	free(p);
 	return t;
@@ -416,7 +457,7 @@ json_t *synth_storage_bucket_name(const synth_storage *s)
 
 json_t *synth_storage_bucket_arn(const synth_storage *s)
 {
-	char *p = synth_asprintf("%s/Bucket", s->c->name);
+	char *p = synth_asprintf("%s/Bucket", synth_construct_name(s->c));
 	json_t *t = p ? synth_getatt(p, "Arn") : NULL;
 	free(p);
 	return t;

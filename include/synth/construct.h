@@ -60,6 +60,8 @@ SYNTH_EXPORT const char *synth_construct_name(const synth_construct *c);
 SYNTH_EXPORT const char *synth_construct_kind(const synth_construct *c);
 SYNTH_EXPORT void *synth_construct_state(const synth_construct *c);
 SYNTH_EXPORT synth_backend *synth_construct_backend(const synth_construct *c);
+/* C's place in definition order (0 for the first construct defined). */
+SYNTH_EXPORT size_t synth_construct_index(const synth_construct *c);
 
 /*
  * Looks up the factory that provides TOKEN and makes sure it is generated

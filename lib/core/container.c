@@ -87,6 +87,7 @@ const char *synth_construct_name(const synth_construct *c) { return c->name; }
 const char *synth_construct_kind(const synth_construct *c) { return c->cls->kind; }
 void *synth_construct_state(const synth_construct *c) { return c->state; }
 synth_backend *synth_construct_backend(const synth_construct *c) { return c->b; }
+size_t synth_construct_index(const synth_construct *c) { return c->index; }
 
 /* "a (function) -> b (auth) -> a (function)" for a request of TARGET
  * made while the chain ending at b->generating is being generated. */
