@@ -38,8 +38,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include "synth.h"
-#include "../lib/core/internal.h"
+#include <synth.h>
 #include <synth/sys/construct.h>
 
 struct synth_auth {
@@ -157,7 +156,6 @@ static const char fetcher_code[] =
 #define FETCHER_RUNTIME "python3.13"
 
 /* The template parameter that carries the secrets' versions (see above). */
-#define SYNTH_SECRET_VERSIONS_PARAM "SynthSecretVersions"
 
 static void auth_free(void *state)
 {
@@ -252,7 +250,7 @@ static const char *const fetcher_arn_fmt =
  * resource whose attributes are the secrets' values. */
 static int gen_fetcher(synth_construct *self, synth_auth *a)
 {
-	synth_backend *b = self->b;
+	synth_backend *b = synth_construct_backend(self);
 	bool oom = false;
 	json_t *list = json_array(), *arns = json_array(), *where = json_object();
 	const char *name;
@@ -332,11 +330,11 @@ static int gen_fetcher(synth_construct *self, synth_auth *a)
 	/* For the layout: this resource's attributes are secret values, which
 	 * must never become a stack output. */
 	if (rc == 0)
-		rc = synth_resource_add_metadata(cr, "synth:secret-attributes", json_true());
+		rc = synth_resource_add_metadata(cr, SYNTH_MD_SECRET_ATTRIBUTES, json_true());
 	/* For the deployer: which parameter to set, from which SSM names. */
 	if (rc == 0)
 		rc = synth_resource_add_metadata(
-			cr, "synth:secret-versions",
+			cr, SYNTH_MD_SECRET_VERSIONS,
 			json_pack("{s:s,s:O}", "param", SYNTH_SECRET_VERSIONS_PARAM, "secrets", where));
 	json_decref(where);
 	json_decref(list);
@@ -556,7 +554,7 @@ static json_t *pool_props(synth_auth *a, unsigned login, json_t *uattrs, json_t 
 static int auth_generate(synth_construct *self, void *state)
 {
 	synth_auth *a = state;
-	synth_backend *b = self->b;
+	synth_backend *b = synth_construct_backend(self);
 	const synth_auth_props *p = &a->p;
 	unsigned login = p->login ? p->login : SYNTH_LOGIN_EMAIL;
 	bool oom = false;
@@ -777,7 +775,7 @@ static int auth_generate(synth_construct *self, void *state)
 	json_decref(reqs);
 	json_decref(mfa_types);
 	json_decref(gout);
-	return rc < 0 ? synth__backend_fail(b) : 0;
+	return rc;
 }
 
 static const synth_construct_class auth_class = {
@@ -1394,41 +1392,10 @@ static int email_parse(synth_auth *a, const synth_auth_email_sender *s)
 
 /* --- define ------------------------------------------------------------ */
 
-static synth_auth *auth_fail(synth_backend *b, synth_auth *a, const char *fmt, const char *v)
+/* Checks P and copies what A keeps of it. 0, or a negative code with the
+ * error set ("auth: ..."). */
+static int auth_props(synth_backend *b, synth_auth *a, const synth_auth_props *p)
 {
-	char msg[512];
-	snprintf(msg, sizeof msg, fmt, v ? v : "");
-	synth_error_setf(SYNTH_EINVALID, "auth: %s", msg);
-	synth__backend_fail(b);
-	auth_free(a);
-	return NULL;
-}
-
-/* Fails with the error already set (validation or out of memory). */
-static synth_auth *auth_fail_set(synth_backend *b, synth_auth *a)
-{
-	synth__backend_fail(b);
-	auth_free(a);
-	return NULL;
-}
-
-synth_auth *synth_define_auth(synth_backend *b, const synth_auth_props *props)
-{
-	static const synth_auth_props none = {0};
-	const synth_auth_props *p = props ? props : &none;
-	synth_error_clear();
-	if (synth__map_get(&b->construct_by_name, "auth")) {
-		synth_error_setf(SYNTH_EEXISTS, "auth: define_auth is called twice; a backend has "
-				 "one auth");
-		synth__backend_fail(b);
-		return NULL;
-	}
-	synth_auth *a = calloc(1, sizeof *a);
-	if (!a) {
-		synth_error_oom();
-		synth__backend_fail(b);
-		return NULL;
-	}
 	a->p = *p;
 	a->p.attributes = NULL;
 	a->p.groups = NULL;
@@ -1440,62 +1407,59 @@ synth_auth *synth_define_auth(synth_backend *b, const synth_auth_props *props)
 	a->triggers = json_object();
 	a->secrets = json_object();
 	if (!a->attributes || !a->groups || !a->triggers || !a->secrets) {
-		synth_error_oom();
-		return auth_fail_set(b, a);
+		return synth_error_oom();
 	}
 	if (p->login & ~7u)
-		return auth_fail(b, a, "login has unknown bits%s", "");
+		return synth_error_setf(SYNTH_EINVALID, "auth: " "login has unknown bits");
 	if (p->password_min_length && (p->password_min_length < 6 || p->password_min_length > 99))
-		return auth_fail(b, a, "password_min_length must be 6..99%s", "");
+		return synth_error_setf(SYNTH_EINVALID, "auth: " "password_min_length must be 6..99");
 	if ((unsigned)p->mfa > SYNTH_MFA_REQUIRED)
-		return auth_fail(b, a, "mfa is not a synth_mfa_mode%s", "");
+		return synth_error_setf(SYNTH_EINVALID, "auth: " "mfa is not a synth_mfa_mode");
 	if (!p->mfa && (p->mfa_sms || p->mfa_totp || p->mfa_email))
-		return auth_fail(b, a, "MFA methods are given but mfa is off%s", "");
+		return synth_error_setf(SYNTH_EINVALID, "auth: " "MFA methods are given but mfa is off");
 	if (p->mfa_email && !p->email_sender)
-		return auth_fail(b, a, "mfa_email needs .email_sender: Cognito sends one-time "
-				 "codes only through your own verified SES identity%s", "");
+		return synth_error_setf(SYNTH_EINVALID, "auth: " "mfa_email needs .email_sender: Cognito sends one-time "
+				 "codes only through your own verified SES identity");
 	for (const synth_auth_attribute *at = p->attributes; at && at->name; at++) {
 		bool std = false;
 		for (size_t k = 0; standard_attributes[k]; k++)
 			std |= !strcmp(standard_attributes[k], at->name);
 		if (!at->custom && !std)
-			return auth_fail(b, a, "'%s' is not a standard attribute (set .custom for "
+			return synth_error_setf(SYNTH_EINVALID, "auth: " "'%s' is not a standard attribute (set .custom for "
 					 "a custom one)", at->name);
 		if (at->custom && (!synth_name_valid(at->name, 20) || strchr(at->name, '-')))
-			return auth_fail(b, a, "custom attribute name '%s' must be 1..20 letters, "
+			return synth_error_setf(SYNTH_EINVALID, "auth: " "custom attribute name '%s' must be 1..20 letters, "
 					 "digits or '_'", at->name);
 		if (at->custom && at->required)
-			return auth_fail(b, a, "custom attribute '%s' cannot be required (Cognito "
+			return synth_error_setf(SYNTH_EINVALID, "auth: " "custom attribute '%s' cannot be required (Cognito "
 					 "does not allow it)", at->name);
 		const char *type = at->type ? at->type : "String";
 		if (strcmp(type, "String") && strcmp(type, "Number") && strcmp(type, "DateTime") &&
 		    strcmp(type, "Boolean"))
-			return auth_fail(b, a, "attribute type '%s' is not String, Number, DateTime or "
+			return synth_error_setf(SYNTH_EINVALID, "auth: " "attribute type '%s' is not String, Number, DateTime or "
 					 "Boolean", type);
 		if (json_array_append_new(a->attributes,
 					  json_pack("{s:s,s:b,s:b,s:b,s:s}", "name", at->name,
 						    "required", at->required, "immutable",
 						    at->immutable, "custom", at->custom, "type",
 						    type)) < 0) {
-			synth_error_oom();
-			return auth_fail_set(b, a);
+			return synth_error_oom();
 		}
 	}
 	for (const synth_auth_group *g = p->groups; g && g->name; g++) {
 		if (!synth_name_valid(g->name, 64) || strchr(g->name, '-') || strchr(g->name, '_'))
-			return auth_fail(b, a, "group name '%s' must be 1..64 letters and digits",
+			return synth_error_setf(SYNTH_EINVALID, "auth: " "group name '%s' must be 1..64 letters and digits",
 					 g->name);
 		size_t k;
 		json_t *x;
 		json_array_foreach(a->groups, k, x)
 			if (!strcmp(json_string_value(json_object_get(x, "name")), g->name))
-				return auth_fail(b, a, "group '%s' is defined twice", g->name);
+				return synth_error_setf(SYNTH_EINVALID, "auth: " "group '%s' is defined twice", g->name);
 		if (g->precedence < 0)
-			return auth_fail(b, a, "group '%s' has a negative precedence", g->name);
+			return synth_error_setf(SYNTH_EINVALID, "auth: " "group '%s' has a negative precedence", g->name);
 		if (json_array_append_new(a->groups, json_pack("{s:s,s:i}", "name", g->name,
 							       "precedence", g->precedence)) < 0) {
-			synth_error_oom();
-			return auth_fail_set(b, a);
+			return synth_error_oom();
 		}
 	}
 	for (const synth_auth_trigger *t = p->triggers; t && t->event; t++) {
@@ -1503,26 +1467,43 @@ synth_auth *synth_define_auth(synth_backend *b, const synth_auth_props *props)
 		for (size_t k = 0; k < sizeof events / sizeof events[0]; k++)
 			known |= !strcmp(events[k][0], t->event);
 		if (!known)
-			return auth_fail(b, a, "unknown trigger '%s' (preSignUp, postConfirmation, "
+			return synth_error_setf(SYNTH_EINVALID, "auth: " "unknown trigger '%s' (preSignUp, postConfirmation, "
 					 "preTokenGeneration, customMessage, ...)", t->event);
 		if (!t->fn)
-			return auth_fail(b, a, "trigger '%s' has no function (did its "
+			return synth_error_setf(SYNTH_EINVALID, "auth: " "trigger '%s' has no function (did its "
 					 "define_function fail?)", t->event);
 		if (json_object_get(a->triggers, t->event))
-			return auth_fail(b, a, "trigger '%s' is set twice", t->event);
+			return synth_error_setf(SYNTH_EINVALID, "auth: " "trigger '%s' is set twice", t->event);
 		if (json_object_set_new(a->triggers, t->event,
 					json_string(synth_construct_name(
 						synth_function_construct(t->fn)))) < 0) {
-			synth_error_oom();
-			return auth_fail_set(b, a);
+			return synth_error_oom();
 		}
 	}
-	if (p->email_sender && email_parse(a, p->email_sender) < 0)
-		return auth_fail_set(b, a);
-	if (p->external && ext_parse(a, b, p->external) < 0)
-		return auth_fail_set(b, a);
-	if (synth_construct_new(&a->c, b, "auth", &auth_class, a) < 0)
+	int rc = p->email_sender ? email_parse(a, p->email_sender) : 0;
+	if (rc == 0 && p->external)
+		rc = ext_parse(a, b, p->external);
+	return rc < 0 ? synth_error_last()->code : 0;
+}
+
+synth_auth *synth_define_auth(synth_backend *b, const synth_auth_props *props)
+{
+	static const synth_auth_props none = {0};
+	synth_error_clear();
+	if (synth_backend_construct(b, "auth")) {
+		synth_backend_failf(b, SYNTH_EEXISTS,
+				    "auth: define_auth is called twice; a backend has one auth");
 		return NULL;
+	}
+	synth_auth *a = calloc(1, sizeof *a);
+	int rc = a ? auth_props(b, a, props ? props : &none) : synth_error_oom();
+	if (rc < 0) {
+		synth_backend_failf(b, rc, "%s", synth_error_last()->message);
+		auth_free(a);
+		return NULL;
+	}
+	if (synth_construct_new(&a->c, b, "auth", &auth_class, a) < 0)
+		return NULL; /* a was freed by synth_construct_new */
 	return a;
 }
 

@@ -405,6 +405,7 @@ json_t *synth_function_role_arn(const synth_function *fn)
 {
 	return token(fn, "ServiceRole", "Arn");
 }
+json_t *synth_function_role_name(const synth_function *fn) { return token(fn, "ServiceRole", NULL); }
 
 /* Fails FN's backend with the last error (already set). */
 static int fn_fail(synth_function *fn, int rc)

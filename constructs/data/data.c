@@ -56,8 +56,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include "synth.h"
-#include "../../lib/core/internal.h"
+#include <synth.h>
 #include <synth/sys/construct.h>
 #include "graphql.h"
 #include "gqlgen.h"
@@ -472,13 +471,6 @@ static int add_output(synth_backend *b, const char *name, json_t *v)
 }
 
 /* s3://<asset bucket>/<asset key> for asset INDEX. */
-static json_t *asset_s3_uri(size_t index)
-{
-	return synth_join("", json_pack("[s,o,s,o,s,o]", "s3://" ASSET_BUCKET_PREFIX,
-					 synth_pseudo("AWS::AccountId"), "-",
-					 synth_pseudo("AWS::Region"), "/",
-					 synth__asset_token(index, "key")));
-}
 
 /* The API key's expiry (epoch seconds): the end of the UTC day DAYS days
  * from today, at most 365 days ahead (AppSync wants 1..365 days). Stable
@@ -492,12 +484,6 @@ static long long api_key_expiry(int days)
 	return day + (long long)n * 86400;
 }
 
-/* Sets the layout unit of resources [FROM, b->nresources) to UNIT. */
-static void set_unit(synth_backend *b, size_t from, size_t unit)
-{
-	for (size_t i = from; i < b->nresources; i++)
-		b->resources[i]->unit = unit;
-}
 
 /* The resolvers' data source names: "<Model>Table" (Amplify's), NONE_DS. */
 /* RESOLVERS: those of model NAME (placed in its unit); READERS: those whose
@@ -505,10 +491,12 @@ static void set_unit(synth_backend *b, size_t from, size_t unit)
 static int model_resources(synth_construct *self, synth_data *d, const char *name, json_t *m,
 			   json_t *resolvers, json_t *readers, const size_t *code_assets, bool retain)
 {
-	synth_backend *b = self->b;
 	char id[400], path[460];
-	size_t first = b->nresources;
 	synth_resource *table = NULL;
+	/* One layout group per model, so a large schema spreads over nested
+	 * stacks; the construct's own group holds the API and the schema. */
+	if (synth_construct_set_layout_group(self, name) < 0)
+		return SYNTH_ERROR;
 	snprintf(id, sizeof id, "%s/Table", name);
 	snprintf(path, sizeof path, "data/%s/Table", name);
 	json_t *tp = table_props(d, m, readers);
@@ -580,7 +568,7 @@ static int model_resources(synth_construct *self, synth_data *d, const char *nam
 				  "AwsRegion", synth_pseudo("AWS::Region"), "ServiceRoleArn",
 				  synth_getatt(rpath, "Arn")));
 	/* The resolvers of this model's operations and relations. */
-	synth_resource *schema = synth_backend_resource(b, "data/GraphQLSchema");
+	synth_resource *schema = synth_backend_resource(synth_construct_backend(self), "data/GraphQLSchema");
 	json_array_foreach(resolvers, i, r) {
 		if (rc < 0)
 			break;
@@ -597,24 +585,20 @@ static int model_resources(synth_construct *self, synth_data *d, const char *nam
 				  str(r, "typeName"), "FieldName", str(r, "fieldName"), "Kind", "UNIT",
 				  "DataSourceName", synth_getatt(dsp, "Name"), "Runtime", "Name",
 				  "APPSYNC_JS", "RuntimeVersion", "1.0.0", "CodeS3Location",
-				  asset_s3_uri(code_assets[module])));
+				  synth_asset_s3_uri(code_assets[module])));
 		if (rc == 0 && schema)
 			rc = synth_resource_add_dependency(res, schema);
 	}
-	/* One layout unit per model: the slot of its table, which no raw
-	 * resource uses (template.c numbers units constructs first, then one
-	 * per resource). */
-	if (rc == 0 && table)
-		set_unit(b, first, b->nconstructs + table->index);
-	return rc < 0 ? rc : 0;
+	int back = synth_construct_set_layout_group(self, NULL);
+	return rc < 0 ? rc : back;
 }
 
 static int data_generate(synth_construct *self, void *state)
 {
 	synth_data *d = state;
-	synth_backend *b = self->b;
+	synth_backend *b = synth_construct_backend(self);
 	const char *file = str(d->model, "file");
-	bool has_auth = synth__map_get(&b->token_providers, "auth") != NULL;
+	bool has_auth = synth_backend_provides(b, "auth");
 
 	/* Authorization modes: the default, then what the rules use. */
 	synth_data_auth_mode def = d->default_auth;
@@ -626,7 +610,7 @@ static int data_generate(synth_construct *self, void *state)
 					    "auth: call synth_define_auth in this backend");
 	needs n = {file, self, has_auth, 1u << def};
 	if (each_rule(d->model, check_rule, &n))
-		return synth__backend_fail(b);
+		return SYNTH_ERROR; /* check_rule failed the construct */
 	if (d->iam_grants)
 		n.modes |= 1u << SYNTH_DATA_AUTH_IAM;
 	synth_construct *auth = NULL;
@@ -634,7 +618,7 @@ static int data_generate(synth_construct *self, void *state)
 	json_t *provs = json_object_get(d->model, "authProviders");
 	need_auth |= json_object_get(provs, "iam") || json_object_get(provs, "identityPool");
 	if (need_auth && synth_construct_lookup(&auth, self, "auth") < 0)
-		return synth__backend_fail(b);
+		return SYNTH_ERROR;
 
 	/* The generators. */
 	const char *defname = mode_name(def);
@@ -657,7 +641,7 @@ static int data_generate(synth_construct *self, void *state)
 	}
 
 	/* The API. */
-	json_t *api = json_pack("{s:s,s:s,s:b}", "Name", b->stack_name, "AuthenticationType",
+	json_t *api = json_pack("{s:s,s:s,s:b}", "Name", synth_backend_stack_name(b), "AuthenticationType",
 				defname, "XrayEnabled", 0);
 	if (api && def == SYNTH_DATA_AUTH_USER_POOL)
 		json_object_set_new(api, "UserPoolConfig",
@@ -700,9 +684,9 @@ static int data_generate(synth_construct *self, void *state)
 		json_object_set_new(sp, "Definition", json_string(sdl));
 	} else if (rc == 0 && sp) {
 		size_t ai;
-		rc = synth__backend_asset_bytes(&ai, b, sdl, sdl_len, "graphql", "data/GraphQLSchema");
+		rc = synth_construct_add_file_asset(&ai, self, sdl, sdl_len, "graphql", "data/GraphQLSchema");
 		if (rc == 0)
-			json_object_set_new(sp, "DefinitionS3Location", asset_s3_uri(ai));
+			json_object_set_new(sp, "DefinitionS3Location", synth_asset_s3_uri(ai));
 	}
 	if (rc == 0)
 		rc = sp ? synth_resource_new(NULL, self, "GraphQLSchema", "AWS::AppSync::GraphQLSchema",
@@ -713,7 +697,7 @@ static int data_generate(synth_construct *self, void *state)
 
 	if (rc == 0 && (n.modes & (1u << SYNTH_DATA_AUTH_API_KEY))) {
 		char desc[96];
-		snprintf(desc, sizeof desc, "API key of %s (expires after %d days)", b->stack_name,
+		snprintf(desc, sizeof desc, "API key of %s (expires after %d days)", synth_backend_stack_name(b),
 			 d->api_key_days);
 		rc = synth_resource_new(NULL, self, "ApiKey", "AWS::AppSync::ApiKey",
 					json_pack("{s:o,s:I,s:s}", "ApiId",
@@ -765,7 +749,7 @@ static int data_generate(synth_construct *self, void *state)
 		json_t *code = json_object_get(r, "code");
 		char ctx[400];
 		snprintf(ctx, sizeof ctx, "data/Resolvers/%s", str(r, "name"));
-		rc = synth__backend_asset_bytes(&code_assets[i], b, json_string_value(code),
+		rc = synth_construct_add_file_asset(&code_assets[i], self, json_string_value(code),
 						json_string_length(code), "js", ctx);
 	}
 
@@ -776,7 +760,7 @@ static int data_generate(synth_construct *self, void *state)
 		if (rc < 0)
 			break;
 		rc = model_resources(self, d, mn, m, json_object_get(by_model, mn),
-				     json_object_get(by_ds, mn), code_assets, b->type == SYNTH_BACKEND_BRANCH);
+				     json_object_get(by_ds, mn), code_assets, synth_backend_type_of(b) == SYNTH_BACKEND_BRANCH);
 	}
 	json_decref(by_model);
 	json_decref(by_ds);
@@ -785,7 +769,7 @@ static int data_generate(synth_construct *self, void *state)
 	char *mis_text = rc == 0 ? synth_json_dumps(mis, JSON_COMPACT) : NULL;
 	size_t mis_index = 0;
 	if (rc == 0)
-		rc = mis_text ? synth__backend_asset_bytes(&mis_index, b, mis_text, strlen(mis_text),
+		rc = mis_text ? synth_construct_add_file_asset(&mis_index, self, mis_text, strlen(mis_text),
 							   "json", "data/ModelIntrospectionSchema")
 			      : synth_error_oom();
 	free(mis_text);
@@ -806,14 +790,14 @@ static int data_generate(synth_construct *self, void *state)
 	if (rc == 0 && (n.modes & (1u << SYNTH_DATA_AUTH_API_KEY)))
 		rc = add_output(b, "awsAppsyncApiKey", synth_getatt("data/ApiKey", "ApiKey"));
 	if (rc == 0)
-		rc = add_output(b, "amplifyApiModelSchemaS3Uri", asset_s3_uri(mis_index));
+		rc = add_output(b, "amplifyApiModelSchemaS3Uri", synth_asset_s3_uri(mis_index));
 	free(extra_list);
 out:
 	free(sdl);
 	free(code_assets);
 	json_decref(generated);
 	json_decref(mis);
-	return rc < 0 ? synth__backend_fail(b) : 0;
+	return rc;
 }
 
 static const synth_construct_class data_class = {
@@ -821,31 +805,19 @@ static const synth_construct_class data_class = {
 
 /* --- definition --------------------------------------------------------- */
 
-static synth_data *data_fail(synth_backend *b, synth_data *d, int code, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static synth_data *data_fail(synth_backend *b, synth_data *d, int code, const char *fmt, ...)
-{
-	char msg[1024];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	synth_error_setf(code, "data: %s", msg);
-	synth__backend_fail(b);
-	data_free(d);
-	return NULL;
-}
-
-/* The parser's error with "data: " in front (its message is copied first:
- * setting an error may reuse the buffer it lives in). */
-static synth_data *parse_fail(synth_backend *b, synth_data *d, int code)
+/* Fails B with the last error (a parser's or the file reader's), prefixed
+ * with "data: " (the message is copied first: setting an error may reuse
+ * the buffer it lives in), and frees D. */
+static synth_data *define_fail(synth_backend *b, synth_data *d, int code)
 {
 	char *msg = strdup(synth_error_last()->message);
-	if (!msg)
-		return data_fail(b, d, SYNTH_ENOMEM, "out of memory");
-	synth_data *r = data_fail(b, d, code, "%s", msg);
+	if (msg)
+		synth_backend_failf(b, code, "data: %s", msg);
+	else
+		synth_backend_failf(b, SYNTH_ENOMEM, "data: out of memory");
 	free(msg);
-	return r;
+	data_free(d);
+	return NULL;
 }
 
 synth_data *synth_define_data(synth_backend *b, const synth_data_props *props)
@@ -853,23 +825,28 @@ synth_data *synth_define_data(synth_backend *b, const synth_data_props *props)
 	static const synth_data_props none = {0};
 	const synth_data_props *p = props ? props : &none;
 	synth_error_clear();
-	synth_construct *prev = synth__map_get(&b->construct_by_name, "data");
-	if (prev && prev->cls == &data_class)
-		return data_fail(b, NULL, SYNTH_EEXISTS,
-				 "define_data is called twice; a backend has one data (the "
-				 "second call's schema: %s)",
-				 p->schema_file ? p->schema_file : p->schema ? "inline" : DEFAULT_SCHEMA_FILE);
+	if (synth_construct_state_as(synth_backend_construct(b, "data"), &data_class)) {
+		synth_backend_failf(b, SYNTH_EEXISTS,
+				    "data: define_data is called twice; a backend has one data (the "
+				    "second call's schema: %s)",
+				    p->schema_file ? p->schema_file
+				    : p->schema    ? "inline"
+						   : DEFAULT_SCHEMA_FILE);
+		return NULL;
+	}
+	if (p->schema && p->schema_file)
+		synth_error_setf(SYNTH_EINVALID, "give schema_file or schema, not both");
+	else if ((unsigned)p->default_auth > SYNTH_DATA_AUTH_IAM)
+		synth_error_setf(SYNTH_EINVALID, "default_auth is not a synth_data_auth_mode");
+	else if (p->api_key_expires_days &&
+		 (p->api_key_expires_days < 1 || p->api_key_expires_days > 365))
+		synth_error_setf(SYNTH_EINVALID, "api_key_expires_days is %d; AppSync allows 1 to 365",
+				 p->api_key_expires_days);
+	if (synth_error_last()->code)
+		return define_fail(b, NULL, SYNTH_EINVALID);
 	synth_data *d = calloc(1, sizeof *d);
 	if (!d)
-		return data_fail(b, NULL, SYNTH_ENOMEM, "out of memory");
-	if (p->schema && p->schema_file)
-		return data_fail(b, d, SYNTH_EINVALID, "give schema_file or schema, not both");
-	if ((unsigned)p->default_auth > SYNTH_DATA_AUTH_IAM)
-		return data_fail(b, d, SYNTH_EINVALID, "default_auth is not a synth_data_auth_mode");
-	if (p->api_key_expires_days && (p->api_key_expires_days < 1 || p->api_key_expires_days > 365))
-		return data_fail(b, d, SYNTH_EINVALID,
-				 "api_key_expires_days is %d; AppSync allows 1 to 365",
-				 p->api_key_expires_days);
+		return define_fail(b, NULL, synth_error_oom());
 	d->default_auth = p->default_auth;
 	d->api_key_days = p->api_key_expires_days ? p->api_key_expires_days : 7;
 	d->streams = p->streams;
@@ -885,20 +862,22 @@ synth_data *synth_define_data(synth_backend *b, const synth_data_props *props)
 		size_t len = 0;
 		rc = synth_file_read(path, &text, &len);
 		if (rc == SYNTH_ENOTFOUND)
-			return data_fail(b, d, rc, "schema file '%s' does not exist%s", path,
+			synth_error_setf(rc, "schema file '%s' does not exist%s", path,
 					 p->schema_file ? "" : " (the default: set schema_file or "
 					 "schema)");
 		if (rc < 0)
-			return parse_fail(b, d, rc);
+			return define_fail(b, d, rc);
 		rc = synth__graphql_parse(&d->model, path, text, len);
 		free(text);
 	}
 	if (rc < 0)
-		return parse_fail(b, d, rc);
-	if (json_object_size(json_object_get(d->model, "models")) == 0)
-		return data_fail(b, d, SYNTH_EINVALID,
+		return define_fail(b, d, rc);
+	if (json_object_size(json_object_get(d->model, "models")) == 0) {
+		synth_error_setf(SYNTH_EINVALID,
 				 "%s: the schema has no @model type: there is nothing to store",
 				 str(d->model, "file"));
+		return define_fail(b, d, SYNTH_EINVALID);
+	}
 	if (synth_construct_new(&d->c, b, "data", &data_class, d) < 0)
 		return NULL;
 	return d;
@@ -911,31 +890,25 @@ json_t *synth_data_api_arn(void) { return synth_getatt("data/GraphQLApi", "Arn")
 int synth_data_grant(synth_data *d, synth_function *fn, const char *access)
 {
 	if (!d || !fn) {
-		synth_error_setf(SYNTH_EINVALID, "data: a grant needs the data and a function "
-				 "(did a define fail?)");
-		return d ? synth__backend_fail(d->c->b) : SYNTH_EINVALID;
+		int rc = synth_error_setf(SYNTH_EINVALID, "data: a grant needs the data and a "
+					  "function (did a define fail?)");
+		return d ? synth_backend_failf(synth_construct_backend(d->c), rc, "%s",
+					       synth_error_last()->message)
+			 : rc;
 	}
-	synth_backend *b = d->c->b;
+	synth_backend *b = synth_construct_backend(d->c);
 	const char *fname = synth_construct_name(synth_function_construct(fn));
 	json_t *arns = json_array();
 	char *list = strdup(access ? access : ""), *save = NULL;
 	if (!arns || !list) {
 		json_decref(arns);
 		free(list);
-		synth_error_oom();
-		return synth__backend_fail(b);
+		return synth_backend_failf(b, SYNTH_ENOMEM, "data: out of memory");
 	}
 	int rc = 0;
-	/* The role's name: a Ref of the role the function's role ARN token
-	 * names ({"Synth::GetAtt": [path, "Arn"]}). */
-	json_t *role_arn = synth_function_role_arn(fn);
-	const char *role_path = json_string_value(
-		json_array_get(json_object_get(role_arn, "Synth::GetAtt"), 0));
 	json_t *kinds = json_array();
-	if (!role_path || !kinds)
-		rc = role_arn && kinds ? synth_error_setf(SYNTH_ERROR, "data: grant to %s: its role "
-							   "token is not a resource attribute", fname)
-				       : synth_error_oom();
+	if (!kinds)
+		rc = synth_error_oom();
 	for (char *t = strtok_r(list, ", ", &save); t && rc == 0; t = strtok_r(NULL, ", ", &save)) {
 		const char *type = !strcmp(t, "query") ? "Query" : !strcmp(t, "mutate") ? "Mutation"
 				   : !strcmp(t, "subscribe") ? "Subscription" : NULL;
@@ -965,7 +938,7 @@ int synth_data_grant(synth_data *d, synth_function *fn, const char *access)
 			rc = synth_error_oom();
 			break;
 		}
-		json_t *ref = synth_ref(role_path);
+		json_t *ref = synth_function_role_name(fn);
 		bool dup = false;
 		size_t q;
 		json_t *x;
@@ -976,13 +949,12 @@ int synth_data_grant(synth_data *d, synth_function *fn, const char *access)
 		json_decref(ref);
 	}
 	json_decref(kinds);
-	json_decref(role_arn);
 	if (rc == 0 && !json_array_size(arns))
 		rc = synth_error_setf(SYNTH_EINVALID, "data: grant to %s lists no access (query, "
 				      "mutate, subscribe)", fname);
 	if (rc < 0) {
 		json_decref(arns);
-		return synth__backend_fail(b);
+		return synth_backend_failf(b, rc, "%s", synth_error_last()->message);
 	}
 	d->iam_grants = true;
 	const char *const actions[] = {"appsync:GraphQL", NULL};

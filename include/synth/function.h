@@ -69,6 +69,8 @@ SYNTH_EXPORT synth_construct *synth_function_construct(synth_function *fn);
 SYNTH_EXPORT json_t *synth_function_arn(const synth_function *fn);
 SYNTH_EXPORT json_t *synth_function_name_ref(const synth_function *fn);
 SYNTH_EXPORT json_t *synth_function_role_arn(const synth_function *fn);
+/* The role's name (a Ref of the role; new reference). */
+SYNTH_EXPORT json_t *synth_function_role_name(const synth_function *fn);
 
 /*
  * Grants the function's role ACTIONS (NULL-terminated) on RESOURCES (a
