@@ -551,66 +551,13 @@ static json_t *pool_props(synth_auth *a, unsigned login, json_t *uattrs, json_t 
 	return pool;
 }
 
-static int auth_generate(synth_construct *self, void *state)
+/* The identity pool: the user pool's client, and the social providers'
+ * tokens accepted directly. */
+static int identity_pool(synth_construct *self, synth_auth *a)
 {
-	synth_auth *a = state;
-	synth_backend *b = synth_construct_backend(self);
 	const synth_auth_props *p = &a->p;
-	unsigned login = p->login ? p->login : SYNTH_LOGIN_EMAIL;
 	bool oom = false;
 	int rc = 0;
-	static const char *const mfa_modes[] = {"OFF", "OPTIONAL", "ON"};
-
-	json_t *uattrs = json_array(), *verify = json_array(), *signup = json_array();
-	json_t *mfa_types = json_array();
-	json_t *pool = pool_props(a, login, uattrs, verify, signup, mfa_types, &oom);
-	if (oom || !uattrs || !verify || !signup || !mfa_types || !pool) {
-		json_decref(pool);
-		rc = synth_error_oom();
-	}
-	if (rc == 0 && p->mfa && p->mfa_sms) {
-		/* Cognito sends SMS through SNS with a role it assumes. */
-		rc = res(NULL, self, "SmsRole", "AWS::IAM::Role",
-			 json_pack("{s:{s:s,s:[{s:s,s:{s:s},s:s,s:{s:{s:o}}}]},s:[{s:s,s:{s:s,s:[{s:s,s:s,s:s}]}}]}",
-				   "AssumeRolePolicyDocument", "Version", "2012-10-17", "Statement",
-				   "Effect", "Allow", "Principal", "Service",
-				   "cognito-idp.amazonaws.com", "Action", "sts:AssumeRole",
-				   "Condition", "StringEquals", "sts:ExternalId",
-				   synth_pseudo("AWS::StackName"), "Policies", "PolicyName", "sns",
-				   "PolicyDocument", "Version", "2012-10-17", "Statement", "Effect",
-				   "Allow", "Action", "sns:Publish", "Resource", "*"));
-		if (rc < 0)
-			json_decref(pool);
-	}
-	if (rc == 0)
-		rc = res(NULL, self, "UserPool", "AWS::Cognito::UserPool", pool);
-	const char *ev;
-	json_t *fnname;
-	json_object_foreach(a->triggers, ev, fnname) {
-		if (rc < 0)
-			break;
-		char *fp = synth_asprintf("%s/Resource", json_string_value(fnname));
-		char id[96];
-		snprintf(id, sizeof id, "Trigger%c%sPermission", toupper((unsigned char)ev[0]), ev + 1);
-		rc = fp ? res(NULL, self, id, "AWS::Lambda::Permission",
-			      json_pack("{s:s,s:o,s:s,s:o}", "Action", "lambda:InvokeFunction",
-					"FunctionName", synth_getatt(fp, "Arn"), "Principal",
-					"cognito-idp.amazonaws.com", "SourceArn",
-					synth_getatt("auth/UserPool", "Arn")))
-			: synth_error_oom();
-		free(fp);
-	}
-
-	/* External providers: secrets first (the providers read them), then
-	 * the providers, the domain, and the client that lists them. */
-	if (rc == 0 && json_object_size(a->secrets))
-		rc = gen_fetcher(self, a);
-	if (rc == 0 && a->ext)
-		rc = gen_providers(self, a);
-	if (rc == 0)
-		rc = res(NULL, self, "UserPoolClient", "AWS::Cognito::UserPoolClient",
-			 client_props(a));
-	/* The identity pool and its roles. */
 	json_t *logins = json_object();
 	json_t *prov;
 	size_t i;
@@ -634,67 +581,20 @@ static int auth_generate(synth_construct *self, void *state)
 		}
 		rc = res(NULL, self, "IdentityPool", "AWS::Cognito::IdentityPool", ip);
 	}
-	if (rc == 0)
-		rc = res(NULL, self, "AuthenticatedRole", "AWS::IAM::Role",
-			 json_pack("{s:o}", "AssumeRolePolicyDocument", identity_trust("authenticated")));
-	if (rc == 0)
-		rc = res(NULL, self, "UnauthenticatedRole", "AWS::IAM::Role",
-			 json_pack("{s:o}", "AssumeRolePolicyDocument",
-				   identity_trust("unauthenticated")));
-	json_t *gout = json_array();
-	json_t *g;
-	if (!gout && rc == 0)
-		rc = synth_error_oom();
-	json_array_foreach(a->groups, i, g) {
-		if (rc < 0)
-			break;
-		const char *gn = json_string_value(json_object_get(g, "name"));
-		char id[96], rid[96], rp[128];
-		snprintf(id, sizeof id, "Group%s", gn);
-		snprintf(rid, sizeof rid, "Group%sRole", gn);
-		snprintf(rp, sizeof rp, "auth/Group%sRole", gn);
-		rc = res(NULL, self, rid, "AWS::IAM::Role",
-			 json_pack("{s:o}", "AssumeRolePolicyDocument",
-				   identity_trust("authenticated")));
-		if (rc == 0)
-			rc = res(NULL, self, id, "AWS::Cognito::UserPoolGroup",
-				 json_pack("{s:s,s:o,s:O,s:o}", "GroupName", gn, "UserPoolId",
-					   synth_ref("auth/UserPool"), "Precedence",
-					   json_object_get(g, "precedence"), "RoleArn",
-					   synth_getatt(rp, "Arn")));
-		if (rc == 0) {
-			aput(&oom, gout, json_pack("{s:{s:O}}", gn, "precedence",
-						   json_object_get(g, "precedence")));
-			if (oom)
-				rc = synth_error_oom();
-		}
-	}
-	if (rc == 0) {
-		json_t *attach = json_pack(
-			"{s:o,s:{s:o,s:o}}", "IdentityPoolId", synth_ref("auth/IdentityPool"),
-			"Roles", "authenticated", synth_getatt("auth/AuthenticatedRole", "Arn"),
-			"unauthenticated", synth_getatt("auth/UnauthenticatedRole", "Arn"));
-		if (attach && json_array_size(a->groups)) {
-			/* Members of a group get its role, through the ID token. */
-			oset(&oom, attach, "RoleMappings",
-			     json_pack("{s:{s:s,s:s,s:o}}", "UserPoolWebClientRoleMapping", "Type",
-				       "Token", "AmbiguousRoleResolution", "AuthenticatedRole",
-				       "IdentityProvider",
-				       synth_join("", json_pack("[s,o,s,o,s,o]", "cognito-idp.",
-								synth_pseudo("AWS::Region"),
-								".amazonaws.com/",
-								synth_ref("auth/UserPool"), ":",
-								synth_ref("auth/UserPoolClient")))));
-			if (oom) {
-				json_decref(attach);
-				attach = NULL;
-			}
-		}
-		rc = res(NULL, self, "RoleAttachment", "AWS::Cognito::IdentityPoolRoleAttachment",
-			 attach);
-	}
+	json_decref(logins);
+	return rc;
+}
 
-	/* What the client needs. */
+/* What the client needs: the outputs amplify_outputs.json is made of. */
+static int client_outputs(synth_backend *b, synth_auth *a, json_t *uattrs, json_t *signup,
+			  json_t *mfa_types, json_t *verify, json_t *gout)
+{
+	const synth_auth_props *p = &a->p;
+	static const char *const mfa_modes[] = {"OFF", "OPTIONAL", "ON"};
+	bool oom = false;
+	int rc = 0;
+	size_t i;
+	json_t *prov;
 	json_t *reqs = json_array();
 	if (!p->password_no_lowercase)
 		aput(&oom, reqs, json_string("REQUIRES_LOWERCASE"));
@@ -768,11 +668,136 @@ static int auth_generate(synth_construct *self, void *state)
 					    json_incref(json_object_get(prov, "client_id")));
 		}
 	}
-	json_decref(logins);
+	json_decref(reqs);
+	return rc;
+}
+
+static int auth_generate(synth_construct *self, void *state)
+{
+	synth_auth *a = state;
+	synth_backend *b = synth_construct_backend(self);
+	const synth_auth_props *p = &a->p;
+	unsigned login = p->login ? p->login : SYNTH_LOGIN_EMAIL;
+	bool oom = false;
+	int rc = 0;
+
+	json_t *uattrs = json_array(), *verify = json_array(), *signup = json_array();
+	json_t *mfa_types = json_array();
+	json_t *pool = pool_props(a, login, uattrs, verify, signup, mfa_types, &oom);
+	if (oom || !uattrs || !verify || !signup || !mfa_types || !pool) {
+		json_decref(pool);
+		rc = synth_error_oom();
+	}
+	if (rc == 0 && p->mfa && p->mfa_sms) {
+		/* Cognito sends SMS through SNS with a role it assumes. */
+		rc = res(NULL, self, "SmsRole", "AWS::IAM::Role",
+			 json_pack("{s:{s:s,s:[{s:s,s:{s:s},s:s,s:{s:{s:o}}}]},s:[{s:s,s:{s:s,s:[{s:s,s:s,s:s}]}}]}",
+				   "AssumeRolePolicyDocument", "Version", "2012-10-17", "Statement",
+				   "Effect", "Allow", "Principal", "Service",
+				   "cognito-idp.amazonaws.com", "Action", "sts:AssumeRole",
+				   "Condition", "StringEquals", "sts:ExternalId",
+				   synth_pseudo("AWS::StackName"), "Policies", "PolicyName", "sns",
+				   "PolicyDocument", "Version", "2012-10-17", "Statement", "Effect",
+				   "Allow", "Action", "sns:Publish", "Resource", "*"));
+		if (rc < 0)
+			json_decref(pool);
+	}
+	if (rc == 0)
+		rc = res(NULL, self, "UserPool", "AWS::Cognito::UserPool", pool);
+	const char *ev;
+	json_t *fnname;
+	json_object_foreach(a->triggers, ev, fnname) {
+		if (rc < 0)
+			break;
+		char *fp = synth_asprintf("%s/Resource", json_string_value(fnname));
+		char id[96];
+		snprintf(id, sizeof id, "Trigger%c%sPermission", toupper((unsigned char)ev[0]), ev + 1);
+		rc = fp ? res(NULL, self, id, "AWS::Lambda::Permission",
+			      json_pack("{s:s,s:o,s:s,s:o}", "Action", "lambda:InvokeFunction",
+					"FunctionName", synth_getatt(fp, "Arn"), "Principal",
+					"cognito-idp.amazonaws.com", "SourceArn",
+					synth_getatt("auth/UserPool", "Arn")))
+			: synth_error_oom();
+		free(fp);
+	}
+
+	/* External providers: secrets first (the providers read them), then
+	 * the providers, the domain, and the client that lists them. */
+	if (rc == 0 && json_object_size(a->secrets))
+		rc = gen_fetcher(self, a);
+	if (rc == 0 && a->ext)
+		rc = gen_providers(self, a);
+	if (rc == 0)
+		rc = res(NULL, self, "UserPoolClient", "AWS::Cognito::UserPoolClient",
+			 client_props(a));
+	if (rc == 0)
+		rc = identity_pool(self, a);
+	size_t i;
+	if (rc == 0)
+		rc = res(NULL, self, "AuthenticatedRole", "AWS::IAM::Role",
+			 json_pack("{s:o}", "AssumeRolePolicyDocument", identity_trust("authenticated")));
+	if (rc == 0)
+		rc = res(NULL, self, "UnauthenticatedRole", "AWS::IAM::Role",
+			 json_pack("{s:o}", "AssumeRolePolicyDocument",
+				   identity_trust("unauthenticated")));
+	json_t *gout = json_array();
+	json_t *g;
+	if (!gout && rc == 0)
+		rc = synth_error_oom();
+	json_array_foreach(a->groups, i, g) {
+		if (rc < 0)
+			break;
+		const char *gn = json_string_value(json_object_get(g, "name"));
+		char id[96], rid[96], rp[128];
+		snprintf(id, sizeof id, "Group%s", gn);
+		snprintf(rid, sizeof rid, "Group%sRole", gn);
+		snprintf(rp, sizeof rp, "auth/Group%sRole", gn);
+		rc = res(NULL, self, rid, "AWS::IAM::Role",
+			 json_pack("{s:o}", "AssumeRolePolicyDocument",
+				   identity_trust("authenticated")));
+		if (rc == 0)
+			rc = res(NULL, self, id, "AWS::Cognito::UserPoolGroup",
+				 json_pack("{s:s,s:o,s:O,s:o}", "GroupName", gn, "UserPoolId",
+					   synth_ref("auth/UserPool"), "Precedence",
+					   json_object_get(g, "precedence"), "RoleArn",
+					   synth_getatt(rp, "Arn")));
+		if (rc == 0) {
+			aput(&oom, gout, json_pack("{s:{s:O}}", gn, "precedence",
+						   json_object_get(g, "precedence")));
+			if (oom)
+				rc = synth_error_oom();
+		}
+	}
+	if (rc == 0) {
+		json_t *attach = json_pack(
+			"{s:o,s:{s:o,s:o}}", "IdentityPoolId", synth_ref("auth/IdentityPool"),
+			"Roles", "authenticated", synth_getatt("auth/AuthenticatedRole", "Arn"),
+			"unauthenticated", synth_getatt("auth/UnauthenticatedRole", "Arn"));
+		if (attach && json_array_size(a->groups)) {
+			/* Members of a group get its role, through the ID token. */
+			oset(&oom, attach, "RoleMappings",
+			     json_pack("{s:{s:s,s:s,s:o}}", "UserPoolWebClientRoleMapping", "Type",
+				       "Token", "AmbiguousRoleResolution", "AuthenticatedRole",
+				       "IdentityProvider",
+				       synth_join("", json_pack("[s,o,s,o,s,o]", "cognito-idp.",
+								synth_pseudo("AWS::Region"),
+								".amazonaws.com/",
+								synth_ref("auth/UserPool"), ":",
+								synth_ref("auth/UserPoolClient")))));
+			if (oom) {
+				json_decref(attach);
+				attach = NULL;
+			}
+		}
+		rc = res(NULL, self, "RoleAttachment", "AWS::Cognito::IdentityPoolRoleAttachment",
+			 attach);
+	}
+
+	if (rc == 0)
+		rc = client_outputs(b, a, uattrs, signup, mfa_types, verify, gout);
 	json_decref(uattrs);
 	json_decref(verify);
 	json_decref(signup);
-	json_decref(reqs);
 	json_decref(mfa_types);
 	json_decref(gout);
 	return rc;
