@@ -271,19 +271,6 @@ struct synth_aws_ini {
 	size_t n, cap;
 };
 
-static bool grow(void **p, size_t *cap, size_t n, size_t size)
-{
-	if (n < *cap)
-		return true;
-	size_t c = *cap ? *cap * 2 : 8;
-	void *q = realloc(*p, c * size);
-	if (!q)
-		return false;
-	*p = q;
-	*cap = c;
-	return true;
-}
-
 void synth__aws_ini_free(synth_aws_ini *ini)
 {
 	if (!ini)
@@ -312,7 +299,7 @@ static int ini_error(const synth_aws_ini *ini, unsigned line, const char *what)
  * failure). Returns its index or NONE. */
 static size_t section_add(ini_section *s, char *key, char *subkey, char *value, unsigned line)
 {
-	if (!key || !value || !grow((void **)&s->entries, &s->cap, s->n, sizeof *s->entries)) {
+	if (!key || !value || synth_array_grow((void **)&s->entries, &s->n, &s->cap, sizeof *s->entries) < 0) {
 		free(key);
 		free(subkey);
 		wipe_free(value);
@@ -450,8 +437,8 @@ int synth__aws_ini_parse(synth_aws_ini **out, const char *path, const char *text
 				goto fail;
 			}
 			char *name = trimmed(s + 1, rb);
-			if (!name || !grow((void **)&ini->sections, &ini->cap, ini->n,
-					   sizeof *ini->sections)) {
+			if (!name || synth_array_grow((void **)&ini->sections, &ini->n, &ini->cap,
+						    sizeof *ini->sections) < 0) {
 				free(name);
 				rc = synth_error_oom();
 				goto fail;
