@@ -271,19 +271,6 @@ struct synth_aws_ini {
 	size_t n, cap;
 };
 
-static bool grow(void **p, size_t *cap, size_t n, size_t size)
-{
-	if (n < *cap)
-		return true;
-	size_t c = *cap ? *cap * 2 : 8;
-	void *q = realloc(*p, c * size);
-	if (!q)
-		return false;
-	*p = q;
-	*cap = c;
-	return true;
-}
-
 void synth__aws_ini_free(synth_aws_ini *ini)
 {
 	if (!ini)
@@ -312,7 +299,7 @@ static int ini_error(const synth_aws_ini *ini, unsigned line, const char *what)
  * failure). Returns its index or NONE. */
 static size_t section_add(ini_section *s, char *key, char *subkey, char *value, unsigned line)
 {
-	if (!key || !value || !grow((void **)&s->entries, &s->cap, s->n, sizeof *s->entries)) {
+	if (!key || !value || synth_array_grow((void **)&s->entries, &s->n, &s->cap, sizeof *s->entries) < 0) {
 		free(key);
 		free(subkey);
 		wipe_free(value);
@@ -450,8 +437,8 @@ int synth__aws_ini_parse(synth_aws_ini **out, const char *path, const char *text
 				goto fail;
 			}
 			char *name = trimmed(s + 1, rb);
-			if (!name || !grow((void **)&ini->sections, &ini->cap, ini->n,
-					   sizeof *ini->sections)) {
+			if (!name || synth_array_grow((void **)&ini->sections, &ini->n, &ini->cap,
+						    sizeof *ini->sections) < 0) {
 				free(name);
 				rc = synth_error_oom();
 				goto fail;
@@ -1125,6 +1112,57 @@ static void scrub_error(const char *secret)
 				 "(message withheld: it contained a secret)");
 }
 
+/* The source credentials of role profile PROFILE from its source_profile
+ * SP (a chain followed through V, cycles and depth checked) into *SRC. */
+static int source_profile_creds(resolver *r, const char *profile, const found *sp, visit *v,
+				synth_aws_credentials *src)
+{
+	const char *s = sp->value;
+	if (!profile_exists(r, s))
+		return synth_error_setf(SYNTH_ENOTFOUND,
+					"%s:%u: source_profile \"%s\" of profile %s does not "
+					"exist in %s or %s",
+					sp->path, sp->line, shown(s), profile,
+					r->cfg->credentials_file, r->cfg->config_file);
+	bool seen = false;
+	for (size_t i = 0; i < v->n; i++)
+		seen = seen || strcmp(v->names[i], s) == 0;
+	/* A profile may name itself to take its own static keys. */
+	if (seen && (strcmp(s, profile) != 0 || !has_static(r, s))) {
+		synth_buf b = SYNTH_BUF_INIT;
+		synth_buf_puts(&b, "source_profile cycle: ");
+		for (size_t i = 0; i < v->n; i++)
+			synth_buf_printf(&b, "%s -> ", v->names[i]);
+		synth_buf_puts(&b, s);
+		char *msg = synth_buf_detach(&b);
+		if (!msg)
+			return synth_error_oom();
+		synth_error_setf(SYNTH_ECYCLE, "%s", msg);
+		free(msg);
+		return SYNTH_ECYCLE;
+	}
+	if (v->n == MAX_CHAIN)
+		return synth_error_setf(SYNTH_ELIMIT,
+					"source_profile chain of profile %s is longer than %d",
+					profile, MAX_CHAIN);
+	v->names[v->n++] = s;
+	bool ok = false;
+	/* Static keys win over the source's own role (botocore). */
+	bool role = !has_static(r, s) && has_key(r, s, "role_arn");
+	int rc = profile_creds(r, s, v, role, src, &ok);
+	v->n--;
+	if (rc == 0 && !ok)
+		rc = SYNTH_ENOTFOUND; /* message set by profile_creds */
+	if (rc < 0) {
+		char *inner = synth_strdup(synth_error_last()->message);
+		if (!inner)
+			return synth_error_oom();
+		synth_error_setf(rc, "source profile %s of profile %s: %s", s, profile, inner);
+		free(inner);
+	}
+	return rc;
+}
+
 /* Credentials of a role profile: source credentials, then AssumeRole. */
 static int role_creds(resolver *r, const char *profile, visit *v, synth_aws_credentials *out)
 {
@@ -1175,49 +1213,7 @@ static int role_creds(resolver *r, const char *profile, visit *v, synth_aws_cred
 					      cs.path, cs.line, shown(cs.value), profile);
 		}
 	} else {
-		const char *s = sp.value;
-		if (!profile_exists(r, s))
-			return synth_error_setf(SYNTH_ENOTFOUND,
-						"%s:%u: source_profile \"%s\" of profile %s does not "
-						"exist in %s or %s",
-						sp.path, sp.line, shown(s), profile,
-						r->cfg->credentials_file, r->cfg->config_file);
-		bool seen = false;
-		for (size_t i = 0; i < v->n; i++)
-			seen = seen || strcmp(v->names[i], s) == 0;
-		/* A profile may name itself to take its own static keys. */
-		if (seen && (strcmp(s, profile) != 0 || !has_static(r, s))) {
-			synth_buf b = SYNTH_BUF_INIT;
-			synth_buf_puts(&b, "source_profile cycle: ");
-			for (size_t i = 0; i < v->n; i++)
-				synth_buf_printf(&b, "%s -> ", v->names[i]);
-			synth_buf_puts(&b, s);
-			char *msg = synth_buf_detach(&b);
-			if (!msg)
-				return synth_error_oom();
-			synth_error_setf(SYNTH_ECYCLE, "%s", msg);
-			free(msg);
-			return SYNTH_ECYCLE;
-		}
-		if (v->n == MAX_CHAIN)
-			return synth_error_setf(SYNTH_ELIMIT,
-						"source_profile chain of profile %s is longer than %d",
-						profile, MAX_CHAIN);
-		v->names[v->n++] = s;
-		bool ok = false;
-		/* Static keys win over the source's own role (botocore). */
-		bool role = !has_static(r, s) && has_key(r, s, "role_arn");
-		rc = profile_creds(r, s, v, role, &src, &ok);
-		v->n--;
-		if (rc == 0 && !ok)
-			rc = SYNTH_ENOTFOUND; /* message set by profile_creds */
-		if (rc < 0) {
-			char *inner = synth_strdup(synth_error_last()->message);
-			if (!inner)
-				return synth_error_oom();
-			synth_error_setf(rc, "source profile %s of profile %s: %s", s, profile, inner);
-			free(inner);
-		}
+		rc = source_profile_creds(r, profile, &sp, v, &src);
 	}
 	if (rc < 0)
 		goto done;

@@ -29,10 +29,8 @@ struct synth_http {
 
 int synth_http_headers_add(synth_http_headers *h, const char *name, const char *value)
 {
-	synth_http_header *v = realloc(h->v, (h->n + 1) * sizeof *v);
-	if (!v)
-		return synth_error_oom();
-	h->v = v;
+	if (synth_array_grow((void **)&h->v, &h->n, &h->cap, sizeof *h->v) < 0)
+		return SYNTH_ENOMEM;
 	char *n = strdup(name), *val = strdup(value ? value : "");
 	if (!n || !val) {
 		free(n);
@@ -74,6 +72,7 @@ void synth_http_headers_free(synth_http_headers *h)
 	free(h->v);
 	h->v = NULL;
 	h->n = 0;
+	h->cap = 0;
 }
 
 static int headers_copy(synth_http_headers *dst, const synth_http_headers *src)

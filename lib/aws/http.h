@@ -24,7 +24,7 @@ typedef struct synth_http_header {
 
 typedef struct synth_http_headers {
 	synth_http_header *v;
-	size_t n;
+	size_t n, cap;
 } synth_http_headers;
 
 int synth_http_headers_add(synth_http_headers *h, const char *name, const char *value);

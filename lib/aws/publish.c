@@ -25,7 +25,7 @@ typedef struct pub {
 	const synth_aws *a;
 	const synth_publish_options *o;
 	job *jobs;
-	size_t njobs, next, done;
+	size_t njobs, jobs_cap, next, done;
 	uint64_t bytes_total, bytes_done;
 	pthread_mutex_t lock;
 	sem_t slots;          /* requests in flight, at most o->parallel */
@@ -425,12 +425,9 @@ static int collect(pub *p, synth_aws *a, const char *dir, const char *file, char
 				if (rc < 0)
 					break;
 			}
-			job *v = realloc(p->jobs, (p->njobs + 1) * sizeof *v);
-			if (!v) {
-				rc = synth_error_oom();
+			if ((rc = synth_array_grow((void **)&p->jobs, &p->njobs, &p->jobs_cap,
+						   sizeof *p->jobs)) < 0)
 				break;
-			}
-			p->jobs = v;
 			job j = {0};
 			j.display = strdup(disp ? disp : hash);
 			j.path = synth_asprintf("%s/%s", dir, src);

@@ -574,6 +574,46 @@ void synth__sigv4_result_free(synth_sigv4_result *r)
 	memset(r, 0, sizeof *r);
 }
 
+/* The signed request's result: the presigned query string, or the
+ * Authorization header and the headers to send with it. *cquery (the
+ * canonical query) may be taken. */
+static int sign_output(synth_sigv4_result *r, const synth_sigv4_request *req,
+		       const synth_sigv4_options *o, const char *token, bool token_signed,
+		       bool presign, char **cquery)
+{
+	if (presign) {
+		synth_buf b = SYNTH_BUF_INIT;
+		synth_buf_puts(&b, *cquery);
+		if (token && !token_signed) {
+			synth_buf_puts(&b, "&X-Amz-Security-Token=");
+			synth__sigv4_encode(&b, token, strlen(token), false);
+		}
+		synth_buf_printf(&b, "&X-Amz-Signature=%s", r->signature);
+		if (!(r->query = synth_buf_detach(&b))) {
+			synth_buf_free(&b);
+			return synth_error_oom();
+		}
+		return 0;
+	}
+	if (!(r->authorization = synth_asprintf(
+		      SYNTH_SIGV4_ALGORITHM " Credential=%s/%s, SignedHeaders=%s, "
+					    "Signature=%s",
+		      req->credentials.access_key_id, r->credential_scope,
+		      r->signed_headers, r->signature)))
+		return synth_error_oom();
+	r->query = *cquery;
+	*cquery = NULL;
+	size_t k = 0;
+	r->headers[k++] = (synth_sigv4_pair){"X-Amz-Date", r->amz_date};
+	if (token)
+		r->headers[k++] = (synth_sigv4_pair){"X-Amz-Security-Token", r->session_token};
+	if (o->content_sha256_header)
+		r->headers[k++] = (synth_sigv4_pair){"X-Amz-Content-Sha256", r->payload_hash};
+	r->headers[k++] = (synth_sigv4_pair){"Authorization", r->authorization};
+	r->nheaders = k;
+	return 0;
+}
+
 static int sign(synth_sigv4_result *r, const synth_sigv4_request *req,
 		const synth_sigv4_options *opts, bool presign, unsigned long expires)
 {
@@ -682,35 +722,8 @@ static int sign(synth_sigv4_result *r, const synth_sigv4_request *req,
 	if (rc < 0)
 		goto fail;
 
-	if (presign) {
-		synth_buf_puts(&b, cquery);
-		if (token && !token_signed) {
-			synth_buf_puts(&b, "&X-Amz-Security-Token=");
-			synth__sigv4_encode(&b, token, strlen(token), false);
-		}
-		synth_buf_printf(&b, "&X-Amz-Signature=%s", r->signature);
-		if (!(r->query = synth_buf_detach(&b)))
-			goto oom;
-	} else {
-		if (!(r->authorization = synth_asprintf(
-			      SYNTH_SIGV4_ALGORITHM " Credential=%s/%s, SignedHeaders=%s, "
-						    "Signature=%s",
-			      req->credentials.access_key_id, r->credential_scope,
-			      r->signed_headers, r->signature)))
-			goto oom;
-		r->query = cquery;
-		cquery = NULL;
-		size_t k = 0;
-		r->headers[k++] = (synth_sigv4_pair){"X-Amz-Date", r->amz_date};
-		if (token)
-			r->headers[k++] = (synth_sigv4_pair){"X-Amz-Security-Token",
-							     r->session_token};
-		if (o->content_sha256_header)
-			r->headers[k++] = (synth_sigv4_pair){"X-Amz-Content-Sha256",
-							     r->payload_hash};
-		r->headers[k++] = (synth_sigv4_pair){"Authorization", r->authorization};
-		r->nheaders = k;
-	}
+	if ((rc = sign_output(r, req, o, token, token_signed, presign, &cquery)) < 0)
+		goto fail;
 	rc = 0;
 	goto done;
 oom:

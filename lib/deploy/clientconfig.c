@@ -16,6 +16,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <synth/sys/contract.h>
 #include "../util/util.h"
 #include "clientconfig.h"
 
@@ -1246,12 +1247,12 @@ static int arn_region(char *buf, size_t n, const char *arn, const char *path)
 	return 0;
 }
 
-/* data.model_introspection from a file:// amplifyApiModelSchemaS3Uri. */
+/* data.model_introspection from a file:// SYNTH_OUT_MODEL_SCHEMA_URI output. */
 static int model_from_uri(json_t *cfg, json_t *outputs, const char *outputs_path)
 {
 	json_t *outs = NULL, *mis = NULL;
 	int rc = outputs_object(&outs, outputs);
-	const char *uri = json_string_value(json_object_get(outs, "amplifyApiModelSchemaS3Uri"));
+	const char *uri = json_string_value(json_object_get(outs, SYNTH_OUT_MODEL_SCHEMA_URI));
 	if (rc < 0 || !json_object_get(cfg, "data") || !uri || strncmp(uri, "file://", 7)) {
 		json_decref(outs);
 		return rc;
@@ -1269,7 +1270,7 @@ static int model_from_uri(json_t *cfg, json_t *outputs, const char *outputs_path
 	}
 	if (rc == 0)
 		rc = load_json(&mis, file, "model introspection schema (stack output "
-			       "'amplifyApiModelSchemaS3Uri')");
+			       "'" SYNTH_OUT_MODEL_SCHEMA_URI "')");
 	if (rc == 0)
 		rc = synth__clientconfig_set_model_introspection(cfg, mis);
 	json_decref(mis);

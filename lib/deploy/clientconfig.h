@@ -74,7 +74,7 @@ int synth__clientconfig_write(const char *path, json_t *config);
  * root template, or a cloud assembly directory whose manifest.json names
  * one stack; its "Metadata" lists the outputs (and is used rather than
  * the file's "metadata" when both are given). When an
- * amplifyApiModelSchemaS3Uri output is a file:// URI, the model
+ * SYNTH_OUT_MODEL_SCHEMA_URI output is a file:// URI, the model
  * introspection schema is read from that file (relative to the outputs
  * file's directory when the path is relative). *out: as for _build.
  */

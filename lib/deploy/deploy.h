@@ -13,7 +13,7 @@
  *     again; UPDATE_ROLLBACK_FAILED is an error that names the way out
  *     (synth_deploy_continue_rollback);
  *  2a. secret versions: every resource whose Metadata has
- *     "synth:secret-versions" ({"param": P, "secrets": {NAME: [path,
+ *     SYNTH_MD_SECRET_VERSIONS ({"param": P, "secrets": {NAME: [path,
  *     shared path]}}: the auth construct's secret fetcher) names a root
  *     template parameter P that this deploy sets to a digest of those
  *     secrets' current SSM versions (GetParameters without decryption:
@@ -36,9 +36,9 @@
  *     template there (assets are published before the change set is
  *     created, and never deleted by synth);
  *  4. secrets: every SSM parameter a function reads
- *     (SYNTH_SSM_ENV_CONFIG: a branch path and an app-wide shared path)
+ *     (SYNTH_ENV_SSM_CONFIG: a branch path and an app-wide shared path)
  *     must exist in one of its two places;
- *  5. the bootstrap bucket (cdk-hnb659fds-assets-ACCOUNT-REGION) exists
+ *  5. the bootstrap bucket (SYNTH_ASSET_BUCKET_FMT with ACCOUNT, REGION) exists
  *     (HEAD bucket), then every file asset is published (synth_publish:
  *     HEAD-skip, content-hash keys), nested templates included;
  *  6. CreateChangeSet (CREATE or UPDATE; TemplateBody, or TemplateURL to
@@ -59,7 +59,7 @@
  *  9. on success, DescribeStacks' outputs + the root template's Metadata
  *     -> the client configuration (synth__clientconfig_build), its model
  *     introspection schema taken from the assembly (the file asset whose
- *     destination is amplifyApiModelSchemaS3Uri) or else from S3, written
+ *     destination is SYNTH_OUT_MODEL_SCHEMA_URI) or else from S3, written
  *     atomically to outputs_path. A failed deploy leaves that file as it
  *     was.
  *
@@ -215,7 +215,7 @@ int synth__deploy_template_diff(json_t *old_tpl, json_t *new_tpl, json_t **out);
 char *synth__deploy_root_cause(json_t *events);
 /* The same, naming the resource's construct path too ("Resource (Type,
  * construct fn/Resource) in stack S: reason") when a template of the
- * assembly in ASSEMBLY_DIR (may be NULL) has it in its synth:path
+ * assembly in ASSEMBLY_DIR (may be NULL) has it in its SYNTH_MD_PATH
  * metadata: users know their constructs, not logical ids. */
 char *synth__deploy_root_cause_in(json_t *events, const char *assembly_dir);
 

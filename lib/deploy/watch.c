@@ -138,14 +138,8 @@ static int add_dir_watch(synth_watch *w, const char *path, size_t rel, bool file
 		}
 		return 0;
 	}
-	if (w->n == w->cap) {
-		size_t cap = w->cap ? w->cap * 2 : 16;
-		wentry *v = realloc(w->w, cap * sizeof *v);
-		if (!v)
-			return synth_error_oom();
-		w->w = v;
-		w->cap = cap;
-	}
+	if (synth_array_grow((void **)&w->w, &w->n, &w->cap, sizeof *w->w) < 0)
+		return SYNTH_ENOMEM;
 	char *p = strdup(path);
 	if (!p)
 		return synth_error_oom();
