@@ -65,7 +65,6 @@
 #define SCHEMA_INLINE_MAX (128u * 1024) /* bytes of SDL kept in the template */
 #define IAM_ARNS_MAX 100                 /* field ARNs per role policy, then wildcards */
 #define DEFAULT_SCHEMA_FILE "data/schema.graphql"
-#define ASSET_BUCKET_PREFIX "cdk-hnb659fds-assets-"
 
 struct synth_data {
 	synth_construct *c;
@@ -593,6 +592,90 @@ static int model_resources(synth_construct *self, synth_data *d, const char *nam
 	return rc < 0 ? rc : back;
 }
 
+/* The API: its default authorization mode DEF, the other modes the rules
+ * use (MODES); *EXTRA_LIST (caller frees) names those others, for the
+ * client. */
+static int api_resource(synth_construct *self, synth_data *d, synth_data_auth_mode def,
+			unsigned modes, char **extra_list)
+{
+	synth_backend *b = synth_construct_backend(self);
+	const char *defname = mode_name(def);
+	int rc = 0;
+	json_t *api = json_pack("{s:s,s:s,s:b}", "Name", synth_backend_stack_name(b), "AuthenticationType",
+				defname, "XrayEnabled", 0);
+	if (api && def == SYNTH_DATA_AUTH_USER_POOL)
+		json_object_set_new(api, "UserPoolConfig",
+				    json_pack("{s:o,s:o,s:s}", "UserPoolId", synth_auth_user_pool_id(),
+					      "AwsRegion", synth_pseudo("AWS::Region"),
+					      "DefaultAction", "ALLOW"));
+	json_t *extra = json_array();
+	synth_buf extra_names = SYNTH_BUF_INIT;
+	for (int m = SYNTH_DATA_AUTH_USER_POOL; m <= SYNTH_DATA_AUTH_IAM; m++) {
+		if (m == (int)def || !(modes & (1u << m)))
+			continue;
+		json_t *p = json_pack("{s:s}", "AuthenticationType", mode_name(m));
+		if (p && m == SYNTH_DATA_AUTH_USER_POOL)
+			json_object_set_new(p, "UserPoolConfig",
+					    json_pack("{s:o,s:o}", "UserPoolId",
+						      synth_auth_user_pool_id(), "AwsRegion",
+						      synth_pseudo("AWS::Region")));
+		json_array_append_new(extra, p);
+		if (extra_names.len)
+			synth_buf_putc(&extra_names, ',');
+		synth_buf_puts(&extra_names, mode_name(m));
+	}
+	if (api && json_array_size(extra))
+		json_object_set(api, "AdditionalAuthenticationProviders", extra);
+	if (api && d->iam_grants && (rc = grant_environment(self, d, api)) < 0) {
+		json_decref(api);
+		api = NULL;
+	}
+	json_decref(extra);
+	*extra_list = synth_buf_detach(&extra_names);
+	if (rc == 0)
+		rc = api && *extra_list ? synth_resource_new(NULL, self, "GraphQLApi",
+							    "AWS::AppSync::GraphQLApi", api)
+				       : (json_decref(api), synth_error_oom());
+
+	return rc;
+}
+
+/* The schema (inline, or from S3 when it would crowd the template) and the
+ * API key when a rule needs one. */
+static int schema_and_key(synth_construct *self, synth_data *d, const char *sdl, unsigned modes)
+{
+	synth_backend *b = synth_construct_backend(self);
+	int rc = 0;
+	json_t *sp = json_pack("{s:o}", "ApiId", synth_getatt("data/GraphQLApi", "ApiId"));
+	size_t sdl_len = strlen(sdl);
+	if (rc == 0 && sp && sdl_len <= SCHEMA_INLINE_MAX) {
+		json_object_set_new(sp, "Definition", json_string(sdl));
+	} else if (rc == 0 && sp) {
+		size_t ai;
+		rc = synth_construct_add_file_asset(&ai, self, sdl, sdl_len, "graphql", "data/GraphQLSchema");
+		if (rc == 0)
+			json_object_set_new(sp, "DefinitionS3Location", synth_asset_s3_uri(ai));
+	}
+	if (rc == 0)
+		rc = sp ? synth_resource_new(NULL, self, "GraphQLSchema", "AWS::AppSync::GraphQLSchema",
+					     sp)
+			: synth_error_oom();
+	else
+		json_decref(sp);
+
+	if (rc == 0 && (modes & (1u << SYNTH_DATA_AUTH_API_KEY))) {
+		char desc[96];
+		snprintf(desc, sizeof desc, "API key of %s (expires after %d days)", synth_backend_stack_name(b),
+			 d->api_key_days);
+		rc = synth_resource_new(NULL, self, "ApiKey", "AWS::AppSync::ApiKey",
+					json_pack("{s:o,s:I,s:s}", "ApiId",
+						  synth_getatt("data/GraphQLApi", "ApiId"), "Expires",
+						  (json_int_t)api_key_expiry(d->api_key_days),
+						  "Description", desc));
+	}
+	return rc;
+}
+
 static int data_generate(synth_construct *self, void *state)
 {
 	synth_data *d = state;
@@ -640,71 +723,10 @@ static int data_generate(synth_construct *self, void *state)
 		goto out;
 	}
 
-	/* The API. */
-	json_t *api = json_pack("{s:s,s:s,s:b}", "Name", synth_backend_stack_name(b), "AuthenticationType",
-				defname, "XrayEnabled", 0);
-	if (api && def == SYNTH_DATA_AUTH_USER_POOL)
-		json_object_set_new(api, "UserPoolConfig",
-				    json_pack("{s:o,s:o,s:s}", "UserPoolId", synth_auth_user_pool_id(),
-					      "AwsRegion", synth_pseudo("AWS::Region"),
-					      "DefaultAction", "ALLOW"));
-	json_t *extra = json_array();
-	synth_buf extra_names = SYNTH_BUF_INIT;
-	for (int m = SYNTH_DATA_AUTH_USER_POOL; m <= SYNTH_DATA_AUTH_IAM; m++) {
-		if (m == (int)def || !(n.modes & (1u << m)))
-			continue;
-		json_t *p = json_pack("{s:s}", "AuthenticationType", mode_name(m));
-		if (p && m == SYNTH_DATA_AUTH_USER_POOL)
-			json_object_set_new(p, "UserPoolConfig",
-					    json_pack("{s:o,s:o}", "UserPoolId",
-						      synth_auth_user_pool_id(), "AwsRegion",
-						      synth_pseudo("AWS::Region")));
-		json_array_append_new(extra, p);
-		if (extra_names.len)
-			synth_buf_putc(&extra_names, ',');
-		synth_buf_puts(&extra_names, mode_name(m));
-	}
-	if (api && json_array_size(extra))
-		json_object_set(api, "AdditionalAuthenticationProviders", extra);
-	if (api && d->iam_grants && (rc = grant_environment(self, d, api)) < 0) {
-		json_decref(api);
-		api = NULL;
-	}
-	json_decref(extra);
-	char *extra_list = synth_buf_detach(&extra_names);
+	char *extra_list = NULL;
+	rc = api_resource(self, d, def, n.modes, &extra_list);
 	if (rc == 0)
-		rc = api && extra_list ? synth_resource_new(NULL, self, "GraphQLApi",
-							    "AWS::AppSync::GraphQLApi", api)
-				       : (json_decref(api), synth_error_oom());
-
-	/* The schema: inline, or from S3 when it would crowd the template. */
-	json_t *sp = json_pack("{s:o}", "ApiId", synth_getatt("data/GraphQLApi", "ApiId"));
-	size_t sdl_len = strlen(sdl);
-	if (rc == 0 && sp && sdl_len <= SCHEMA_INLINE_MAX) {
-		json_object_set_new(sp, "Definition", json_string(sdl));
-	} else if (rc == 0 && sp) {
-		size_t ai;
-		rc = synth_construct_add_file_asset(&ai, self, sdl, sdl_len, "graphql", "data/GraphQLSchema");
-		if (rc == 0)
-			json_object_set_new(sp, "DefinitionS3Location", synth_asset_s3_uri(ai));
-	}
-	if (rc == 0)
-		rc = sp ? synth_resource_new(NULL, self, "GraphQLSchema", "AWS::AppSync::GraphQLSchema",
-					     sp)
-			: synth_error_oom();
-	else
-		json_decref(sp);
-
-	if (rc == 0 && (n.modes & (1u << SYNTH_DATA_AUTH_API_KEY))) {
-		char desc[96];
-		snprintf(desc, sizeof desc, "API key of %s (expires after %d days)", synth_backend_stack_name(b),
-			 d->api_key_days);
-		rc = synth_resource_new(NULL, self, "ApiKey", "AWS::AppSync::ApiKey",
-					json_pack("{s:o,s:I,s:s}", "ApiId",
-						  synth_getatt("data/GraphQLApi", "ApiId"), "Expires",
-						  (json_int_t)api_key_expiry(d->api_key_days),
-						  "Description", desc));
-	}
+		rc = schema_and_key(self, d, sdl, n.modes);
 	bool none_ds = false;
 	size_t i;
 	json_t *r;
@@ -790,7 +812,7 @@ static int data_generate(synth_construct *self, void *state)
 	if (rc == 0 && (n.modes & (1u << SYNTH_DATA_AUTH_API_KEY)))
 		rc = add_output(b, "awsAppsyncApiKey", synth_getatt("data/ApiKey", "ApiKey"));
 	if (rc == 0)
-		rc = add_output(b, "amplifyApiModelSchemaS3Uri", synth_asset_s3_uri(mis_index));
+		rc = add_output(b, SYNTH_OUT_MODEL_SCHEMA_URI, synth_asset_s3_uri(mis_index));
 	free(extra_list);
 out:
 	free(sdl);
