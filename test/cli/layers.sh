@@ -181,4 +181,15 @@ else
 	fail "scripts/check-layers.sh passes on the tree (exit $real_rc)"
 	printf '%s\n' "$real_out" | head -n 20 | sed 's/^/#     /'
 fi
+# make check-layers runs the same checker on the build under test.
+san=
+is_san && san=SAN=1
+make -s -C "$SYNTH_ROOT" $san check-layers >"$TMP/make.log" 2>&1
+mrc=$?
+if [ "$real_rc" -eq 0 ]; then
+	check_eq "make check-layers passes with the checker" "$mrc" 0
+else
+	check "make check-layers fails with the checker (exit $mrc)" [ "$mrc" -ne 0 ]
+fi
+check_contains "make check-layers prints the checker's verdict" "$(cat "$TMP/make.log")" "check-layers: "
 finish
