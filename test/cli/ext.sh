@@ -147,4 +147,16 @@ check_eq "EXT_MODE=require-missing fails too" "$?" 1
 check_contains "... naming the probe and the token" "$OUT" \
 	"probe: needs 'ext:nobody-provides-this'"
 
+# No leak or invalid access in the construct, on success or failure.
+if command -v valgrind >/dev/null; then
+	for mode in "" require-missing old-class bad-filter fifo-lambda; do
+		rm -rf "$TMP/out-vg"
+		(cd "$TMP/app" && EXT_MODE=$mode valgrind -q --leak-check=full \
+			--errors-for-leak-kinds=definite,indirect --error-exitcode=99 \
+			"$TMP/backend" --out "$TMP/out-vg" >/dev/null 2>"$TMP/vg.err")
+		rc=$?
+		check "valgrind: no error or leak (mode '${mode:-none}', exit $rc)" \
+			sh -c "[ $rc -ne 99 ] && ! grep -q '^==' '$TMP/vg.err'"
+	done
+fi
 finish
