@@ -147,5 +147,10 @@ install: all
 clean:
 	rm -rf build build-san
 
-.PHONY: all test test-bin bench install clean
+.PHONY: all test test-bin bench install clean check-layers
 -include $(LIB_OBJ:.o=.d) $(AWS_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
+
+# The layers' arrows (ARCHITECTURE.md): includes and calls across a
+# forbidden arrow fail (scripts/check-layers.sh; test/cli/layers.sh).
+check-layers: all
+	$(Q)BUILD=$(BUILD) bash scripts/check-layers.sh

@@ -1,0 +1,42 @@
+/*
+ * An external construct (issue #9): an SNS topic and a Lambda subscriber,
+ * written outside the repository against the installed headers only
+ * (<synth.h> and <synth/sys/construct.h>) and linked with
+ * `pkg-config --libs libsynth`.
+ *
+ * Resources, by construct path:
+ *   <topic>/Topic                        AWS::SNS::Topic
+ * and, for each subscribed function, in the function's construct (so they
+ * stay in the function's stack):
+ *   <fn>/<topic>Subscription             AWS::SNS::Subscription
+ *   <fn>/<topic>Permission               AWS::Lambda::Permission
+ */
+#ifndef EXT_TOPIC_H
+#define EXT_TOPIC_H
+
+#include <stdbool.h>
+#include <synth.h>
+
+typedef struct synth_topic synth_topic;
+
+typedef struct ext_topic_props {
+	/* A FIFO topic (TopicName "<stack>-<name>.fifo"). SNS FIFO topics
+	 * deliver to SQS FIFO queues only: subscribing a function fails. */
+	bool fifo;
+	/* DisplayName, at most 100 characters; NULL for none. */
+	const char *display_name;
+} ext_topic_props;
+
+/* Defines a topic named NAME. NULL on error (the backend keeps it). */
+synth_topic *ext_define_topic(synth_backend *b, const char *name,
+			      const ext_topic_props *props);
+
+/*
+ * Invokes FN for every message published to T; FILTER_POLICY_JSON (may be
+ * NULL) is the subscription's filter policy, a JSON object. 0, or a
+ * negative code with the error recorded on the backend, naming the topic.
+ */
+int ext_topic_subscribe(synth_topic *t, synth_function *fn,
+			const char *filter_policy_json);
+
+#endif
