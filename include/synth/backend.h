@@ -59,6 +59,11 @@ SYNTH_EXPORT void synth_backend_free(synth_backend *b);
 SYNTH_EXPORT int synth_backend_set_context(synth_backend *b, const char *key,
 					   const char *value);
 
+/* The context value of KEY (any key: constructs read their own, e.g.
+ * `-c mytopic:fifo=true`), or NULL when unset. Borrowed, valid until the
+ * key is set again or the backend is freed. */
+SYNTH_EXPORT const char *synth_backend_context(const synth_backend *b, const char *key);
+
 /* Sets the output directory (copied). */
 SYNTH_EXPORT int synth_backend_set_outdir(synth_backend *b, const char *dir);
 

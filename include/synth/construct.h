@@ -3,9 +3,9 @@
  *
  * The core of the API for writing a construct factory; the rest of it
  * (failing, optional lookups, iteration, assets, layout groups, event
- * sources) is in <synth/sys/construct.h>, which includes this header. A factory is created
- * at define time with its props and produces its resources later, on
- * demand, exactly once:
+ * sources) is in <synth/sys/construct.h>, which includes this header. A
+ * factory is created at define time with its props and produces its
+ * resources later, on demand, exactly once:
  *
  *   1. synth_construct_new() registers a factory with the backend.
  *   2. When the backend runs, a first pass registers every token the
@@ -89,6 +89,10 @@ SYNTH_EXPORT int synth_construct_require(synth_construct *self,
 SYNTH_EXPORT int synth_resource_new(synth_resource **out, synth_construct *scope,
 				    const char *id, const char *type,
 				    json_t *props);
+
+/* Tokens (new references) for R: its Ref and one of its attributes. */
+SYNTH_EXPORT json_t *synth_resource_ref(const synth_resource *r);
+SYNTH_EXPORT json_t *synth_resource_getatt(const synth_resource *r, const char *attr);
 
 /* Borrowed: the resource's construct path, logical ID, type. */
 SYNTH_EXPORT const char *synth_resource_path(const synth_resource *r);

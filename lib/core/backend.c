@@ -141,6 +141,10 @@ int synth_backend_set_context(synth_backend *b, const char *key, const char *val
 {
 	if (!key || !value)
 		return synth_error_setf(SYNTH_EINVALID, "context key and value are required");
+	/* Every key is kept, for constructs (synth_backend_context). */
+	if ((!b->context && !(b->context = json_object())) ||
+	    json_object_set_new(b->context, key, json_string(value)) < 0)
+		return synth_error_oom();
 	if (!strcmp(key, "synth:namespace") || !strcmp(key, "amplify-backend-namespace"))
 		return set_string(&b->ns, value);
 	if (!strcmp(key, "synth:name") || !strcmp(key, "amplify-backend-name"))
@@ -156,7 +160,12 @@ int synth_backend_set_context(synth_backend *b, const char *key, const char *val
 						"'sandbox'", key, value);
 		return 0;
 	}
-	return 0; /* other keys are for other constructs; ignored here */
+	return 0; /* other keys are for constructs */
+}
+
+const char *synth_backend_context(const synth_backend *b, const char *key)
+{
+	return key ? json_string_value(json_object_get(b->context, key)) : NULL;
 }
 
 int synth_backend_set_outdir(synth_backend *b, const char *dir)
@@ -584,6 +593,7 @@ void synth_backend_free(synth_backend *b)
 		free(c);
 	}
 	free(b->constructs);
+	json_decref(b->context);
 	for (size_t i = 0; i < b->nresources; i++) {
 		synth_resource *r = b->resources[i];
 		free(r->path);

@@ -122,6 +122,7 @@ struct synth_backend {
 	char *stack_name;
 	char *outdir;
 	char *workdir;       /* where relative entries resolve ("." default) */
+	json_t *context;     /* every context key -> value (strings), or NULL */
 
 	synth_construct **constructs;
 	size_t nconstructs, cap_constructs;

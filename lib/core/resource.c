@@ -196,6 +196,11 @@ int synth_resource_new(synth_resource **out, synth_construct *scope, const char 
 	return rc;
 }
 
+json_t *synth_resource_ref(const synth_resource *r) { return synth_ref(r->path); }
+json_t *synth_resource_getatt(const synth_resource *r, const char *attr)
+{
+	return synth_getatt(r->path, attr);
+}
 const char *synth_resource_path(const synth_resource *r) { return r->path; }
 const char *synth_resource_logical_id(const synth_resource *r) { return r->logical_id; }
 const char *synth_resource_type(const synth_resource *r) { return r->type; }

@@ -185,7 +185,9 @@ typedef struct synth_event_source {
 
 /*
  * Attaches SRC (static storage) with DATA to FN. DATA is owned by FN from
- * this call on, even on failure (then SRC->free(DATA) runs at once).
+ * this call on, even on failure (then SRC->free(DATA) runs at once),
+ * except when SRC has a version this libsynth does not know: then nothing
+ * of SRC is called and DATA stays the caller's.
  */
 SYNTH_EXPORT int synth_function_add_event_source(synth_function *fn,
 						 const synth_event_source *src, void *data);
