@@ -429,6 +429,66 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* Sets O's DependsOn from R's explicit dependencies in stack SI: within
+ * the stack, the logical IDs (sorted, once each); across stacks, the
+ * nested stacks' order instead (SI's `after` / `after_root`), or, in the
+ * root, the nested stack resource. */
+static int depends_on(emit *e, size_t si, const synth_resource *r, json_t *o)
+{
+	const char **lids = malloc((r->ndeps ? r->ndeps : 1) * sizeof *lids);
+	size_t nl = 0;
+	if (!lids)
+		return synth_error_oom();
+	for (size_t d = 0; d < r->ndeps; d++) {
+		const synth_resource *t = r->deps[d];
+		if (t->stack == si)
+			lids[nl++] = t->logical_id;
+		else if (si != 0 && t->stack != 0)
+			e->stacks[si].after[t->stack] = true;
+		else if (si != 0) /* a nested resource after a root one */
+			json_array_append_new(e->stacks[si].after_root,
+					      json_string(t->logical_id));
+		else /* a root resource after one in a nested stack */
+			lids[nl++] = e->stacks[t->stack].lid;
+	}
+	qsort(lids, nl, sizeof *lids, cmp_str);
+	bool ok = true;
+	if (nl) {
+		json_t *a = json_array();
+		for (size_t k = 0; k < nl; k++)
+			if (k == 0 || strcmp(lids[k], lids[k - 1]))
+				ok &= !json_array_append_new(a, json_string(lids[k]));
+		ok &= !json_object_set_new(o, "DependsOn", a);
+	}
+	free(lids);
+	return ok ? 0 : synth_error_oom();
+}
+
+/* *OUT: R's Metadata in stack SI: its construct path, then its own
+ * metadata resolved. */
+static int resource_metadata(emit *e, size_t si, const synth_resource *r, json_t **out)
+{
+	json_t *md = json_pack("{s:s}", SYNTH_MD_PATH, r->path);
+	if (!md)
+		return synth_error_oom();
+	if (r->metadata) {
+		e->loc.len = 0;
+		e->depth = 0;
+		synth_buf_printf(&e->loc, "%s: Metadata", r->path);
+		json_t *um = resolve(e, si, r->metadata);
+		int rc = !um ? SYNTH_ERROR : json_object_update(md, um) ? synth_error_oom() : 0;
+		json_decref(um);
+		if (rc < 0) {
+			json_decref(md);
+			return rc;
+		}
+	}
+	*out = md;
+	return 0;
+}
+
+/* Resource R's template entry in stack SI; NULL on error (set, except
+ * when resolve() ran out of memory). */
 static json_t *emit_resource(emit *e, size_t si, synth_resource *r)
 {
 	json_t *o = json_object();
@@ -447,32 +507,8 @@ static json_t *emit_resource(emit *e, size_t si, synth_resource *r)
 		ok &= !json_object_set_new(o, "Properties", props);
 	else
 		json_decref(props);
-	/* DependsOn within the stack; across stacks the nested stacks order. */
-	const char **lids = malloc((r->ndeps ? r->ndeps : 1) * sizeof *lids);
-	size_t nl = 0;
-	if (!lids)
+	if (depends_on(e, si, r, o) < 0)
 		goto fail;
-	for (size_t d = 0; d < r->ndeps; d++) {
-		synth_resource *t = r->deps[d];
-		if (t->stack == si)
-			lids[nl++] = t->logical_id;
-		else if (si != 0 && t->stack != 0)
-			e->stacks[si].after[t->stack] = true;
-		else if (si != 0) /* a nested resource after a root one */
-			json_array_append_new(e->stacks[si].after_root,
-					      json_string(t->logical_id));
-		else /* a root resource after one in a nested stack */
-			lids[nl++] = e->stacks[t->stack].lid;
-	}
-	qsort(lids, nl, sizeof *lids, cmp_str);
-	if (nl) {
-		json_t *a = json_array();
-		for (size_t k = 0; k < nl; k++)
-			if (k == 0 || strcmp(lids[k], lids[k - 1]))
-				ok &= !json_array_append_new(a, json_string(lids[k]));
-		ok &= !json_object_set_new(o, "DependsOn", a);
-	}
-	free(lids);
 	if (r->condition) {
 		ok &= !json_object_set_new(o, "Condition", json_string(r->condition));
 		e->stacks[si].uses_conditions = true;
@@ -481,21 +517,9 @@ static json_t *emit_resource(emit *e, size_t si, synth_resource *r)
 		ok &= !json_object_set_new(o, "UpdateReplacePolicy", json_string(r->deletion_policy));
 		ok &= !json_object_set_new(o, "DeletionPolicy", json_string(r->deletion_policy));
 	}
-	json_t *md = json_pack("{s:s}", SYNTH_MD_PATH, r->path);
-	if (!md)
+	json_t *md = NULL;
+	if (resource_metadata(e, si, r, &md) < 0)
 		goto fail;
-	if (r->metadata) {
-		e->loc.len = 0;
-		e->depth = 0;
-		synth_buf_printf(&e->loc, "%s: Metadata", r->path);
-		json_t *um = resolve(e, si, r->metadata);
-		if (!um) {
-			json_decref(md);
-			goto fail;
-		}
-		ok &= !json_object_update(md, um);
-		json_decref(um);
-	}
 	ok &= !json_object_set_new(o, "Metadata", md);
 	if (ok)
 		return o;
