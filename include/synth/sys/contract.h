@@ -56,4 +56,21 @@
 /* The S3 URI of the data category's model introspection document. */
 #define SYNTH_OUT_MODEL_SCHEMA_URI "amplifyApiModelSchemaS3Uri"
 
+/* --- the cloud assembly ------------------------------------------------ */
+
+/* A bootstrap role's ARN as an Fn::Sub string; ROLE is "deploy-role",
+ * "cfn-exec-role", "lookup-role" or "file-publishing-role". */
+#define SYNTH_BOOTSTRAP_ROLE_SUB(role) \
+	SYNTH_BOOTSTRAP_ROLE_SUB_PREFIX role "-${AWS::AccountId}-${AWS::Region}"
+/* The assembly's manifest and its artifact types: the stack, and the
+ * asset manifest to publish before it. */
+#define SYNTH_MANIFEST_FILE "manifest.json"
+#define SYNTH_ARTIFACT_STACK "aws:cloudformation:stack"
+#define SYNTH_ARTIFACT_ASSET_MANIFEST "cdk:asset-manifest"
+/* The backend's identity: context keys (--context K=V, CDK_CONTEXT_JSON)
+ * and the stack's tags. */
+#define SYNTH_CTX_NAMESPACE "synth:namespace"
+#define SYNTH_CTX_NAME "synth:name"
+#define SYNTH_CTX_TYPE "synth:type"
+
 #endif
