@@ -48,8 +48,6 @@ enum { CLI_ID_REFUSE = 1 }; /* refuse the sandbox names of shared environments *
  */
 int cli_identity(synth_identity *id, const char *ns, const char *branch, const char *sandbox,
 		 int flags, const char *cmd);
-/* True, after a message naming CMD, when ID may not name a sandbox. */
-bool cli_sandbox_refused(const char *id, const char *cmd);
 /* Sets synth:type and synth:name of ID in the context CTX, and
  * synth:namespace when WITH_NS. 0 or SYNTH_ENOMEM. */
 int cli_identity_context(json_t *ctx, const synth_identity *id, bool with_ns);

@@ -19,7 +19,7 @@
 static const char *const refused_ids[] = {"root", "prod", "production", "main", "master",
 					  "admin", "administrator", NULL};
 
-bool cli_sandbox_refused(const char *id, const char *cmd)
+static bool sandbox_refused(const char *id, const char *cmd)
 {
 	for (size_t i = 0; refused_ids[i]; i++)
 		if (!strcasecmp(id, refused_ids[i])) {
@@ -43,7 +43,7 @@ int cli_identity(synth_identity *id, const char *ns, const char *branch, const c
 		return rc == SYNTH_ENOMEM || rc == SYNTH_EIO ? EXIT_IO : EXIT_USAGE;
 	}
 	if ((flags & CLI_ID_REFUSE) && id->type == SYNTH_BACKEND_SANDBOX &&
-	    cli_sandbox_refused(id->name, cmd ? cmd : "synth")) {
+	    sandbox_refused(id->name, cmd ? cmd : "synth")) {
 		synth_identity_clear(id);
 		return EXIT_USAGE;
 	}
