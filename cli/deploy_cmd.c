@@ -8,7 +8,7 @@
  *   synth diff [--branch NAME] [--out DIR | --assembly DIR]
  *   synth sandbox [--identifier ID] [--once] [--outputs PATH]
  *   synth sandbox delete [--identifier ID] [--yes]
- *   synth sandbox secret ...          (synth secret ... --sandbox ID)
+ * (synth sandbox secret ... is cli/secret_cmd.c's)
  * each with --profile, --region, --endpoint-url, --namespace, -q.
  *
  * Exit status: 0 deployed, nothing to change, or deleted (a stack that
@@ -20,7 +20,6 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,7 +31,7 @@
 #include "../lib/deploy/deploy.h"
 #include "../lib/deploy/watch.h"
 #include "../lib/deploy/clientconfig.h"
-#include "aws_opts.h"
+#include "aws_client.h"
 #include "synth.h"
 #include "cli.h"
 
@@ -66,6 +65,8 @@ typedef struct dopts {
 	int parallel, poll_ms, poll_max_ms;
 	int protect; /* --termination-protection (1) / --no-termination-protection (-1) */
 	char *owned_branch; /* from git */
+	synth_identity id;  /* resolved by resolve_target(); BRANCH or SANDBOX points
+			     * to its name */
 } dopts;
 
 static void usage(FILE *f, const char *cmd)
@@ -212,91 +213,24 @@ static char *git_branch(const char *cmd)
 	return strdup(line);
 }
 
-static char *os_user(void)
-{
-	const char *u = getenv("USER");
-	if (u && *u)
-		return strdup(u);
-	struct passwd *pw = getpwuid(getuid());
-	return strdup(pw ? pw->pw_name : "sandbox");
-}
-
-/* Names a sandbox must not take: shared environments and privileged
- * accounts, which a personal stack (deleted by `sandbox delete`) must not
- * be mistaken for. */
-static const char *const refused_ids[] = {"root", "prod", "production", "main", "master",
-					  "admin", "administrator", NULL};
-
-static bool refused_identifier(const char *id, const char *cmd)
-{
-	for (size_t i = 0; refused_ids[i]; i++)
-		if (!strcasecmp(id, refused_ids[i])) {
-			fprintf(stderr,
-				"synth %s: error: the sandbox identifier '%s' is refused: it names a "
-				"shared environment or a privileged account, and a sandbox is a "
-				"personal stack that `synth sandbox delete` removes; choose another "
-				"with --identifier NAME\n", cmd, id);
-			return true;
-		}
-	return false;
-}
-
-static char *namespace_default(const char *ns)
-{
-	if (ns)
-		return strdup(ns);
-	char cwd[4096];
-	if (!getcwd(cwd, sizeof cwd))
-		return strdup("app");
-	const char *b = strrchr(cwd, '/');
-	return strdup(b && b[1] ? b + 1 : cwd);
-}
-
-int cli_backend_stack(const char *branch, const char *sandbox, const char *ns, char **out,
-		      const char *cmd)
-{
-	*out = NULL;
-	char *id = branch ? strdup(branch) : sandbox && *sandbox ? strdup(sandbox) : os_user();
-	char *n = namespace_default(ns);
-	int rc = 0;
-	if (!id || !n) {
-		fprintf(stderr, "synth %s: error: out of memory\n", cmd);
-		rc = EXIT_IO;
-	} else if (!branch && refused_identifier(id, cmd)) {
-		rc = EXIT_USAGE;
-	} else if (synth_stack_name(out, n, id, branch ? SYNTH_BACKEND_BRANCH
-						       : SYNTH_BACKEND_SANDBOX) < 0) {
-		fprintf(stderr, "synth %s: error: %s\n", cmd, synth_error_last()->message);
-		rc = EXIT_USAGE;
-	}
-	free(id);
-	free(n);
-	return rc;
-}
-
-/* Resolves the branch (flag, else git) unless a sandbox is meant. */
+/* Resolves the backend: a sandbox (its ID, else the OS user's), or a
+ * branch (the flag, else git's current branch); then its identity. */
 static int resolve_target(dopts *o)
 {
-	if (o->sandbox) {
-		if (!*o->sandbox) {
-			char *u = os_user();
-			o->owned_branch = NULL;
-			o->sandbox = u ? u : "sandbox";
-			/* Owned: freed with the options (see dopts_free). */
-			o->owned_branch = u;
-		}
-		return refused_identifier(o->sandbox, o->cmd) ? EXIT_USAGE : 0;
-	}
-	if (o->branch) {
-		if (!*o->branch) {
-			fprintf(stderr, "synth %s: error: --branch: the branch name is empty\n", o->cmd);
-			return EXIT_USAGE;
-		}
-		return 0;
-	}
-	if (!(o->owned_branch = git_branch(o->cmd)))
+	if (!o->sandbox && o->branch && !*o->branch) {
+		fprintf(stderr, "synth %s: error: --branch: the branch name is empty\n", o->cmd);
 		return EXIT_USAGE;
-	o->branch = o->owned_branch;
+	}
+	if (!o->sandbox && !o->branch) {
+		if (!(o->owned_branch = git_branch(o->cmd)))
+			return EXIT_USAGE;
+		o->branch = o->owned_branch;
+	}
+	int rc = cli_identity(&o->id, o->ns, o->sandbox ? NULL : o->branch, o->sandbox,
+			      CLI_ID_REFUSE, o->cmd);
+	if (rc)
+		return rc;
+	*(o->sandbox ? &o->sandbox : &o->branch) = o->id.name;
 	return 0;
 }
 
@@ -304,6 +238,7 @@ static void dopts_free(dopts *o)
 {
 	free(o->owned_branch);
 	o->owned_branch = NULL;
+	synth_identity_clear(&o->id);
 }
 
 static bool use_tty(const dopts *o)
@@ -312,30 +247,30 @@ static bool use_tty(const dopts *o)
 	return !o->quiet && isatty(2) && !(ci && *ci && strcmp(ci, "false"));
 }
 
-/* Runs synth into the assembly directory. */
+/* Synthesizes the target's backend into the assembly directory, as
+ * `synth --branch NAME | --sandbox ID [--namespace NS] --out DIR -q`. */
 static int synthesize(const dopts *o)
 {
 	if (o->assembly)
 		return 0;
-	char *argv[12];
-	int n = 0;
-	argv[n++] = "synth";
-	argv[n++] = o->sandbox ? "--sandbox" : "--branch";
-	argv[n++] = (char *)(o->sandbox ? o->sandbox : o->branch);
-	argv[n++] = "--out";
-	argv[n++] = (char *)(o->out ? o->out : "cdk.out");
-	argv[n++] = "--quiet";
-	if (o->ns) {
-		argv[n++] = "--namespace";
-		argv[n++] = (char *)o->ns;
+	char *out = synth_strdup(o->out ? o->out : "cdk.out");
+	json_t *ctx = json_object();
+	int rc = EXIT_OK;
+	if (!out || !ctx || cli_identity_context(ctx, &o->id, o->ns != NULL) < 0) {
+		fprintf(stderr, "synth %s: error: out of memory\n", o->cmd);
+		rc = EXIT_IO;
 	}
-	argv[n] = NULL;
-	if (!o->quiet)
+	/* "out/" -> "out": the staging directory goes beside it. */
+	for (size_t n = out ? strlen(out) : 0; n > 1 && out[n - 1] == '/';)
+		out[--n] = '\0';
+	if (rc == 0 && !o->quiet)
 		fprintf(stderr, "synthesizing %s %s...\n", o->sandbox ? "sandbox" : "branch",
 			o->sandbox ? o->sandbox : o->branch);
-	int rc = cli_synth(n, argv);
-	if (rc != 0)
+	cli_synth_run r = {.out = out, .context = ctx};
+	if (rc == 0 && (rc = cli_synthesize(&r)) != 0)
 		fprintf(stderr, "synth %s: synth failed (exit %d): nothing was deployed\n", o->cmd, rc);
+	json_decref(ctx);
+	free(out);
 	return rc;
 }
 
@@ -472,10 +407,7 @@ static int deploy_once(const dopts *o, synth_aws *a)
 /* --watch / --continue-rollback: on the stack named by the target. */
 static int stack_op(dopts *o, synth_aws *a)
 {
-	char *stack = NULL;
-	int rc = cli_backend_stack(o->branch, o->sandbox, o->ns, &stack, o->cmd);
-	if (rc)
-		return rc;
+	const char *stack = o->id.stack_name;
 	synth_deploy_options d;
 	const char *tags[9];
 	fill_options(o, &d, tags);
@@ -498,7 +430,6 @@ static int stack_op(dopts *o, synth_aws *a)
 	synth_deploy_result_clear(&r);
 	free(hint);
 	free(again);
-	free(stack);
 	return code;
 }
 
@@ -543,15 +474,11 @@ static bool confirm(const char *question)
 /* Deletes the target's stack, after asking. */
 static int delete_stack(dopts *o, const char *what)
 {
-	char *stack = NULL;
-	int rc = cli_backend_stack(o->branch, o->sandbox, o->ns, &stack, o->cmd);
-	if (rc)
-		return rc;
+	const char *stack = o->id.stack_name;
 	if (!o->yes) {
 		if (!isatty(0)) {
 			fprintf(stderr, "synth %s: error: standard input is not a terminal, so there "
 					"is no one to ask: pass --yes to delete stack %s\n", o->cmd, stack);
-			free(stack);
 			return EXIT_USAGE;
 		}
 		char *q = synth_asprintf("Delete %s stack %s?", what, stack);
@@ -559,15 +486,12 @@ static int delete_stack(dopts *o, const char *what)
 		free(q);
 		if (!ok) {
 			fprintf(stderr, "nothing deleted\n");
-			free(stack);
 			return EXIT_OK;
 		}
 	}
 	synth_aws *a = NULL;
-	if (cli_aws_client(&o->aws, &a) < 0) {
-		free(stack);
+	if (cli_aws_client(&o->aws, &a) < 0)
 		return EXIT_USAGE;
-	}
 	catch_signals();
 	synth_deploy_options d;
 	const char *tags[9];
@@ -589,7 +513,6 @@ static int delete_stack(dopts *o, const char *what)
 	synth_deploy_result_clear(&r);
 	synth_aws_free(a);
 	free(hint);
-	free(stack);
 	return code;
 }
 
@@ -670,35 +593,8 @@ static void sandbox_changed(void *ctx, const char *path)
 	fprintf(stderr, "[sandbox] %s changed: deploying again\n", path);
 }
 
-/* sandbox secret ...: the secret command with --sandbox ID appended. */
-static int sandbox_secret(int argc, char **argv)
-{
-	const char *id = NULL;
-	char **v = calloc((size_t)argc + 3, sizeof *v);
-	if (!v)
-		return EXIT_IO;
-	int n = 0;
-	v[n++] = "secret";
-	for (int i = 2; i < argc; i++) {
-		if (!strcmp(argv[i], "--identifier") && i + 1 < argc)
-			id = argv[++i];
-		else
-			v[n++] = argv[i];
-	}
-	char *user = id ? NULL : os_user();
-	v[n++] = "--sandbox";
-	v[n++] = (char *)(id ? id : user ? user : "sandbox");
-	v[n] = NULL;
-	int rc = refused_identifier(v[n - 1], "sandbox secret") ? EXIT_USAGE : cli_secret(n, v);
-	free(user);
-	free(v);
-	return rc;
-}
-
 int cli_sandbox(int argc, char **argv)
 {
-	if (argc > 1 && !strcmp(argv[1], "secret"))
-		return sandbox_secret(argc, argv);
 	bool del = argc > 1 && !strcmp(argv[1], "delete");
 	dopts o = {.cmd = del ? "sandbox delete" : "sandbox"};
 	int rc = parse(argc, argv, del ? 2 : 1, &o);

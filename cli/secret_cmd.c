@@ -2,8 +2,8 @@
  * synth secret set|get|list|remove: the backend's secrets, SSM
  * SecureString parameters at the paths synth_secret_path() names
  * (/synth/<namespace>/<type>/<name>/<NAME>, or /synth/<namespace>/shared/
- * <NAME> with --shared). `synth sandbox secret ...` arrives here with
- * `--sandbox ID` appended.
+ * <NAME> with --shared). `synth sandbox secret ... [--identifier ID]`
+ * is the same on the sandbox ID (cli_sandbox_secret).
  *
  * A value is read from the terminal without echo, or from stdin when it is
  * not a terminal; never from the command line (shell history, the process
@@ -24,7 +24,7 @@
 #include <unistd.h>
 #include <openssl/crypto.h>
 #include "../lib/aws/ssm.h"
-#include "aws_opts.h"
+#include "aws_client.h"
 #include "cli.h"
 #include "synth.h"
 
@@ -62,6 +62,8 @@ typedef struct sopts {
 	const char *action, *name, *branch, *sandbox, *ns;
 	bool shared;
 	cli_aws_flags aws;
+	const char *cmd;        /* "secret", or "sandbox secret" */
+	const char *identifier; /* sandbox secret --identifier ID */
 } sopts;
 
 static const char *const actions[] = {"set", "get", "list", "remove", NULL};
@@ -102,6 +104,14 @@ static int parse(int argc, char **argv, sopts *o)
 				o->sandbox = next;
 				i++;
 			}
+		} else if (o->identifier && !strcmp(a, "--identifier")) {
+			/* sandbox secret: parse() starts with IDENTIFIER "". */
+			if (!next || !*next) {
+				fprintf(stderr, "synth %s: error: %s needs a value\n", o->cmd, a);
+				return EXIT_USAGE;
+			}
+			o->identifier = next;
+			i++;
 		} else if (!strcmp(a, "--shared")) {
 			o->shared = true;
 		} else if (!strcmp(a, "--value") || !strncmp(a, "--value=", 8)) {
@@ -135,6 +145,9 @@ static int parse(int argc, char **argv, sopts *o)
 			return EXIT_USAGE;
 		}
 	}
+	/* `sandbox secret` acts on the sandbox --identifier names. */
+	if (o->identifier)
+		o->sandbox = o->identifier;
 	if (!o->action) {
 		usage(stderr);
 		return EXIT_USAGE;
@@ -155,33 +168,21 @@ static int parse(int argc, char **argv, sopts *o)
 	return 0;
 }
 
-static char *default_user(void)
-{
-	const char *u = getenv("USER");
-	return strdup(u && *u ? u : "sandbox");
-}
-
 /* The backend whose secrets these are, identified as `synth` identifies
- * it: the namespace from --namespace or the directory's name, a branch or
- * a sandbox (the OS user's by default). *out: caller frees. */
+ * it (cli_identity): the namespace from --namespace or the directory's
+ * name, a branch or a sandbox (the OS user's by default). *out: caller
+ * frees. */
 static int backend_of(const sopts *o, synth_backend **out)
 {
-	char cwd[PATH_MAX];
-	const char *ns = o->ns;
-	if (!ns) {
-		if (!getcwd(cwd, sizeof cwd)) {
-			fprintf(stderr, "synth secret: error: cannot read the working directory\n");
-			return EXIT_IO;
-		}
-		ns = strrchr(cwd, '/') && strrchr(cwd, '/')[1] ? strrchr(cwd, '/') + 1 : cwd;
-	}
-	char *user = o->branch || (o->sandbox && *o->sandbox) ? NULL : default_user();
-	const char *name = o->branch ? o->branch : o->sandbox && *o->sandbox ? o->sandbox : user;
-	char *c_ns = synth_asprintf("synth:namespace=%s", ns);
-	char *c_name = name ? synth_asprintf("synth:name=%s", name) : NULL;
+	synth_identity id;
+	int rc = cli_identity(&id, o->ns, o->branch, o->sandbox,
+			      o->identifier ? CLI_ID_REFUSE : 0, o->cmd);
+	if (rc)
+		return rc;
+	char *c_ns = synth_asprintf("synth:namespace=%s", id.ns);
+	char *c_name = synth_asprintf("synth:name=%s", id.name);
 	char *argv[] = {"secret", "-c", c_ns, "-c", c_name, "-c",
 			o->branch ? "synth:type=branch" : "synth:type=sandbox", NULL};
-	int rc = EXIT_OK;
 	if (!c_ns || !c_name) {
 		fprintf(stderr, "synth secret: error: out of memory\n");
 		rc = EXIT_IO;
@@ -191,7 +192,7 @@ static int backend_of(const sopts *o, synth_backend **out)
 	}
 	free(c_ns);
 	free(c_name);
-	free(user);
+	synth_identity_clear(&id);
 	return rc;
 }
 
@@ -302,11 +303,10 @@ static char *dir_of(const char *path)
 	return slash ? strndup(path, (size_t)(slash - path)) : NULL;
 }
 
-int cli_secret(int argc, char **argv)
+static int secret_main(int argc, char **argv, sopts o)
 {
 	/* Before any JSON is made: jansson's buffers are wiped when freed. */
 	json_set_alloc_funcs(wiping_malloc, wiping_free);
-	sopts o = {0};
 	int rc = parse(argc, argv, &o);
 	if (rc)
 		return rc < 0 ? EXIT_OK : rc;
@@ -397,4 +397,16 @@ int cli_secret(int argc, char **argv)
 	free(path);
 	synth_backend_free(b);
 	return status;
+}
+
+int cli_secret(int argc, char **argv)
+{
+	return secret_main(argc, argv, (sopts){.cmd = "secret"});
+}
+
+/* synth sandbox secret ... [--identifier ID]: the secrets of the sandbox
+ * ID (default: the OS user's), which must not name a shared environment. */
+int cli_sandbox_secret(int argc, char **argv)
+{
+	return secret_main(argc, argv, (sopts){.cmd = "sandbox secret", .identifier = ""});
 }

@@ -171,6 +171,42 @@ SYNTH_EXPORT int synth_backend_add_override(synth_backend *b,
 					    const char *resource_path,
 					    const char *path, json_t *value);
 
+/* --- backend identity --------------------------------------------------- */
+
+/*
+ * Which backend a program or a command means: its namespace, its branch or
+ * sandbox name, its type and its stack name. The backend program
+ * (synth_backend_new) and every synth command resolve it with
+ * synth_identity_resolve(), so they agree on the stack and the SSM paths.
+ * Every string is owned by the struct: free them with
+ * synth_identity_clear().
+ */
+typedef struct synth_identity {
+	char *ns;         /* the namespace */
+	char *name;       /* the branch or sandbox name */
+	char *stack_name; /* as synth_stack_name() makes it */
+	synth_backend_type type;
+} synth_identity;
+
+/*
+ * Resolves an identity:
+ *   namespace  NS, or (NULL) the name of the current directory (the
+ *              directory itself when it is "/");
+ *   branch     BRANCH when it is not NULL: a branch backend of that name;
+ *   sandbox    otherwise a sandbox named SANDBOX, or (NULL) after the OS
+ *              user: $USER when set and not empty, else the user's passwd
+ *              entry. When neither exists this is an error, never a
+ *              made-up name.
+ * An empty or unusable namespace or name is an error (synth_stack_name's
+ * message). On success *OUT holds caller-owned strings (free with
+ * synth_identity_clear); on failure *OUT is cleared and the error is set
+ * (synth_error_last). Returns 0 or a negative SYNTH_E* code.
+ */
+SYNTH_EXPORT int synth_identity_resolve(synth_identity *out, const char *ns,
+					const char *branch, const char *sandbox);
+/* Frees the strings of ID and zeroes it; ID may be NULL. */
+SYNTH_EXPORT void synth_identity_clear(synth_identity *id);
+
 #ifdef __cplusplus
 }
 #endif

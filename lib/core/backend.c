@@ -204,28 +204,18 @@ static int read_context_json(synth_backend *b, const char *text)
 
 static int default_identity(synth_backend *b)
 {
-	if (!b->ns) {
-		char cwd[PATH_MAX];
-		if (!getcwd(cwd, sizeof cwd))
-			return synth_error_setf(SYNTH_EIO, "cannot read the working directory");
-		const char *base = strrchr(cwd, '/');
-		base = base && base[1] ? base + 1 : cwd;
-		if (set_string(&b->ns, base) < 0)
-			return SYNTH_ENOMEM;
-	}
-	if (!b->name) {
-		if (b->type == SYNTH_BACKEND_BRANCH)
-			return synth_error_setf(SYNTH_EINVALID,
-						"branch backend without a branch name (set "
-						"synth:name)");
-		const char *u = getenv("USER");
-		struct passwd *pw = NULL;
-		if (!u || !*u)
-			pw = getpwuid(getuid());
-		if (set_string(&b->name, u && *u ? u : pw ? pw->pw_name : "sandbox") < 0)
-			return SYNTH_ENOMEM;
-	}
-	return synth_stack_name(&b->stack_name, b->ns, b->name, b->type);
+	if (b->type == SYNTH_BACKEND_BRANCH && !b->name)
+		return synth_error_setf(SYNTH_EINVALID,
+					"branch backend without a branch name (set "
+					"synth:name)");
+	synth_identity id;
+	int rc = synth_identity_resolve(&id, b->ns, b->type == SYNTH_BACKEND_BRANCH ? b->name : NULL,
+					b->type == SYNTH_BACKEND_SANDBOX ? b->name : NULL);
+	if (rc < 0)
+		return rc;
+	free(b->ns), free(b->name), free(b->stack_name);
+	b->ns = id.ns, b->name = id.name, b->stack_name = id.stack_name;
+	return 0;
 }
 
 int synth_backend_new(synth_backend **out, int argc, char **argv)

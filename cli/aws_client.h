@@ -1,7 +1,7 @@
-/* The AWS flags shared by the CLI's AWS commands (cli/aws_cmd.c), and the
- * client made from them. Internal to the CLI. */
-#ifndef SYNTH_CLI_AWS_OPTS_H
-#define SYNTH_CLI_AWS_OPTS_H
+/* The AWS flags shared by the CLI's AWS commands, and the client made from
+ * them (cli/aws_client.c). Internal to the CLI. */
+#ifndef SYNTH_CLI_AWS_CLIENT_H
+#define SYNTH_CLI_AWS_CLIENT_H
 
 #include "../lib/aws/aws.h"
 
@@ -22,14 +22,5 @@ int cli_aws_flag(cli_aws_flags *f, int argc, char **argv, int *i, const char *cm
  * *out: caller frees with synth_aws_free. On failure prints why (naming
  * every place credentials were looked for) and returns -1. */
 int cli_aws_client(const cli_aws_flags *f, synth_aws **out);
-
-/*
- * The stack name of a backend (cli/deploy_cmd.c): a branch (BRANCH) or a
- * sandbox (SANDBOX: "" for the OS user's), in namespace NS (NULL: the
- * current directory's name), as synth names it. *out: caller frees.
- * Prints why and returns EXIT_USAGE when the name cannot be made.
- */
-int cli_backend_stack(const char *branch, const char *sandbox, const char *ns, char **out,
-		      const char *cmd);
 
 #endif
