@@ -11,14 +11,7 @@ function listRequest(ctx, c) {
       req.index = c.query.index;
     }
   }
-  const filter = andAll([userExpr(a.filter), authExpr(r, 'synth_a')]);
-  if (filter != null) {
-    req.filter = filter;
-  }
-  if (a.nextToken) {
-    req.nextToken = a.nextToken;
-  }
-  return req;
+  return paged(req, a, r);
 }
 
 function listResponse(ctx, c) {

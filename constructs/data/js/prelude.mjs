@@ -308,3 +308,16 @@ function failed(ctx) {
     util.error(ctx.error.message, ctx.error.type);
   }
 }
+
+// A list, index or relation query REQ with the caller's filter (ANDed
+// with the conditions of the rules R) and the page token of the args A.
+function paged(req, a, r) {
+  const filter = andAll([userExpr(a.filter), authExpr(r, 'synth_a')]);
+  if (filter != null) {
+    req.filter = filter;
+  }
+  if (a.nextToken) {
+    req.nextToken = a.nextToken;
+  }
+  return req;
+}

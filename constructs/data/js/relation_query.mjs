@@ -18,14 +18,7 @@ function relationQueryRequest(ctx, c) {
   if (c.relation.many) {
     req.limit = a.limit ?? c.limit;
   }
-  const filter = andAll([userExpr(a.filter), authExpr(r, 'synth_a')]);
-  if (filter != null) {
-    req.filter = filter;
-  }
-  if (a.nextToken) {
-    req.nextToken = a.nextToken;
-  }
-  return req;
+  return paged(req, a, r);
 }
 
 function relationQueryResponse(ctx, c) {
