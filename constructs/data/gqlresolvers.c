@@ -21,10 +21,12 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include "../../lib/core/internal.h"
+#include <synth/common.h>
+#include <synth/sys/util.h>
 #include "graphql.h"
 #include "gqlgen.h"
 #include "gqlresolvers.h"
+#include "gql_names.h"
 
 /* The JavaScript: constructs/data/js/NAME.mjs, embedded at build time
  * (scripts/embed.sh): the prelude every module holds, then the request and
@@ -109,57 +111,20 @@ static int invalid_at(const char *file, json_t *at, const char *what, const char
 
 /* --- names -------------------------------------------------------------- */
 
-/* The plural of S, by the parser's rule (synth__graphql_plural). */
-static void put_plural(synth_buf *b, const char *s)
+/* The field names of one operation as a new array of strings (*out,
+ * caller decrefs): ONE (none when NULL), or when SUB >= 0 the names of
+ * subscription SUB of O (gql_names.h, shared with the client schema). */
+static int name_list(json_t **out, const synth_gql_names *o, const char *one, int sub)
 {
-	size_t keep;
-	const char *suffix = synth__graphql_plural(s, &keep);
-	synth_buf_put(b, s, keep);
-	synth_buf_puts(b, suffix);
-}
-
-/*
- * The field names of one operation of model M: @model(GROUP: {KEY: ...})
- * as written (a string, or for subscriptions a list of them), none when
- * GROUP or KEY is null, else the default PREFIX + Name (+ plural suffix).
- * *out: a new array of strings (caller decrefs).
- */
-static int op_names(json_t **out, json_t *m, const char *name, const char *group, const char *key,
-		    const char *prefix, bool plural)
-{
-	json_t *opts = json_object_get(m, "options"), *grp = json_object_get(opts, group);
-	json_t *v = json_is_object(grp) ? json_object_get(grp, key) : NULL;
+	size_t n = sub >= 0 ? o->non[sub] : one != NULL;
 	*out = json_array();
-	if (!*out)
-		return synth_error_oom();
-	if (json_is_null(grp) || (json_is_object(grp) && json_is_null(v)))
-		return 0;
-	if (json_is_string(v) && push(*out, json_copy(v))) {
-		json_decref(*out);
-		*out = NULL;
-		return synth_error_oom();
+	for (size_t k = 0; *out && k < n; k++) {
+		if (push(*out, json_string(sub >= 0 ? synth__gql_names_on(o, sub, k) : one))) {
+			json_decref(*out);
+			*out = NULL;
+		}
 	}
-	if (json_is_string(v))
-		return 0;
-	if (json_is_array(v)) {
-		json_decref(*out);
-		*out = json_incref(v);
-		return *out ? 0 : synth_error_oom();
-	}
-	synth_buf b = SYNTH_BUF_INIT;
-	synth_buf_puts(&b, prefix);
-	if (plural)
-		put_plural(&b, name);
-	else
-		synth_buf_puts(&b, name);
-	char *s = synth_buf_detach(&b);
-	int rc = s && !push(*out, json_string(s)) ? 0 : -1;
-	free(s);
-	if (!rc)
-		return 0;
-	json_decref(*out);
-	*out = NULL;
-	return synth_error_oom();
+	return *out ? 0 : synth_error_oom();
 }
 
 /* --- rules -------------------------------------------------------------- */
@@ -262,6 +227,7 @@ typedef struct gen {
 	json_t *modules;          /* the modules */
 	pending *pend;            /* the current model's resolvers */
 	size_t npend, cappend;
+	synth_gql_names names;    /* the current model's operation names */
 } gen;
 
 /* FIELDS (an array of names) joined by '#': Amplify's composite sort key
@@ -398,15 +364,8 @@ static int emit(gen *g, const char *type, const char *field, const char *model, 
 	char *text = synth_buf_detach(&b);
 	json_t *r = json_object();
 	int rc = -1;
-	if (g->npend == g->cappend) {
-		size_t cap = g->cappend ? 2 * g->cappend : 16;
-		pending *p = realloc(g->pend, cap * sizeof *p);
-		if (p) {
-			g->pend = p;
-			g->cappend = cap;
-		}
-	}
-	if (g->npend < g->cappend && dumped && text && r && !put(r, "typeName", json_string(type)) &&
+	bool room = !synth_array_grow((void **)&g->pend, &g->npend, &g->cappend, sizeof *g->pend);
+	if (room && dumped && text && r && !put(r, "typeName", json_string(type)) &&
 	    !put(r, "fieldName", json_string(field)) && !put(r, "model", json_string(model)) &&
 	    !put(r, "dataSource", none ? json_null() : json_string(model)) &&
 	    !put(r, "operation", json_string(operation)) && !put(r, "actions", actions)) {
@@ -694,7 +653,7 @@ static json_t *cfg_subscribe(gen *g, const char *name, json_t *m, json_t *key, v
 static int gen_list(gen *g, const char *name, json_t *m, json_t *key)
 {
 	json_t *names;
-	int rc = op_names(&names, m, name, "queries", "list", "list", true);
+	int rc = name_list(&names, &g->names, g->names.list, -1);
 	if (rc)
 		return rc;
 	bool implicit = json_is_true(json_object_get(json_object_get(m, "primaryKey"), "implicit"));
@@ -899,45 +858,35 @@ static int gen_model(gen *g, const char *name, json_t *m)
 	size_t i;
 	if (rc)
 		return rc;
-	static const struct {
-		const char *group, *key, *prefix, *op, *type, *action;
+	synth__gql_names_model(&g->names, name, m);
+	const synth_gql_names *on = &g->names;
+	const struct {
+		const char *field, *op, *type, *action;
 		enum body body;
 	} ops[] = {
-		{"queries", "get", "get", "get", "Query", "dynamodb:GetItem", B_GET},
-		{NULL, NULL, NULL, "list", NULL, NULL, B_LIST},
-		{NULL, NULL, NULL, "index", NULL, NULL, B_LIST},
-		{"mutations", "create", "create", "create", "Mutation", "dynamodb:PutItem", B_CREATE},
-		{"mutations", "update", "update", "update", "Mutation", "dynamodb:UpdateItem", B_UPDATE},
-		{"mutations", "delete", "delete", "delete", "Mutation", "dynamodb:DeleteItem", B_DELETE},
+		{on->get, "get", "Query", "dynamodb:GetItem", B_GET},
+		{NULL, "list", NULL, NULL, B_LIST},
+		{NULL, "index", NULL, NULL, B_LIST},
+		{on->create, "create", "Mutation", "dynamodb:PutItem", B_CREATE},
+		{on->update, "update", "Mutation", "dynamodb:UpdateItem", B_UPDATE},
+		{on->del, "delete", "Mutation", "dynamodb:DeleteItem", B_DELETE},
 	};
 	for (size_t k = 0; !rc && k < sizeof ops / sizeof ops[0]; k++) {
 		if (!strcmp(ops[k].op, "list")) {
 			rc = gen_list(g, name, m, key);
 		} else if (!strcmp(ops[k].op, "index")) {
 			rc = gen_indexes(g, name, m, key);
-		} else if (!(rc = op_names(&names, m, name, ops[k].group, ops[k].key, ops[k].prefix, false))) {
+		} else if (!(rc = name_list(&names, on, ops[k].field, -1))) {
 			rc = emit_names(g, names, ops[k].type, name, ops[k].op, cfg_op, m, key, (void *)ops[k].op,
 					ops[k].action, ops[k].body);
 		}
 	}
-	/* Subscriptions: none when @model(subscriptions: null) or level off;
-	 * no checks at level public. */
-	json_t *subs = json_object_get(json_object_get(m, "options"), "subscriptions");
-	const char *level = str(subs, "level");
+	/* Subscriptions (none when @model(subscriptions: null), level off, or
+	 * their mutation is off); no checks at level public. */
+	const char *level = str(json_object_get(json_object_get(m, "options"), "subscriptions"), "level");
 	bool open = level && !strcmp(level, "public");
-	static const char *const sub_keys[] = {"onCreate", "onUpdate", "onDelete"};
-	static const char *const mut_keys[] = {"create", "update", "delete"};
-	for (size_t k = 0; !rc && k < 3 && !(level && !strcmp(level, "off")); k++) {
-		/* A subscription listens to its mutation: none when that mutation
-		 * is turned off (as the client schema, lib/gqlgen.c). */
-		json_t *muts = NULL;
-		if ((rc = op_names(&muts, m, name, "mutations", mut_keys[k], mut_keys[k], false)))
-			break;
-		size_t nmut = json_array_size(muts);
-		json_decref(muts);
-		if (!nmut)
-			continue;
-		if (!(rc = op_names(&names, m, name, "subscriptions", sub_keys[k], sub_keys[k], false)))
+	for (int k = 0; !rc && k < 3; k++) {
+		if (!(rc = name_list(&names, on, NULL, k)))
 			rc = emit_names(g, names, "Subscription", name, "subscribe", cfg_subscribe, m, key, &open,
 					NULL, B_SUBSCRIBE);
 	}
