@@ -1355,6 +1355,64 @@ static int check_identity_field(parser *p, gdef *m, const gval *v, const char *n
 	return 0;
 }
 
+/* operations: OPS (one or a list) as bits of operations[] into *OPBITS
+ * ("read" is get, list, listen, sync and search). */
+static int rule_operations(parser *p, const gval *ops, unsigned *opbits)
+{
+	*opbits = 0;
+	const gval *one = ops->kind == V_LIST ? ops->items : ops;
+	if (ops->kind == V_LIST && !ops->nitems)
+		return synth__gql_parse_fail(p, ops->at, "operations of an @auth rule must name at least one operation");
+	for (const gval *o = one; o; o = ops->kind == V_LIST ? o->next : NULL) {
+		int k = rule_enum(p, o, "operations", operations,
+				  "create, update, delete, read, get, list, listen, sync or search");
+		if (k < 0)
+			return -1;
+		*opbits |= k == 8 ? OP_READ : 1u << k;
+	}
+	return 0;
+}
+
+/* An allow: groups rule R of M into J: groups (a list of names) or
+ * groupsField, and groupClaim. */
+static int rule_groups(parser *p, json_t *j, const gval *r, gdef *m, const gval *groups,
+		       const gval *groups_field, const gval *group_claim)
+{
+	if (groups && groups_field)
+		return synth__gql_parse_fail(p, groups_field->name_at, "an allow: groups rule takes groups or groupsField, not both");
+	if (!groups && !groups_field)
+		return synth__gql_parse_fail(p, r->at, "an allow: groups rule needs groups: [\"Admin\", ...] (or groupsField)");
+	if (groups) {
+		const gval *bad = groups->kind == V_LIST || groups->kind == V_STRING ? NULL : groups;
+		if (groups->kind == V_LIST && !groups->nitems) {
+			return synth__gql_parse_fail(p, groups->at, "groups of an @auth rule must name at least one group");
+		}
+		json_t *ga = json_array();
+		if (!synth__gql_parse_put(p, j, "groups", ga))
+			return -1;
+		for (const gval *g = groups->kind == V_LIST ? groups->items : groups; g && !bad;
+		     g = groups->kind == V_LIST ? g->next : NULL) {
+			if (g->kind != V_STRING || !*g->s)
+				bad = g;
+			else if (!synth__gql_parse_push(p, ga, json_string(g->s)))
+				return -1;
+		}
+		if (bad) {
+			char found[300];
+			describe_value(bad, found, sizeof found);
+			return synth__gql_parse_fail(p, bad->at, "groups of an @auth rule must be a list of group names, found %s",
+			     bad->kind == V_STRING ? "an empty string" : found);
+		}
+	} else {
+		if (check_identity_field(p, m, groups_field, groups_field->s, r->at, "groupsField") ||
+		    !synth__gql_parse_put(p, j, "groupsField", json_string(groups_field->s)))
+			return -1;
+	}
+	if (!synth__gql_parse_put(p, j, "groupClaim", json_string(group_claim ? group_claim->s : "cognito:groups")))
+		return -1;
+	return 0;
+}
+
 static json_t *auth_rule(parser *p, const gval *r, gdef *m)
 {
 	static const char *const keys[] = {"allow", "provider", "ownerField", "identityClaim",
@@ -1422,21 +1480,8 @@ static json_t *auth_rule(parser *p, const gval *r, gdef *m)
 		return NULL;
 
 	unsigned opbits = OPS_ALL;
-	if (ops) {
-		opbits = 0;
-		const gval *one = ops->kind == V_LIST ? ops->items : ops;
-		if (ops->kind == V_LIST && !ops->nitems) {
-			synth__gql_parse_fail(p, ops->at, "operations of an @auth rule must name at least one operation");
-			return NULL;
-		}
-		for (const gval *o = one; o; o = ops->kind == V_LIST ? o->next : NULL) {
-			int k = rule_enum(p, o, "operations", operations,
-					  "create, update, delete, read, get, list, listen, sync or search");
-			if (k < 0)
-				return NULL;
-			opbits |= k == 8 ? OP_READ : 1u << k;
-		}
-	}
+	if (ops && rule_operations(p, ops, &opbits))
+		return NULL;
 
 	json_t *j = json_object();
 	if (!synth__gql_parse_put(p, j, "allow", json_string(strategies[st])) || !synth__gql_parse_put(p, j, "provider", json_string(prov)))
@@ -1456,45 +1501,8 @@ static json_t *auth_rule(parser *p, const gval *r, gdef *m)
 		if (!synth__gql_parse_put(p, j, "ownerField", json_string(of)) ||
 		    !synth__gql_parse_put(p, j, "identityClaim", json_string(claim)))
 			goto fail;
-	} else if (st == ST_GROUPS) {
-		if (groups && groups_field) {
-			synth__gql_parse_fail(p, groups_field->name_at, "an allow: groups rule takes groups or groupsField, not both");
-			goto fail;
-		}
-		if (!groups && !groups_field) {
-			synth__gql_parse_fail(p, r->at, "an allow: groups rule needs groups: [\"Admin\", ...] (or groupsField)");
-			goto fail;
-		}
-		if (groups) {
-			const gval *bad = groups->kind == V_LIST || groups->kind == V_STRING ? NULL : groups;
-			if (groups->kind == V_LIST && !groups->nitems) {
-				synth__gql_parse_fail(p, groups->at, "groups of an @auth rule must name at least one group");
-				goto fail;
-			}
-			json_t *ga = json_array();
-			if (!synth__gql_parse_put(p, j, "groups", ga))
-				goto fail;
-			for (const gval *g = groups->kind == V_LIST ? groups->items : groups; g && !bad;
-			     g = groups->kind == V_LIST ? g->next : NULL) {
-				if (g->kind != V_STRING || !*g->s)
-					bad = g;
-				else if (!synth__gql_parse_push(p, ga, json_string(g->s)))
-					goto fail;
-			}
-			if (bad) {
-				char found[300];
-				describe_value(bad, found, sizeof found);
-				synth__gql_parse_fail(p, bad->at, "groups of an @auth rule must be a list of group names, found %s",
-				     bad->kind == V_STRING ? "an empty string" : found);
-				goto fail;
-			}
-		} else {
-			if (check_identity_field(p, m, groups_field, groups_field->s, r->at, "groupsField") ||
-			    !synth__gql_parse_put(p, j, "groupsField", json_string(groups_field->s)))
-				goto fail;
-		}
-		if (!synth__gql_parse_put(p, j, "groupClaim", json_string(group_claim ? group_claim->s : "cognito:groups")))
-			goto fail;
+	} else if (st == ST_GROUPS && rule_groups(p, j, r, m, groups, groups_field, group_claim)) {
+		goto fail;
 	}
 	json_t *oa = json_array();
 	if (!synth__gql_parse_put(p, j, "operations", oa))
