@@ -689,7 +689,8 @@ static int check_arg_type(parser *p, const gdir *d, const argspec *as, gval *v)
 	char found[300];
 	if (v->kind == V_NULL) {
 		if (as->required)
-			return synth__gql_parse_fail(p, v->at, "argument '%s' of @%s cannot be null", as->name, d->name);
+			return synth__gql_parse_fail(p, v->at,
+					"argument '%s' of @%s cannot be null", as->name, d->name);
 		return 0;
 	}
 	const gval *bad = NULL;
@@ -723,7 +724,8 @@ static int check_arg_type(parser *p, const gdir *d, const argspec *as, gval *v)
 	}
 	if (bad) {
 		describe_value(bad, found, sizeof found);
-		return synth__gql_parse_fail(p, bad->at, "argument '%s' of @%s must be %s, found %s", as->name, d->name,
+		return synth__gql_parse_fail(p, bad->at,
+				"argument '%s' of @%s must be %s, found %s", as->name, d->name,
 			    akind_names[as->kind], found);
 	}
 	return 0;
@@ -740,11 +742,13 @@ static int check_directives(parser *p, gdir *dirs, unsigned where, const char *p
 		if (!s)
 			return synth__gql_parse_fail(p, d->at, "unknown directive @%s", d->name);
 		if (!(s->where & where))
-			return synth__gql_parse_fail(p, d->at, "@%s is not allowed on %s: it belongs on %s", d->name, place,
+			return synth__gql_parse_fail(p, d->at,
+					"@%s is not allowed on %s: it belongs on %s", d->name, place,
 				    s->belongs);
 		size_t k = (size_t)(s - dirspecs);
 		if (seen[k] && !s->repeatable)
-			return synth__gql_parse_fail(p, d->at, "@%s appears twice on %s (first at %u:%u)", d->name, place,
+			return synth__gql_parse_fail(p, d->at,
+					"@%s appears twice on %s (first at %u:%u)", d->name, place,
 				    seen[k]->at.line, seen[k]->at.col);
 		seen[k] = d;
 		for (gval *a = d->args; a; a = a->next) {
@@ -752,14 +756,16 @@ static int check_directives(parser *p, gdir *dirs, unsigned where, const char *p
 			while (as->name && strcmp(as->name, a->name))
 				as++;
 			if (!as->name)
-				return synth__gql_parse_fail(p, a->name_at, "unknown argument '%s' for @%s (expected %s)",
+				return synth__gql_parse_fail(p, a->name_at,
+						"unknown argument '%s' for @%s (expected %s)",
 					    a->name, d->name, s->arg_names);
 			if (check_arg_type(p, d, as, a))
 				return -1;
 		}
 		for (const argspec *as = s->args; as->name; as++)
 			if (as->required && !arg(d, as->name))
-				return synth__gql_parse_fail(p, d->at, "@%s needs the argument '%s'", d->name, as->name);
+				return synth__gql_parse_fail(p, d->at,
+						"@%s needs the argument '%s'", d->name, as->name);
 	}
 	return 0;
 }
@@ -821,15 +827,18 @@ static int collect(parser *p)
 		if (check_reserved(p, d->name, d->at))
 			return -1;
 		if (synth__graphql_is_scalar(d->name))
-			return synth__gql_parse_fail(p, d->at, "'%s' is a built-in scalar and cannot be redefined", d->name);
+			return synth__gql_parse_fail(p, d->at,
+					"'%s' is a built-in scalar and cannot be redefined", d->name);
 		gdef *old = synth__gql_parse_ht_put(p, &p->types, d->name, d);
 		if (p->failed)
 			return -1;
 		if (old)
-			return synth__gql_parse_fail(p, d->at, "duplicate type '%s' (first defined at %u:%u)", d->name,
+			return synth__gql_parse_fail(p, d->at,
+					"duplicate type '%s' (first defined at %u:%u)", d->name,
 				    old->at.line, old->at.col);
 		if (d->kind == D_SCALAR)
-			return synth__gql_parse_fail(p, d->at, "custom scalar '%s' is not supported (AppSync has none): "
+			return synth__gql_parse_fail(p, d->at,
+					"custom scalar '%s' is not supported (AppSync has none): "
 				    "use a built-in scalar such as String or AWSJSON", d->name);
 		d->is_model = d->kind == D_OBJECT && dir(d->dirs, "model");
 		const char *what = d->kind == D_ENUM ? "value" : d->kind == D_UNION ? "member" : "field";
@@ -840,7 +849,8 @@ static int collect(parser *p)
 			if (p->failed)
 				return -1;
 			if (dup)
-				return synth__gql_parse_fail(p, f->at, "duplicate %s '%s' in %s '%s' (first at %u:%u)", what,
+				return synth__gql_parse_fail(p, f->at,
+						"duplicate %s '%s' in %s '%s' (first at %u:%u)", what,
 					    f->name, synth__gql_parse_kind_word(d->kind), d->name, dup->at.line, dup->at.col);
 		}
 		if (d->is_model && add_implicit_fields(p, d))
@@ -874,16 +884,19 @@ static int check_type_ref(parser *p, const gtype *t, bool input, const char *pla
 	if (ti.nested) {
 		char ts[400];
 		type_str(t, ts, sizeof ts);
-		return synth__gql_parse_fail(p, t->at, "nested lists such as %s are not supported (%s)", ts, place);
+		return synth__gql_parse_fail(p, t->at,
+				"nested lists such as %s are not supported (%s)", ts, place);
 	}
 	enum tk k = type_kind(p, ti.name, NULL);
 	if (k == TK_UNKNOWN)
 		return synth__gql_parse_fail(p, ti.at, "unknown type '%s' for %s", ti.name, place);
 	if (input && k != TK_SCALAR && k != TK_ENUM && k != TK_INPUT)
-		return synth__gql_parse_fail(p, ti.at, "%s must have an input type (a scalar, an enum or an input), "
+		return synth__gql_parse_fail(p, ti.at,
+				"%s must have an input type (a scalar, an enum or an input), "
 			    "but '%s' is %s", place, ti.name, tk_articles[k]);
 	if (!input && k == TK_INPUT)
-		return synth__gql_parse_fail(p, ti.at, "%s cannot have the input type '%s': inputs are for arguments",
+		return synth__gql_parse_fail(p, ti.at,
+				"%s cannot have the input type '%s': inputs are for arguments",
 			    place, ti.name);
 	return 0;
 }
@@ -941,7 +954,8 @@ static int check_const(parser *p, gval *v, const gtype *t, const char *place)
 		for (gval *i = ok ? v->items : NULL; i; i = i->next) {
 			gfield *f = field_of(d, i->name);
 			if (!f)
-				return synth__gql_parse_fail(p, i->name_at, "%s: '%s' is not a field of input '%s'", place,
+				return synth__gql_parse_fail(p, i->name_at,
+						"%s: '%s' is not a field of input '%s'", place,
 					    i->name, d->name);
 			if (check_const(p, i, f->type, place))
 				return -1;
@@ -951,7 +965,8 @@ static int check_const(parser *p, gval *v, const gtype *t, const char *place)
 		}
 		for (gfield *f = ok ? d->fields : NULL; f; f = f->next)
 			if (f->type->kind == TY_NONNULL && !f->defval && !synth__gql_parse_ht_get(&seen, f->name))
-				return synth__gql_parse_fail(p, v->at, "%s: the required field '%s' of input '%s' is missing",
+				return synth__gql_parse_fail(p, v->at,
+						"%s: the required field '%s' of input '%s' is missing",
 					    place, f->name, d->name);
 	}
 	if (!ok) {
@@ -973,8 +988,10 @@ static json_t *field_json(parser *p, const gfield *f)
 		synth__gql_parse_oom(p);
 		return NULL;
 	}
-	if (!put_type(p, o, f->type) || !(dj = dirs_json(p, f->dirs)) || !synth__gql_parse_put(p, o, "directives", dj) ||
-	    !synth__gql_parse_put_loc(p, o, f->at) || (f->desc && !synth__gql_parse_put(p, o, "description", json_string(f->desc))))
+	if (!put_type(p, o, f->type) || !(dj = dirs_json(p, f->dirs)) || !synth__gql_parse_put(p, o,
+			"directives", dj) ||
+	    !synth__gql_parse_put_loc(p, o, f->at) || (f->desc && !synth__gql_parse_put(p, o,
+			"description", json_string(f->desc))))
 		goto fail;
 	if (f->defval) {
 		json_t *v = value_json(p, f->defval);
@@ -988,11 +1005,13 @@ static json_t *field_json(parser *p, const gfield *f)
 		for (const gfield *a = f->args; a; a = a->next) {
 			json_t *aj = json_object(), *v, *adj = NULL;
 			if (!synth__gql_parse_put(p, args, a->name, aj) || !put_type(p, aj, a->type) ||
-			    !(adj = dirs_json(p, a->dirs)) || !synth__gql_parse_put(p, aj, "directives", adj) ||
+			    !(adj = dirs_json(p, a->dirs)) || !synth__gql_parse_put(p, aj,
+					"directives", adj) ||
 			    !synth__gql_parse_put_loc(p, aj, a->at) ||
 			    (a->desc && !synth__gql_parse_put(p, aj, "description", json_string(a->desc))))
 				goto fail;
-			if (a->defval && (!(v = value_json(p, a->defval)) || !synth__gql_parse_put(p, aj, "defaultValue", v)))
+			if (a->defval && (!(v = value_json(p, a->defval)) || !synth__gql_parse_put(p, aj,
+					"defaultValue", v)))
 				goto fail;
 		}
 	}
@@ -1018,7 +1037,8 @@ static gdir *relation_dir(const gfield *f)
 static int check_fields(parser *p, gdef *d, json_t *o)
 {
 	if (!d->fields)
-		return synth__gql_parse_fail(p, d->at, "%s '%s' has no fields", synth__gql_parse_kind_word(d->kind), d->name);
+		return synth__gql_parse_fail(p, d->at,
+				"%s '%s' has no fields", synth__gql_parse_kind_word(d->kind), d->name);
 	bool input = d->kind == D_INPUT;
 	unsigned where = input ? W_INPUT_FIELD : d->kind == D_INTERFACE ? W_IFIELD : W_FIELD;
 	json_t *fields = json_object();
@@ -1044,7 +1064,8 @@ static int check_fields(parser *p, gdef *d, json_t *o)
 			if (p->failed)
 				return -1;
 			if (dup)
-				return synth__gql_parse_fail(p, a->at, "duplicate argument '%s' of %s (first at %u:%u)", a->name,
+				return synth__gql_parse_fail(p, a->at,
+						"duplicate argument '%s' of %s (first at %u:%u)", a->name,
 					    place, dup->at.line, dup->at.col);
 			if (check_type_ref(p, a->type, true, aplace) ||
 			    (a->defval && check_const(p, a->defval, a->type, aplace)) ||
@@ -1055,14 +1076,17 @@ static int check_fields(parser *p, gdef *d, json_t *o)
 			return -1;
 		for (gdir *fd = f->dirs; fd && !d->is_model; fd = fd->next)
 			if (find_dirspec(fd->name)->model_only)
-				return synth__gql_parse_fail(p, fd->at, "@%s needs a @model type: '%s' is not a @model", fd->name,
+				return synth__gql_parse_fail(p, fd->at,
+						"@%s needs a @model type: '%s' is not a @model", fd->name,
 					    d->name);
 		tinfo ti = type_info(f->type);
 		if (!input && type_kind(p, ti.name, NULL) == TK_MODEL && !relation_dir(f)) {
 			if (!d->is_model)
-				return synth__gql_parse_fail(p, ti.at, "%s refers to the @model '%s': only @model types can "
+				return synth__gql_parse_fail(p, ti.at,
+						"%s refers to the @model '%s': only @model types can "
 					    "refer to models (with @hasMany, @hasOne or @belongsTo)", place, ti.name);
-			return synth__gql_parse_fail(p, ti.at, "%s refers to the @model '%s' without a relation: "
+			return synth__gql_parse_fail(p, ti.at,
+					"%s refers to the @model '%s' without a relation: "
 				    "add @hasMany, @hasOne or @belongsTo", place, ti.name);
 		}
 		json_t *fj = field_json(p, f);
@@ -1081,22 +1105,27 @@ static int check_implements(parser *p, gdef *d, json_t *o)
 	for (gfield *i = d->ifaces; i; i = i->next) {
 		gdef *idef = synth__gql_parse_ht_get(&p->types, i->name);
 		if (!idef)
-			return synth__gql_parse_fail(p, i->at, "unknown interface '%s' implemented by %s '%s'", i->name,
+			return synth__gql_parse_fail(p, i->at,
+					"unknown interface '%s' implemented by %s '%s'", i->name,
 				    synth__gql_parse_kind_word(d->kind), d->name);
 		if (idef->kind != D_INTERFACE)
-			return synth__gql_parse_fail(p, i->at, "'%s' is not an interface, so %s '%s' cannot implement it",
+			return synth__gql_parse_fail(p, i->at,
+					"'%s' is not an interface, so %s '%s' cannot implement it",
 				    i->name, synth__gql_parse_kind_word(d->kind), d->name);
 		if (idef == d)
-			return synth__gql_parse_fail(p, i->at, "interface '%s' cannot implement itself", d->name);
+			return synth__gql_parse_fail(p, i->at,
+					"interface '%s' cannot implement itself", d->name);
 		gfield *dup = synth__gql_parse_ht_put(p, &seen, i->name, i);
 		if (p->failed)
 			return -1;
 		if (dup)
-			return synth__gql_parse_fail(p, i->at, "%s '%s' implements '%s' twice", synth__gql_parse_kind_word(d->kind), d->name,
+			return synth__gql_parse_fail(p, i->at,
+					"%s '%s' implements '%s' twice", synth__gql_parse_kind_word(d->kind), d->name,
 				    i->name);
 		for (gfield *f = idef->fields; f; f = f->next)
 			if (!field_of(d, f->name))
-				return synth__gql_parse_fail(p, i->at, "%s '%s' implements '%s' but has no field '%s'",
+				return synth__gql_parse_fail(p, i->at,
+						"%s '%s' implements '%s' but has no field '%s'",
 					    synth__gql_parse_kind_word(d->kind), d->name, i->name, f->name);
 		if (!synth__gql_parse_push(p, arr, json_string(i->name)))
 			return -1;
@@ -1131,9 +1160,11 @@ static int check_union(parser *p, gdef *d, json_t *o)
 	for (gfield *m = d->fields; m; m = m->next) {
 		gdef *md = synth__gql_parse_ht_get(&p->types, m->name);
 		if (!md && !synth__graphql_is_scalar(m->name))
-			return synth__gql_parse_fail(p, m->at, "unknown type '%s' in union '%s'", m->name, d->name);
+			return synth__gql_parse_fail(p, m->at,
+					"unknown type '%s' in union '%s'", m->name, d->name);
 		if (!md || md->kind != D_OBJECT)
-			return synth__gql_parse_fail(p, m->at, "member '%s' of union '%s' must be an object type, but it is %s",
+			return synth__gql_parse_fail(p, m->at,
+					"member '%s' of union '%s' must be an object type, but it is %s",
 				    m->name, d->name, tk_articles[type_kind(p, m->name, NULL)]);
 		if (!synth__gql_parse_push(p, types, json_string(m->name)))
 			return -1;
@@ -1166,14 +1197,16 @@ static int check_model_options(parser *p, const gdir *md)
 			while (k < 5 && shapes[s].keys[k] && strcmp(shapes[s].keys[k], i->name))
 				k++;
 			if (k == 5 || !shapes[s].keys[k])
-				return synth__gql_parse_fail(p, i->name_at, "unknown field '%s' in @model(%s: ...) (expected %s)",
+				return synth__gql_parse_fail(p, i->name_at,
+						"unknown field '%s' in @model(%s: ...) (expected %s)",
 					    i->name, a->name, shapes[s].expected);
 			if (i->kind == V_NULL)
 				continue;
 			if (!strcmp(i->name, "level")) {
 				if (i->kind != V_ENUM || (strcmp(i->s, "off") && strcmp(i->s, "public") &&
 							  strcmp(i->s, "on")))
-					return synth__gql_parse_fail(p, i->at, "subscriptions level of @model must be off, public or on");
+					return synth__gql_parse_fail(p, i->at,
+							"subscriptions level of @model must be off, public or on");
 				continue;
 			}
 			bool list_ok = !strcmp(a->name, "subscriptions");
@@ -1188,13 +1221,15 @@ static int check_model_options(parser *p, const gdir *md)
 			if (bad) {
 				char found[300];
 				describe_value(bad, found, sizeof found);
-				return synth__gql_parse_fail(p, bad->at, "%s.%s of @model must be %s or null, found %s", a->name,
+				return synth__gql_parse_fail(p, bad->at,
+						"%s.%s of @model must be %s or null, found %s", a->name,
 					    i->name, list_ok ? "a list of names" : "a name", found);
 			}
 			for (const gval *e = list_ok ? i->items : i; e; e = list_ok ? e->next : NULL)
 				if (!valid_name(e->s)) {
 					char q[48];
-					return synth__gql_parse_fail(p, e->at, "\"%s\" in %s.%s of @model is not a valid GraphQL name",
+					return synth__gql_parse_fail(p, e->at,
+							"\"%s\" in %s.%s of @model is not a valid GraphQL name",
 						    snip(e->s, q, sizeof q), a->name, i->name);
 				}
 		}
@@ -1211,19 +1246,23 @@ static int check_key_fields(parser *p, gdef *m, const gfield *f, const gval *sk,
 		char q[48];
 		gfield *g = field_of(m, s->s);
 		if (!g)
-			return synth__gql_parse_fail(p, s->at, "sortKeyFields of %s on '%s.%s' names '%s', which is not a field of '%s'",
+			return synth__gql_parse_fail(p, s->at,
+					"sortKeyFields of %s on '%s.%s' names '%s', which is not a field of '%s'",
 				    what, m->name, f->name, snip(s->s, q, sizeof q), m->name);
 		if (g == f)
-			return synth__gql_parse_fail(p, s->at, "%s field '%s' cannot be its own sort key", what, f->name);
+			return synth__gql_parse_fail(p, s->at,
+					"%s field '%s' cannot be its own sort key", what, f->name);
 		if (synth__gql_parse_ht_put(p, &seen, g->name, g))
 			return synth__gql_parse_fail(p, s->at, "sort key field '%s' is named twice", g->name);
 		if (p->failed)
 			return -1;
 		if (!is_key_type(p, g))
-			return synth__gql_parse_fail(p, s->at, "sort key field '%s' of '%s' must be a scalar or enum, not a list or object",
+			return synth__gql_parse_fail(p, s->at,
+					"sort key field '%s' of '%s' must be a scalar or enum, not a list or object",
 				    g->name, m->name);
 		if (required && g->type->kind != TY_NONNULL)
-			return synth__gql_parse_fail(p, s->at, "sort key field '%s' of the primary key of '%s' must be required (add '!')",
+			return synth__gql_parse_fail(p, s->at,
+					"sort key field '%s' of the primary key of '%s' must be required (add '!')",
 				    g->name, m->name);
 	}
 	return 0;
@@ -1251,7 +1290,8 @@ static int check_primary_key(parser *p, gdef *m, json_t *o)
 			if (strcmp(d->name, "primaryKey"))
 				continue;
 			if (pkd)
-				return synth__gql_parse_fail(p, d->at, "only one @primaryKey is allowed in '%s' (the first is at %u:%u)",
+				return synth__gql_parse_fail(p, d->at,
+						"only one @primaryKey is allowed in '%s' (the first is at %u:%u)",
 					    m->name, pkd->at.line, pkd->at.col);
 			pkd = d;
 			pkf = f;
@@ -1261,13 +1301,16 @@ static int check_primary_key(parser *p, gdef *m, json_t *o)
 	if (!synth__gql_parse_put(p, o, "primaryKey", pk))
 		return -1;
 	if (!pkd)
-		return synth__gql_parse_put(p, pk, "field", json_string("id")) && synth__gql_parse_put(p, pk, "sortKeyFields", json_array()) &&
+		return synth__gql_parse_put(p, pk,
+				"field", json_string("id")) && synth__gql_parse_put(p, pk, "sortKeyFields", json_array()) &&
 		       synth__gql_parse_put(p, pk, "implicit", json_true()) ? 0 : -1;
 	if (!is_key_type(p, pkf))
-		return synth__gql_parse_fail(p, pkd->at, "@primaryKey field '%s' of '%s' must be a scalar or enum, not a list or object",
+		return synth__gql_parse_fail(p, pkd->at,
+				"@primaryKey field '%s' of '%s' must be a scalar or enum, not a list or object",
 			    pkf->name, m->name);
 	if (pkf->type->kind != TY_NONNULL)
-		return synth__gql_parse_fail(p, pkd->at, "@primaryKey field '%s' of '%s' must be required (add '!')", pkf->name,
+		return synth__gql_parse_fail(p, pkd->at,
+				"@primaryKey field '%s' of '%s' must be required (add '!')", pkf->name,
 			    m->name);
 	gval *sk = arg_nn(pkd, "sortKeyFields");
 	if (check_key_fields(p, m, pkf, sk, "@primaryKey", true))
@@ -1281,7 +1324,8 @@ static int check_primary_key(parser *p, gdef *m, json_t *o)
 	for (const gval *s = sk ? sk->items : NULL; s; s = s->next)
 		m->pk_sort[i++] = s->s;
 	return synth__gql_parse_put(p, pk, "field", json_string(pkf->name)) &&
-	       synth__gql_parse_put(p, pk, "sortKeyFields", string_list(p, sk)) && synth__gql_parse_put(p, pk, "implicit", json_false()) ? 0 : -1;
+	       synth__gql_parse_put(p, pk,
+			"sortKeyFields", string_list(p, sk)) && synth__gql_parse_put(p, pk, "implicit", json_false()) ? 0 : -1;
 }
 
 /* --- @auth ---------------------------------------------------------------------------------- */
@@ -1308,7 +1352,8 @@ static int rule_enum(parser *p, const gval *v, const char *key, const char *cons
 {
 	char q[48];
 	if (v->kind == V_STRING && valid_name(v->s))
-		return synth__gql_parse_fail(p, v->at, "'%s' in an @auth rule takes an enum value: write %s: %s, without quotes",
+		return synth__gql_parse_fail(p, v->at,
+				"'%s' in an @auth rule takes an enum value: write %s: %s, without quotes",
 			    key, key, v->s);
 	if (v->kind != V_ENUM) {
 		char found[300];
@@ -1316,12 +1361,14 @@ static int rule_enum(parser *p, const gval *v, const char *key, const char *cons
 			snprintf(found, sizeof found, "\"%s\"", snip(v->s, q, sizeof q));
 		else
 			describe_value(v, found, sizeof found);
-		return synth__gql_parse_fail(p, v->at, "'%s' in an @auth rule must be %s, found %s", key, expected, found);
+		return synth__gql_parse_fail(p, v->at,
+				"'%s' in an @auth rule must be %s, found %s", key, expected, found);
 	}
 	for (int k = 0; names[k]; k++)
 		if (!strcmp(names[k], v->s))
 			return k;
-	return synth__gql_parse_fail(p, v->at, "invalid @auth %s value '%s': expected %s", key, v->s, expected);
+	return synth__gql_parse_fail(p, v->at,
+			"invalid @auth %s value '%s': expected %s", key, v->s, expected);
 }
 
 static int rule_string(parser *p, const gval *v, const char *key)
@@ -1331,7 +1378,8 @@ static int rule_string(parser *p, const gval *v, const char *key)
 		return 0;
 	if (v->kind != V_STRING) {
 		describe_value(v, found, sizeof found);
-		return synth__gql_parse_fail(p, v->at, "'%s' in an @auth rule must be a string, found %s", key, found);
+		return synth__gql_parse_fail(p, v->at,
+				"'%s' in an @auth rule must be a string, found %s", key, found);
 	}
 	if (!*v->s)
 		return synth__gql_parse_fail(p, v->at, "'%s' in an @auth rule cannot be empty", key);
@@ -1349,7 +1397,8 @@ static int check_identity_field(parser *p, gdef *m, const gval *v, const char *n
 	if (strcmp(ti.name, "String") && strcmp(ti.name, "ID")) {
 		char ts[400];
 		type_str(f->type, ts, sizeof ts);
-		return synth__gql_parse_fail(p, v ? v->at : at, "%s '%s' of '%s' must be String or [String], but it is %s",
+		return synth__gql_parse_fail(p, v ? v->at : at,
+				"%s '%s' of '%s' must be String or [String], but it is %s",
 			    key, name, m->name, ts);
 	}
 	return 0;
@@ -1362,7 +1411,8 @@ static int rule_operations(parser *p, const gval *ops, unsigned *opbits)
 	*opbits = 0;
 	const gval *one = ops->kind == V_LIST ? ops->items : ops;
 	if (ops->kind == V_LIST && !ops->nitems)
-		return synth__gql_parse_fail(p, ops->at, "operations of an @auth rule must name at least one operation");
+		return synth__gql_parse_fail(p, ops->at,
+				"operations of an @auth rule must name at least one operation");
 	for (const gval *o = one; o; o = ops->kind == V_LIST ? o->next : NULL) {
 		int k = rule_enum(p, o, "operations", operations,
 				  "create, update, delete, read, get, list, listen, sync or search");
@@ -1379,13 +1429,16 @@ static int rule_groups(parser *p, json_t *j, const gval *r, gdef *m, const gval 
 		       const gval *groups_field, const gval *group_claim)
 {
 	if (groups && groups_field)
-		return synth__gql_parse_fail(p, groups_field->name_at, "an allow: groups rule takes groups or groupsField, not both");
+		return synth__gql_parse_fail(p, groups_field->name_at,
+				"an allow: groups rule takes groups or groupsField, not both");
 	if (!groups && !groups_field)
-		return synth__gql_parse_fail(p, r->at, "an allow: groups rule needs groups: [\"Admin\", ...] (or groupsField)");
+		return synth__gql_parse_fail(p, r->at,
+				"an allow: groups rule needs groups: [\"Admin\", ...] (or groupsField)");
 	if (groups) {
 		const gval *bad = groups->kind == V_LIST || groups->kind == V_STRING ? NULL : groups;
 		if (groups->kind == V_LIST && !groups->nitems) {
-			return synth__gql_parse_fail(p, groups->at, "groups of an @auth rule must name at least one group");
+			return synth__gql_parse_fail(p, groups->at,
+					"groups of an @auth rule must name at least one group");
 		}
 		json_t *ga = json_array();
 		if (!synth__gql_parse_put(p, j, "groups", ga))
@@ -1400,7 +1453,8 @@ static int rule_groups(parser *p, json_t *j, const gval *r, gdef *m, const gval 
 		if (bad) {
 			char found[300];
 			describe_value(bad, found, sizeof found);
-			return synth__gql_parse_fail(p, bad->at, "groups of an @auth rule must be a list of group names, found %s",
+			return synth__gql_parse_fail(p, bad->at,
+					"groups of an @auth rule must be a list of group names, found %s",
 			     bad->kind == V_STRING ? "an empty string" : found);
 		}
 	} else {
@@ -1408,7 +1462,8 @@ static int rule_groups(parser *p, json_t *j, const gval *r, gdef *m, const gval 
 		    !synth__gql_parse_put(p, j, "groupsField", json_string(groups_field->s)))
 			return -1;
 	}
-	if (!synth__gql_parse_put(p, j, "groupClaim", json_string(group_claim ? group_claim->s : "cognito:groups")))
+	if (!synth__gql_parse_put(p, j,
+			"groupClaim", json_string(group_claim ? group_claim->s : "cognito:groups")))
 		return -1;
 	return 0;
 }
@@ -1423,7 +1478,8 @@ static json_t *auth_rule(parser *p, const gval *r, gdef *m)
 		while (keys[k] && strcmp(keys[k], i->name))
 			k++;
 		if (!keys[k]) {
-			synth__gql_parse_fail(p, i->name_at, "unknown field '%s' in an @auth rule (expected allow, provider, "
+			synth__gql_parse_fail(p, i->name_at,
+					"unknown field '%s' in an @auth rule (expected allow, provider, "
 			     "ownerField, identityClaim, groups, groupsField, groupClaim or operations)", i->name);
 			return NULL;
 		}
@@ -1432,7 +1488,8 @@ static json_t *auth_rule(parser *p, const gval *r, gdef *m)
 	const gval *allow = v[0], *provider = v[1], *owner_field = v[2], *identity_claim = v[3],
 		   *group_claim = v[4], *groups = v[5], *groups_field = v[6], *ops = v[7];
 	if (!allow) {
-		synth__gql_parse_fail(p, r->at, "an @auth rule needs 'allow' (owner, groups, private or public)");
+		synth__gql_parse_fail(p, r->at,
+				"an @auth rule needs 'allow' (owner, groups, private or public)");
 		return NULL;
 	}
 	if (allow->kind == V_ENUM && !strcmp(allow->s, "custom")) {
@@ -1445,7 +1502,8 @@ static json_t *auth_rule(parser *p, const gval *r, gdef *m)
 	const char *prov = default_provider[st];
 	if (provider) {
 		if (provider->kind == V_ENUM && !strcmp(provider->s, "function")) {
-			synth__gql_parse_fail(p, provider->at, "provider: function (a Lambda authorizer) is not supported");
+			synth__gql_parse_fail(p, provider->at,
+					"provider: function (a Lambda authorizer) is not supported");
 			return NULL;
 		}
 		int k = rule_enum(p, provider, "provider", providers,
@@ -1453,7 +1511,8 @@ static json_t *auth_rule(parser *p, const gval *r, gdef *m)
 		if (k < 0)
 			return NULL;
 		if (!(provider_ok[st] & 1u << k)) {
-			synth__gql_parse_fail(p, provider->at, "provider '%s' cannot be used with allow: %s (use %s)",
+			synth__gql_parse_fail(p, provider->at,
+					"provider '%s' cannot be used with allow: %s (use %s)",
 			     providers[k], strategies[st], provider_ok_text[st]);
 			return NULL;
 		}
@@ -1464,11 +1523,13 @@ static json_t *auth_rule(parser *p, const gval *r, gdef *m)
 			continue;
 		bool owner_key = k == 2 || k == 3;
 		if (v[k] && owner_key && st != ST_OWNER) {
-			synth__gql_parse_fail(p, v[k]->name_at, "'%s' applies only to allow: owner rules", keys[k]);
+			synth__gql_parse_fail(p, v[k]->name_at,
+					"'%s' applies only to allow: owner rules", keys[k]);
 			return NULL;
 		}
 		if (v[k] && !owner_key && st != ST_GROUPS) {
-			synth__gql_parse_fail(p, v[k]->name_at, "'%s' applies only to allow: groups rules", keys[k]);
+			synth__gql_parse_fail(p, v[k]->name_at,
+					"'%s' applies only to allow: groups rules", keys[k]);
 			return NULL;
 		}
 	}
@@ -1484,7 +1545,8 @@ static json_t *auth_rule(parser *p, const gval *r, gdef *m)
 		return NULL;
 
 	json_t *j = json_object();
-	if (!synth__gql_parse_put(p, j, "allow", json_string(strategies[st])) || !synth__gql_parse_put(p, j, "provider", json_string(prov)))
+	if (!synth__gql_parse_put(p, j,
+			"allow", json_string(strategies[st])) || !synth__gql_parse_put(p, j, "provider", json_string(prov)))
 		goto fail;
 	if (st == ST_OWNER) {
 		const char *of = owner_field ? owner_field->s : "owner";
@@ -1628,7 +1690,8 @@ static int check_index(parser *p, gdef *m, const gfield *f, const gdir *d, json_
 {
 	char q[48];
 	if (!is_key_type(p, f))
-		return synth__gql_parse_fail(p, d->at, "@index on '%s.%s' needs a scalar or enum field, not a list or object",
+		return synth__gql_parse_fail(p, d->at,
+				"@index on '%s.%s' needs a scalar or enum field, not a list or object",
 			    m->name, f->name);
 	gval *sk = arg_nn(d, "sortKeyFields");
 	if (check_key_fields(p, m, f, sk, "@index", false))
@@ -1642,25 +1705,29 @@ static int check_index(parser *p, gdef *m, const gfield *f, const gdir *d, json_
 		if (nv)
 			return synth__gql_parse_fail(p, nv->at, "index name \"%s\" is not valid in DynamoDB "
 				    "(3-255 letters, digits, '_', '-' or '.')", snip(name, q, sizeof q));
-		return synth__gql_parse_fail(p, d->at, "the index name %s would be longer than 255 characters: "
+		return synth__gql_parse_fail(p, d->at,
+				"the index name %s would be longer than 255 characters: "
 			    "give @index a name", snip(name, q, sizeof q));
 	}
 	gdir *old = synth__gql_parse_ht_put(p, names, name, (void *)d);
 	if (p->failed)
 		return -1;
 	if (old)
-		return synth__gql_parse_fail(p, nv ? nv->at : d->at, "duplicate index name '%s' in '%s' (first at %u:%u)",
+		return synth__gql_parse_fail(p, nv ? nv->at : d->at,
+				"duplicate index name '%s' in '%s' (first at %u:%u)",
 			    name, m->name, old->at.line, old->at.col);
 	gval *qv = arg(d, "queryField");
 	const char *query = qv ? (qv->kind == V_NULL ? NULL : qv->s) : gen;
 	if (qv && query && !valid_name(query))
-		return synth__gql_parse_fail(p, qv->at, "queryField \"%s\" is not a valid GraphQL name", snip(query, q, sizeof q));
+		return synth__gql_parse_fail(p, qv->at,
+				"queryField \"%s\" is not a valid GraphQL name", snip(query, q, sizeof q));
 	if (query) {
 		old = synth__gql_parse_ht_put(p, &p->query_fields, query, (void *)d);
 		if (p->failed)
 			return -1;
 		if (old)
-			return synth__gql_parse_fail(p, qv ? qv->at : d->at, "queryField '%s' is already used by the @index at %u:%u",
+			return synth__gql_parse_fail(p, qv ? qv->at : d->at,
+					"queryField '%s' is already used by the @index at %u:%u",
 				    query, old->at.line, old->at.col);
 	}
 	gval *pv = arg_nn(d, "projection");
@@ -1668,22 +1735,26 @@ static int check_index(parser *p, gdef *m, const gfield *f, const gdir *d, json_
 		if (!strcmp(i->name, "type")) {
 			if (i->kind != V_ENUM || (strcmp(i->s, "ALL") && strcmp(i->s, "KEYS_ONLY") &&
 						  strcmp(i->s, "INCLUDE")))
-				return synth__gql_parse_fail(p, i->at, "projection type of @index must be ALL, KEYS_ONLY or INCLUDE");
+				return synth__gql_parse_fail(p, i->at,
+						"projection type of @index must be ALL, KEYS_ONLY or INCLUDE");
 		} else if (!strcmp(i->name, "nonKeyAttributes")) {
 			const gval *bad = i->kind == V_LIST ? NULL : i;
 			for (const gval *e = bad ? NULL : i->items; e && !bad; e = e->next)
 				if (e->kind != V_STRING)
 					bad = e;
 			if (bad)
-				return synth__gql_parse_fail(p, bad->at, "nonKeyAttributes of @index must be a list of field names");
+				return synth__gql_parse_fail(p, bad->at,
+						"nonKeyAttributes of @index must be a list of field names");
 		} else {
-			return synth__gql_parse_fail(p, i->name_at, "unknown field '%s' in the projection of @index "
+			return synth__gql_parse_fail(p, i->name_at,
+					"unknown field '%s' in the projection of @index "
 				    "(expected type or nonKeyAttributes)", i->name);
 		}
 	}
 	json_t *j = json_object(), *pj;
 	if (!synth__gql_parse_push(p, indexes, j) || !synth__gql_parse_put(p, j, "name", json_string(name)) ||
-	    !synth__gql_parse_put(p, j, "field", json_string(f->name)) || !synth__gql_parse_put(p, j, "sortKeyFields", string_list(p, sk)) ||
+	    !synth__gql_parse_put(p, j,
+			"field", json_string(f->name)) || !synth__gql_parse_put(p, j, "sortKeyFields", string_list(p, sk)) ||
 	    !synth__gql_parse_put(p, j, "queryField", query ? json_string(query) : json_null()))
 		return -1;
 	if (pv && (!(pj = value_json(p, pv)) || !synth__gql_parse_put(p, j, "projection", pj)))
@@ -1700,24 +1771,29 @@ static int check_default(parser *p, gdef *m, const gfield *f, const gdir *d, jso
 	gdef *ed;
 	enum tk k = type_kind(p, ti.name, &ed);
 	if (ti.list || (k != TK_SCALAR && k != TK_ENUM))
-		return synth__gql_parse_fail(p, d->at, "@default is only allowed on scalar and enum fields, and '%s.%s' is %s",
+		return synth__gql_parse_fail(p, d->at,
+				"@default is only allowed on scalar and enum fields, and '%s.%s' is %s",
 			    m->name, f->name, ti.list ? "a list" : tk_articles[k]);
 	if (m->pk == f || (!m->pk && !strcmp(f->name, "id")))
-		return synth__gql_parse_fail(p, d->at, "@default cannot be used on '%s', the primary key of '%s'", f->name,
+		return synth__gql_parse_fail(p, d->at,
+				"@default cannot be used on '%s', the primary key of '%s'", f->name,
 			    m->name);
 	for (size_t i = 0; i < m->npk_sort; i++)
 		if (!strcmp(m->pk_sort[i], f->name))
-			return synth__gql_parse_fail(p, d->at, "@default cannot be used on '%s', a sort key field of the "
+			return synth__gql_parse_fail(p, d->at,
+					"@default cannot be used on '%s', a sort key field of the "
 				    "primary key of '%s'", f->name, m->name);
 	const gval *v = arg(d, "value");
 	json_t *j;
 	if (k == TK_ENUM) {
 		if (!field_of(ed, v->s))
-			return synth__gql_parse_fail(p, v->at, "@default value \"%s\" is not a value of enum '%s'",
+			return synth__gql_parse_fail(p, v->at,
+					"@default value \"%s\" is not a value of enum '%s'",
 				    snip(v->s, q, sizeof q), ed->name);
 		j = json_string(v->s);
 	} else if (!scalar_text_ok(ti.name, v->s)) {
-		return synth__gql_parse_fail(p, v->at, "@default value \"%s\" is not a valid %s", snip(v->s, q, sizeof q),
+		return synth__gql_parse_fail(p, v->at,
+				"@default value \"%s\" is not a valid %s", snip(v->s, q, sizeof q),
 			    ti.name);
 	} else if (!strcmp(ti.name, "Int") || !strcmp(ti.name, "AWSTimestamp")) {
 		long long x = 0;
@@ -1740,7 +1816,8 @@ static int check_model(parser *p, gdef *m, json_t *o)
 	static const char *const reserved[] = {"Query", "Mutation", "Subscription", NULL};
 	for (int k = 0; reserved[k]; k++)
 		if (!strcmp(m->name, reserved[k]))
-			return synth__gql_parse_fail(p, m->at, "'%s' is one of the API's root types and cannot be a @model",
+			return synth__gql_parse_fail(p, m->at,
+					"'%s' is one of the API's root types and cannot be a @model",
 				    m->name);
 	gdir *md = dir(m->dirs, "model"), *ad = dir(m->dirs, "auth");
 	if (check_model_options(p, md) || check_primary_key(p, m, o))
@@ -1748,7 +1825,8 @@ static int check_model(parser *p, gdef *m, json_t *o)
 	json_t *indexes;
 	if (!synth__gql_parse_put(p, o, "auth", ad ? auth_rules(p, ad, m) : json_array()) ||
 	    !synth__gql_parse_put(p, o, "hasAuth", json_boolean(ad != NULL)) ||
-	    !synth__gql_parse_put(p, o, "indexes", indexes = json_array()) || !synth__gql_parse_put(p, o, "relations", json_array()))
+	    !synth__gql_parse_put(p, o,
+			"indexes", indexes = json_array()) || !synth__gql_parse_put(p, o, "relations", json_array()))
 		return -1;
 	json_t *fields = json_object_get(o, "fields");
 	htab index_names = {0};
@@ -1767,7 +1845,8 @@ static int check_model(parser *p, gdef *m, json_t *o)
 					return -1;
 			} else if (is_relation(d->name)) {
 				if (rel)
-					return synth__gql_parse_fail(p, d->at, "'%s.%s' already has @%s: a field takes only one of "
+					return synth__gql_parse_fail(p, d->at,
+							"'%s.%s' already has @%s: a field takes only one of "
 						    "@hasMany, @hasOne and @belongsTo", m->name, f->name, rel->name);
 				rel = d;
 				if (!synth__gql_parse_put(p, fj, "relation", json_string(d->name)))
@@ -1777,11 +1856,14 @@ static int check_model(parser *p, gdef *m, json_t *o)
 	}
 	json_t *ts = json_object();
 	if (!synth__gql_parse_put(p, o, "timestamps", ts) ||
-	    !synth__gql_parse_put(p, ts, "createdAt", m->timestamps[0] ? json_string(m->timestamps[0]) : json_null()) ||
-	    !synth__gql_parse_put(p, ts, "updatedAt", m->timestamps[1] ? json_string(m->timestamps[1]) : json_null()))
+	    !synth__gql_parse_put(p, ts,
+			"createdAt", m->timestamps[0] ? json_string(m->timestamps[0]) : json_null()) ||
+	    !synth__gql_parse_put(p, ts,
+			"updatedAt", m->timestamps[1] ? json_string(m->timestamps[1]) : json_null()))
 		return -1;
 	json_t *opts = args_json(p, md->args), *dj;
-	return synth__gql_parse_put(p, o, "options", opts) && (dj = dirs_json(p, m->dirs)) && synth__gql_parse_put(p, o, "directives", dj) ? 0 : -1;
+	return synth__gql_parse_put(p, o,
+			"options", opts) && (dj = dirs_json(p, m->dirs)) && synth__gql_parse_put(p, o, "directives", dj) ? 0 : -1;
 }
 
 static int check_def(parser *p, gdef *d)
@@ -1794,12 +1876,14 @@ static int check_def(parser *p, gdef *d)
 		return -1;
 	for (gdir *dd = d->dirs; dd && !d->is_model; dd = dd->next)
 		if (find_dirspec(dd->name)->model_only)
-			return synth__gql_parse_fail(p, dd->at, "@%s needs a @model type: '%s' is not a @model", dd->name, d->name);
+			return synth__gql_parse_fail(p, dd->at,
+					"@%s needs a @model type: '%s' is not a @model", dd->name, d->name);
 	json_t *o = json_object();
 	if (!synth__gql_parse_put(p, json_object_get(p->root, d->is_model ? "models" : bucket[d->kind]), d->name, o))
 		return -1;
 	d->json = o;
-	if (!synth__gql_parse_put_loc(p, o, d->at) || (d->desc && !synth__gql_parse_put(p, o, "description", json_string(d->desc))))
+	if (!synth__gql_parse_put_loc(p, o, d->at) || (d->desc && !synth__gql_parse_put(p, o,
+			"description", json_string(d->desc))))
 		return -1;
 	switch (d->kind) {
 	case D_ENUM:
@@ -1903,16 +1987,20 @@ static int check_relation(parser *p, gdef *m, const gfield *f, const gdir *d)
 	tinfo ti = type_info(f->type);
 	gdef *r = synth__gql_parse_ht_get(&p->types, ti.name);
 	if (!r || !r->is_model)
-		return synth__gql_parse_fail(p, d->at, "@%s on '%s.%s' needs a @model type, but '%s' is %s", d->name, m->name,
+		return synth__gql_parse_fail(p, d->at,
+				"@%s on '%s.%s' needs a @model type, but '%s' is %s", d->name, m->name,
 			    f->name, ti.name, tk_articles[type_kind(p, ti.name, NULL)]);
 	if (k == HAS_MANY && !ti.list)
-		return synth__gql_parse_fail(p, d->at, "@hasMany field '%s.%s' must be a list, such as [%s]", m->name, f->name,
+		return synth__gql_parse_fail(p, d->at,
+				"@hasMany field '%s.%s' must be a list, such as [%s]", m->name, f->name,
 			    r->name);
 	if (k != HAS_MANY && ti.list)
-		return synth__gql_parse_fail(p, d->at, "@%s field '%s.%s' cannot be a list", d->name, m->name, f->name);
+		return synth__gql_parse_fail(p, d->at,
+				"@%s field '%s.%s' cannot be a list", d->name, m->name, f->name);
 	const gval *fields = arg_nn(d, "fields"), *refs = arg_nn(d, "references");
 	if (fields && refs)
-		return synth__gql_parse_fail(p, refs->name_at, "@%s takes fields or references, not both", d->name);
+		return synth__gql_parse_fail(p, refs->name_at,
+				"@%s takes fields or references, not both", d->name);
 	gdir *cd = NULL;
 	gfield *cf = counterpart(r, m, k != BELONGS_TO, &cd);
 	const char *want = k == BELONGS_TO ? "a @hasOne or @hasMany field" : "a @belongsTo field";
@@ -1920,9 +2008,11 @@ static int check_relation(parser *p, gdef *m, const gfield *f, const gdir *d)
 		/* the model holding the references, and the one whose key they hold */
 		gdef *holder = k == BELONGS_TO ? m : r, *keyed = k == BELONGS_TO ? r : m;
 		if (!refs->nitems)
-			return synth__gql_parse_fail(p, refs->at, "references of @%s must name at least one field", d->name);
+			return synth__gql_parse_fail(p, refs->at,
+					"references of @%s must name at least one field", d->name);
 		if (refs->nitems != pk_count(keyed))
-			return synth__gql_parse_fail(p, refs->at, "@%s on '%s.%s' has %zu reference%s, but the primary key of "
+			return synth__gql_parse_fail(p, refs->at,
+					"@%s on '%s.%s' has %zu reference%s, but the primary key of "
 				    "'%s' has %zu field%s", d->name, m->name, f->name, refs->nitems,
 				    refs->nitems == 1 ? "" : "s", keyed->name, pk_count(keyed),
 				    pk_count(keyed) == 1 ? "" : "s");
@@ -1930,39 +2020,48 @@ static int check_relation(parser *p, gdef *m, const gfield *f, const gdir *d)
 		for (const gval *s = refs->items; s; s = s->next, i++) {
 			gfield *g = field_of(holder, s->s);
 			if (!g)
-				return synth__gql_parse_fail(p, s->at, "reference '%s' of @%s on '%s.%s' is not a field of '%s'",
+				return synth__gql_parse_fail(p, s->at,
+						"reference '%s' of @%s on '%s.%s' is not a field of '%s'",
 					    snip(s->s, q, sizeof q), d->name, m->name, f->name, holder->name);
 			if (!is_key_type(p, g))
-				return synth__gql_parse_fail(p, s->at, "reference field '%s.%s' must be a scalar or enum, "
+				return synth__gql_parse_fail(p, s->at,
+						"reference field '%s.%s' must be a scalar or enum, "
 					    "not a list or object", holder->name, g->name);
 			const char *gt = type_info(g->type).name, *kt = pk_type(keyed, i);
 			if (!key_types_match(gt, kt))
-				return synth__gql_parse_fail(p, s->at, "reference '%s.%s' is %s, but the primary key field "
+				return synth__gql_parse_fail(p, s->at,
+						"reference '%s.%s' is %s, but the primary key field "
 					    "'%s.%s' it refers to is %s", holder->name, g->name, gt,
 					    keyed->name, pk_name(keyed, i), kt);
 		}
 		if (!cf)
-			return synth__gql_parse_fail(p, d->at, "@%s on '%s.%s' needs %s in '%s' that refers back to '%s' "
+			return synth__gql_parse_fail(p, d->at,
+					"@%s on '%s.%s' needs %s in '%s' that refers back to '%s' "
 				    "(uni-directional relations are not supported)", d->name, m->name,
 				    f->name, want, r->name, m->name);
 		if (!same_strings(refs, arg_nn(cd, "references")))
-			return synth__gql_parse_fail(p, d->at, "the references of '%s.%s' must be the same as those of "
+			return synth__gql_parse_fail(p, d->at,
+					"the references of '%s.%s' must be the same as those of "
 				    "'%s.%s' (%u:%u)", m->name, f->name, r->name, cf->name, cd->at.line,
 				    cd->at.col);
 	} else {
 		for (const gval *s = fields ? fields->items : NULL; s; s = s->next) {
 			gfield *g = field_of(m, s->s);
 			if (!g)
-				return synth__gql_parse_fail(p, s->at, "'%s' in fields of @%s on '%s.%s' is not a field of '%s'",
+				return synth__gql_parse_fail(p, s->at,
+						"'%s' in fields of @%s on '%s.%s' is not a field of '%s'",
 					    snip(s->s, q, sizeof q), d->name, m->name, f->name, m->name);
 			if (!is_key_type(p, g))
-				return synth__gql_parse_fail(p, s->at, "field '%s.%s' in fields of @%s must be a scalar or enum, "
+				return synth__gql_parse_fail(p, s->at,
+						"field '%s.%s' in fields of @%s must be a scalar or enum, "
 					    "not a list or object", m->name, g->name, d->name);
 		}
 		if (fields && !fields->nitems)
-			return synth__gql_parse_fail(p, fields->at, "fields of @%s must name at least one field", d->name);
+			return synth__gql_parse_fail(p, fields->at,
+					"fields of @%s must name at least one field", d->name);
 		if (k == BELONGS_TO && !cf)
-			return synth__gql_parse_fail(p, d->at, "@belongsTo on '%s.%s' needs %s in '%s' that refers back to '%s'",
+			return synth__gql_parse_fail(p, d->at,
+					"@belongsTo on '%s.%s' needs %s in '%s' that refers back to '%s'",
 				    m->name, f->name, want, r->name, m->name);
 	}
 	const gval *iv = arg_nn(d, "indexName");
@@ -1974,7 +2073,8 @@ static int check_relation(parser *p, gdef *m, const gfield *f, const gdir *d)
 				found = n && !strcmp(n->s, iv->s);
 			}
 		if (!found)
-			return synth__gql_parse_fail(p, iv->at, "indexName \"%s\" of @%s on '%s.%s' is not the name of an "
+			return synth__gql_parse_fail(p, iv->at,
+					"indexName \"%s\" of @%s on '%s.%s' is not the name of an "
 				    "@index of '%s'", snip(iv->s, q, sizeof q), d->name, m->name, f->name,
 				    r->name);
 	}
@@ -1998,8 +2098,10 @@ static int check_relation(parser *p, gdef *m, const gfield *f, const gdir *d)
 		keys = !strcmp(cd->name, "hasMany") ? implicit_keys(p, r->name, cf->name, r)
 						    : implicit_keys(p, m->name, f->name, r);
 	}
-	if (!synth__gql_parse_push(p, json_object_get(m->json, "relations"), j) || !synth__gql_parse_put(p, j, "field", json_string(f->name)) ||
-	    !synth__gql_parse_put(p, j, "kind", json_string(d->name)) || !synth__gql_parse_put(p, j, "related", json_string(r->name)) ||
+	if (!synth__gql_parse_push(p, json_object_get(m->json,
+			"relations"), j) || !synth__gql_parse_put(p, j, "field", json_string(f->name)) ||
+	    !synth__gql_parse_put(p, j,
+			"kind", json_string(d->name)) || !synth__gql_parse_put(p, j, "related", json_string(r->name)) ||
 	    (refs && !synth__gql_parse_put(p, j, "references", string_list(p, refs))) ||
 	    (fields && !synth__gql_parse_put(p, j, "fields", string_list(p, fields))) ||
 	    !synth__gql_parse_put(p, j, "keyModel", json_string(key_model->name))) {

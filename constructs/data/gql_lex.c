@@ -95,7 +95,8 @@ static int lex_utf8(parser *p, bool keep)
 {
 	size_t k;
 	if (synth__gql_lex_utf8_decode(p->s + p->i, p->n - p->i, &k) < 0)
-		return synth__gql_parse_fail(p, here(p), "invalid UTF-8 (byte 0x%02X): a schema must be UTF-8 text",
+		return synth__gql_parse_fail(p, here(p),
+				"invalid UTF-8 (byte 0x%02X): a schema must be UTF-8 text",
 			    p->s[p->i]);
 	if (keep)
 		synth_buf_put(&p->sb, (const char *)p->s + p->i, k);
@@ -166,7 +167,8 @@ static int lex_text(parser *p, size_t start, const char *what)
 {
 	size_t len = p->i - start;
 	if (len > SYNTH_GRAPHQL_MAX_NAME)
-		return synth__gql_parse_fail(p, p->tok.at, "%s is too long (%zu characters; the limit is %d)", what,
+		return synth__gql_parse_fail(p, p->tok.at,
+				"%s is too long (%zu characters; the limit is %d)", what,
 			    len, SYNTH_GRAPHQL_MAX_NAME);
 	p->tok.text = synth__gql_parse_strndup(p, (const char *)p->s + start, len);
 	return p->tok.text ? 0 : -1;
@@ -192,7 +194,8 @@ static int lex_number(parser *p)
 		bump(p);
 		is_float = true;
 		if (!synth__gql_lex_is_digit(peekc(p, 0)))
-			return synth__gql_parse_fail(p, here(p), "invalid number: expected a digit after '.'");
+			return synth__gql_parse_fail(p, here(p),
+					"invalid number: expected a digit after '.'");
 		while (synth__gql_lex_is_digit(peekc(p, 0)))
 			bump(p);
 	}
@@ -202,7 +205,8 @@ static int lex_number(parser *p)
 		if (peekc(p, 0) == '+' || peekc(p, 0) == '-')
 			bump(p);
 		if (!synth__gql_lex_is_digit(peekc(p, 0)))
-			return synth__gql_parse_fail(p, here(p), "invalid number: expected a digit in the exponent");
+			return synth__gql_parse_fail(p, here(p),
+					"invalid number: expected a digit in the exponent");
 		while (synth__gql_lex_is_digit(peekc(p, 0)))
 			bump(p);
 	}
@@ -240,21 +244,25 @@ static long lex_unicode_escape(parser *p, loc esc)
 		int digits = 0, h;
 		while ((h = synth__gql_lex_hex_value(peekc(p, 0))) >= 0) {
 			if (++digits > 6)
-				return synth__gql_parse_fail(p, esc, "invalid Unicode escape: too many digits");
+				return synth__gql_parse_fail(p, esc,
+						"invalid Unicode escape: too many digits");
 			cp = cp << 4 | (unsigned long)h;
 			bump(p);
 		}
 		if (!digits || peekc(p, 0) != '}')
-			return synth__gql_parse_fail(p, esc, "invalid Unicode escape: expected \\u{hex digits}");
+			return synth__gql_parse_fail(p, esc,
+					"invalid Unicode escape: expected \\u{hex digits}");
 		bump(p);
 		if (cp > 0x10FFFF)
-			return synth__gql_parse_fail(p, esc, "invalid Unicode escape: U+%lX is beyond U+10FFFF", cp);
+			return synth__gql_parse_fail(p, esc,
+					"invalid Unicode escape: U+%lX is beyond U+10FFFF", cp);
 		return (long)cp;
 	}
 	for (int j = 0; j < 4; j++) {
 		int h = synth__gql_lex_hex_value(peekc(p, 0));
 		if (h < 0)
-			return synth__gql_parse_fail(p, esc, "invalid Unicode escape: expected 4 hex digits after \\u");
+			return synth__gql_parse_fail(p, esc,
+					"invalid Unicode escape: expected 4 hex digits after \\u");
 		cp = cp << 4 | (unsigned long)h;
 		bump(p);
 	}
@@ -285,14 +293,16 @@ static int lex_escape(parser *p)
 	if (cp >= 0xD800 && cp <= 0xDBFF) {
 		/* a high surrogate: its low half must follow */
 		if (peekc(p, 0) != '\\' || peekc(p, 1) != 'u')
-			return synth__gql_parse_fail(p, esc, "invalid Unicode escape: lone surrogate U+%04lX", cp);
+			return synth__gql_parse_fail(p, esc,
+					"invalid Unicode escape: lone surrogate U+%04lX", cp);
 		loc esc2 = here(p);
 		bump(p), bump(p);
 		long lo = lex_unicode_escape(p, esc2);
 		if (lo < 0)
 			return -1;
 		if (lo < 0xDC00 || lo > 0xDFFF)
-			return synth__gql_parse_fail(p, esc, "invalid Unicode escape: lone surrogate U+%04lX", cp);
+			return synth__gql_parse_fail(p, esc,
+					"invalid Unicode escape: lone surrogate U+%04lX", cp);
 		cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
 	} else if (cp >= 0xDC00 && cp <= 0xDFFF) {
 		return synth__gql_parse_fail(p, esc, "invalid Unicode escape: lone surrogate U+%04lX", cp);
@@ -381,7 +391,8 @@ static int lex_string(parser *p)
 	for (;;) {
 		int c = peekc(p, 0);
 		if (c < 0)
-			return synth__gql_parse_fail(p, start, "unterminated %s", block ? "block string" : "string");
+			return synth__gql_parse_fail(p, start,
+					"unterminated %s", block ? "block string" : "string");
 		if (block) {
 			if (c == '"' && peekc(p, 1) == '"' && peekc(p, 2) == '"') {
 				bump(p), bump(p), bump(p);
@@ -411,7 +422,8 @@ static int lex_string(parser *p)
 			}
 		}
 		if (c < 0x20 && c != '\t')
-			return synth__gql_parse_fail(p, here(p), "unexpected character U+%04X in a string", c);
+			return synth__gql_parse_fail(p, here(p),
+					"unexpected character U+%04X in a string", c);
 		if (c >= 0x80) {
 			if (lex_utf8(p, true))
 				return -1;

@@ -280,7 +280,8 @@ static int parse_compound(parser *p, gval *v, const char *ctx)
 			loc key_at = p->tok.at;
 			gval *dup = synth__gql_parse_ht_get(&keys, key);
 			if (dup)
-				return synth__gql_parse_fail(p, key_at, "duplicate field '%s' in an object value (first at %u:%u)",
+				return synth__gql_parse_fail(p, key_at,
+						"duplicate field '%s' in an object value (first at %u:%u)",
 					    key, dup->name_at.line, dup->name_at.col);
 			if (synth__gql_lex_next(p))
 				return -1;
@@ -336,7 +337,8 @@ static gval *parse_value(parser *p, const char *ctx)
 		v->kind = at(p, T_LBRACKET) ? V_LIST : V_OBJECT;
 		return parse_compound(p, v, ctx) ? NULL : v;
 	case T_DOLLAR:
-		synth__gql_parse_fail(p, p->tok.at, "variables are not allowed in a schema (found '$' in %s)", ctx);
+		synth__gql_parse_fail(p, p->tok.at,
+				"variables are not allowed in a schema (found '$' in %s)", ctx);
 		return NULL;
 	default:
 		fail_expected(p, "a value for %s", ctx);
@@ -361,7 +363,8 @@ static int parse_arguments(parser *p, gdir *d)
 		loc name_at = p->tok.at;
 		gval *dup = synth__gql_parse_ht_get(&names, name);
 		if (dup)
-			return synth__gql_parse_fail(p, name_at, "duplicate argument '%s' for @%s (first at %u:%u)", name,
+			return synth__gql_parse_fail(p, name_at,
+					"duplicate argument '%s' for @%s (first at %u:%u)", name,
 				    d->name, dup->name_at.line, dup->name_at.col);
 		if (synth__gql_lex_next(p))
 			return -1;
@@ -565,7 +568,8 @@ static int parse_body(parser *p, gdef *d)
 			f->at = p->tok.at;
 			if (d->kind == D_ENUM && (!strcmp(f->name, "true") || !strcmp(f->name, "false") ||
 						  !strcmp(f->name, "null")))
-				return synth__gql_parse_fail(p, f->at, "an enum value cannot be named '%s'", f->name);
+				return synth__gql_parse_fail(p, f->at,
+						"an enum value cannot be named '%s'", f->name);
 			if (synth__gql_lex_next(p))
 				return -1;
 			if (d->kind != D_ENUM) {
@@ -622,9 +626,11 @@ static int parse_definition(parser *p)
 		return fail_expected(p, "%s", expected);
 	const char *kw = p->tok.text;
 	if (!strcmp(kw, "schema") || !strcmp(kw, "directive"))
-		return synth__gql_parse_fail(p, p->tok.at, "'%s' definitions are not supported in an Amplify schema", kw);
+		return synth__gql_parse_fail(p, p->tok.at,
+				"'%s' definitions are not supported in an Amplify schema", kw);
 	if (!strcmp(kw, "extend"))
-		return synth__gql_parse_fail(p, p->tok.at, "type extensions ('extend') are not supported in an Amplify schema");
+		return synth__gql_parse_fail(p, p->tok.at,
+				"type extensions ('extend') are not supported in an Amplify schema");
 	gdef *d = NULL;
 	for (size_t j = 0; j < sizeof kinds / sizeof *kinds; j++) {
 		if (!strcmp(kw, kinds[j].kw)) {
@@ -645,7 +651,8 @@ static int parse_definition(parser *p)
 	if (synth__gql_lex_next(p))
 		return -1;
 	if ((d->kind == D_OBJECT || d->kind == D_INTERFACE) && at_name(p, "implements")) {
-		if (synth__gql_lex_next(p) || parse_name_list(p, &d->ifaces, T_AMP, "an interface name after 'implements'"))
+		if (synth__gql_lex_next(p) || parse_name_list(p, &d->ifaces, T_AMP,
+				"an interface name after 'implements'"))
 			return -1;
 	}
 	d->dirs = parse_directives(p);
