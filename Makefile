@@ -70,6 +70,19 @@ $(BUILD)/obj/%.o: %.c
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(CFLAGS_ALL) -c $< -o $@
 
+# Files compiled into the library as C arrays by scripts/embed.sh (the
+# resolvers' JavaScript, the secret fetcher's Python): FILE becomes
+# $(BUILD)/gen/FILE.c, defining synth__embed_<path>[] and its _len.
+EMBED_SRC := $(sort $(wildcard constructs/*/js/*.mjs constructs/*/*.py))
+EMBED_GEN := $(EMBED_SRC:%=$(BUILD)/gen/%.c)
+LIB_SRC += $(EMBED_GEN)
+LIB_OBJ += $(EMBED_GEN:%.c=$(BUILD)/obj/%.o)
+.SECONDARY: $(EMBED_GEN)
+$(BUILD)/gen/%.c: % scripts/embed.sh
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  EMBED   $<")
+	$(Q)sh scripts/embed.sh $< > $@.tmp && mv $@.tmp $@
+
 $(BUILD)/libsynth.a: $(LIB_OBJ) Makefile
 	@$(if $(Q),echo "  AR      $@")
 	$(Q)rm -f $@ && ar rcs $@ $(filter %.o,$^)

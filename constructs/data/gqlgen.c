@@ -18,9 +18,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "../../lib/core/internal.h"
+#include <synth/common.h>
+#include <synth/sys/util.h>
 #include "graphql.h"
 #include "gqlgen.h"
+#include "gql_names.h"
 
 /* --- 1. accessors ------------------------------------------------------ */
 
@@ -36,7 +38,7 @@ static const struct {
 	{MODE_POOLS, SYNTH_GQL_AUTH_USER_POOLS, "@aws_cognito_user_pools"},
 };
 
-#define NAME_MAX_LEN 1024 /* generated names: at most 2 names of 255 + affixes */
+#define NAME_MAX_LEN SYNTH_GQL_NAME_MAX
 
 typedef struct gen {
 	json_t *root, *models, *types, *interfaces, *inputs, *enums, *unions;
@@ -126,24 +128,6 @@ static unsigned op_modes(const gen *g, const json_t *m, const char *op)
 		return g->dflt | g->also;
 	unsigned set = rules_modes(json_object_get(m, "auth"), op);
 	return set ? set | g->also : model_modes(g, m);
-}
-
-/* The plural of S into OUT (capacity CAP), by the parser's rule
- * (synth__graphql_plural). */
-static void plural(char *out, size_t cap, const char *s)
-{
-	size_t keep;
-	const char *suffix = synth__graphql_plural(s, &keep);
-	snprintf(out, cap, "%.*s%s", (int)keep, s, suffix);
-}
-
-/* S with its first letter upper-cased, appended to OUT (capacity CAP). */
-static void cat_upper(char *out, size_t cap, const char *s)
-{
-	size_t n = strlen(out);
-	if (n + 1 >= cap || !*s)
-		return;
-	snprintf(out + n, cap - n, "%c%s", (*s >= 'a' && *s <= 'z') ? *s - 'a' + 'A' : *s, s + 1);
 }
 
 static const json_t *model_pk(const json_t *m)
@@ -386,58 +370,6 @@ static unsigned type_modes(const gen *g, const char *name)
 
 /* --- 3. names ---------------------------------------------------------- */
 
-typedef struct opnames {
-	const char *get, *list, *create, *update, *del; /* NULL: disabled */
-	char getb[NAME_MAX_LEN], listb[NAME_MAX_LEN], createb[NAME_MAX_LEN],
-		updateb[NAME_MAX_LEN], delb[NAME_MAX_LEN];
-	bool subs; /* subscriptions at all */
-	json_t *on[3]; /* custom subscription names (arrays), or NULL for the default */
-} opnames;
-
-/* One operation name from @model's option group GROUP, key KEY. */
-static const char *opt_name(const json_t *opts, const char *group, const char *key, char *buf,
-			    const char *prefix, const char *mname)
-{
-	json_t *grp = json_object_get(opts, group);
-	if (grp && json_is_null(grp))
-		return NULL;
-	json_t *v = json_object_get(grp, key);
-	if (v && json_is_null(v))
-		return NULL;
-	if (json_is_string(v)) {
-		snprintf(buf, NAME_MAX_LEN, "%s", json_string_value(v));
-		return buf;
-	}
-	snprintf(buf, NAME_MAX_LEN, "%s", prefix);
-	cat_upper(buf, NAME_MAX_LEN, mname);
-	return buf;
-}
-
-static void op_names(opnames *o, const char *mname, const json_t *m)
-{
-	const json_t *opts = json_object_get(m, "options");
-	char pl[NAME_MAX_LEN];
-	memset(o, 0, sizeof *o);
-	o->get = opt_name(opts, "queries", "get", o->getb, "get", mname);
-	o->list = opt_name(opts, "queries", "list", o->listb, "list", mname);
-	if (o->list && o->list == o->listb && !json_is_string(json_object_get(json_object_get(opts, "queries"), "list"))) {
-		plural(pl, sizeof pl, mname);
-		snprintf(o->listb, NAME_MAX_LEN, "list");
-		cat_upper(o->listb, NAME_MAX_LEN, pl);
-	}
-	o->create = opt_name(opts, "mutations", "create", o->createb, "create", mname);
-	o->update = opt_name(opts, "mutations", "update", o->updateb, "update", mname);
-	o->del = opt_name(opts, "mutations", "delete", o->delb, "delete", mname);
-	json_t *subs = json_object_get(opts, "subscriptions");
-	const char *level = jstr(subs, "level");
-	o->subs = !(subs && json_is_null(subs)) && !(level && !strcmp(level, "off"));
-	static const char *const keys[] = {"onCreate", "onUpdate", "onDelete"};
-	for (int i = 0; i < 3; i++) {
-		json_t *v = json_object_get(subs, keys[i]);
-		o->on[i] = v ? v : NULL; /* null: none; array: custom names */
-	}
-}
-
 /* Registers a generated type NAME (for model MODEL, a WHAT: "input",
  * "type", "enum"); a clash with a declared or another generated type is
  * an error at the declaration (or at the model). */
@@ -527,7 +459,7 @@ static void composite_stem(char *buf, const char *mname, const char *index)
 {
 	snprintf(buf, NAME_MAX_LEN, "Model%s", mname);
 	if (index)
-		cat_upper(buf, NAME_MAX_LEN, index);
+		synth__gql_names_cat_upper(buf, NAME_MAX_LEN, index);
 	else
 		snprintf(buf + strlen(buf), NAME_MAX_LEN - strlen(buf), "Primary");
 }
@@ -542,7 +474,7 @@ static void sort_arg(char *buf, const json_t *sort)
 		if (i == 0)
 			snprintf(buf, NAME_MAX_LEN, "%s", json_string_value(s));
 		else
-			cat_upper(buf, NAME_MAX_LEN, json_string_value(s));
+			synth__gql_names_cat_upper(buf, NAME_MAX_LEN, json_string_value(s));
 	}
 }
 
@@ -1288,10 +1220,10 @@ static void put_query(gen *g)
 {
 	const char *mname;
 	json_t *m;
-	opnames o;
+	synth_gql_names o;
 	synth_buf_puts(&g->b, "type Query {\n");
 	json_object_foreach(g->models, mname, m) {
-		op_names(&o, mname, m);
+		synth__gql_names_model(&o, mname, m);
 		if (o.get) {
 			synth_buf_printf(&g->b, "  %s(", o.get);
 			for (size_t i = 0; i <= pk_nsort(m); i++)
@@ -1340,9 +1272,9 @@ static bool any_mutation(gen *g)
 {
 	const char *mname;
 	json_t *m;
-	opnames o;
+	synth_gql_names o;
 	json_object_foreach(g->models, mname, m) {
-		op_names(&o, mname, m);
+		synth__gql_names_model(&o, mname, m);
 		if (o.create || o.update || o.del)
 			return true;
 	}
@@ -1353,12 +1285,12 @@ static void put_mutation(gen *g)
 {
 	const char *mname;
 	json_t *m;
-	opnames o;
+	synth_gql_names o;
 	if (!any_mutation(g))
 		return;
 	synth_buf_puts(&g->b, "type Mutation {\n");
 	json_object_foreach(g->models, mname, m) {
-		op_names(&o, mname, m);
+		synth__gql_names_model(&o, mname, m);
 		const char *names[] = {o.create, o.update, o.del};
 		static const char *const ops[] = {"create", "update", "delete"};
 		static const char *const in[] = {"Create", "Update", "Delete"};
@@ -1379,24 +1311,13 @@ static void put_mutation(gen *g)
 /* Calls back each subscription of M: its name and its mutation. */
 static void put_subs_of(gen *g, const char *mname, const json_t *m, bool write, bool *any)
 {
-	opnames o;
-	op_names(&o, mname, m);
-	if (!o.subs)
-		return;
+	synth_gql_names o;
+	synth__gql_names_model(&o, mname, m);
 	const char *muts[] = {o.create, o.update, o.del};
-	static const char *const prefix[] = {"onCreate", "onUpdate", "onDelete"};
 	unsigned set = op_modes(g, m, "listen");
 	for (int i = 0; i < 3; i++) {
-		if (!muts[i] || (o.on[i] && json_is_null(o.on[i])))
-			continue;
-		char def[NAME_MAX_LEN];
-		snprintf(def, sizeof def, "%s", prefix[i]);
-		cat_upper(def, sizeof def, mname);
-		size_t n = json_is_array(o.on[i]) ? json_array_size(o.on[i]) : 1;
-		for (size_t k = 0; k < n; k++) {
-			const char *name = json_is_array(o.on[i])
-						   ? json_string_value(json_array_get(o.on[i], k))
-						   : def;
+		for (size_t k = 0; k < o.non[i]; k++) {
+			const char *name = synth__gql_names_on(&o, i, k);
 			if (!name)
 				continue;
 			*any = true;
@@ -1489,8 +1410,8 @@ static int check_ops(gen *g)
 	if (!ops)
 		return synth_error_oom();
 	json_object_foreach(g->models, mname, m) {
-		opnames o;
-		op_names(&o, mname, m);
+		synth_gql_names o;
+		synth__gql_names_model(&o, mname, m);
 		const char *q[] = {o.get, o.list}, *mu[] = {o.create, o.update, o.del};
 		snprintf(what, sizeof what, "the operation Amplify generates for model '%s'", mname);
 		for (int i = 0; i < 2 && !rc; i++)
@@ -1563,8 +1484,8 @@ static bool has_query(gen *g)
 	const char *mname;
 	json_t *m;
 	json_object_foreach(g->models, mname, m) {
-		opnames o;
-		op_names(&o, mname, m);
+		synth_gql_names o;
+		synth__gql_names_model(&o, mname, m);
 		if (o.get || o.list)
 			return true;
 		size_t i;
@@ -1848,7 +1769,7 @@ static json_t *intro_model(bool *ok, gen *g, const char *mname, const json_t *m)
 	json_object_foreach(extra_of(g, mname, "owners"), k, v)
 		set(ok, fields, k, intro_field(ok, k, json_string("String"), false, false, false));
 	set(ok, o, "syncable", json_true());
-	plural(pl, sizeof pl, mname);
+	synth__gql_names_plural(pl, sizeof pl, mname);
 	set(ok, o, "pluralName", json_string(pl));
 	json_t *attrs = set(ok, o, "attributes", json_array());
 	json_t *opts = json_object_get(m, "options");

@@ -21,618 +21,25 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include "../../lib/core/internal.h"
+#include <synth/common.h>
+#include <synth/sys/util.h>
 #include "graphql.h"
 #include "gqlgen.h"
 #include "gqlresolvers.h"
+#include "gql_names.h"
 
-static const char JS_PRELUDE[] =
-	"// The caller's authorization mode, as the rules' providers name them.\n"
-	"function callerMode() {\n"
-	"  const t = util.authType();\n"
-	"  if (t === 'User Pool Authorization') {\n"
-	"    return 'userPools';\n"
-	"  }\n"
-	"  if (t === 'API Key Authorization') {\n"
-	"    return 'apiKey';\n"
-	"  }\n"
-	"  if (t === 'IAM Authorization') {\n"
-	"    return 'iam';\n"
-	"  }\n"
-	"  if (t === 'Open ID Connect Authorization' || t === 'OIDC Authorization') {\n"
-	"    return 'oidc';\n"
-	"  }\n"
-	"  return 'other';\n"
-	"}\n"
-	"\n"
-	"function providerMode(p) {\n"
-	"  return p === 'identityPool' ? 'iam' : p;\n"
-	"}\n"
-	"\n"
-	"function claimOf(id, name) {\n"
-	"  const c = id.claims ?? {};\n"
-	"  if (name === 'sub') {\n"
-	"    return id.sub ?? c.sub;\n"
-	"  }\n"
-	"  if (name === 'username') {\n"
-	"    return id.username ?? c['cognito:username'] ?? c.username;\n"
-	"  }\n"
-	"  return c[name];\n"
-	"}\n"
-	"\n"
-	"// The values an owner field may hold for this caller: Amplify stores\n"
-	"// `sub::username`; a bare username (older items) also matches.\n"
-	"function ownerValues(id, claim) {\n"
-	"  const parts = claim.split('::');\n"
-	"  if (parts.length === 2) {\n"
-	"    const a = claimOf(id, parts[0]);\n"
-	"    const b = claimOf(id, parts[1]);\n"
-	"    return a == null || b == null ? [] : [`${a}::${b}`, `${b}`];\n"
-	"  }\n"
-	"  const v = claimOf(id, claim);\n"
-	"  return v == null ? [] : [`${v}`];\n"
-	"}\n"
-	"\n"
-	"function callerGroups(id, claim) {\n"
-	"  const g = (id.claims ?? {})[claim] ?? (claim === 'cognito:groups' ? id.groups : null);\n"
-	"  if (g == null) {\n"
-	"    return [];\n"
-	"  }\n"
-	"  if (typeof g === 'string') {\n"
-	"    return g.split(',').map((s) => s.trim());\n"
-	"  }\n"
-	"  return g;\n"
-	"}\n"
-	"\n"
-	"// A function granted access to the API (synth_data_grant) calls with\n"
-	"// its IAM role: the API's environment names the granted roles per root\n"
-	"// type (SYNTH_IAM_QUERY, _MUTATE, _SUBSCRIBE: role names joined by ',')\n"
-	"// and the account (SYNTH_IAM_ACCOUNT). Such a caller may do what it was\n"
-	"// granted whatever the @auth rules, as Amplify's IAM resource access;\n"
-	"// a field of a model type (a relation) is read with any grant.\n"
-	"function grantedRole(ctx) {\n"
-	"  const env = ctx.env ?? {};\n"
-	"  const id = ctx.identity ?? {};\n"
-	"  if (env.SYNTH_IAM_ACCOUNT == null || typeof id.userArn !== 'string' || id.cognitoIdentityAuthType != null) {\n"
-	"    return false;\n"
-	"  }\n"
-	"  const arn = id.userArn.split(':');\n"
-	"  const role = arn.length === 6 ? arn[5].split('/') : [];\n"
-	"  if (arn[0] !== 'arn' || arn[2] !== 'sts' || arn[4] !== env.SYNTH_IAM_ACCOUNT || role.length < 3 || role[0] !== 'assumed-role') {\n"
-	"    return false;\n"
-	"  }\n"
-	"  const parent = (ctx.info ?? {}).parentTypeName;\n"
-	"  const keys = { Query: ['SYNTH_IAM_QUERY'], Mutation: ['SYNTH_IAM_MUTATE'], Subscription: ['SYNTH_IAM_SUBSCRIBE'] }[parent] ??\n"
-	"    ['SYNTH_IAM_QUERY', 'SYNTH_IAM_MUTATE', 'SYNTH_IAM_SUBSCRIBE'];\n"
-	"  return keys.some((k) => (env[k] ?? '').split(',').indexOf(role[1]) >= 0);\n"
-	"}\n"
-	"\n"
-	"// What the rules grant this caller: everything (full), or only items\n"
-	"// whose owner / groups fields name them (owners, groupsFields).\n"
-	"function decide(rules, ctx) {\n"
-	"  const id = ctx.identity ?? {};\n"
-	"  const mode = callerMode();\n"
-	"  const r = { full: false, owners: [], groupsFields: [] };\n"
-	"  if (mode === 'iam' && grantedRole(ctx)) {\n"
-	"    r.full = true;\n"
-	"    return r;\n"
-	"  }\n"
-	"  for (const rule of rules) {\n"
-	"    if (providerMode(rule.provider) === mode) {\n"
-	"      if (rule.allow === 'public') {\n"
-	"        if (mode === 'apiKey' || id.cognitoIdentityAuthType === 'unauthenticated') {\n"
-	"          r.full = true;\n"
-	"        }\n"
-	"      } else if (rule.allow === 'private') {\n"
-	"        if (mode !== 'iam' || id.cognitoIdentityAuthType === 'authenticated') {\n"
-	"          r.full = true;\n"
-	"        }\n"
-	"      } else if (rule.allow === 'groups') {\n"
-	"        const mine = callerGroups(id, rule.groupClaim);\n"
-	"        if (rule.groups) {\n"
-	"          if (rule.groups.some((g) => mine.indexOf(g) >= 0)) {\n"
-	"            r.full = true;\n"
-	"          }\n"
-	"        } else if (mine.length > 0) {\n"
-	"          r.groupsFields.push({ field: rule.groupsField, list: rule.list, values: mine });\n"
-	"        }\n"
-	"      } else if (rule.allow === 'owner') {\n"
-	"        const v = ownerValues(id, rule.identityClaim);\n"
-	"        if (v.length > 0) {\n"
-	"          r.owners.push({ field: rule.ownerField, list: rule.list, values: v });\n"
-	"        }\n"
-	"      }\n"
-	"    }\n"
-	"  }\n"
-	"  return r;\n"
-	"}\n"
-	"\n"
-	"function denyUnlessAny(r) {\n"
-	"  if (!r.full && r.owners.length === 0 && r.groupsFields.length === 0) {\n"
-	"    util.unauthorized();\n"
-	"  }\n"
-	"}\n"
-	"\n"
-	"function holds(v, values) {\n"
-	"  if (v == null) {\n"
-	"    return false;\n"
-	"  }\n"
-	"  if (typeof v === 'string') {\n"
-	"    return values.indexOf(v) >= 0;\n"
-	"  }\n"
-	"  return v.some((x) => values.indexOf(x) >= 0);\n"
-	"}\n"
-	"\n"
-	"function itemAllowed(r, item) {\n"
-	"  if (r.full) {\n"
-	"    return true;\n"
-	"  }\n"
-	"  if (item == null) {\n"
-	"    return false;\n"
-	"  }\n"
-	"  return r.owners.concat(r.groupsFields).some((c) => holds(item[c.field], c.values));\n"
-	"}\n"
-	"\n"
-	"// The condition that an item's owner / groups fields name the caller\n"
-	"// (null when the caller may see everything).\n"
-	"function authExpr(r, tag) {\n"
-	"  if (r.full) {\n"
-	"    return null;\n"
-	"  }\n"
-	"  const names = {};\n"
-	"  const values = {};\n"
-	"  const parts = [];\n"
-	"  let n = 0;\n"
-	"  for (const c of r.owners.concat(r.groupsFields)) {\n"
-	"    const nk = `#${tag}${n}`;\n"
-	"    names[nk] = c.field;\n"
-	"    let m = 0;\n"
-	"    for (const v of c.values) {\n"
-	"      const vk = `:${tag}${n}_${m}`;\n"
-	"      values[vk] = util.dynamodb.toDynamoDB(v);\n"
-	"      parts.push(c.list ? `contains(${nk}, ${vk})` : `${nk} = ${vk}`);\n"
-	"      m = m + 1;\n"
-	"    }\n"
-	"    n = n + 1;\n"
-	"  }\n"
-	"  return { expression: `(${parts.join(' OR ')})`, expressionNames: names, expressionValues: values };\n"
-	"}\n"
-	"\n"
-	"// The AND of the expressions given (nulls skipped); null if none.\n"
-	"function andAll(list) {\n"
-	"  const xs = list.filter((x) => x != null && x.expression);\n"
-	"  if (xs.length === 0) {\n"
-	"    return null;\n"
-	"  }\n"
-	"  const e = { expression: xs.map((x) => `(${x.expression})`).join(' AND ') };\n"
-	"  const names = xs.reduce((a, x) => Object.assign(a, x.expressionNames ?? {}), {});\n"
-	"  const values = xs.reduce((a, x) => Object.assign(a, x.expressionValues ?? {}), {});\n"
-	"  if (Object.keys(names).length > 0) {\n"
-	"    e.expressionNames = names;\n"
-	"  }\n"
-	"  if (Object.keys(values).length > 0) {\n"
-	"    e.expressionValues = values;\n"
-	"  }\n"
-	"  return e;\n"
-	"}\n"
-	"\n"
-	"// A filter or condition input (ModelXFilterInput) as an expression.\n"
-	"function userExpr(f) {\n"
-	"  if (f == null || Object.keys(f).length === 0) {\n"
-	"    return null;\n"
-	"  }\n"
-	"  const x = util.transform.toDynamoDBFilterExpression(f);\n"
-	"  return typeof x === 'string' ? JSON.parse(x) : x;\n"
-	"}\n"
-	"\n"
-	"// Fields the caller may not read are returned as null.\n"
-	"function readable(ctx, item, fieldRules) {\n"
-	"  if (item == null) {\n"
-	"    return item;\n"
-	"  }\n"
-	"  const out = Object.assign({}, item);\n"
-	"  for (const f of Object.keys(fieldRules)) {\n"
-	"    if (out[f] != null && !itemAllowed(decide(fieldRules[f], ctx), item)) {\n"
-	"      out[f] = null;\n"
-	"    }\n"
-	"  }\n"
-	"  return out;\n"
-	"}\n"
-	"\n"
-	"// The composite sort key value of FIELDS in SRC: their values joined by\n"
-	"// '#' (Amplify's \"a#b\" attribute), or null when one is missing.\n"
-	"function joinKey(fields, src) {\n"
-	"  if (fields.some((f) => src[f] == null)) {\n"
-	"    return null;\n"
-	"  }\n"
-	"  return fields.map((f) => `${src[f]}`).join('#');\n"
-	"}\n"
-	"\n"
-	"// The fields of a composite key condition value given, in key order up to\n"
-	"// the first one left out, joined by '#'.\n"
-	"function joinGiven(fields, v) {\n"
-	"  const parts = [];\n"
-	"  let open = true;\n"
-	"  for (const f of fields) {\n"
-	"    if (open && v[f] != null) {\n"
-	"      parts.push(`${v[f]}`);\n"
-	"    } else {\n"
-	"      open = false;\n"
-	"    }\n"
-	"  }\n"
-	"  return parts.join('#');\n"
-	"}\n"
-	"\n"
-	"function compositeOf(c, attr) {\n"
-	"  return (c.composites ?? []).find((x) => x.attr === attr && x.index == null);\n"
-	"}\n"
-	"\n"
-	"// The item key of model data C from SRC (arguments or input): each key\n"
-	"// attribute, a composite sort key joined from its fields.\n"
-	"function keyOf(c, src) {\n"
-	"  const key = {};\n"
-	"  for (const f of c.key) {\n"
-	"    const cp = compositeOf(c, f);\n"
-	"    const v = cp != null ? joinKey(cp.fields, src) : src[f];\n"
-	"    if (v == null) {\n"
-	"      util.error(`missing key field ${cp != null ? cp.fields.filter((x) => src[x] == null)[0] : f}`, 'InvalidInput');\n"
-	"    }\n"
-	"    key[f] = v;\n"
-	"  }\n"
-	"  return util.dynamodb.toMapValues(key);\n"
-	"}\n"
-	"\n"
-	"// Writes each composite sort key attribute (\"a#b\") of ITEM from its\n"
-	"// fields; a write naming some of a composite key's fields names them all.\n"
-	"function setComposites(c, item, verb) {\n"
-	"  for (const cp of c.composites ?? []) {\n"
-	"    const missing = cp.fields.filter((f) => item[f] == null);\n"
-	"    if (missing.length === 0) {\n"
-	"      item[cp.attr] = joinKey(cp.fields, item);\n"
-	"    } else if (cp.index == null) {\n"
-	"      util.error(`missing key field ${missing[0]}`, 'InvalidInput');\n"
-	"    } else if (missing.length < cp.fields.length) {\n"
-	"      util.error(`When ${verb} any part of the composite sort key for @index '${cp.index}', you must provide all fields for the key. Missing key: '${missing[0]}'.`, 'InvalidInput');\n"
-	"    }\n"
-	"  }\n"
-	"}\n"
-	"\n"
-	"// The key condition of a Query: the partition key equals PKV and the\n"
-	"// sort key meets SKC (a Model*KeyConditionInput), if given.\n"
-	"function keyCond(q, pkv, skc) {\n"
-	"  const e = {\n"
-	"    expression: '#synth_pk = :synth_pk',\n"
-	"    expressionNames: { '#synth_pk': q.pk },\n"
-	"    expressionValues: { ':synth_pk': util.dynamodb.toDynamoDB(pkv) },\n"
-	"  };\n"
-	"  if (q.sk && skc != null) {\n"
-	"    const val = (v) => (q.skFields != null ? joinGiven(q.skFields, v ?? {}) : v);\n"
-	"    const ops = { eq: '=', le: '<=', lt: '<', ge: '>=', gt: '>' };\n"
-	"    let cond = null;\n"
-	"    for (const op of Object.keys(ops)) {\n"
-	"      if (cond == null && skc[op] != null) {\n"
-	"        cond = `#synth_sk ${ops[op]} :synth_sk`;\n"
-	"        e.expressionValues[':synth_sk'] = util.dynamodb.toDynamoDB(val(skc[op]));\n"
-	"      }\n"
-	"    }\n"
-	"    if (cond == null && skc.between != null && skc.between.length === 2) {\n"
-	"      cond = '#synth_sk BETWEEN :synth_sk AND :synth_sk1';\n"
-	"      e.expressionValues[':synth_sk'] = util.dynamodb.toDynamoDB(val(skc.between[0]));\n"
-	"      e.expressionValues[':synth_sk1'] = util.dynamodb.toDynamoDB(val(skc.between[1]));\n"
-	"    }\n"
-	"    if (cond == null && skc.beginsWith != null) {\n"
-	"      cond = 'begins_with(#synth_sk, :synth_sk)';\n"
-	"      e.expressionValues[':synth_sk'] = util.dynamodb.toDynamoDB(val(skc.beginsWith));\n"
-	"    }\n"
-	"    if (cond != null) {\n"
-	"      e.expression = `${e.expression} AND ${cond}`;\n"
-	"      e.expressionNames['#synth_sk'] = q.sk;\n"
-	"    }\n"
-	"  }\n"
-	"  return e;\n"
-	"}\n"
-	"\n"
-	"function failed(ctx) {\n"
-	"  if (ctx.error) {\n"
-	"    util.error(ctx.error.message, ctx.error.type);\n"
-	"  }\n"
-	"}\n"
-	;
-
-static const char JS_GET[] =
-	"function getRequest(ctx, c) {\n"
-	"  denyUnlessAny(decide(c.rules, ctx));\n"
-	"  return { operation: 'GetItem', key: keyOf(c, ctx.args ?? {}) };\n"
-	"}\n"
-	"\n"
-	"function getResponse(ctx, c) {\n"
-	"  failed(ctx);\n"
-	"  if (ctx.result == null) {\n"
-	"    return null;\n"
-	"  }\n"
-	"  if (!itemAllowed(decide(c.rules, ctx), ctx.result)) {\n"
-	"    util.unauthorized();\n"
-	"  }\n"
-	"  return readable(ctx, ctx.result, c.fieldRead);\n"
-	"}\n"
-	;
-
-static const char JS_LIST[] =
-	"function listRequest(ctx, c) {\n"
-	"  const a = ctx.args ?? {};\n"
-	"  const r = decide(c.rules, ctx);\n"
-	"  denyUnlessAny(r);\n"
-	"  const req = { operation: 'Scan', limit: a.limit ?? c.limit };\n"
-	"  if (c.query != null && (c.query.index != null || a[c.query.pk] != null)) {\n"
-	"    req.operation = 'Query';\n"
-	"    req.query = keyCond(c.query, a[c.query.pk], c.query.sk ? a[c.query.skArg ?? c.query.sk] : null);\n"
-	"    req.scanIndexForward = a.sortDirection !== 'DESC';\n"
-	"    if (c.query.index != null) {\n"
-	"      req.index = c.query.index;\n"
-	"    }\n"
-	"  }\n"
-	"  const filter = andAll([userExpr(a.filter), authExpr(r, 'synth_a')]);\n"
-	"  if (filter != null) {\n"
-	"    req.filter = filter;\n"
-	"  }\n"
-	"  if (a.nextToken) {\n"
-	"    req.nextToken = a.nextToken;\n"
-	"  }\n"
-	"  return req;\n"
-	"}\n"
-	"\n"
-	"function listResponse(ctx, c) {\n"
-	"  failed(ctx);\n"
-	"  const r = decide(c.rules, ctx);\n"
-	"  const items = (ctx.result.items ?? []).filter((it) => itemAllowed(r, it));\n"
-	"  return { items: items.map((it) => readable(ctx, it, c.fieldRead)), nextToken: ctx.result.nextToken ?? null };\n"
-	"}\n"
-	;
-
-static const char JS_CREATE[] =
-	"function createRequest(ctx, c) {\n"
-	"  const a = ctx.args ?? {};\n"
-	"  const input = a.input ?? {};\n"
-	"  const r = decide(c.rules, ctx);\n"
-	"  denyUnlessAny(r);\n"
-	"  const item = Object.assign({}, input);\n"
-	"  for (const f of Object.keys(c.defaults)) {\n"
-	"    if (item[f] == null) {\n"
-	"      item[f] = c.defaults[f];\n"
-	"    }\n"
-	"  }\n"
-	"  if (c.autoId && item[c.key[0]] == null) {\n"
-	"    item[c.key[0]] = util.autoId();\n"
-	"  }\n"
-	"  const now = util.time.nowISO8601();\n"
-	"  for (const t of c.timestamps) {\n"
-	"    if (item[t] == null) {\n"
-	"      item[t] = now;\n"
-	"    }\n"
-	"  }\n"
-	"  item.__typename = c.typename;\n"
-	"  for (const o of r.owners) {\n"
-	"    if (item[o.field] == null) {\n"
-	"      item[o.field] = o.list ? [o.values[0]] : o.values[0];\n"
-	"    }\n"
-	"  }\n"
-	"  if (!itemAllowed(r, item)) {\n"
-	"    util.unauthorized();\n"
-	"  }\n"
-	"  for (const f of Object.keys(c.fieldWrite)) {\n"
-	"    if (input[f] !== undefined && !itemAllowed(decide(c.fieldWrite[f], ctx), item)) {\n"
-	"      util.unauthorized();\n"
-	"    }\n"
-	"  }\n"
-	"  setComposites(c, item, 'creating');\n"
-	"  const key = {};\n"
-	"  const attrs = Object.assign({}, item);\n"
-	"  for (const k of c.key) {\n"
-	"    if (item[k] == null) {\n"
-	"      util.error(`missing key field ${k}`, 'InvalidInput');\n"
-	"    }\n"
-	"    key[k] = item[k];\n"
-	"    delete attrs[k];\n"
-	"  }\n"
-	"  const exists = { expression: 'attribute_not_exists(#synth_k)', expressionNames: { '#synth_k': c.key[0] } };\n"
-	"  return {\n"
-	"    operation: 'PutItem',\n"
-	"    key: util.dynamodb.toMapValues(key),\n"
-	"    attributeValues: util.dynamodb.toMapValues(attrs),\n"
-	"    condition: andAll([exists, userExpr(a.condition)]),\n"
-	"  };\n"
-	"}\n"
-	"\n"
-	"function createResponse(ctx, c) {\n"
-	"  failed(ctx);\n"
-	"  return readable(ctx, ctx.result, c.fieldRead);\n"
-	"}\n"
-	;
-
-static const char JS_UPDATE[] =
-	"function updateRequest(ctx, c) {\n"
-	"  const a = ctx.args ?? {};\n"
-	"  const input = a.input ?? {};\n"
-	"  const r = decide(c.rules, ctx);\n"
-	"  denyUnlessAny(r);\n"
-	"  const conds = [\n"
-	"    { expression: 'attribute_exists(#synth_k)', expressionNames: { '#synth_k': c.key[0] } },\n"
-	"    authExpr(r, 'synth_a'),\n"
-	"  ];\n"
-	"  let n = 0;\n"
-	"  for (const f of Object.keys(c.fieldWrite)) {\n"
-	"    if (input[f] !== undefined) {\n"
-	"      const fr = decide(c.fieldWrite[f], ctx);\n"
-	"      denyUnlessAny(fr);\n"
-	"      conds.push(authExpr(fr, `synth_f${n}_`));\n"
-	"      n = n + 1;\n"
-	"    }\n"
-	"  }\n"
-	"  conds.push(userExpr(a.condition));\n"
-	"  const fields = Object.assign({}, input);\n"
-	"  const now = util.time.nowISO8601();\n"
-	"  for (const t of c.updatedAt) {\n"
-	"    if (fields[t] == null) {\n"
-	"      fields[t] = now;\n"
-	"    }\n"
-	"  }\n"
-	"  fields.__typename = c.typename;\n"
-	"  setComposites(c, fields, 'updating');\n"
-	"  const names = {};\n"
-	"  const values = {};\n"
-	"  const sets = [];\n"
-	"  const removes = [];\n"
-	"  let i = 0;\n"
-	"  for (const f of Object.keys(fields)) {\n"
-	"    if (c.key.indexOf(f) < 0) {\n"
-	"      const nk = `#synth_u${i}`;\n"
-	"      names[nk] = f;\n"
-	"      if (fields[f] === null) {\n"
-	"        removes.push(nk);\n"
-	"      } else {\n"
-	"        const vk = `:synth_u${i}`;\n"
-	"        values[vk] = util.dynamodb.toDynamoDB(fields[f]);\n"
-	"        sets.push(`${nk} = ${vk}`);\n"
-	"      }\n"
-	"      i = i + 1;\n"
-	"    }\n"
-	"  }\n"
-	"  let expression = `SET ${sets.join(', ')}`;\n"
-	"  if (removes.length > 0) {\n"
-	"    expression = `${expression} REMOVE ${removes.join(', ')}`;\n"
-	"  }\n"
-	"  return {\n"
-	"    operation: 'UpdateItem',\n"
-	"    key: keyOf(c, input),\n"
-	"    update: { expression: expression, expressionNames: names, expressionValues: values },\n"
-	"    condition: andAll(conds),\n"
-	"  };\n"
-	"}\n"
-	"\n"
-	"function updateResponse(ctx, c) {\n"
-	"  failed(ctx);\n"
-	"  return readable(ctx, ctx.result, c.fieldRead);\n"
-	"}\n"
-	;
-
-static const char JS_DELETE[] =
-	"function deleteRequest(ctx, c) {\n"
-	"  const a = ctx.args ?? {};\n"
-	"  const r = decide(c.rules, ctx);\n"
-	"  denyUnlessAny(r);\n"
-	"  const exists = { expression: 'attribute_exists(#synth_k)', expressionNames: { '#synth_k': c.key[0] } };\n"
-	"  return {\n"
-	"    operation: 'DeleteItem',\n"
-	"    key: keyOf(c, a.input ?? {}),\n"
-	"    condition: andAll([exists, authExpr(r, 'synth_a'), userExpr(a.condition)]),\n"
-	"  };\n"
-	"}\n"
-	"\n"
-	"function deleteResponse(ctx, c) {\n"
-	"  failed(ctx);\n"
-	"  return readable(ctx, ctx.result, c.fieldRead);\n"
-	"}\n"
-	;
-
-static const char JS_SUBSCRIBE[] =
-	"function subscribeRequest(ctx, c) {\n"
-	"  return { payload: null };\n"
-	"}\n"
-	"\n"
-	"// Subscribers allowed only as owners (or through a groups field) must\n"
-	"// name themselves in the argument, or get only their own items.\n"
-	"function subscribeResponse(ctx, c) {\n"
-	"  const r = decide(c.rules, ctx);\n"
-	"  denyUnlessAny(r);\n"
-	"  if (!r.full) {\n"
-	"    const a = ctx.args ?? {};\n"
-	"    const conds = r.owners.concat(r.groupsFields);\n"
-	"    const given = conds.filter((x) => a[x.field] != null);\n"
-	"    if (given.length > 0) {\n"
-	"      if (!given.some((x) => x.values.indexOf(a[x.field]) >= 0)) {\n"
-	"        util.unauthorized();\n"
-	"      }\n"
-	"    } else {\n"
-	"      const x = conds[0];\n"
-	"      const f = {};\n"
-	"      f[x.field] = x.list ? { contains: x.values[0] } : { in: x.values };\n"
-	"      extensions.setSubscriptionFilter(util.transform.toSubscriptionFilter(f));\n"
-	"    }\n"
-	"  }\n"
-	"  return null;\n"
-	"}\n"
-	;
-
-static const char JS_RELATION_GET[] =
-	"function relationGetRequest(ctx, c) {\n"
-	"  denyUnlessAny(decide(c.rules, ctx));\n"
-	"  const src = ctx.source ?? {};\n"
-	"  const vals = {};\n"
-	"  let missing = false;\n"
-	"  c.relation.source.forEach((f, i) => {\n"
-	"    vals[c.relation.target[i]] = src[f];\n"
-	"    missing = missing || src[f] == null;\n"
-	"  });\n"
-	"  if (missing) {\n"
-	"    runtime.earlyReturn(null);\n"
-	"  }\n"
-	"  return { operation: 'GetItem', key: keyOf(c, vals) };\n"
-	"}\n"
-	"\n"
-	"function relationGetResponse(ctx, c) {\n"
-	"  failed(ctx);\n"
-	"  if (ctx.result == null) {\n"
-	"    return null;\n"
-	"  }\n"
-	"  if (!itemAllowed(decide(c.rules, ctx), ctx.result)) {\n"
-	"    util.unauthorized();\n"
-	"  }\n"
-	"  return readable(ctx, ctx.result, c.fieldRead);\n"
-	"}\n"
-	;
-
-static const char JS_RELATION_QUERY[] =
-	"function relationQueryRequest(ctx, c) {\n"
-	"  const a = ctx.args ?? {};\n"
-	"  const r = decide(c.rules, ctx);\n"
-	"  denyUnlessAny(r);\n"
-	"  const src = ctx.source ?? {};\n"
-	"  const s = c.relation.source;\n"
-	"  if (s.some((f) => src[f] == null)) {\n"
-	"    runtime.earlyReturn(c.relation.many ? { items: [], nextToken: null } : null);\n"
-	"  }\n"
-	"  const req = {\n"
-	"    operation: 'Query',\n"
-	"    query: keyCond(c.query, src[s[0]], s.length > 1 ? { eq: src[s[1]] } : null),\n"
-	"    scanIndexForward: a.sortDirection !== 'DESC',\n"
-	"  };\n"
-	"  if (c.query.index != null) {\n"
-	"    req.index = c.query.index;\n"
-	"  }\n"
-	"  if (c.relation.many) {\n"
-	"    req.limit = a.limit ?? c.limit;\n"
-	"  }\n"
-	"  const filter = andAll([userExpr(a.filter), authExpr(r, 'synth_a')]);\n"
-	"  if (filter != null) {\n"
-	"    req.filter = filter;\n"
-	"  }\n"
-	"  if (a.nextToken) {\n"
-	"    req.nextToken = a.nextToken;\n"
-	"  }\n"
-	"  return req;\n"
-	"}\n"
-	"\n"
-	"function relationQueryResponse(ctx, c) {\n"
-	"  failed(ctx);\n"
-	"  const r = decide(c.rules, ctx);\n"
-	"  const items = (ctx.result.items ?? []).filter((it) => itemAllowed(r, it)).map((it) => readable(ctx, it, c.fieldRead));\n"
-	"  if (!c.relation.many) {\n"
-	"    return items.length > 0 ? items[0] : null;\n"
-	"  }\n"
-	"  return { items, nextToken: ctx.result.nextToken ?? null };\n"
-	"}\n"
-	;
-
+/* The JavaScript: constructs/data/js/NAME.mjs, embedded at build time
+ * (scripts/embed.sh): the prelude every module holds, then the request and
+ * response functions of each kind of operation (enum body). */
+extern const char synth__embed_data_js_prelude_mjs[];
+extern const char synth__embed_data_js_get_mjs[];
+extern const char synth__embed_data_js_list_mjs[];
+extern const char synth__embed_data_js_create_mjs[];
+extern const char synth__embed_data_js_update_mjs[];
+extern const char synth__embed_data_js_delete_mjs[];
+extern const char synth__embed_data_js_subscribe_mjs[];
+extern const char synth__embed_data_js_relation_get_mjs[];
+extern const char synth__embed_data_js_relation_query_mjs[];
 
 /* The bodies, by index (enum body): the functions' name prefix, the
  * condition on cfg() that selects it in the dispatcher, the group a
@@ -646,16 +53,18 @@ static const struct {
 	const char *text, *name, *cond, *import;
 	enum group group;
 } BODIES[B_COUNT] = {
-	[B_GET] = {JS_GET, "get", "c.op === 'get'", NULL, G_QUERIES},
-	[B_LIST] = {JS_LIST, "list", "c.op === 'list' || c.op === 'index'", NULL, G_QUERIES},
-	[B_CREATE] = {JS_CREATE, "create", "c.op === 'create'", NULL, G_MUTATIONS},
-	[B_UPDATE] = {JS_UPDATE, "update", "c.op === 'update'", NULL, G_MUTATIONS},
-	[B_DELETE] = {JS_DELETE, "delete", "c.op === 'delete'", NULL, G_MUTATIONS},
-	[B_SUBSCRIBE] = {JS_SUBSCRIBE, "subscribe", "c.op === 'subscribe'", "extensions", G_SUBSCRIPTIONS},
-	[B_RELATION_GET] = {JS_RELATION_GET, "relationGet", "c.op === 'relation' && c.query == null", "runtime",
-			    G_RELATIONS},
-	[B_RELATION_QUERY] = {JS_RELATION_QUERY, "relationQuery", "c.op === 'relation' && c.query != null",
+#define JS(name) synth__embed_data_js_##name##_mjs
+	[B_GET] = {JS(get), "get", "c.op === 'get'", NULL, G_QUERIES},
+	[B_LIST] = {JS(list), "list", "c.op === 'list' || c.op === 'index'", NULL, G_QUERIES},
+	[B_CREATE] = {JS(create), "create", "c.op === 'create'", NULL, G_MUTATIONS},
+	[B_UPDATE] = {JS(update), "update", "c.op === 'update'", NULL, G_MUTATIONS},
+	[B_DELETE] = {JS(delete), "delete", "c.op === 'delete'", NULL, G_MUTATIONS},
+	[B_SUBSCRIBE] = {JS(subscribe), "subscribe", "c.op === 'subscribe'", "extensions", G_SUBSCRIPTIONS},
+	[B_RELATION_GET] = {JS(relation_get), "relationGet", "c.op === 'relation' && c.query == null",
+			    "runtime", G_RELATIONS},
+	[B_RELATION_QUERY] = {JS(relation_query), "relationQuery", "c.op === 'relation' && c.query != null",
 			      "runtime", G_RELATIONS},
+#undef JS
 };
 
 /* --- small JSON helpers (a jansson failure is out of memory) ------------ *
@@ -702,57 +111,20 @@ static int invalid_at(const char *file, json_t *at, const char *what, const char
 
 /* --- names -------------------------------------------------------------- */
 
-/* The plural of S, by the parser's rule (synth__graphql_plural). */
-static void put_plural(synth_buf *b, const char *s)
+/* The field names of one operation as a new array of strings (*out,
+ * caller decrefs): ONE (none when NULL), or when SUB >= 0 the names of
+ * subscription SUB of O (gql_names.h, shared with the client schema). */
+static int name_list(json_t **out, const synth_gql_names *o, const char *one, int sub)
 {
-	size_t keep;
-	const char *suffix = synth__graphql_plural(s, &keep);
-	synth_buf_put(b, s, keep);
-	synth_buf_puts(b, suffix);
-}
-
-/*
- * The field names of one operation of model M: @model(GROUP: {KEY: ...})
- * as written (a string, or for subscriptions a list of them), none when
- * GROUP or KEY is null, else the default PREFIX + Name (+ plural suffix).
- * *out: a new array of strings (caller decrefs).
- */
-static int op_names(json_t **out, json_t *m, const char *name, const char *group, const char *key,
-		    const char *prefix, bool plural)
-{
-	json_t *opts = json_object_get(m, "options"), *grp = json_object_get(opts, group);
-	json_t *v = json_is_object(grp) ? json_object_get(grp, key) : NULL;
+	size_t n = sub >= 0 ? o->non[sub] : one != NULL;
 	*out = json_array();
-	if (!*out)
-		return synth_error_oom();
-	if (json_is_null(grp) || (json_is_object(grp) && json_is_null(v)))
-		return 0;
-	if (json_is_string(v) && push(*out, json_copy(v))) {
-		json_decref(*out);
-		*out = NULL;
-		return synth_error_oom();
+	for (size_t k = 0; *out && k < n; k++) {
+		if (push(*out, json_string(sub >= 0 ? synth__gql_names_on(o, sub, k) : one))) {
+			json_decref(*out);
+			*out = NULL;
+		}
 	}
-	if (json_is_string(v))
-		return 0;
-	if (json_is_array(v)) {
-		json_decref(*out);
-		*out = json_incref(v);
-		return *out ? 0 : synth_error_oom();
-	}
-	synth_buf b = SYNTH_BUF_INIT;
-	synth_buf_puts(&b, prefix);
-	if (plural)
-		put_plural(&b, name);
-	else
-		synth_buf_puts(&b, name);
-	char *s = synth_buf_detach(&b);
-	int rc = s && !push(*out, json_string(s)) ? 0 : -1;
-	free(s);
-	if (!rc)
-		return 0;
-	json_decref(*out);
-	*out = NULL;
-	return synth_error_oom();
+	return *out ? 0 : synth_error_oom();
 }
 
 /* --- rules -------------------------------------------------------------- */
@@ -855,6 +227,7 @@ typedef struct gen {
 	json_t *modules;          /* the modules */
 	pending *pend;            /* the current model's resolvers */
 	size_t npend, cappend;
+	synth_gql_names names;    /* the current model's operation names */
 } gen;
 
 /* FIELDS (an array of names) joined by '#': Amplify's composite sort key
@@ -991,15 +364,8 @@ static int emit(gen *g, const char *type, const char *field, const char *model, 
 	char *text = synth_buf_detach(&b);
 	json_t *r = json_object();
 	int rc = -1;
-	if (g->npend == g->cappend) {
-		size_t cap = g->cappend ? 2 * g->cappend : 16;
-		pending *p = realloc(g->pend, cap * sizeof *p);
-		if (p) {
-			g->pend = p;
-			g->cappend = cap;
-		}
-	}
-	if (g->npend < g->cappend && dumped && text && r && !put(r, "typeName", json_string(type)) &&
+	bool room = !synth_array_grow((void **)&g->pend, &g->npend, &g->cappend, sizeof *g->pend);
+	if (room && dumped && text && r && !put(r, "typeName", json_string(type)) &&
 	    !put(r, "fieldName", json_string(field)) && !put(r, "model", json_string(model)) &&
 	    !put(r, "dataSource", none ? json_null() : json_string(model)) &&
 	    !put(r, "operation", json_string(operation)) && !put(r, "actions", actions)) {
@@ -1071,7 +437,7 @@ static char *module_text(gen *g, const char *module, const size_t *idx, size_t n
 			    "  }\n"
 			    "  return c;\n"
 			    "}\n\n");
-	synth_buf_puts(&b, JS_PRELUDE);
+	synth_buf_puts(&b, synth__embed_data_js_prelude_mjs);
 	for (int x = 0; x < B_COUNT; x++) {
 		if (used[x]) {
 			synth_buf_putc(&b, '\n');
@@ -1287,7 +653,7 @@ static json_t *cfg_subscribe(gen *g, const char *name, json_t *m, json_t *key, v
 static int gen_list(gen *g, const char *name, json_t *m, json_t *key)
 {
 	json_t *names;
-	int rc = op_names(&names, m, name, "queries", "list", "list", true);
+	int rc = name_list(&names, &g->names, g->names.list, -1);
 	if (rc)
 		return rc;
 	bool implicit = json_is_true(json_object_get(json_object_get(m, "primaryKey"), "implicit"));
@@ -1492,45 +858,35 @@ static int gen_model(gen *g, const char *name, json_t *m)
 	size_t i;
 	if (rc)
 		return rc;
-	static const struct {
-		const char *group, *key, *prefix, *op, *type, *action;
+	synth__gql_names_model(&g->names, name, m);
+	const synth_gql_names *on = &g->names;
+	const struct {
+		const char *field, *op, *type, *action;
 		enum body body;
 	} ops[] = {
-		{"queries", "get", "get", "get", "Query", "dynamodb:GetItem", B_GET},
-		{NULL, NULL, NULL, "list", NULL, NULL, B_LIST},
-		{NULL, NULL, NULL, "index", NULL, NULL, B_LIST},
-		{"mutations", "create", "create", "create", "Mutation", "dynamodb:PutItem", B_CREATE},
-		{"mutations", "update", "update", "update", "Mutation", "dynamodb:UpdateItem", B_UPDATE},
-		{"mutations", "delete", "delete", "delete", "Mutation", "dynamodb:DeleteItem", B_DELETE},
+		{on->get, "get", "Query", "dynamodb:GetItem", B_GET},
+		{NULL, "list", NULL, NULL, B_LIST},
+		{NULL, "index", NULL, NULL, B_LIST},
+		{on->create, "create", "Mutation", "dynamodb:PutItem", B_CREATE},
+		{on->update, "update", "Mutation", "dynamodb:UpdateItem", B_UPDATE},
+		{on->del, "delete", "Mutation", "dynamodb:DeleteItem", B_DELETE},
 	};
 	for (size_t k = 0; !rc && k < sizeof ops / sizeof ops[0]; k++) {
 		if (!strcmp(ops[k].op, "list")) {
 			rc = gen_list(g, name, m, key);
 		} else if (!strcmp(ops[k].op, "index")) {
 			rc = gen_indexes(g, name, m, key);
-		} else if (!(rc = op_names(&names, m, name, ops[k].group, ops[k].key, ops[k].prefix, false))) {
+		} else if (!(rc = name_list(&names, on, ops[k].field, -1))) {
 			rc = emit_names(g, names, ops[k].type, name, ops[k].op, cfg_op, m, key, (void *)ops[k].op,
 					ops[k].action, ops[k].body);
 		}
 	}
-	/* Subscriptions: none when @model(subscriptions: null) or level off;
-	 * no checks at level public. */
-	json_t *subs = json_object_get(json_object_get(m, "options"), "subscriptions");
-	const char *level = str(subs, "level");
+	/* Subscriptions (none when @model(subscriptions: null), level off, or
+	 * their mutation is off); no checks at level public. */
+	const char *level = str(json_object_get(json_object_get(m, "options"), "subscriptions"), "level");
 	bool open = level && !strcmp(level, "public");
-	static const char *const sub_keys[] = {"onCreate", "onUpdate", "onDelete"};
-	static const char *const mut_keys[] = {"create", "update", "delete"};
-	for (size_t k = 0; !rc && k < 3 && !(level && !strcmp(level, "off")); k++) {
-		/* A subscription listens to its mutation: none when that mutation
-		 * is turned off (as the client schema, lib/gqlgen.c). */
-		json_t *muts = NULL;
-		if ((rc = op_names(&muts, m, name, "mutations", mut_keys[k], mut_keys[k], false)))
-			break;
-		size_t nmut = json_array_size(muts);
-		json_decref(muts);
-		if (!nmut)
-			continue;
-		if (!(rc = op_names(&names, m, name, "subscriptions", sub_keys[k], sub_keys[k], false)))
+	for (int k = 0; !rc && k < 3; k++) {
+		if (!(rc = name_list(&names, on, NULL, k)))
 			rc = emit_names(g, names, "Subscription", name, "subscribe", cfg_subscribe, m, key, &open,
 					NULL, B_SUBSCRIBE);
 	}

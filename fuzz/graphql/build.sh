@@ -16,7 +16,8 @@ mkdir -p "$OUT"
 "$CC" -std=c11 -D_DEFAULT_SOURCE -g -O1 -fno-omit-frame-pointer \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	-Iinclude -Ilib/util -Iconstructs/data $(pkg-config --cflags jansson libcrypto) \
-	fuzz/graphql/fuzz_graphql.c constructs/data/graphql*.c lib/util/*.c \
+	fuzz/graphql/fuzz_graphql.c constructs/data/graphql.c constructs/data/gql_lex.c \
+	constructs/data/gql_parse.c constructs/data/gql_check.c lib/util/*.c \
 	$(pkg-config --libs jansson libcrypto) -lpthread -o "$OUT/fuzz_graphql"
 echo "built $OUT/fuzz_graphql"
 if [ "${1:-}" = run ]; then

@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "internal.h"
+#include <synth/common.h>
 #include "graphql.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -205,6 +205,12 @@ for name, good in checks:
 PY
 cat "$T/ochecks"
 ok "the fetcher's code compiles (python3 -m py_compile)" "python3 -m py_compile '$T/fetcher.py' 2>'$T/pyc'" "$T/pyc"
+# Its source, embedded in the library (scripts/embed.sh), reaches the
+# template unchanged.
+ok "constructs/auth/secret_fetcher.py compiles (python3 -m py_compile)" \
+	"PYTHONPYCACHEPREFIX='$T/pycache' python3 -m py_compile '$ROOT/constructs/auth/secret_fetcher.py' 2>'$T/pyc2'" "$T/pyc2"
+ok "the template's fetcher is constructs/auth/secret_fetcher.py byte for byte" \
+	"cmp -s '$T/fetcher.py' '$ROOT/constructs/auth/secret_fetcher.py'"
 
 # The fetcher itself, run against a stand-in SSM and a local response URL:
 # it answers with NoEcho, takes the shared path when the branch has none,

@@ -13,7 +13,7 @@ fi
 for t in gen dump; do
 	src=$GQL/gen.c; [ $t = dump ] && src=$SYNTH_ROOT/test/resolvers/dump.c
 	# shellcheck disable=SC2046
-	if ! cc -std=c11 -D_DEFAULT_SOURCE $SAN -I"$SYNTH_ROOT/include" -I"$SYNTH_ROOT/lib/util" -I"$SYNTH_ROOT/lib/core" -I"$SYNTH_ROOT/constructs/data" \
+	if ! cc -std=c11 -D_DEFAULT_SOURCE $SAN -I"$SYNTH_ROOT/include" -I"$SYNTH_ROOT/constructs/data" \
 		$(pkg-config --cflags jansson) -o "$TMP/$t" "$src" "$SYNTH_BUILD/libsynth.a" \
 		$(pkg-config --libs jansson libzip libcrypto zlib) -lpthread 2>"$TMP/cc.log"; then
 		fail "build $t"; diag_file "$TMP/cc.log"; finish

@@ -23,7 +23,7 @@ fi
 # the driver, built like the library under test (sanitizers included)
 SAN=
 nm "$SYNTH_BUILD/libsynth.a" 2>/dev/null | grep -q __asan_ && SAN="-fsanitize=address,undefined"
-if cc -std=c11 -D_DEFAULT_SOURCE $SAN -I"$SYNTH_ROOT/include" -I"$SYNTH_ROOT/lib/util" -I"$SYNTH_ROOT/lib/core" -I"$SYNTH_ROOT/constructs/data" \
+if cc -std=c11 -D_DEFAULT_SOURCE $SAN -I"$SYNTH_ROOT/include" -I"$SYNTH_ROOT/constructs/data" \
 	$(pkg-config --cflags jansson) -o "$TMP/gen" "$GQL/gen.c" "$SYNTH_BUILD/libsynth.a" \
 	$(pkg-config --libs jansson libzip libcrypto zlib) -lpthread 2>"$TMP/cc.log"; then
 	pass "the driver builds against $SYNTH_BUILD/libsynth.a"

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The APPSYNC_JS resolvers (constructs/data/gqlresolvers.c): every module generated
+# The APPSYNC_JS resolvers (constructs/data/gqlresolvers.c, constructs/data/js/):
+# each source file passes `node --check`; every module generated
 # for the test schemas (one per model, or split: test/resolvers/wide.graphql)
 # is written to a .mjs file and checked by `node --check`, and every
 # resolver is listed in its module; then the resolvers of test/resolvers/app.graphql are
@@ -15,6 +16,17 @@ if ! command -v node >/dev/null 2>&1; then
 	finish
 fi
 
+# The JavaScript the modules are made of (constructs/data/js/*.mjs,
+# embedded by scripts/embed.sh) parses on its own.
+for f in "$SYNTH_ROOT"/constructs/data/js/*.mjs; do
+	if node --check "$f" 2>"$TMP/js.err"; then
+		pass "node --check constructs/data/js/$(basename "$f")"
+	else
+		fail "node --check constructs/data/js/$(basename "$f")"
+		diag_file "$TMP/js.err" 5
+	fi
+done
+
 # The dump tool, built against the library under test (with its sanitizer
 # flags when the library was built with them).
 SAN=
@@ -23,7 +35,7 @@ if nm "$SYNTH_BUILD/libsynth.a" 2>/dev/null | grep -q __asan_; then
 fi
 DUMP=$TMP/dump
 # shellcheck disable=SC2046
-if ! cc -std=c11 -D_DEFAULT_SOURCE $SAN -I"$SYNTH_ROOT/lib/util" -I"$SYNTH_ROOT/lib/core" -I"$SYNTH_ROOT/constructs/data" -I"$SYNTH_ROOT/include" \
+if ! cc -std=c11 -D_DEFAULT_SOURCE $SAN -I"$SYNTH_ROOT/constructs/data" -I"$SYNTH_ROOT/include" \
 	$(pkg-config --cflags jansson) -o "$DUMP" "$SYNTH_ROOT/test/resolvers/dump.c" \
 	"$SYNTH_BUILD/libsynth.a" $(pkg-config --libs jansson libzip libcrypto zlib) 2>"$TMP/cc.err"; then
 	fail "build test/resolvers/dump.c"

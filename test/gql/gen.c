@@ -6,7 +6,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
-#include "internal.h"
+#include <synth/common.h>
 #include "graphql.h"
 #include "gqlgen.h"
 

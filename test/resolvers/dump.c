@@ -7,7 +7,7 @@
  */
 #include <stdio.h>
 #include <string.h>
-#include "internal.h"
+#include <synth/common.h>
 #include "graphql.h"
 #include "gqlresolvers.h"
 

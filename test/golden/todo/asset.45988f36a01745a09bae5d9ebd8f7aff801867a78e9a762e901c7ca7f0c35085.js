@@ -335,6 +335,19 @@ function failed(ctx) {
   }
 }
 
+// A list, index or relation query REQ with the caller's filter (ANDed
+// with the conditions of the rules R) and the page token of the args A.
+function paged(req, a, r) {
+  const filter = andAll([userExpr(a.filter), authExpr(r, 'synth_a')]);
+  if (filter != null) {
+    req.filter = filter;
+  }
+  if (a.nextToken) {
+    req.nextToken = a.nextToken;
+  }
+  return req;
+}
+
 function getRequest(ctx, c) {
   denyUnlessAny(decide(c.rules, ctx));
   return { operation: 'GetItem', key: keyOf(c, ctx.args ?? {}) };
@@ -364,14 +377,7 @@ function listRequest(ctx, c) {
       req.index = c.query.index;
     }
   }
-  const filter = andAll([userExpr(a.filter), authExpr(r, 'synth_a')]);
-  if (filter != null) {
-    req.filter = filter;
-  }
-  if (a.nextToken) {
-    req.nextToken = a.nextToken;
-  }
-  return req;
+  return paged(req, a, r);
 }
 
 function listResponse(ctx, c) {
