@@ -14,6 +14,7 @@
 #include "../lib/deploy/deploy.h"
 #include "aws_client.h"
 #include "synth.h"
+#include "synth/sys/contract.h"
 #include "cli.h"
 
 typedef struct aws_opts {
@@ -112,7 +113,7 @@ int cli_bootstrap(int argc, char **argv)
 		return EXIT_USAGE;
 	char *account = NULL;
 	int rc = synth_aws_account_id(a, &account);
-	char *bucket = rc == 0 ? synth_asprintf("cdk-hnb659fds-assets-%s-%s", account,
+	char *bucket = rc == 0 ? synth_asprintf(SYNTH_ASSET_BUCKET_FMT, account,
 						 synth_aws_region(a))
 			       : NULL;
 	bool created = false;

@@ -95,7 +95,7 @@ static const char *const oauth_scopes[] = {"phone", "email", "openid", "profile"
  * hold the template parameter SynthSecretVersions (SYNTH_SECRET_VERSIONS_PARAM):
  * `synth deploy` sets it to a digest of the secrets' current SSM versions
  * (read without decryption), found through the resource's Metadata
- * "synth:secret-versions" = {"param": NAME, "secrets": {SECRET: [path,
+ * SYNTH_MD_SECRET_VERSIONS ("synth:secret-versions") = {"param": NAME, "secrets": {SECRET: [path,
  * shared path]}}. So `synth secret set` with a new value makes the next
  * deploy update exactly this resource (and the providers that read it),
  * and an unchanged secret keeps the deploy a no-op. Other tools deploying
