@@ -59,14 +59,8 @@ static bool inside_root(const walk *w, const char *real)
 
 static int add_entry(walk *w, const char *rel, const char *abs, bool exec)
 {
-	if (w->n == w->cap) {
-		size_t cap = w->cap ? w->cap * 2 : 64;
-		entry *v = realloc(w->v, cap * sizeof *v);
-		if (!v)
-			return synth_error_oom();
-		w->v = v;
-		w->cap = cap;
-	}
+	if (synth_array_grow((void **)&w->v, &w->n, &w->cap, sizeof *w->v) < 0)
+		return SYNTH_ENOMEM;
 	entry e = {strdup(rel), strdup(abs), exec};
 	if (!e.rel || !e.abs) {
 		free(e.rel);
@@ -318,12 +312,11 @@ int synth__backend_asset(size_t *out, synth_backend *b, const char *dir,
 			*out = i;
 			return 0;
 		}
-	synth_asset *arr = realloc(b->assets, (b->nassets + 1) * sizeof *arr);
-	if (!arr) {
+	if (synth_array_grow((void **)&b->assets, &b->nassets, &b->cap_assets,
+			     sizeof *b->assets) < 0) {
 		free(k);
-		return synth_error_oom();
+		return SYNTH_ENOMEM;
 	}
-	b->assets = arr;
 	synth_asset a = {0};
 	a.key = k;
 	a.source = strdup(dir);
@@ -364,11 +357,9 @@ int synth__backend_asset_bytes(size_t *out, synth_backend *b, const void *data, 
 			*out = i;
 			return 0;
 		}
-	synth_asset *arr = rc == 0 ? realloc(b->assets, (b->nassets + 1) * sizeof *arr) : NULL;
-	if (rc == 0 && !arr)
-		rc = synth_error_oom();
-	if (arr)
-		b->assets = arr;
+	if (rc == 0)
+		rc = synth_array_grow((void **)&b->assets, &b->nassets, &b->cap_assets,
+				      sizeof *b->assets);
 	synth_asset a = {0};
 	if (rc == 0) {
 		a.source = strdup(context);

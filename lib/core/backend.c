@@ -291,11 +291,10 @@ int synth_backend_add_parameter(synth_backend *b, const char *name, const char *
 		json_object_set_new(decl, "Default", json_string(default_value));
 	if (decl && description)
 		json_object_set_new(decl, "Description", json_string(description));
-	synth_parameter *p = realloc(b->params, (b->nparams + 1) * sizeof *p);
-	if (p)
-		b->params = p;
+	int grown = synth_array_grow((void **)&b->params, &b->nparams, &b->cap_params,
+				     sizeof *b->params);
 	char *n = strdup(name);
-	if (!decl || !p || !n) {
+	if (!decl || grown < 0 || !n) {
 		json_decref(decl);
 		free(n);
 		synth_error_oom();
@@ -352,13 +351,11 @@ int synth_backend_add_output(synth_backend *b, const char *category, const char 
 		json_decref(value);
 		return synth__backend_fail(b);
 	}
-	synth_output *o = realloc(b->outputs, (b->noutputs + 1) * sizeof *o);
-	if (!o) {
+	if (synth_array_grow((void **)&b->outputs, &b->noutputs, &b->cap_outputs,
+			     sizeof *b->outputs) < 0) {
 		json_decref(value);
-		synth_error_oom();
 		return synth__backend_fail(b);
 	}
-	b->outputs = o;
 	synth_output n = {strdup(category), strdup(name), value,
 			  synth_strdup(description), synth_strdup(export_name)};
 	if (!n.category || !n.name || (description && !n.description) ||
@@ -384,13 +381,11 @@ int synth_backend_add_override(synth_backend *b, const char *resource_path,
 				 "property path");
 		return synth__backend_fail(b);
 	}
-	synth_override *o = realloc(b->overrides, (b->noverrides + 1) * sizeof *o);
-	if (!o) {
+	if (synth_array_grow((void **)&b->overrides, &b->noverrides, &b->cap_overrides,
+			     sizeof *b->overrides) < 0) {
 		json_decref(value);
-		synth_error_oom();
 		return synth__backend_fail(b);
 	}
-	b->overrides = o;
 	synth_override n = {strdup(resource_path), strdup(path), value};
 	if (!n.resource_path || !n.path) {
 		free(n.resource_path);

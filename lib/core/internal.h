@@ -135,15 +135,15 @@ struct synth_backend {
 	synth_map resource_by_lid;
 
 	synth_parameter *params;
-	size_t nparams;
+	size_t nparams, cap_params;
 	json_t *conditions;  /* object */
 	synth_output *outputs;
-	size_t noutputs;
+	size_t noutputs, cap_outputs;
 	synth_override *overrides;
-	size_t noverrides;
+	size_t noverrides, cap_overrides;
 
 	synth_asset *assets;
-	size_t nassets;
+	size_t nassets, cap_assets;
 	char *staging;       /* assembly temp dir while running */
 
 	synth_construct *generating; /* top of the generation chain */
