@@ -18,6 +18,7 @@
  */
 #define _GNU_SOURCE
 #include <assert.h>
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <synth.h>
@@ -496,6 +497,48 @@ int synth_function_add_event_source(synth_function *fn, const synth_event_source
 	}
 	fn->sources[fn->nsources++] = (struct bound_source){src, data};
 	return 0;
+}
+
+int synth_function_link(synth_function *fn, synth_construct *target, const char *access)
+{
+	assert(fn && "synth_function_link: NULL function");
+	if (!target)
+		return synth_construct_failf(fn->c, SYNTH_EINVALID,
+					     "a link needs a target (did its define fail?)");
+	const synth_construct_class *cls = synth_construct_class_of(target);
+	if (synth_construct_backend(target) != synth_construct_backend(fn->c))
+		return synth_construct_failf(fn->c, SYNTH_EINVALID,
+					     "cannot link to %s: it belongs to another backend",
+					     synth_construct_name(target));
+	if (cls->version < 2 || !cls->link)
+		return synth_construct_failf(fn->c, SYNTH_EINVALID,
+					     "cannot link to %s: a %s cannot be linked",
+					     synth_construct_name(target), cls->kind);
+	if (!access || !*access)
+		return synth_construct_failf(fn->c, SYNTH_EINVALID,
+					     "the link to %s needs an access level",
+					     synth_construct_name(target));
+	int rc = cls->link(target, synth_construct_state(target), fn, access);
+	return rc < 0 ? fn_fail(fn, rc) : 0;
+}
+
+int synth_function_link_env(synth_function *fn, const synth_construct *target, const char *prop,
+			    json_t *value)
+{
+	synth_buf name = SYNTH_BUF_INIT;
+	synth_buf_puts(&name, "SYNTH_");
+	for (const char *p = synth_construct_name(target); *p; p++)
+		synth_buf_putc(&name, *p == '-' ? '_' : (char)toupper((unsigned char)*p));
+	synth_buf_putc(&name, '_');
+	synth_buf_puts(&name, prop);
+	char *n = synth_buf_detach(&name);
+	if (!n) {
+		json_decref(value);
+		return fn_fail(fn, synth_error_oom());
+	}
+	int rc = synth_function_add_environment(fn, n, value);
+	free(n);
+	return rc;
 }
 
 int synth_function_add_environment(synth_function *fn, const char *name, json_t *value)

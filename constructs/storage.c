@@ -353,8 +353,52 @@ static int storage_generate(synth_construct *self, void *state)
 	return rc;
 }
 
+/* synth_function_link: "read" (get and list), "get", "list", "write",
+ * "delete", comma-separated, on every key of the bucket; the bucket's name
+ * and ARN as SYNTH_<NAME>_NAME and SYNTH_<NAME>_ARN. */
+static int storage_link(synth_construct *self, void *state, synth_function *fn,
+			const char *access)
+{
+	(void)state;
+	json_t *acts = json_array();
+	char *list = strdup(access), *save = NULL;
+	int rc = acts && list ? 0 : synth_error_oom();
+	for (char *t = list ? strtok_r(list, ", ", &save) : NULL; rc == 0 && t;
+	     t = strtok_r(NULL, ", ", &save)) {
+		if (strcmp(t, "read") && strcmp(t, "get") && strcmp(t, "list") &&
+		    strcmp(t, "write") && strcmp(t, "delete"))
+			rc = synth_construct_failf(self, SYNTH_EINVALID,
+						   "link of %s: access '%s' is not read, get, list, "
+						   "write or delete",
+						   synth_construct_name(synth_function_construct(fn)), t);
+		else
+			json_array_append_new(acts, json_string(t));
+	}
+	free(list);
+	char *bpath = rc == 0 ? synth_asprintf("%s/Bucket", synth_construct_name(self)) : NULL;
+	json_t *st = json_array();
+	if (rc == 0 && (!bpath || !st))
+		rc = synth_error_oom();
+	if (rc == 0)
+		rc = statements(st, bpath, "*", acts);
+	size_t i;
+	json_t *x;
+	json_array_foreach(st, i, x)
+		if (rc == 0)
+			rc = synth_function_add_statement(fn, json_incref(x));
+	if (rc == 0)
+		rc = synth_function_link_env(fn, self, "NAME", synth_ref(bpath));
+	if (rc == 0)
+		rc = synth_function_link_env(fn, self, "ARN", synth_getatt(bpath, "Arn"));
+	json_decref(st);
+	json_decref(acts);
+	free(bpath);
+	return rc;
+}
+
 static const synth_construct_class storage_class = {
-	SYNTH_CONSTRUCT_CLASS_VERSION, "storage", NULL, storage_generate, storage_free};
+	SYNTH_CONSTRUCT_CLASS_VERSION, "storage", NULL, storage_generate, storage_free,
+	storage_link};
 
 /* One access rule of the props, checked, into S->rules. 0, or
  * SYNTH_EINVALID after synth_backend_failf() naming the storage NM. */
@@ -446,6 +490,8 @@ synth_storage *synth_define_storage(synth_backend *b, const char *name,
 		return NULL;
 	return s;
 }
+
+synth_construct *synth_storage_construct(synth_storage *s) { return s->c; }
 
 json_t *synth_storage_bucket_name(const synth_storage *s)
 {

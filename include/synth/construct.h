@@ -30,6 +30,7 @@ extern "C" {
 
 typedef struct synth_construct synth_construct;
 typedef struct synth_resource synth_resource;
+struct synth_function;
 
 typedef struct synth_construct_class {
 	int version;          /* SYNTH_CONSTRUCT_CLASS_VERSION */
@@ -40,9 +41,20 @@ typedef struct synth_construct_class {
 	int (*generate)(synth_construct *self, void *state);
 	/* Frees STATE. Called once when the backend is freed. May be NULL. */
 	void (*free)(void *state);
+	/* Since version 2. Links function FN to this construct's resource
+	 * (synth_function_link): grants exactly the actions of ACCESS (an
+	 * access level such as "read", "send" or "publish,subscribe") on
+	 * exactly its ARN, and passes its properties as environment variables
+	 * (synth_function_link_env). 0, or a negative code after
+	 * synth_construct_failf() (an access level it does not know, named
+	 * with the ones it does). NULL: the construct cannot be linked. */
+	int (*link)(synth_construct *self, void *state, struct synth_function *fn,
+		    const char *access);
 } synth_construct_class;
 
-#define SYNTH_CONSTRUCT_CLASS_VERSION 1
+/* The version this header describes. Version 1 classes (no link) are
+ * still accepted. */
+#define SYNTH_CONSTRUCT_CLASS_VERSION 2
 
 /*
  * Registers a factory named NAME (letters, digits, '-', '_'; unique in

@@ -51,6 +51,10 @@ SYNTH_EXPORT synth_storage *synth_define_storage(synth_backend *b, const char *n
 SYNTH_EXPORT json_t *synth_storage_bucket_name(const synth_storage *s);
 SYNTH_EXPORT json_t *synth_storage_bucket_arn(const synth_storage *s);
 
+/* The storage's construct (borrowed), e.g. to link a function to the
+ * bucket: synth_function_link(fn, synth_storage_construct(s), "read"). */
+SYNTH_EXPORT synth_construct *synth_storage_construct(synth_storage *s);
+
 #ifdef __cplusplus
 }
 #endif

@@ -20,20 +20,20 @@ int synth_construct_new(synth_construct **out, synth_backend *b, const char *nam
 {
 	if (out)
 		*out = NULL;
-	if (!cls || cls->version != SYNTH_CONSTRUCT_CLASS_VERSION || !cls->generate) {
-		/* Nothing of an unknown class is called but its free (present
-		 * in every version). */
-		if (cls && cls->version == SYNTH_CONSTRUCT_CLASS_VERSION && cls->free)
+	bool known = cls && cls->version >= 1 && cls->version <= SYNTH_CONSTRUCT_CLASS_VERSION;
+	if (!known || !cls->generate) {
+		/* Nothing of a class of an unknown version is called. */
+		if (known && cls->free)
 			cls->free(state);
 		if (!cls)
 			return synth_backend_failf(b, SYNTH_EINVALID, "%s: no construct class",
 						   name ? name : "(null)");
-		if (cls->version != SYNTH_CONSTRUCT_CLASS_VERSION)
+		if (!known)
 			return synth_backend_failf(
 				b, SYNTH_EINVALID,
 				"%s: its construct class has version %d, but libsynth %s "
-				"supports version %d: rebuild the construct against this "
-				"libsynth's headers", name ? name : "(null)", cls->version,
+				"supports versions 1 to %d: rebuild the construct against "
+				"this libsynth's headers", name ? name : "(null)", cls->version,
 				SYNTH_VERSION, SYNTH_CONSTRUCT_CLASS_VERSION);
 		return synth_backend_failf(b, SYNTH_EINVALID,
 					   "%s: construct class '%s' has no generate()",

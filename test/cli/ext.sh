@@ -136,7 +136,7 @@ fail_case() {
 fail_case require-missing "required lookup of a missing token" \
 	"probe: " "'ext:nobody-provides-this'" "no construct provides it"
 fail_case old-class "a class of version 0" \
-	"legacy: " "version 0" "supports version 1"
+	"legacy: " "version 0" "supports versions 1 to 2"
 fail_case bad-filter "a filter policy that is not an object" \
 	"orders: " "not a JSON object"
 fail_case fifo-lambda "a FIFO topic subscribed by a function" \

@@ -133,7 +133,7 @@ static void test_fail_and_versions(void)
 	      "a class of version 0 is refused");
 	CHECK_HAS(synth_error_last()->message, "legacy", "naming the construct");
 	CHECK_HAS(synth_error_last()->message, "version 0", "its version");
-	CHECK_HAS(synth_error_last()->message, "supports version 1", "and the supported one");
+	CHECK_HAS(synth_error_last()->message, "supports versions 1 to 2", "and the supported ones");
 	CHECK(synth_construct_new(NULL, b, "newer", &future_class, NULL) == SYNTH_EINVALID,
 	      "a class of a newer version is refused too");
 	CHECK(freed == 0, "nothing of an unknown class is called");
@@ -273,8 +273,66 @@ static void test_event_sources(void)
 	rm_tmp(d);
 }
 
+/* --- linking ---------------------------------------------------------- */
+
+static void test_link(void)
+{
+	char *d = tmp_cwd();
+	write_text("functions/f/index.mjs", "export const handler = async () => 1;\n");
+	synth_backend *b = new_backend();
+	synth_function *fn = synth_define_function(b, "f", NULL);
+	synth_function *g = synth_define_function(b, "g", NULL);
+	synth_storage *st = synth_define_storage(b, "media-files", NULL);
+	CHECK(synth_function_link(fn, synth_storage_construct(st), "read,delete") == 0,
+	      "a function links to a bucket");
+	CHECK(synth_function_link(fn, synth_storage_construct(st), "own") == SYNTH_EINVALID,
+	      "an unknown access level is refused");
+	CHECK_HAS(synth_error_last()->message, "'own' is not read", "naming it and the levels");
+	CHECK(synth_function_link(fn, synth_function_construct(g), "invoke") == SYNTH_EINVALID,
+	      "a construct without link is refused");
+	CHECK_HAS(synth_error_last()->message, "cannot be linked", "saying so");
+	synth_backend *other = new_backend();
+	synth_storage *ost = synth_define_storage(other, "elsewhere", NULL);
+	CHECK(synth_function_link(fn, synth_storage_construct(ost), "read") == SYNTH_EINVALID,
+	      "a link to another backend's resource is refused");
+	CHECK_HAS(synth_error_last()->message, "another backend", "saying so");
+	synth_backend_free(other);
+	synth_backend_free(b);
+
+	b = new_backend();
+	fn = synth_define_function(b, "f", NULL);
+	st = synth_define_storage(b, "media-files", NULL);
+	synth_function_link(fn, synth_storage_construct(st), "read,delete");
+	CHECK(synth_backend_run(b) == 0, "the linked backend runs");
+	json_t *t = root_template();
+	json_t *fprops = json_object_get(by_path(t, "f/Resource"), "Properties");
+	json_t *vars = json_object_get(json_object_get(fprops, "Environment"), "Variables");
+	CHECK(json_object_get(json_object_get(vars, "SYNTH_MEDIA_FILES_NAME"), "Ref") &&
+		      json_object_get(json_object_get(vars, "SYNTH_MEDIA_FILES_ARN"), "Fn::GetAtt"),
+	      "the bucket's name and ARN reach the function as SYNTH_MEDIA_FILES_*");
+	json_t *pprops = json_object_get(by_path(t, "f/ServiceRole/DefaultPolicy"), "Properties");
+	json_t *sts = json_object_get(json_object_get(pprops, "PolicyDocument"), "Statement");
+	char *text = json_dumps(sts, JSON_SORT_KEYS);
+	CHECK(text && strstr(text, "s3:GetObject") && strstr(text, "s3:DeleteObject") &&
+		      strstr(text, "s3:ListBucket") && !strstr(text, "s3:PutObject") &&
+		      !strstr(text, "s3:*"),
+	      "exactly the read and delete actions, never s3:*");
+	size_t k;
+	json_t *one;
+	bool star = false;
+	json_array_foreach(sts, k, one)
+		star |= json_is_string(json_object_get(one, "Resource")) &&
+			!strcmp(json_string_value(json_object_get(one, "Resource")), "*");
+	CHECK(!star && json_array_size(sts) > 0, "never on Resource \"*\"");
+	free(text);
+	json_decref(t);
+	synth_backend_free(b);
+	rm_tmp(d);
+}
+
 int main(void)
 {
+	test_link();
 	test_find_and_lookup();
 	test_iteration_and_state();
 	test_fail_and_versions();
