@@ -103,6 +103,14 @@ ok(ap.get("FifoTopic") is True and
    ap.get("TopicName") == {"Fn::Sub": "${AWS::StackName}-audit.fifo"},
    "audit/Topic: FIFO, named <stack>-audit.fifo")
 ok(not [p for p in by_path if p and p.startswith("probe/")], "the probe adds no resource")
+_, nf = get("notifier/Resource", "AWS::Lambda::Function")
+env = nf.get("Environment", {}).get("Variables", {})
+ok(topic and env.get("SYNTH_ORDERS_ARN") == {"Ref": topic},
+   "link: the topic's ARN reaches the publisher as SYNTH_ORDERS_ARN")
+_, npol = get("notifier/ServiceRole/DefaultPolicy", "AWS::IAM::Policy")
+sts = npol.get("PolicyDocument", {}).get("Statement", [])
+ok(topic and sts == [{"Effect": "Allow", "Action": ["sns:Publish"], "Resource": {"Ref": topic}}],
+   "link: the publisher may sns:Publish on exactly that topic, nothing else")
 ok(len([r for r in res.values() if r["Type"].startswith("AWS::SNS::")]) == 3,
    "exactly two topics and one subscription")
 PY

@@ -40,7 +40,7 @@ static int probe_generate(synth_construct *self, void *state)
 }
 
 static const synth_construct_class probe_class = {
-	SYNTH_CONSTRUCT_CLASS_VERSION, "probe", NULL, probe_generate, NULL};
+	.version = SYNTH_CONSTRUCT_CLASS_VERSION, .kind = "probe", .generate = probe_generate};
 
 /* A class as a construct built against older headers would declare it. */
 static int old_generate(synth_construct *self, void *state)
@@ -49,7 +49,8 @@ static int old_generate(synth_construct *self, void *state)
 	return synth_construct_failf(self, SYNTH_ERROR, "an old class was called");
 }
 
-static const synth_construct_class old_class = {0, "old", NULL, old_generate, NULL};
+static const synth_construct_class old_class = {
+	.version = 0, .kind = "old", .generate = old_generate};
 
 /* --- the backend -------------------------------------------------------- */
 
@@ -84,6 +85,11 @@ int main(int argc, char **argv)
 			    !strcmp(mode, "bad-filter")
 				    ? "[\"not\", \"an\", \"object\"]"
 				    : "{\"kind\": [\"order\"], \"amount\": [{\"numeric\": [\">\", 0]}]}");
+	/* A function that publishes to the topic: linked, least privilege. */
+	synth_function *notifier = synth_define_function(b, "notifier", &(synth_function_props){
+		.entry = "functions/sub",
+	});
+	synth_function_link(notifier, ext_topic_construct(orders), "publish");
 	/* A FIFO topic nobody subscribes to (a function may not). */
 	synth_topic *audit = ext_define_topic(b, "audit", &(ext_topic_props){.fifo = true});
 	if (!strcmp(mode, "fifo-lambda"))

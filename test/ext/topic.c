@@ -60,8 +60,39 @@ static int topic_generate(synth_construct *self, void *state)
 	return 0;
 }
 
+/* Ref of the topic (its ARN). */
+static json_t *topic_ref(const synth_construct *self)
+{
+	char *p = synth_asprintf("%s/Topic", synth_construct_name(self));
+	json_t *r = p ? synth_ref(p) : NULL;
+	free(p);
+	return r;
+}
+
+/* synth_function_link(fn, ext_topic_construct(t), "publish"): sns:Publish
+ * on exactly this topic, its ARN as SYNTH_<NAME>_ARN. */
+static int topic_link(synth_construct *self, void *state, synth_function *fn,
+		      const char *access)
+{
+	(void)state;
+	if (strcmp(access, "publish"))
+		return synth_construct_failf(self, SYNTH_EINVALID,
+					     "access '%s' is not publish (the only level a "
+					     "topic has)", access);
+	const char *const actions[] = {"sns:Publish", NULL};
+	int rc = synth_function_grant(fn, actions, topic_ref(self));
+	return rc ? rc : synth_function_link_env(fn, self, "ARN", topic_ref(self));
+}
+
+/* Designated initializers: a class written this way still compiles when a
+ * later libsynth appends a member to synth_construct_class. */
 static const synth_construct_class topic_class = {
-	SYNTH_CONSTRUCT_CLASS_VERSION, "topic", NULL, topic_generate, topic_free};
+	.version = SYNTH_CONSTRUCT_CLASS_VERSION,
+	.kind = "topic",
+	.generate = topic_generate,
+	.free = topic_free,
+	.link = topic_link,
+};
 
 synth_topic *ext_define_topic(synth_backend *b, const char *name, const ext_topic_props *props)
 {
@@ -139,6 +170,8 @@ static int subscription_bind(synth_function *fn, void *data)
 
 static const synth_event_source subscription_source = {
 	SYNTH_EVENT_SOURCE_VERSION, "topic", subscription_bind, subscription_free};
+
+synth_construct *ext_topic_construct(synth_topic *t) { return t ? t->c : NULL; }
 
 int ext_topic_subscribe(synth_topic *t, synth_function *fn, const char *filter_policy_json)
 {

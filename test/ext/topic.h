@@ -36,6 +36,10 @@ synth_topic *ext_define_topic(synth_backend *b, const char *name,
  * NULL) is the subscription's filter policy, a JSON object. 0, or a
  * negative code with the error recorded on the backend, naming the topic.
  */
+/* The topic's construct, to link a function that publishes to it:
+ * synth_function_link(fn, ext_topic_construct(t), "publish"). */
+synth_construct *ext_topic_construct(synth_topic *t);
+
 int ext_topic_subscribe(synth_topic *t, synth_function *fn,
 			const char *filter_policy_json);
 
