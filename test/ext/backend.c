@@ -78,7 +78,7 @@ int main(int argc, char **argv)
 	synth_function *sub = synth_define_function(b, "sub", &(synth_function_props){
 		.entry = "functions/sub",
 	});
-	synth_topic *orders = ext_define_topic(b, "orders", &(ext_topic_props){
+	ext_topic *orders = ext_define_topic(b, "orders", &(ext_topic_props){
 		.display_name = "Orders",
 	});
 	ext_topic_subscribe(orders, sub,
@@ -91,7 +91,7 @@ int main(int argc, char **argv)
 	});
 	synth_function_link(notifier, ext_topic_construct(orders), "publish");
 	/* A FIFO topic nobody subscribes to (a function may not). */
-	synth_topic *audit = ext_define_topic(b, "audit", &(ext_topic_props){.fifo = true});
+	ext_topic *audit = ext_define_topic(b, "audit", &(ext_topic_props){.fifo = true});
 	if (!strcmp(mode, "fifo-lambda"))
 		ext_topic_subscribe(audit, sub, NULL);
 

@@ -13,7 +13,7 @@
 #include <synth/sys/construct.h>
 #include "topic.h"
 
-struct synth_topic {
+struct ext_topic {
 	synth_construct *c;
 	bool fifo;
 	char *display_name;
@@ -21,13 +21,13 @@ struct synth_topic {
 
 /* One subscription: what the event source carries to bind(). */
 typedef struct subscription {
-	synth_topic *topic; /* borrowed: the topic's state lives as long as the backend */
+	ext_topic *topic; /* borrowed: the topic's state lives as long as the backend */
 	json_t *filter;     /* a JSON object, or NULL */
 } subscription;
 
 static void topic_free(void *state)
 {
-	synth_topic *t = state;
+	ext_topic *t = state;
 	if (!t)
 		return;
 	free(t->display_name);
@@ -36,7 +36,7 @@ static void topic_free(void *state)
 
 static int topic_generate(synth_construct *self, void *state)
 {
-	synth_topic *t = state;
+	ext_topic *t = state;
 	json_t *props = json_object();
 	if (!props)
 		return synth_error_oom();
@@ -94,7 +94,7 @@ static const synth_construct_class topic_class = {
 	.link = topic_link,
 };
 
-synth_topic *ext_define_topic(synth_backend *b, const char *name, const ext_topic_props *props)
+ext_topic *ext_define_topic(synth_backend *b, const char *name, const ext_topic_props *props)
 {
 	static const ext_topic_props none = {0};
 	const ext_topic_props *p = props ? props : &none;
@@ -104,7 +104,7 @@ synth_topic *ext_define_topic(synth_backend *b, const char *name, const ext_topi
 				    "%s: display name must have 1 to 100 characters", nm);
 		return NULL;
 	}
-	synth_topic *t = calloc(1, sizeof *t);
+	ext_topic *t = calloc(1, sizeof *t);
 	if (!t || (p->display_name && !(t->display_name = synth_strdup(p->display_name)))) {
 		free(t);
 		synth_backend_failf(b, SYNTH_ENOMEM, "%s: out of memory", nm);
@@ -171,9 +171,9 @@ static int subscription_bind(synth_function *fn, void *data)
 static const synth_event_source subscription_source = {
 	SYNTH_EVENT_SOURCE_VERSION, "topic", subscription_bind, subscription_free};
 
-synth_construct *ext_topic_construct(synth_topic *t) { return t ? t->c : NULL; }
+synth_construct *ext_topic_construct(ext_topic *t) { return t ? t->c : NULL; }
 
-int ext_topic_subscribe(synth_topic *t, synth_function *fn, const char *filter_policy_json)
+int ext_topic_subscribe(ext_topic *t, synth_function *fn, const char *filter_policy_json)
 {
 	/* A failed define already recorded its error on the backend. */
 	if (!t || !fn)

@@ -17,7 +17,7 @@
 #include <stdbool.h>
 #include <synth.h>
 
-typedef struct synth_topic synth_topic;
+typedef struct ext_topic ext_topic;
 
 typedef struct ext_topic_props {
 	/* A FIFO topic (TopicName "<stack>-<name>.fifo"). SNS FIFO topics
@@ -28,7 +28,7 @@ typedef struct ext_topic_props {
 } ext_topic_props;
 
 /* Defines a topic named NAME. NULL on error (the backend keeps it). */
-synth_topic *ext_define_topic(synth_backend *b, const char *name,
+ext_topic *ext_define_topic(synth_backend *b, const char *name,
 			      const ext_topic_props *props);
 
 /*
@@ -38,9 +38,9 @@ synth_topic *ext_define_topic(synth_backend *b, const char *name,
  */
 /* The topic's construct, to link a function that publishes to it:
  * synth_function_link(fn, ext_topic_construct(t), "publish"). */
-synth_construct *ext_topic_construct(synth_topic *t);
+synth_construct *ext_topic_construct(ext_topic *t);
 
-int ext_topic_subscribe(synth_topic *t, synth_function *fn,
+int ext_topic_subscribe(ext_topic *t, synth_function *fn,
 			const char *filter_policy_json);
 
 #endif
