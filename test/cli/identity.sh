@@ -9,7 +9,16 @@
 . "$(dirname "$0")/lib/common.bash"
 
 export PEERS_DIR=$TMP/peers
-cleanup() { bash "$SYNTH_ROOT/test/peers/peers.sh" stop >/dev/null 2>&1; rm -rf "$TMP"; }
+# Directories above the checkout that nobody could not enter (a CI clone in
+# a private mktemp directory), opened for traversal only (o+x, no read)
+# while the test runs and closed again after it.
+OPENED=()
+cleanup() {
+	bash "$SYNTH_ROOT/test/peers/peers.sh" stop >/dev/null 2>&1
+	local dir
+	for dir in "${OPENED[@]}"; do chmod o-x "$dir"; done
+	rm -rf "$TMP"
+}
 trap cleanup EXIT
 
 bash "$SYNTH_ROOT/test/peers/setup.sh" >"$TMP/setup.log" 2>&1
@@ -37,6 +46,14 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null && nobody=$(getent passwd
 	PW_NAME=${nobody%%:*}
 	chmod 755 "$TMP"
 	chmod -R a+rwX "$APP"
+	# nobody runs the synth binary and compiles against the build tree.
+	dir=$SYNTH_ROOT
+	while [ "$dir" != / ]; do
+		if [ -d "$dir" ] && [ "$(( 0$(stat -c %a "$dir") & 1 ))" = 0 ]; then
+			chmod o+x "$dir" && OPENED+=("$dir")
+		fi
+		dir=$(dirname "$dir")
+	done
 fi
 
 # on MODE ARGS...: synth ARGS in $APP; MODE "user:NAME" sets $USER, "unset"
