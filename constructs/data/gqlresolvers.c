@@ -11,7 +11,8 @@
  * prelude of helpers that evaluate those rules against ctx.identity and
  * build DynamoDB expressions; the request/response pair of each operation
  * the module serves; and the exported request/response, which dispatch on
- * the data's "op". The JavaScript is static text: only the data varies,
+ * the data's "op". The JavaScript is static text, in constructs/data/js/
+ * (embedded at build time by scripts/embed.sh): only the data varies,
  * so what the CLI test executes in node is what every schema gets. It
  * keeps to the APPSYNC_JS subset (no try/catch/throw,
  * while, do-while, C-style for, continue, ++/--, `in`, classes, async):

@@ -13,7 +13,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include "check.h"
-#include "internal.h"
+#include <synth/sys/util.h>
 #include "graphql.h"
 #include "gqlgen.h"
 

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <ctype.h>
 #include "check.h"
-#include "internal.h"
+#include <synth/sys/util.h>
 #include "graphql.h"
 #include "gqlgen.h"
 #include "gqlresolvers.h"

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <time.h>
 #include "check.h"
-#include "internal.h"
+#include <synth/sys/util.h>
 #include "graphql.h"
 
 /* --- allocation failure injection (not under ASan: it owns malloc) ---- */
