@@ -95,6 +95,20 @@ SYNTH_EXPORT int synth_function_add_environment(synth_function *fn,
 SYNTH_EXPORT int synth_function_add_schedule(synth_function *fn, const char *schedule);
 
 /*
+ * Links FN to the resource of construct TARGET with access level ACCESS
+ * (the levels are the target's: "read", "write", "send", "publish", ...;
+ * a comma-separated list takes several): FN may do exactly what ACCESS
+ * allows on exactly that resource, and gets its properties (name, ARN,
+ * URL) as environment variables named SYNTH_<TARGET>_<PROP>, TARGET being
+ * the construct's name in upper case with '-' as '_' (a queue "orders":
+ * SYNTH_ORDERS_URL, SYNTH_ORDERS_ARN). Handlers read them with plain
+ * os.environ / process.env. TARGET must be of FN's backend and of a class
+ * that can be linked (class->link).
+ */
+SYNTH_EXPORT int synth_function_link(synth_function *fn, synth_construct *target,
+				     const char *access);
+
+/*
  * Parses a schedule (the forms listed above) into an EventBridge
  * expression, "rate(...)" or "cron(...)". *out caller-owned (free()).
  * SYNTH_EINVALID with a message naming the problem.

@@ -143,20 +143,6 @@ SYNTH_EXPORT json_t *synth_asset_bucket(void);
 
 /* --- functions: grants, dependencies, event sources -------------------- */
 
-/*
- * Links FN to the resource of construct TARGET with access level ACCESS
- * (the levels are the target's: "read", "write", "send", "publish", ...;
- * a comma-separated list takes several): FN may do exactly what ACCESS
- * allows on exactly that resource, and gets its properties (name, ARN,
- * URL) as environment variables named SYNTH_<TARGET>_<PROP>, TARGET being
- * the construct's name in upper case with '-' as '_' (a queue "orders":
- * SYNTH_ORDERS_URL, SYNTH_ORDERS_ARN). Handlers read them with plain
- * os.environ / process.env. TARGET must be of FN's backend and of a class
- * that can be linked (class->link).
- */
-SYNTH_EXPORT int synth_function_link(synth_function *fn, synth_construct *target,
-				     const char *access);
-
 /* For link callbacks: sets FN's SYNTH_<TARGET>_<PROP> to VALUE (a string
  * or token; stolen). */
 SYNTH_EXPORT int synth_function_link_env(synth_function *fn, const synth_construct *target,
