@@ -26,7 +26,7 @@ endif
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) $(AWS_PKGS))
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
 AWS_LIBS   := $(shell pkg-config --libs $(AWS_PKGS))
-CFLAGS_ALL := $(STD) $(WARN) $(OPT) $(SANFLAGS) -fPIC -fvisibility=hidden \
+CFLAGS_ALL := $(STD) $(WARN) $(OPT) $(SANFLAGS) -fPIC -fvisibility=hidden -fno-semantic-interposition \
               -Iinclude $(PKG_CFLAGS) $(CFLAGS) -MMD -MP
 LDFLAGS_ALL := $(SANFLAGS) $(LDFLAGS)
 
