@@ -210,7 +210,9 @@ static int key_field(def_ctx *x, const char *key, const char *what, const char *
 		return synth_backend_failf(x->b, SYNTH_EINVALID, "%s: %s%s is missing", x->nm,
 					   what, where);
 	if (find_field(x->p, key))
-		return json_object_set_new(x->used, key, json_true()) < 0 ? SYNTH_ENOMEM : 0;
+		return json_object_set_new(x->used, key, json_true()) < 0
+			       ? synth_backend_failf(x->b, SYNTH_ENOMEM, "%s: out of memory", x->nm)
+			       : 0;
 	char *fields = field_list(x->p);
 	int rc = synth_backend_failf(x->b, SYNTH_EINVALID,
 				     "%s: %s%s '%s' is not a declared field (fields: %s)", x->nm,
@@ -232,9 +234,12 @@ static json_t *key_schema(def_ctx *x, const char *hash, const char *range, const
 		return NULL;
 	}
 	json_t *ks = json_pack("[{s:s,s:s}]", "AttributeName", hash, "KeyType", "HASH");
-	if (ks && range)
-		json_array_append_new(ks, json_pack("{s:s,s:s}", "AttributeName", range, "KeyType",
-						    "RANGE"));
+	if (ks && range &&
+	    json_array_append_new(ks, json_pack("{s:s,s:s}", "AttributeName", range, "KeyType",
+						"RANGE")) < 0) {
+		json_decref(ks);
+		ks = NULL;
+	}
 	if (!ks)
 		synth_backend_failf(x->b, SYNTH_ENOMEM, "%s: out of memory", x->nm);
 	return ks;
@@ -257,7 +262,9 @@ static int index_name(def_ctx *x, const char *name, const char *kind)
 		return synth_backend_failf(x->b, SYNTH_EINVALID,
 					   "%s: index name '%s' is used twice (global and local "
 					   "indexes share their names)", x->nm, name);
-	return json_object_set_new(x->indexes, name, json_true()) < 0 ? SYNTH_ENOMEM : 0;
+	return json_object_set_new(x->indexes, name, json_true()) < 0
+		       ? synth_backend_failf(x->b, SYNTH_ENOMEM, "%s: out of memory", x->nm)
+		       : 0;
 }
 
 /* The Projection of index NAME. */
@@ -288,7 +295,8 @@ static json_t *projection(def_ctx *x, const char *name, const char *proj,
 	}
 	json_t *pr = json_pack("{s:s}", "ProjectionType", type);
 	json_t *attrs = n ? json_array() : NULL;
-	for (size_t i = 0; i < n; i++) {
+	bool ok = pr && (!n || attrs);
+	for (size_t i = 0; ok && i < n; i++) {
 		if (!*include[i]) {
 			json_decref(pr);
 			json_decref(attrs);
@@ -297,10 +305,17 @@ static json_t *projection(def_ctx *x, const char *name, const char *proj,
 					    name);
 			return NULL;
 		}
-		json_array_append_new(attrs, json_string(include[i]));
+		ok = json_array_append_new(attrs, json_string(include[i])) == 0;
 	}
-	if (pr && attrs)
-		json_object_set_new(pr, "NonKeyAttributes", attrs);
+	if (ok && attrs)
+		ok = json_object_set_new(pr, "NonKeyAttributes", attrs) == 0;
+	else
+		json_decref(attrs);
+	if (!ok) {
+		json_decref(pr);
+		synth_backend_failf(x->b, SYNTH_ENOMEM, "%s: out of memory", x->nm);
+		return NULL;
+	}
 	return pr;
 }
 
@@ -310,6 +325,23 @@ static json_t *throughput(const synth_table_props *p)
 	return p->provisioned ? json_pack("{s:i,s:i}", "ReadCapacityUnits", p->read_capacity,
 					  "WriteCapacityUnits", p->write_capacity)
 			      : NULL;
+}
+
+/* An index's KeySchema (*KS) and Projection (*PR), both checked. */
+static int index_parts(def_ctx *x, const char *name, const char *hash, const char *range,
+		       const char *proj, const char *const *include, json_t **ks, json_t **pr)
+{
+	char *where = synth_asprintf(" of index %s", name);
+	if (!where)
+		return synth_backend_failf(x->b, SYNTH_ENOMEM, "%s: out of memory", x->nm);
+	*ks = key_schema(x, hash, range, where);
+	free(where);
+	*pr = *ks ? projection(x, name, proj, include) : NULL;
+	if (*pr)
+		return 0;
+	json_decref(*ks);
+	*ks = NULL;
+	return synth_error_last()->code;
 }
 
 /* GlobalSecondaryIndexes into PROPS. */
@@ -325,23 +357,22 @@ static int global_indexes(def_ctx *x, json_t *props)
 	if (!n)
 		return 0;
 	json_t *list = json_array();
-	json_object_set_new(props, "GlobalSecondaryIndexes", list);
+	if (json_object_set_new(props, "GlobalSecondaryIndexes", list) < 0)
+		return synth_backend_failf(x->b, SYNTH_ENOMEM, "%s: out of memory", x->nm);
 	for (const synth_table_global_index *g = x->p->global_indexes; g && g->name; g++) {
 		if (index_name(x, g->name, "global") < 0)
-			return SYNTH_EINVALID;
-		char *where = synth_asprintf(" of index %s", g->name);
-		json_t *ks = where ? key_schema(x, g->hash_key, g->range_key, where) : NULL;
-		free(where);
-		json_t *pr = ks ? projection(x, g->name, g->projection, g->include) : NULL;
-		if (!pr) {
-			json_decref(ks);
-			return SYNTH_EINVALID;
-		}
+			return synth_error_last()->code;
+		json_t *ks, *pr;
+		if (index_parts(x, g->name, g->hash_key, g->range_key, g->projection,
+				g->include, &ks, &pr) < 0)
+			return synth_error_last()->code;
 		json_t *gsi = json_pack("{s:s,s:o,s:o}", "IndexName", g->name, "KeySchema", ks,
 					"Projection", pr);
-		json_t *tp = throughput(x->p);
-		if (gsi && tp)
-			json_object_set_new(gsi, "ProvisionedThroughput", tp);
+		if (gsi && x->p->provisioned &&
+		    json_object_set_new(gsi, "ProvisionedThroughput", throughput(x->p)) < 0) {
+			json_decref(gsi);
+			gsi = NULL;
+		}
 		if (!gsi || json_array_append_new(list, gsi) < 0)
 			return synth_backend_failf(x->b, SYNTH_ENOMEM, "%s: out of memory", x->nm);
 	}
@@ -366,18 +397,15 @@ static int local_indexes(def_ctx *x, json_t *props)
 					   "(range_key): a local index replaces it", x->nm,
 					   x->p->local_indexes->name);
 	json_t *list = json_array();
-	json_object_set_new(props, "LocalSecondaryIndexes", list);
+	if (json_object_set_new(props, "LocalSecondaryIndexes", list) < 0)
+		return synth_backend_failf(x->b, SYNTH_ENOMEM, "%s: out of memory", x->nm);
 	for (const synth_table_local_index *l = x->p->local_indexes; l && l->name; l++) {
 		if (index_name(x, l->name, "local") < 0)
-			return SYNTH_EINVALID;
-		char *where = synth_asprintf(" of index %s", l->name);
-		json_t *ks = where ? key_schema(x, x->p->hash_key, l->range_key, where) : NULL;
-		free(where);
-		json_t *pr = ks ? projection(x, l->name, l->projection, l->include) : NULL;
-		if (!pr) {
-			json_decref(ks);
-			return SYNTH_EINVALID;
-		}
+			return synth_error_last()->code;
+		json_t *ks, *pr;
+		if (index_parts(x, l->name, x->p->hash_key, l->range_key, l->projection,
+				l->include, &ks, &pr) < 0)
+			return synth_error_last()->code;
 		json_t *lsi = json_pack("{s:s,s:o,s:o}", "IndexName", l->name, "KeySchema", ks,
 					"Projection", pr);
 		if (!lsi || json_array_append_new(list, lsi) < 0)
@@ -390,7 +418,8 @@ static int local_indexes(def_ctx *x, json_t *props)
 static int attribute_definitions(def_ctx *x, json_t *props)
 {
 	json_t *defs = json_array();
-	json_object_set_new(props, "AttributeDefinitions", defs);
+	if (json_object_set_new(props, "AttributeDefinitions", defs) < 0)
+		return synth_backend_failf(x->b, SYNTH_ENOMEM, "%s: out of memory", x->nm);
 	for (const synth_table_field *f = x->p->fields; f && f->name; f++) {
 		if (!json_object_get(x->used, f->name))
 			return synth_backend_failf(
@@ -409,6 +438,14 @@ static int attribute_definitions(def_ctx *x, json_t *props)
 static int options(def_ctx *x, json_t *props)
 {
 	const synth_table_props *p = x->p;
+	static const char *const views[][2] = {{"keys-only", "KEYS_ONLY"},
+					       {"new-image", "NEW_IMAGE"},
+					       {"old-image", "OLD_IMAGE"},
+					       {"new-and-old-images", "NEW_AND_OLD_IMAGES"}};
+	const char *view = NULL;
+	for (size_t i = 0; p->stream && i < sizeof views / sizeof views[0]; i++)
+		if (!strcmp(p->stream, views[i][0]))
+			view = views[i][1];
 	if (p->provisioned && (p->read_capacity < 1 || p->write_capacity < 1))
 		return synth_backend_failf(x->b, SYNTH_EINVALID,
 					   "%s: provisioned billing needs read_capacity and "
@@ -418,37 +455,32 @@ static int options(def_ctx *x, json_t *props)
 		return synth_backend_failf(x->b, SYNTH_EINVALID,
 					   "%s: read_capacity and write_capacity are for provisioned "
 					   "billing: set provisioned (the default is on demand)", x->nm);
-	json_object_set_new(props, "BillingMode",
-			    json_string(p->provisioned ? "PROVISIONED" : "PAY_PER_REQUEST"));
-	if (p->provisioned)
-		json_object_set_new(props, "ProvisionedThroughput", throughput(p));
 	if (p->ttl && (!*p->ttl || strlen(p->ttl) > ATTR_NAME_MAX))
 		return synth_backend_failf(x->b, SYNTH_EINVALID,
 					   "%s: the TTL attribute name must have 1 to %d bytes",
 					   x->nm, ATTR_NAME_MAX);
-	if (p->ttl)
-		json_object_set_new(props, "TimeToLiveSpecification",
-				    json_pack("{s:s,s:b}", "AttributeName", p->ttl, "Enabled", 1));
-	if (p->point_in_time_recovery)
-		json_object_set_new(props, "PointInTimeRecoverySpecification",
-				    json_pack("{s:b}", "PointInTimeRecoveryEnabled", 1));
-	if (p->deletion_protection)
-		json_object_set_new(props, "DeletionProtectionEnabled", json_true());
-	if (!p->stream)
-		return 0;
-	static const char *const views[][2] = {{"keys-only", "KEYS_ONLY"},
-					       {"new-image", "NEW_IMAGE"},
-					       {"old-image", "OLD_IMAGE"},
-					       {"new-and-old-images", "NEW_AND_OLD_IMAGES"}};
-	for (size_t i = 0; i < sizeof views / sizeof views[0]; i++)
-		if (!strcmp(p->stream, views[i][0])) {
-			json_object_set_new(props, "StreamSpecification",
-					    json_pack("{s:s}", "StreamViewType", views[i][1]));
-			return 0;
-		}
-	return synth_backend_failf(x->b, SYNTH_EINVALID,
-				   "%s: stream '%s' is not keys-only, new-image, old-image or "
-				   "new-and-old-images", x->nm, p->stream);
+	if (p->stream && !view)
+		return synth_backend_failf(x->b, SYNTH_EINVALID,
+					   "%s: stream '%s' is not keys-only, new-image, old-image "
+					   "or new-and-old-images", x->nm, p->stream);
+	bool ok = json_object_set_new(props, "BillingMode",
+				      json_string(p->provisioned ? "PROVISIONED"
+								 : "PAY_PER_REQUEST")) == 0;
+	if (ok && p->provisioned)
+		ok = json_object_set_new(props, "ProvisionedThroughput", throughput(p)) == 0;
+	if (ok && p->ttl)
+		ok = json_object_set_new(props, "TimeToLiveSpecification",
+					 json_pack("{s:s,s:b}", "AttributeName", p->ttl, "Enabled",
+						   1)) == 0;
+	if (ok && p->point_in_time_recovery)
+		ok = json_object_set_new(props, "PointInTimeRecoverySpecification",
+					 json_pack("{s:b}", "PointInTimeRecoveryEnabled", 1)) == 0;
+	if (ok && p->deletion_protection)
+		ok = json_object_set_new(props, "DeletionProtectionEnabled", json_true()) == 0;
+	if (ok && view)
+		ok = json_object_set_new(props, "StreamSpecification",
+					 json_pack("{s:s}", "StreamViewType", view)) == 0;
+	return ok ? 0 : synth_backend_failf(x->b, SYNTH_ENOMEM, "%s: out of memory", x->nm);
 }
 
 /* The table's Properties from P, checked; NULL after synth_backend_failf(). */
@@ -462,10 +494,9 @@ static json_t *table_props(synth_backend *b, const char *nm, const synth_table_p
 	if (rc == 0)
 		rc = check_fields(&x);
 	json_t *ks = rc == 0 ? key_schema(&x, p->hash_key, p->range_key, " of the table") : NULL;
-	if (rc == 0 && !ks)
-		rc = SYNTH_EINVALID;
-	if (rc == 0)
-		json_object_set_new(props, "KeySchema", ks);
+	if (rc == 0 && (!ks || json_object_set_new(props, "KeySchema", ks) < 0))
+		rc = ks ? synth_backend_failf(b, SYNTH_ENOMEM, "%s: out of memory", nm)
+			: synth_error_last()->code;
 	if (rc == 0)
 		rc = global_indexes(&x, props);
 	if (rc == 0)
@@ -566,6 +597,8 @@ static json_t *filter_criteria(synth_table *t, const char *fname, const char *fi
 {
 	json_error_t err;
 	json_t *arr = json_loads(filters, JSON_REJECT_DUPLICATES, &err);
+	/* jansson 2.14 reports some allocation failures with no text. */
+	bool oom = !arr && (json_error_code(&err) == json_error_out_of_memory || !err.text[0]);
 	const char *why = !arr ? err.text
 			  : !json_is_array(arr) ? "it is not a JSON array"
 			  : !json_array_size(arr) ? "it is empty"
@@ -574,29 +607,33 @@ static json_t *filter_criteria(synth_table *t, const char *fname, const char *fi
 	size_t i;
 	json_t *f;
 	json_t *list = why ? NULL : json_array();
-	json_array_foreach(why ? NULL : arr, i, f) {
-		char *text = json_is_object(f) && json_object_size(f)
-				     ? synth_json_dumps(f, JSON_COMPACT | JSON_SORT_KEYS)
-				     : NULL;
-		if (!text || strlen(text) > PATTERN_MAX) {
-			why = !text && json_is_object(f) && json_object_size(f)
-				      ? "out of memory"
-				  : text ? "a pattern is longer than 4096 characters"
-					 : "each filter must be a non-empty JSON object";
-			free(text);
+	oom |= !why && !list;
+	json_array_foreach(why || oom ? NULL : arr, i, f) {
+		if (!json_is_object(f) || !json_object_size(f)) {
+			why = "each filter must be a non-empty JSON object";
 			break;
 		}
-		json_array_append_new(list, json_pack("{s:s}", "Pattern", text));
+		char *text = synth_json_dumps(f, JSON_COMPACT | JSON_SORT_KEYS);
+		if (text && strlen(text) > PATTERN_MAX)
+			why = "a pattern is longer than 4096 characters";
+		else if (!text || json_array_append_new(list, json_pack("{s:s}", "Pattern", text)) < 0)
+			oom = true;
 		free(text);
+		if (why || oom)
+			break;
 	}
 	json_decref(arr);
-	if (why) {
+	json_t *fc = why || oom ? NULL : json_pack("{s:o}", "Filters", list);
+	if (why || oom)
 		json_decref(list);
+	if (fc)
+		return fc;
+	if (why && !oom)
 		synth_construct_failf(t->c, SYNTH_EINVALID,
 				      "the filters of function %s's subscription: %s", fname, why);
-		return NULL;
-	}
-	return json_pack("{s:o}", "Filters", list);
+	else
+		synth_construct_failf(t->c, SYNTH_ENOMEM, "out of memory");
+	return NULL;
 }
 
 /* The mapping's Properties (but FunctionName) from OPTS, checked. */
@@ -624,23 +661,29 @@ static json_t *mapping_props(synth_table *t, const char *fname, const synth_tabl
 	json_t *p = json_pack("{s:o,s:s,s:i}", "EventSourceArn", table_token(t->c, "StreamArn"),
 			      "StartingPosition", start, "BatchSize",
 			      o->batch_size ? o->batch_size : 100);
-	if (p && o->batching_window_s)
-		json_object_set_new(p, "MaximumBatchingWindowInSeconds",
-				    json_integer(o->batching_window_s));
-	if (p && o->partial_responses)
-		json_object_set_new(p, "FunctionResponseTypes",
-				    json_pack("[s]", "ReportBatchItemFailures"));
-	if (p && (o->retry_attempts || o->no_retry))
-		json_object_set_new(p, "MaximumRetryAttempts", json_integer(o->retry_attempts));
-	if (p && o->bisect_on_error)
-		json_object_set_new(p, "BisectBatchOnFunctionError", json_true());
-	if (p && o->filters) {
+	bool ok = p != NULL;
+	if (ok && o->batching_window_s)
+		ok = json_object_set_new(p, "MaximumBatchingWindowInSeconds",
+					 json_integer(o->batching_window_s)) == 0;
+	if (ok && o->partial_responses)
+		ok = json_object_set_new(p, "FunctionResponseTypes",
+					 json_pack("[s]", "ReportBatchItemFailures")) == 0;
+	if (ok && (o->retry_attempts || o->no_retry))
+		ok = json_object_set_new(p, "MaximumRetryAttempts",
+					 json_integer(o->retry_attempts)) == 0;
+	if (ok && o->bisect_on_error)
+		ok = json_object_set_new(p, "BisectBatchOnFunctionError", json_true()) == 0;
+	if (ok && o->filters) {
 		json_t *fc = filter_criteria(t, fname, o->filters);
 		if (!fc) {
 			json_decref(p);
 			return NULL;
 		}
-		json_object_set_new(p, "FilterCriteria", fc);
+		ok = json_object_set_new(p, "FilterCriteria", fc) == 0;
+	}
+	if (!ok) {
+		json_decref(p);
+		p = NULL;
 	}
 	if (!p)
 		synth_construct_failf(t->c, SYNTH_ENOMEM, "out of memory");
