@@ -822,8 +822,25 @@ out:
 	return rc;
 }
 
+/* synth_function_link(fn, synth_data_construct(d), ACCESS): "query",
+ * "mutate", "subscribe" (comma-separated) grant exactly what
+ * synth_data_grant() grants; the GraphQL URL as SYNTH_DATA_URL. */
+static int data_link(synth_construct *self, void *state, synth_function *fn, const char *access)
+{
+	int rc = synth_data_grant(state, fn, access);
+	if (rc == 0)
+		rc = synth_function_link_env(fn, self, "URL", synth_data_graphql_url());
+	return rc;
+}
+
 static const synth_construct_class data_class = {
-	SYNTH_CONSTRUCT_CLASS_VERSION, "data", "data", data_generate, data_free};
+	.version = SYNTH_CONSTRUCT_CLASS_VERSION,
+	.kind = "data",
+	.provides = "data",
+	.generate = data_generate,
+	.free = data_free,
+	.link = data_link,
+};
 
 /* --- definition --------------------------------------------------------- */
 
@@ -986,3 +1003,5 @@ int synth_data_grant(synth_data *d, synth_function *fn, const char *access)
 						    synth_data_graphql_url());
 	return rc;
 }
+
+synth_construct *synth_data_construct(synth_data *d) { return d ? d->c : NULL; }

@@ -73,6 +73,11 @@ SYNTH_EXPORT json_t *synth_data_api_arn(void);
  */
 SYNTH_EXPORT int synth_data_grant(synth_data *d, synth_function *fn, const char *access);
 
+/* The data's construct (borrowed), to link a function to the API:
+ * synth_function_link(fn, synth_data_construct(d), "query,mutate") grants
+ * what synth_data_grant() does and sets SYNTH_DATA_URL (the GraphQL URL). */
+SYNTH_EXPORT synth_construct *synth_data_construct(synth_data *d);
+
 #ifdef __cplusplus
 }
 #endif
