@@ -110,11 +110,13 @@ check_eq "no staging directory left" "$(ls -a "$A" | grep -c 'cdk.out.tmp\|\.tmp
 check_eq "no cache entry for the failed requirements" "$(ls "$A/.synth/pip" | wc -l | tr -d ' ')" 2
 
 # --- 5. an index password never reaches the message -------------------------
-(unset PIP_NO_INDEX PIP_FIND_LINKS
- export PIP_INDEX_URL=http://deploy:s3cr3tPw@127.0.0.1:9/simple PIP_RETRIES=0 PIP_DEFAULT_TIMEOUT=2
- synth_in "$A" --branch main -q
- check "private index unreachable: synth fails" test "$RC" -ne 0
- check_not_contains "the index password is not printed" "$ERR" "s3cr3tPw")
+unset PIP_NO_INDEX PIP_FIND_LINKS
+PIP_INDEX_URL=http://deploy:s3cr3tPw@127.0.0.1:9/simple PIP_RETRIES=0 PIP_DEFAULT_TIMEOUT=2 \
+	synth_in "$A" --branch main -q
+export PIP_FIND_LINKS=$W PIP_NO_INDEX=1
+check "private index unreachable: synth fails" test "$RC" -ne 0
+check_contains "private index unreachable: pip's message is shown" "$ERR" "api: pip could not install"
+check_not_contains "the index password is not printed" "$ERR" "s3cr3tPw"
 
 # --- 6. pip missing ---------------------------------------------------------
 fake_python nopip
