@@ -273,12 +273,14 @@ static const char *python_handler_path(const char *handler, char **path)
 		return "is not of the form module.function";
 	if (!py_ident(dot + 1, strlen(dot + 1)))
 		return "does not end with a Python function name";
-	for (const char *p = handler; p < dot;) {
+	for (const char *p = handler;; ) {
 		const char *e = memchr(p, '.', (size_t)(dot - p));
 		if (!e)
 			e = dot;
 		if (!py_ident(p, (size_t)(e - p)))
 			return "does not name a Python module (dotted identifiers)";
+		if (e == dot)
+			break;
 		p = e + 1;
 	}
 	char *m = strndup(handler, (size_t)(dot - handler));
