@@ -19,10 +19,20 @@
 #define _GNU_SOURCE
 #include <assert.h>
 #include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <spawn.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <synth.h>
 #include <synth/sys/construct.h>
+
+extern char **environ;
 
 struct synth_function {
 	synth_construct *c;
@@ -218,6 +228,366 @@ static json_t *function_props(const synth_function *f, size_t asset, const char 
 	return props;
 }
 
+
+/* --- Python ------------------------------------------------------------
+ *
+ * A python3.x function's handler is "module.function" (the module may be
+ * dotted: "api.users.handler" is <entry>/api/users.py, or the package
+ * <entry>/api/users/__init__.py), checked at define time. A requirements.txt
+ * in the code directory is installed by pip, for the function's platform
+ * and Python version, into a cache directory
+ *   .synth/pip/<sha256 of "synth-pip-1", platform, version, requirements>
+ * (relative to the backend's directory, beside the CLI's build cache), and
+ * the zip holds the code directory and that directory merged
+ * (synth_construct_add_dirs_asset: a path in both is refused). An unchanged
+ * requirements.txt reuses the cache without running pip; pip's own version
+ * is not part of the key (delete .synth/pip to reinstall after upgrading
+ * it), nor are files requirements.txt includes with -r / -c.
+ */
+
+static bool is_python(const char *runtime) { return !strncmp(runtime, "python", 6); }
+
+/* Never in a Python zip: bytecode of the machine that ran it, and pip's
+ * RECORD (hashes of files, some of which are left out). */
+static const char *const python_exclude[] = {"__pycache__", "*.pyc", "*.dist-info/RECORD",
+					     NULL};
+
+static bool py_ident(const char *s, size_t n)
+{
+	if (n == 0 || !(isalpha((unsigned char)s[0]) || s[0] == '_'))
+		return false;
+	for (size_t i = 1; i < n; i++)
+		if (!(isalnum((unsigned char)s[i]) || s[i] == '_'))
+			return false;
+	return true;
+}
+
+/* Checks that HANDLER is "module.function" with dotted identifiers; the
+ * module's relative path without ".py" ("a/b") into *path. NULL if fine,
+ * else why not (*path NULL). */
+static const char *python_handler_path(const char *handler, char **path)
+{
+	*path = NULL;
+	const char *dot = strrchr(handler, '.');
+	if (!dot)
+		return "is not of the form module.function";
+	if (!py_ident(dot + 1, strlen(dot + 1)))
+		return "does not end with a Python function name";
+	for (const char *p = handler;; ) {
+		const char *e = memchr(p, '.', (size_t)(dot - p));
+		if (!e)
+			e = dot;
+		if (!py_ident(p, (size_t)(e - p)))
+			return "does not name a Python module (dotted identifiers)";
+		if (e == dot)
+			break;
+		p = e + 1;
+	}
+	char *m = strndup(handler, (size_t)(dot - handler));
+	if (!m)
+		return "cannot be checked (out of memory)";
+	for (char *c = m; *c; c++)
+		if (*c == '.')
+			*c = '/';
+	*path = m;
+	return NULL;
+}
+
+static bool is_file(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* Define time: the handler's shape, and its module in ENTRY (when ENTRY
+ * exists: a missing code directory is reported when the asset is
+ * registered, as for any runtime). */
+static int python_check_handler(synth_backend *b, const char *nm, const char *entry,
+				const char *handler)
+{
+	char *path = NULL;
+	const char *why = python_handler_path(handler, &path);
+	if (why)
+		return synth_backend_failf(b, SYNTH_EINVALID, "%s: Python handler '%s' %s", nm,
+					   handler, why);
+	struct stat st;
+	int rc = 0;
+	if (stat(entry, &st) == 0 && S_ISDIR(st.st_mode)) {
+		char *py = synth_asprintf("%s/%s.py", entry, path);
+		char *pkg = synth_asprintf("%s/%s/__init__.py", entry, path);
+		if (!py || !pkg)
+			rc = synth_backend_failf(b, SYNTH_ENOMEM, "out of memory");
+		else if (!is_file(py) && !is_file(pkg))
+			rc = synth_backend_failf(
+				b, SYNTH_ENOTFOUND,
+				"%s: handler '%s' names module '%.*s', but there is no %s.py "
+				"(nor %s/__init__.py) in the code directory '%s'", nm, handler,
+				(int)(strrchr(handler, '.') - handler), handler, path, path, entry);
+		free(py);
+		free(pkg);
+	}
+	free(path);
+	return rc;
+}
+
+static int rm_entry(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb, (void)flag, (void)ftw;
+	return remove(p) < 0 && errno != ENOENT ? -1 : 0;
+}
+
+/* Removes DIR and everything below it (no error if it is not there). */
+static void rm_tree(const char *dir) { nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS); }
+
+/* The password of the URL in environment variable VAR ("scheme://user:
+ * PASSWORD@host/..."), or NULL: pip masks it, but never trust a tool to. */
+static char *url_password(const char *var)
+{
+	const char *u = getenv(var), *s = u ? strstr(u, "://") : NULL;
+	if (!s)
+		return NULL;
+	s += 3;
+	const char *at = strchr(s, '@'), *slash = strchr(s, '/');
+	if (!at || (slash && slash < at))
+		return NULL;
+	const char *colon = memchr(s, ':', (size_t)(at - s));
+	return colon && at > colon + 1 ? strndup(colon + 1, (size_t)(at - colon - 1)) : NULL;
+}
+
+/* TEXT (freed) with every index password replaced by "****". */
+static char *redact(char *text)
+{
+	static const char *const vars[] = {"PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", NULL};
+	for (size_t v = 0; text && vars[v]; v++) {
+		char *pw = url_password(vars[v]);
+		if (!pw)
+			continue;
+		synth_buf out = SYNTH_BUF_INIT;
+		const char *p = text, *hit;
+		while ((hit = strstr(p, pw))) {
+			synth_buf_put(&out, p, (size_t)(hit - p));
+			synth_buf_puts(&out, "****");
+			p = hit + strlen(pw);
+		}
+		synth_buf_puts(&out, p);
+		free(pw);
+		free(text);
+		text = synth_buf_detach(&out);
+	}
+	return text;
+}
+
+/* Runs ARGV (argv[0] looked up in PATH, no shell), stdin /dev/null,
+ * stdout and stderr into *out (caller frees). *status is the wait
+ * status. Returns 0, or the errno of a spawn that failed (ENOENT: not
+ * found). */
+static int run_captured(char *const *argv, char **out, int *status)
+{
+	*out = NULL;
+	*status = -1;
+	int fd[2];
+	if (pipe2(fd, O_CLOEXEC) < 0)
+		return errno;
+	size_t n = 0;
+	while (environ[n])
+		n++;
+	char **envp = calloc(n + 3, sizeof *envp);
+	if (!envp) {
+		close(fd[0]);
+		close(fd[1]);
+		return ENOMEM;
+	}
+	/* First: Python keeps the first of duplicated names. */
+	envp[0] = "PIP_DISABLE_PIP_VERSION_CHECK=1";
+	envp[1] = "PYTHONDONTWRITEBYTECODE=1";
+	memcpy(envp + 2, environ, n * sizeof *envp);
+	posix_spawn_file_actions_t fa;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, fd[1], 1);
+	posix_spawn_file_actions_adddup2(&fa, fd[1], 2);
+	pid_t pid;
+	int err = posix_spawnp(&pid, argv[0], &fa, NULL, argv, envp);
+	posix_spawn_file_actions_destroy(&fa);
+	free(envp);
+	close(fd[1]);
+	if (err) {
+		close(fd[0]);
+		return err;
+	}
+	synth_buf buf = SYNTH_BUF_INIT;
+	char chunk[4096];
+	ssize_t r;
+	while ((r = read(fd[0], chunk, sizeof chunk)) != 0) {
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			break;
+		synth_buf_put(&buf, chunk, (size_t)r);
+	}
+	close(fd[0]);
+	while (waitpid(pid, status, 0) < 0 && errno == EINTR)
+		;
+	*out = synth_buf_detach(&buf);
+	return 0;
+}
+
+/* The last lines of pip's OUTPUT, at most about 2,000 bytes of it. */
+static const char *tail_of(const char *output)
+{
+	size_t len = strlen(output);
+	while (len && (output[len - 1] == '\n' || output[len - 1] == ' '))
+		len--;
+	const char *t = output;
+	if (len > 2000) {
+		t = output + len - 2000;
+		const char *nl = strchr(t, '\n');
+		t = nl ? nl + 1 : t;
+	}
+	return t;
+}
+
+/* Runs pip for F into TMP; a failure names the function and shows pip's
+ * message (passwords of index URLs masked). */
+static int pip_run(synth_construct *self, const synth_function *f, const char *req,
+		   const char *tmp)
+{
+	const char *plat = strcmp(f->arch, "arm64") ? "manylinux2014_x86_64"
+						    : "manylinux2014_aarch64";
+	char *const argv[] = {"python3", "-m", "pip", "install", "--quiet", "-r", (char *)req,
+			      "--target", (char *)tmp, "--platform", (char *)plat,
+			      "--only-binary=:all:", "--python-version", f->runtime + 6,
+			      "--implementation", "cp", "--no-compile", NULL};
+	char *out = NULL;
+	int status;
+	int err = run_captured(argv, &out, &status);
+	if (err == ENOENT)
+		return synth_construct_failf(self, SYNTH_ENOTFOUND,
+					     "python3 is not on PATH; it runs pip to install %s "
+					     "(Debian: apt-get install python3 python3-pip)", req);
+	if (err)
+		return synth_construct_failf(self, SYNTH_EIO, "cannot run python3 -m pip: %s",
+					     strerror(err));
+	out = redact(out);
+	int rc = 0;
+	if (!out)
+		rc = synth_construct_failf(self, SYNTH_ENOMEM, "out of memory reading pip's output");
+	else if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		rc = 0;
+	else if (strstr(out, "No module named pip"))
+		rc = synth_construct_failf(self, SYNTH_ENOTFOUND,
+					   "pip is not installed for python3; it is needed to "
+					   "install %s (Debian: apt-get install python3-pip; "
+					   "elsewhere: python3 -m ensurepip)", req);
+	else
+		rc = synth_construct_failf(self, SYNTH_EIO,
+					   "pip could not install %s for %s %s (%s %d):\n%s", req,
+					   f->runtime, plat,
+					   WIFEXITED(status) ? "exit status" : "signal",
+					   WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status),
+					   tail_of(out));
+	free(out);
+	return rc;
+}
+
+/* The cache directory for F's requirements REQ (caller frees), installing
+ * into it first unless it exists: pip writes into a temporary directory
+ * that becomes the cache only when complete (removed on failure). */
+static int pip_install(synth_construct *self, const synth_function *f, const char *req,
+		       char **dir)
+{
+	*dir = NULL;
+	char *text = NULL;
+	size_t len = 0;
+	if (synth_file_read(req, &text, &len) < 0)
+		return synth_construct_failf(self, SYNTH_EIO, "cannot read %s", req);
+	synth_buf key = SYNTH_BUF_INIT;
+	synth_buf_printf(&key, "synth-pip-1\n%s\n%s\n", f->runtime, f->arch);
+	synth_buf_put(&key, text, len);
+	free(text);
+	char *k = synth_buf_detach(&key), hex[65];
+	if (!k || synth_sha256_hex(k, strlen(k), hex) < 0) {
+		free(k);
+		return synth_construct_failf(self, SYNTH_ENOMEM, "out of memory");
+	}
+	free(k);
+	char *final = synth_asprintf(".synth/pip/%s", hex);
+	char *tmp = synth_asprintf(".synth/pip/.tmp.%s.%ld", hex, (long)getpid());
+	char *bin = synth_asprintf("%s/bin", tmp);
+	struct stat st;
+	int rc = final && tmp && bin ? 0 : synth_construct_failf(self, SYNTH_ENOMEM, "out of memory");
+	if (rc == 0 && stat(final, &st) == 0 && S_ISDIR(st.st_mode)) {
+		*dir = final; /* installed before: no pip run */
+		final = NULL;
+	} else if (rc == 0) {
+		if ((mkdir(".synth", 0755) < 0 && errno != EEXIST) ||
+		    (mkdir(".synth/pip", 0755) < 0 && errno != EEXIST))
+			rc = synth_construct_failf(self, SYNTH_EIO, "cannot create .synth/pip: %s",
+						   strerror(errno));
+		rm_tree(tmp); /* left by a synth that was killed */
+		if (rc == 0 && mkdir(tmp, 0755) < 0)
+			rc = synth_construct_failf(self, SYNTH_EIO, "cannot create %s: %s", tmp,
+						   strerror(errno));
+		if (rc == 0)
+			rc = pip_run(self, f, req, tmp);
+		/* Console scripts name this machine's python on their first line:
+		 * not reproducible, and Lambda does not run them. */
+		rm_tree(bin);
+		if (rc == 0 && rename(tmp, final) < 0 && errno != EEXIST && errno != ENOTEMPTY)
+			rc = synth_construct_failf(self, SYNTH_EIO, "cannot rename %s: %s", tmp,
+						   strerror(errno));
+		rm_tree(tmp); /* a failure, or another synth that finished first */
+		if (rc == 0) {
+			*dir = final;
+			final = NULL;
+		}
+	}
+	free(final);
+	free(tmp);
+	free(bin);
+	return rc;
+}
+
+/* The code asset of a Python function: the code directory, merged with
+ * the packages of its requirements.txt when there is one. */
+static int python_asset(synth_construct *self, const synth_function *f, size_t *asset)
+{
+	char *req = synth_asprintf("%s/requirements.txt", f->entry);
+	if (!req)
+		return synth_construct_failf(self, SYNTH_ENOMEM, "out of memory");
+	int rc;
+	if (!is_file(req)) {
+		rc = synth_construct_add_dir_asset(asset, self, f->entry,
+						   (const char *const *)f->exclude);
+	} else {
+		char *pkgs = NULL;
+		rc = pip_install(self, f, req, &pkgs);
+		const char *const dirs[] = {f->entry, pkgs, NULL};
+		if (rc == 0)
+			rc = synth_construct_add_dirs_asset(asset, self, dirs,
+							    (const char *const *)f->exclude);
+		free(pkgs);
+	}
+	free(req);
+	return rc;
+}
+
+/* F's excludes (from PROPS, else ".git") plus those of every Python zip. */
+static int python_excludes(synth_function *f, const char *const *props)
+{
+	static const char *const def[] = {".git", NULL};
+	const char *const *user = props ? props : def;
+	size_t nu = synth_strv_len(user), np = synth_strv_len(python_exclude);
+	const char **all = calloc(nu + np + 1, sizeof *all);
+	if (!all)
+		return synth_error_oom();
+	memcpy(all, user, nu * sizeof *all);
+	memcpy(all + nu, python_exclude, np * sizeof *all);
+	int rc = synth_strv_dup(&f->exclude, all);
+	free(all);
+	return rc;
+}
+
 static int fn_generate(synth_construct *self, void *state)
 {
 	synth_function *f = state;
@@ -226,8 +596,10 @@ static int fn_generate(synth_construct *self, void *state)
 	/* The code asset: registered now, zipped before the templates are
 	 * written; tokens stand for its S3 key and file until then. */
 	size_t asset;
-	int rc = synth_construct_add_dir_asset(&asset, self, f->entry,
-					       (const char *const *)f->exclude);
+	int rc = is_python(f->runtime)
+			 ? python_asset(self, f, &asset)
+			 : synth_construct_add_dir_asset(&asset, self, f->entry,
+							 (const char *const *)f->exclude);
 	if (rc < 0)
 		return rc;
 	char *p_role = synth_asprintf("%s/ServiceRole", name);
@@ -368,12 +740,17 @@ synth_function *synth_define_function(synth_backend *b, const char *name,
 		  (p->description && !f->description) || !f->env || !f->secrets ||
 		  !f->statements)
 			 ? synth_error_oom()
-			 : synth_strv_dup(&f->exclude, p->exclude);
+		 : is_python(runtime) ? python_excludes(f, p->exclude)
+					: synth_strv_dup(&f->exclude, p->exclude);
 	if (rc == 0)
 		rc = add_props_environment(f, nm, p->environment);
 	if (rc < 0) {
 		fn_free(f);
 		synth_backend_failf(b, rc, "%s", synth_error_last()->message);
+		return NULL;
+	}
+	if (is_python(runtime) && python_check_handler(b, nm, f->entry, f->handler) < 0) {
+		fn_free(f);
 		return NULL;
 	}
 	if (synth_construct_new(&f->c, b, name, &function_class, f) < 0)

@@ -34,7 +34,40 @@ typedef struct synth_function_props {
 	 * provided.al2023, java21, java25, ruby3.4, ... A runtime AWS no
 	 * longer lets you create is refused, naming its successor. */
 	const char *runtime;
-	/* Default "index.handler" ("bootstrap" for provided.*). */
+	/* Default "index.handler" ("bootstrap" for provided.*).
+	 *
+	 * Python (python3.12 and later): "module.function", the module
+	 * dotted for subdirectories ("api.users.get": get() in
+	 * <entry>/api/users.py or <entry>/api/users/__init__.py). The default
+	 * is "index.handler" (<entry>/index.py), as the CDK's PythonFunction;
+	 * SST has no default and takes "path/file.function" from the project
+	 * root, where libsynth takes the code directory from `entry`. The
+	 * shape and the module's file are checked at define time (a missing
+	 * module is refused naming the function, the module and the code
+	 * directory; a missing code directory is reported when it is zipped,
+	 * as for any runtime).
+	 *
+	 * Python dependencies: a requirements.txt in the code directory is
+	 * installed when the backend runs, by `python3 -m pip install -r
+	 * <entry>/requirements.txt --target DIR --platform
+	 * manylinux2014_x86_64 (manylinux2014_aarch64 for arm64)
+	 * --only-binary=:all: --python-version 3.N --implementation cp
+	 * --no-compile` (python3 from PATH, no shell; pip reads PIP_INDEX_URL,
+	 * PIP_FIND_LINKS, PIP_NO_INDEX, ... from the environment: offline,
+	 * PIP_FIND_LINKS=wheels PIP_NO_INDEX=1). DIR is a cache,
+	 * .synth/pip/<sha256 of the runtime, architecture and requirements.txt>
+	 * relative to the working directory (the CLI's own cache directory):
+	 * pip installs into a temporary directory that is renamed only when
+	 * complete, and an unchanged requirements.txt runs no pip at all.
+	 * Delete .synth/pip to reinstall (after upgrading pip, or when a file
+	 * that requirements.txt includes with -r/-c changed: neither is part
+	 * of the key). A failure shows pip's message (index passwords masked)
+	 * and names the function; pip missing is an error saying how to
+	 * install it (Debian: python3-pip). The zip holds the code directory
+	 * and the installed packages merged; a path in both (a vendored copy
+	 * of an installed package) is an error naming it, rather than either
+	 * copy silently winning. Console scripts (bin/) are not installed into
+	 * the zip: their first line names the build machine's python. */
 	const char *handler;
 	int memory_mb;          /* 128..10240, default 512 */
 	int timeout_s;          /* 1..900, default 3 */
@@ -48,7 +81,10 @@ typedef struct synth_function_props {
 	 * "every 2h", "every 3 days". */
 	const char *schedule;
 	/* Glob patterns excluded from the asset (fnmatch on the relative
-	 * path and on each name). NULL-terminated. Default: { ".git" }. */
+	 * path and on each name). NULL-terminated. Default: { ".git" }.
+	 * Python functions always add "__pycache__", "*.pyc" and
+	 * "*.dist-info/RECORD" (bytecode of the build machine; pip's list
+	 * of what it wrote), to the default or to yours. */
 	const char *const *exclude;
 } synth_function_props;
 

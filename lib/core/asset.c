@@ -28,16 +28,18 @@ typedef struct entry {
 	char *rel;   /* path inside the zip */
 	char *abs;   /* file to read */
 	bool exec;
+	size_t dir;  /* which of the asset's directories it comes from */
 } entry;
 
 typedef struct walk {
-	const char *root_real;  /* realpath of the directory */
+	const char *root_real;  /* realpath of the directory being walked */
 	size_t root_len;
 	const char *const *exclude;
 	const char *context;
 	entry *v;
 	size_t n, cap;
 	int rc;
+	size_t dir;             /* index of that directory */
 } walk;
 
 static bool excluded(const walk *w, const char *rel, const char *name)
@@ -61,7 +63,7 @@ static int add_entry(walk *w, const char *rel, const char *abs, bool exec)
 {
 	if (synth_array_grow((void **)&w->v, &w->n, &w->cap, sizeof *w->v) < 0)
 		return SYNTH_ENOMEM;
-	entry e = {strdup(rel), strdup(abs), exec};
+	entry e = {strdup(rel), strdup(abs), exec, w->dir};
 	if (!e.rel || !e.abs) {
 		free(e.rel);
 		free(e.abs);
@@ -114,7 +116,59 @@ static int walk_dir(walk *w, const char *abs, const char *rel)
 
 static int cmp_entry(const void *a, const void *b)
 {
-	return strcmp(((const entry *)a)->rel, ((const entry *)b)->rel);
+	const entry *x = a, *y = b;
+	int c = strcmp(x->rel, y->rel);
+	return c ? c : (x->dir > y->dir) - (x->dir < y->dir);
+}
+
+static void free_entries(walk *w)
+{
+	for (size_t i = 0; i < w->n; i++) {
+		free(w->v[i].rel);
+		free(w->v[i].abs);
+	}
+	free(w->v);
+	w->v = NULL;
+	w->n = w->cap = 0;
+}
+
+/* Walks the NDIRS directories DIRS into W (exclude and context set by the
+ * caller), merged and sorted by path. A path found in two directories is
+ * an error naming it and both: one zip holds each path once, and neither
+ * copy silently wins. */
+static int collect(walk *w, const char *const *dirs, size_t ndirs)
+{
+	int rc = 0;
+	for (size_t d = 0; rc == 0 && d < ndirs; d++) {
+		char root[PATH_MAX];
+		struct stat st;
+		if (stat(dirs[d], &st) < 0)
+			return synth_error_setf(SYNTH_ENOTFOUND,
+						"%s: code directory '%s' does not exist",
+						w->context, dirs[d]);
+		if (!S_ISDIR(st.st_mode))
+			return synth_error_setf(SYNTH_EINVALID,
+						"%s: code path '%s' is not a directory",
+						w->context, dirs[d]);
+		if (!realpath(dirs[d], root))
+			return synth_error_setf(SYNTH_EIO, "%s: cannot resolve %s: %s",
+						w->context, dirs[d], strerror(errno));
+		w->root_real = root;
+		w->root_len = strlen(root);
+		w->dir = d;
+		rc = walk_dir(w, root, "");
+		w->root_real = NULL;
+	}
+	if (rc == 0 && w->n > 1)
+		qsort(w->v, w->n, sizeof *w->v, cmp_entry);
+	for (size_t i = 1; rc == 0 && i < w->n; i++)
+		if (!strcmp(w->v[i - 1].rel, w->v[i].rel))
+			rc = synth_error_setf(SYNTH_EINVALID,
+					      "%s: '%s' is both in '%s' and in '%s': the zip "
+					      "merges the directories and may hold a path once",
+					      w->context, w->v[i].rel, dirs[w->v[i - 1].dir],
+					      dirs[w->v[i].dir]);
+	return rc;
 }
 
 int synth__sha256_file(const char *path, char hex[65])
@@ -178,31 +232,21 @@ static int source_bytes(zip_source_t *src, unsigned char **out, size_t *len,
 	return 0;
 }
 
-int synth__zip_dir_mem(const char *dir, const char *const *exclude, const char *context,
-		       synth_zip_result *res, unsigned char **data, size_t *len)
+/* The zip of the NDIRS directories DIRS (merged, see collect()) into
+ * memory. */
+static int zip_dirs_mem(const char *const *dirs, size_t ndirs, const char *const *exclude,
+			const char *context, synth_zip_result *res, unsigned char **data,
+			size_t *len)
 {
 	memset(res, 0, sizeof *res);
 	*data = NULL;
 	*len = 0;
-	char root[PATH_MAX];
-	struct stat st;
-	if (stat(dir, &st) < 0)
-		return synth_error_setf(SYNTH_ENOTFOUND,
-					"%s: code directory '%s' does not exist", context, dir);
-	if (!S_ISDIR(st.st_mode))
-		return synth_error_setf(SYNTH_EINVALID,
-					"%s: code path '%s' is not a directory", context, dir);
-	if (!realpath(dir, root))
-		return synth_error_setf(SYNTH_EIO, "%s: cannot resolve %s: %s", context,
-					dir, strerror(errno));
-	walk w = {root, strlen(root), exclude, context, NULL, 0, 0, 0};
-	int rc = walk_dir(&w, root, "");
+	walk w = {NULL, 0, exclude, context, NULL, 0, 0, 0, 0};
+	int rc = collect(&w, dirs, ndirs);
 	if (rc == 0 && w.n == 0)
 		rc = synth_error_setf(SYNTH_EINVALID,
 				      "%s: code directory '%s' has no files to deploy",
-				      context, dir);
-	if (rc == 0)
-		qsort(w.v, w.n, sizeof *w.v, cmp_entry);
+				      context, dirs[0]);
 
 	/* The archive is built in memory (no temporary file), then hashed and
 	 * written once under its final name by the caller. */
@@ -242,7 +286,7 @@ int synth__zip_dir_mem(const char *dir, const char *const *exclude, const char *
 	}
 	if (z) {
 		if (rc == 0 && zip_close(z) < 0) {
-			rc = synth_error_setf(SYNTH_EIO, "%s: cannot zip %s: %s", context, dir,
+			rc = synth_error_setf(SYNTH_EIO, "%s: cannot zip %s: %s", context, dirs[0],
 					      zip_strerror(z));
 			zip_discard(z);
 		} else if (rc < 0)
@@ -262,12 +306,14 @@ int synth__zip_dir_mem(const char *dir, const char *const *exclude, const char *
 		*data = NULL;
 		*len = 0;
 	}
-	for (size_t i = 0; i < w.n; i++) {
-		free(w.v[i].rel);
-		free(w.v[i].abs);
-	}
-	free(w.v);
+	free_entries(&w);
 	return rc;
+}
+
+int synth__zip_dir_mem(const char *dir, const char *const *exclude, const char *context,
+		       synth_zip_result *res, unsigned char **data, size_t *len)
+{
+	return zip_dirs_mem(&dir, 1, exclude, context, res, data, len);
 }
 
 int synth__zip_dir(const char *dir, const char *const *exclude, const char *out_path,
@@ -282,46 +328,88 @@ int synth__zip_dir(const char *dir, const char *const *exclude, const char *out_
 	return rc;
 }
 
-int synth__backend_asset(size_t *out, synth_backend *b, const char *dir,
-			 const char *const *exclude, const char *context)
+/* The dedupe key of DIRS + EXCLUDE (every directory resolved), and the
+ * directories packed into one block (see synth_asset.source). */
+static int asset_key_of(char **key, char **packed, size_t *ndirs, const char *const *dirs,
+			const char *const *exclude, const char *context)
 {
-	*out = 0;
-	char real[PATH_MAX];
-	struct stat st;
-	if (stat(dir, &st) < 0 || !realpath(dir, real))
-		return synth_error_setf(SYNTH_ENOTFOUND,
-					"%s: code directory '%s' does not exist", context, dir);
-	if (!S_ISDIR(st.st_mode))
+	*key = *packed = NULL;
+	*ndirs = 0;
+	size_t n = 0;
+	while (dirs && dirs[n])
+		n++;
+	if (n == 0 || n > SYNTH_ASSET_MAX_DIRS)
 		return synth_error_setf(SYNTH_EINVALID,
-					"%s: code path '%s' is not a directory", context, dir);
-	synth_buf key = SYNTH_BUF_INIT;
-	synth_buf_puts(&key, real);
+					"%s: an asset takes 1 to %d directories, not %zu", context,
+					SYNTH_ASSET_MAX_DIRS, n);
+	synth_buf k = SYNTH_BUF_INIT, p = SYNTH_BUF_INIT;
+	for (size_t i = 0; i < n; i++) {
+		char real[PATH_MAX];
+		struct stat st;
+		if (stat(dirs[i], &st) < 0 || !realpath(dirs[i], real)) {
+			synth_buf_free(&k);
+			synth_buf_free(&p);
+			return synth_error_setf(SYNTH_ENOTFOUND,
+						"%s: code directory '%s' does not exist", context,
+						dirs[i]);
+		}
+		if (!S_ISDIR(st.st_mode)) {
+			synth_buf_free(&k);
+			synth_buf_free(&p);
+			return synth_error_setf(SYNTH_EINVALID,
+						"%s: code path '%s' is not a directory", context,
+						dirs[i]);
+		}
+		synth_buf_printf(&k, "%s%s", i ? "\n+" : "", real);
+		synth_buf_put(&p, dirs[i], strlen(dirs[i]) + 1);
+	}
 	for (size_t i = 0; exclude && exclude[i]; i++) {
-		synth_buf_putc(&key, '\n');
-		synth_buf_puts(&key, exclude[i]);
+		synth_buf_putc(&k, '\n');
+		synth_buf_puts(&k, exclude[i]);
 	}
 	if (!exclude)
-		synth_buf_puts(&key, "\n.git");
-	char *k = synth_buf_detach(&key);
-	if (!k)
+		synth_buf_puts(&k, "\n.git");
+	*key = synth_buf_detach(&k);
+	*packed = synth_buf_detach(&p);
+	if (!*key || !*packed) {
+		free(*key);
+		free(*packed);
+		*key = *packed = NULL;
 		return synth_error_oom();
-	/* The same directory with the same excludes is zipped once. */
+	}
+	*ndirs = n;
+	return 0;
+}
+
+int synth__backend_asset_dirs(size_t *out, synth_backend *b, const char *const *dirs,
+			      const char *const *exclude, const char *context)
+{
+	*out = 0;
+	char *k, *packed;
+	size_t ndirs;
+	int rc = asset_key_of(&k, &packed, &ndirs, dirs, exclude, context);
+	if (rc < 0)
+		return rc;
+	/* The same directories with the same excludes are zipped once. */
 	for (size_t i = 0; i < b->nassets; i++)
 		if (!strcmp(b->assets[i].key, k)) {
 			free(k);
+			free(packed);
 			*out = i;
 			return 0;
 		}
 	if (synth_array_grow((void **)&b->assets, &b->nassets, &b->cap_assets,
 			     sizeof *b->assets) < 0) {
 		free(k);
+		free(packed);
 		return SYNTH_ENOMEM;
 	}
 	synth_asset a = {0};
 	a.key = k;
-	a.source = strdup(dir);
+	a.source = packed;
+	a.ndirs = ndirs;
 	a.display = strdup(context);
-	int rc = a.source && a.display ? synth_strv_dup(&a.exclude, exclude) : synth_error_oom();
+	rc = a.display ? synth_strv_dup(&a.exclude, exclude) : synth_error_oom();
 	if (rc < 0) {
 		free(a.key);
 		free(a.source);
@@ -331,6 +419,13 @@ int synth__backend_asset(size_t *out, synth_backend *b, const char *dir,
 	*out = b->nassets;
 	b->assets[b->nassets++] = a;
 	return 0;
+}
+
+int synth__backend_asset(size_t *out, synth_backend *b, const char *dir,
+			 const char *const *exclude, const char *context)
+{
+	const char *const dirs[] = {dir, NULL};
+	return synth__backend_asset_dirs(out, b, dirs, exclude, context);
 }
 
 static int put_file(const char *dir, const char *file, const void *data, size_t len,
@@ -409,6 +504,13 @@ int synth_construct_add_file_asset(size_t *out, synth_construct *self, const voi
 	return rc < 0 ? synth__backend_fail(self->b) : 0;
 }
 
+int synth_construct_add_dirs_asset(size_t *out, synth_construct *self, const char *const *dirs,
+				   const char *const *exclude)
+{
+	int rc = synth__backend_asset_dirs(out, self->b, dirs, exclude, self->name);
+	return rc < 0 ? synth__backend_fail(self->b) : 0;
+}
+
 json_t *synth_asset_key(size_t asset) { return synth__asset_token(asset, "key"); }
 json_t *synth_asset_file(size_t asset) { return synth__asset_token(asset, "file"); }
 json_t *synth_asset_bucket(void) { return synth_sub(SYNTH_ASSET_BUCKET_SUB, NULL); }
@@ -425,17 +527,11 @@ json_t *synth_asset_s3_uri(size_t asset)
 /* What goes into a zip, hashed: format version, libzip version, and for
  * each entry (sorted) its name, mode and content hash. Equal fingerprints
  * give byte-identical zips, so a previous zip can be reused. */
-static int fingerprint(const char *dir, const char *const *exclude, const char *context,
-		       char out[65])
+static int fingerprint(const char *const *dirs, size_t ndirs, const char *const *exclude,
+		       const char *context, char out[65])
 {
-	char root[PATH_MAX];
-	if (!realpath(dir, root))
-		return synth_error_setf(SYNTH_ENOTFOUND,
-					"%s: code directory '%s' does not exist", context, dir);
-	walk w = {root, strlen(root), exclude, context, NULL, 0, 0, 0};
-	int rc = walk_dir(&w, root, "");
-	if (rc == 0 && w.n > 0)
-		qsort(w.v, w.n, sizeof *w.v, cmp_entry);
+	walk w = {NULL, 0, exclude, context, NULL, 0, 0, 0, 0};
+	int rc = collect(&w, dirs, ndirs);
 	synth_buf fp = SYNTH_BUF_INIT;
 	synth_buf_printf(&fp, "synth-zip-1 deflate-6 libzip-%s\n", zip_libzip_version());
 	for (size_t i = 0; rc == 0 && i < w.n; i++) {
@@ -449,12 +545,19 @@ static int fingerprint(const char *dir, const char *const *exclude, const char *
 	if (rc == 0)
 		rc = synth_sha256_hex(fp.ptr ? fp.ptr : "", fp.len, out);
 	synth_buf_free(&fp);
-	for (size_t i = 0; i < w.n; i++) {
-		free(w.v[i].rel);
-		free(w.v[i].abs);
-	}
-	free(w.v);
+	free_entries(&w);
 	return rc;
+}
+
+/* The directories of asset A, unpacked from its source (see internal.h)
+ * into V (at least SYNTH_ASSET_MAX_DIRS slots). Returns their count. */
+static size_t asset_dirs(const synth_asset *a, const char **v)
+{
+	size_t n = a->ndirs ? a->ndirs : 1;
+	const char *p = a->source;
+	for (size_t i = 0; i < n; i++, p += strlen(p) + 1)
+		v[i] = p;
+	return n;
 }
 
 typedef struct finish {
@@ -517,7 +620,9 @@ static int build_one(finish *f, size_t job)
 	if (a->bytes)
 		return 0; /* written when registered */
 	const char *const *ex = (const char *const *)a->exclude;
-	int rc = fingerprint(a->source, ex, a->display, a->fingerprint);
+	const char *dirs[SYNTH_ASSET_MAX_DIRS];
+	size_t ndirs = asset_dirs(a, dirs);
+	int rc = fingerprint(dirs, ndirs, ex, a->display, a->fingerprint);
 	if (rc < 0)
 		return rc;
 	json_t *prev = json_object_get(f->previous, a->fingerprint);
@@ -533,7 +638,7 @@ static int build_one(finish *f, size_t job)
 	synth_zip_result zr;
 	unsigned char *data = NULL;
 	size_t len = 0;
-	rc = synth__zip_dir_mem(a->source, ex, a->display, &zr, &data, &len);
+	rc = zip_dirs_mem(dirs, ndirs, ex, a->display, &zr, &data, &len);
 	if (rc == 0) {
 		memcpy(a->hash, zr.hash, sizeof a->hash);
 		a->size = zr.size;

@@ -66,9 +66,15 @@ typedef struct synth_parameter {
 /* A zip asset. Registered during generation (synth__backend_asset), built
  * by synth__assets_finish() before emission, in parallel, or taken from the
  * previous assembly when its content fingerprint matches. */
+#define SYNTH_ASSET_MAX_DIRS 16
 typedef struct synth_asset {
-	char *source;      /* the directory as given (relative) */
-	char *key;         /* dedupe key: realpath + excludes */
+	/* The directory as given (relative). An asset of several directories
+	 * (synth_construct_add_dirs_asset) packs them into this one block,
+	 * each NUL-terminated, NDIRS of them: read as a string it is the
+	 * first, which names the asset in the manifest. */
+	char *source;
+	size_t ndirs;      /* 0 or 1: one directory */
+	char *key;         /* dedupe key: realpaths + excludes */
 	char **exclude;    /* copied; NULL for the default */
 	char hash[65];     /* SHA-256 of the zip (after finish) */
 	char fingerprint[65]; /* SHA-256 of what goes in: names, modes, contents */
@@ -160,6 +166,11 @@ int synth__backend_fail(synth_backend *b);
  * built later, by synth__assets_finish(). */
 int synth__backend_asset(size_t *out, synth_backend *b, const char *dir,
 			 const char *const *exclude, const char *context);
+/* The same for the directories DIRS (NULL-terminated, 1 to
+ * SYNTH_ASSET_MAX_DIRS), zipped as one tree: a path in two of them is an
+ * error when the zip is built. */
+int synth__backend_asset_dirs(size_t *out, synth_backend *b, const char *const *dirs,
+			      const char *const *exclude, const char *context);
 /*
  * Registers a file asset holding LEN bytes of DATA (a JSON document, a
  * schema: anything served as a file) and writes it at once into the

@@ -79,7 +79,7 @@ static void test_define(void)
 						   {.name = "TOKEN", .secret = "TOKEN"}, {0}}});
 	/* b shares a's code directory: one asset. */
 	synth_function *fb = synth_define_function(b, "b", &(synth_function_props){
-		.entry = "functions/a", .runtime = "python3.13", .architecture = "arm64"});
+		.entry = "functions/a", .runtime = "nodejs22.x", .architecture = "arm64"});
 	CHECK(fa && fb, "functions defined (%s)", synth_error_last()->message);
 	const char *acts[] = {"lambda:InvokeFunction", NULL};
 	CHECK(synth_function_grant(fb, acts, synth_function_arn(fa)) == 0, "grant before run");

@@ -124,6 +124,22 @@ SYNTH_EXPORT int synth_construct_add_dir_asset(size_t *out, synth_construct *sel
 					       const char *dir, const char *const *exclude);
 
 /*
+ * Registers the directories DIRS (NULL-terminated, 1 to 16, each relative
+ * to the backend's directory) as ONE zip asset: their trees merged, as if
+ * copied into one directory, sorted, with the same fixed timestamps and
+ * modes as synth_construct_add_dir_asset(). EXCLUDE applies to each of
+ * them. A relative path present in two of the directories is an error
+ * naming the path and both directories (neither copy silently wins). The
+ * fingerprint that lets an unchanged zip be reused covers the merged
+ * entries of every directory. The same list of directories with the same
+ * excludes registers once; a list of one is synth_construct_add_dir_asset().
+ * Used for a Python function: its code plus the packages pip installed.
+ */
+SYNTH_EXPORT int synth_construct_add_dirs_asset(size_t *out, synth_construct *self,
+						const char *const *dirs,
+						const char *const *exclude);
+
+/*
  * Registers LEN bytes of DATA as a file asset "asset.<sha256>.<EXT>" (a
  * schema, a JSON document, resolver code), written at once. DISPLAY (a
  * construct path, e.g. "data/GraphQLSchema") names it in the asset
