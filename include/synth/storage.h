@@ -40,6 +40,10 @@ typedef struct synth_storage_props {
 	bool is_default;              /* required when there are several buckets */
 	bool versioned;
 	const synth_storage_access *access;
+	/* s3:ObjectCreated:* / s3:ObjectRemoved:*. A trigger's function
+	 * linked to this bucket is a circular dependency (its environment
+	 * names the bucket, the bucket waits for its permission): use
+	 * synth_storage_notify_function() for that, which names the bucket. */
 	synth_function *on_upload;    /* s3:ObjectCreated:* */
 	synth_function *on_delete;    /* s3:ObjectRemoved:* */
 } synth_storage_props;
