@@ -946,3 +946,9 @@ int synth_function_add_environment(synth_function *fn, const char *name, json_t 
 		return fn_fail(fn, synth_error_oom());
 	return 0;
 }
+
+int synth_function_timeout(const synth_function *fn)
+{
+	assert(fn && "synth_function_timeout: NULL function");
+	return fn->timeout;
+}

@@ -13,6 +13,7 @@
  * paths and access) from the default one.
  */
 #define _GNU_SOURCE
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <synth.h>
@@ -23,9 +24,25 @@ struct synth_storage {
 	bool is_default, versioned;
 	json_t *rules;      /* [{path, who, actions: [..], fn: construct name}] */
 	char *on_upload, *on_delete;
+	/* Bucket events (synth_storage_notify_*), in call order. */
+	struct notification *notes;
+	size_t nnotes, cap_notes;
+	/* The bucket's name as Fn::Sub text, once it has notifications. */
+	char *bucket_name;
+	/* Functions linked to the bucket (their env names it). */
+	synth_function **linked;
+	size_t nlinked, cap_linked;
 };
 
+/* One bucket event destination. */
+typedef struct notification {
+	char kind;    /* 'f' function, 'q' queue, 't' topic */
+	void *target; /* synth_function, synth_queue or synth_topic (borrowed) */
+	char *event, *prefix, *suffix;
+} notification;
+
 static const synth_construct_class storage_class;
+static int link_env(synth_construct *self, synth_storage *s, synth_function *fn);
 
 static void storage_free(void *state)
 {
@@ -35,6 +52,14 @@ static void storage_free(void *state)
 	json_decref(s->rules);
 	free(s->on_upload);
 	free(s->on_delete);
+	for (size_t i = 0; i < s->nnotes; i++) {
+		free(s->notes[i].event);
+		free(s->notes[i].prefix);
+		free(s->notes[i].suffix);
+	}
+	free(s->notes);
+	free(s->bucket_name);
+	free(s->linked);
 	free(s);
 }
 
@@ -92,12 +117,151 @@ static int statements(json_t *out, const char *bucket_path, const char *path, js
 	return 0;
 }
 
+/* --- bucket events ------------------------------------------------------ */
+
+/* The bucket's ARN from its name (no reference to the bucket). */
+static json_t *named_arn(const synth_storage *s)
+{
+	char *fmt = synth_asprintf("arn:${AWS::Partition}:s3:::%s", s->bucket_name);
+	json_t *t = fmt ? synth_sub(fmt, NULL) : NULL;
+	free(fmt);
+	return t;
+}
+
+/* Adds R to the bucket's dependencies once. */
+static int add_dep(synth_resource ***deps, size_t *n, size_t *cap, synth_resource *r)
+{
+	for (size_t i = 0; i < *n; i++)
+		if ((*deps)[i] == r)
+			return 0;
+	if (synth_array_grow((void **)deps, n, cap, sizeof **deps) < 0)
+		return SYNTH_ENOMEM;
+	(*deps)[(*n)++] = r;
+	return 0;
+}
+
+/* {Event, <KEY>: TARGET (stolen), Filter} for one notification. */
+static json_t *note_entry(const notification *n, const char *key, json_t *target)
+{
+	json_t *e = json_pack("{s:s,s:o}", "Event", n->event, key, target);
+	json_t *rules = json_array();
+	if (e && rules && *n->prefix)
+		json_array_append_new(rules, json_pack("{s:s,s:s}", "Name", "prefix", "Value",
+						       n->prefix));
+	if (e && rules && *n->suffix)
+		json_array_append_new(rules, json_pack("{s:s,s:s}", "Name", "suffix", "Value",
+						       n->suffix));
+	if (e && json_array_size(rules))
+		json_object_set_new(e, "Filter", json_pack("{s:{s:O}}", "S3Key", "Rules", rules));
+	json_decref(rules);
+	return e;
+}
+
+/* The Lambda permission of a trigger or notification: S3 may invoke FN
+ * from this account, and, once the bucket is named, from this bucket. */
+static int lambda_permission(synth_resource **out, synth_construct *self,
+			     const synth_storage *s, const char *id, json_t *fn_arn)
+{
+	json_t *props = json_pack("{s:s,s:o,s:s,s:o}", "Action", "lambda:InvokeFunction",
+				  "FunctionName", fn_arn, "Principal", "s3.amazonaws.com",
+				  "SourceAccount", synth_pseudo("AWS::AccountId"));
+	if (props && s->bucket_name)
+		json_object_set_new(props, "SourceArn", named_arn(s));
+	int rc = synth_resource_new(NULL, self, id, "AWS::Lambda::Permission", props);
+	if (rc == 0) {
+		char *p = synth_asprintf("%s/%s", synth_construct_name(self), id);
+		*out = p ? synth_backend_resource(synth_construct_backend(self), p) : NULL;
+		free(p);
+		rc = *out ? 0 : synth_error_oom();
+	}
+	return rc;
+}
+
+/* One notification into LAMBDAS / QUEUES / TOPICS, with the permission
+ * or policy the bucket waits for. */
+static int notification_entry(synth_construct *self, const synth_storage *s,
+			      const notification *n, json_t *conf[3], synth_resource **dep)
+{
+	synth_backend *b = synth_construct_backend(self);
+	*dep = NULL;
+	if (n->kind == 'f') {
+		synth_function *fn = n->target;
+		const char *fname = synth_construct_name(synth_function_construct(fn));
+		char *id = synth_asprintf("%sNotificationPermission", fname);
+		char *path = id ? synth_asprintf("%s/%s", synth_construct_name(self), id) : NULL;
+		int rc = path ? 0 : synth_error_oom();
+		*dep = path ? synth_backend_resource(b, path) : NULL;
+		if (rc == 0 && !*dep)
+			rc = lambda_permission(dep, self, s, id, synth_function_arn(fn));
+		free(id);
+		free(path);
+		json_t *e = rc == 0 ? note_entry(n, "Function", synth_function_arn(fn)) : NULL;
+		return rc < 0 ? rc : json_array_append_new(conf[0], e) < 0 ? synth_error_oom() : 0;
+	}
+	synth_construct *c = n->kind == 'q' ? synth_queue_construct(n->target)
+					    : synth_topic_construct(n->target);
+	int rc = synth_construct_require(self, c);
+	if (rc < 0)
+		return rc;
+	char *path = synth_asprintf("%s/Policy", synth_construct_name(c));
+	*dep = path ? synth_backend_resource(b, path) : NULL;
+	free(path);
+	json_t *e = n->kind == 'q' ? note_entry(n, "Queue", synth_queue_arn(n->target))
+				   : note_entry(n, "Topic", synth_topic_arn(n->target));
+	if (!*dep || !e) {
+		json_decref(e);
+		return synth_error_oom();
+	}
+	return json_array_append_new(conf[n->kind == 'q' ? 1 : 2], e) < 0 ? synth_error_oom() : 0;
+}
+
+/* The bucket's NotificationConfiguration into PROPS: the props' triggers
+ * (unchanged for a bucket without notifications), then the
+ * notifications; *deps what the bucket must be created after. */
+static int notifications(synth_construct *self, synth_storage *s, json_t *props,
+			 synth_resource ***deps, size_t *ndeps, size_t *cap)
+{
+	json_t *conf[3] = {json_array(), json_array(), json_array()};
+	static const char *const keys[3] = {"LambdaConfigurations", "QueueConfigurations",
+					    "TopicConfigurations"};
+	int rc = conf[0] && conf[1] && conf[2] ? 0 : synth_error_oom();
+	const char *trig[2][3] = {{s->on_upload, "s3:ObjectCreated:*", "OnUploadPermission"},
+				  {s->on_delete, "s3:ObjectRemoved:*", "OnDeletePermission"}};
+	for (int k = 0; rc == 0 && k < 2; k++) {
+		if (!trig[k][0])
+			continue;
+		char *fp = synth_asprintf("%s/Resource", trig[k][0]);
+		synth_resource *perm = NULL;
+		json_array_append_new(conf[0], json_pack("{s:s,s:o}", "Event", trig[k][1],
+							 "Function", synth_getatt(fp, "Arn")));
+		rc = lambda_permission(&perm, self, s, trig[k][2], synth_getatt(fp, "Arn"));
+		if (rc == 0)
+			rc = add_dep(deps, ndeps, cap, perm);
+		free(fp);
+	}
+	for (size_t i = 0; rc == 0 && i < s->nnotes; i++) {
+		synth_resource *dep = NULL;
+		rc = notification_entry(self, s, &s->notes[i], conf, &dep);
+		if (rc == 0)
+			rc = add_dep(deps, ndeps, cap, dep);
+	}
+	json_t *nc = json_object();
+	for (int k = 0; rc == 0 && k < 3; k++)
+		if (json_array_size(conf[k]))
+			json_object_set(nc, keys[k], conf[k]);
+	if (rc == 0 && json_object_size(nc))
+		json_object_set(props, "NotificationConfiguration", nc);
+	json_decref(nc);
+	for (int k = 0; k < 3; k++)
+		json_decref(conf[k]);
+	return rc;
+}
+
+
 /* The bucket (private, encrypted, CORS for browsers), its triggers and
  * its TLS-only policy. */
 static int bucket_resources(synth_construct *self, synth_storage *s, const char *bpath)
 {
-	synth_backend *b = synth_construct_backend(self);
-	const char *name = synth_construct_name(self);
 	int rc = 0;
 	json_t *props = json_pack(
 		"{s:{s:b,s:b,s:b,s:b},s:{s:[{s:{s:s}}]},s:{s:[{s:s}]},s:{s:[{s:[s],s:[s,s,s,s,s],s:[s],s:[s,s,s,s],s:i}]}}",
@@ -112,44 +276,22 @@ static int bucket_resources(synth_construct *self, synth_storage *s, const char 
 	if (s->versioned)
 		json_object_set_new(props, "VersioningConfiguration",
 				    json_pack("{s:s}", "Status", "Enabled"));
-	/* Triggers: S3 checks the permission when the bucket is configured,
-	 * so the bucket depends on it; the permission names the account, not
-	 * the bucket (which would be a cycle). */
-	json_t *lambdas = json_array();
-	const char *trig[2][3] = {{s->on_upload, "s3:ObjectCreated:*", "OnUploadPermission"},
-				  {s->on_delete, "s3:ObjectRemoved:*", "OnDeletePermission"}};
-	for (int k = 0; k < 2; k++) {
-		if (!trig[k][0])
-			continue;
-		char *fp = synth_asprintf("%s/Resource", trig[k][0]);
-		json_array_append_new(lambdas, json_pack("{s:s,s:o}", "Event", trig[k][1], "Function",
-							 synth_getatt(fp, "Arn")));
-		if (rc == 0)
-			rc = synth_resource_new(
-				NULL, self, trig[k][2], "AWS::Lambda::Permission",
-				json_pack("{s:s,s:o,s:s,s:o}", "Action", "lambda:InvokeFunction",
-					  "FunctionName", synth_getatt(fp, "Arn"), "Principal",
-					  "s3.amazonaws.com", "SourceAccount",
-					  synth_pseudo("AWS::AccountId")));
-		free(fp);
-	}
-	if (json_array_size(lambdas))
-		json_object_set_new(props, "NotificationConfiguration",
-				    json_pack("{s:O}", "LambdaConfigurations", lambdas));
-	json_decref(lambdas);
+	/* Triggers and notifications: S3 checks each destination's permission
+	 * when the bucket is configured, so the bucket depends on them. */
+	synth_resource **deps = NULL;
+	size_t ndeps = 0, cap = 0;
+	if (rc == 0)
+		rc = notifications(self, s, props, &deps, &ndeps, &cap);
+	if (rc == 0 && s->bucket_name)
+		json_object_set_new(props, "BucketName", synth_sub(s->bucket_name, NULL));
 	synth_resource *bucket = NULL;
 	if (rc == 0)
 		rc = synth_resource_new(&bucket, self, "Bucket", "AWS::S3::Bucket", props);
 	else
 		json_decref(props);
-	for (int k = 0; rc == 0 && k < 2; k++) {
-		if (!trig[k][0])
-			continue;
-		char *pp = synth_asprintf("%s/%s", name, trig[k][2]);
-		synth_resource *perm = pp ? synth_backend_resource(b, pp) : NULL;
-		free(pp);
-		rc = perm ? synth_resource_add_dependency(bucket, perm) : synth_error_oom();
-	}
+	for (size_t k = 0; rc == 0 && k < ndeps; k++)
+		rc = synth_resource_add_dependency(bucket, deps[k]);
+	free(deps);
 	/* TLS only. */
 	if (rc == 0)
 		rc = synth_resource_new(
@@ -345,10 +487,33 @@ static int storage_generate(synth_construct *self, void *state)
 	}
 
 	int rc = bucket_resources(self, s, bpath);
+	/* Links made before the first notification named the bucket. */
+	for (size_t k = 0; rc == 0 && s->bucket_name && k < s->nlinked; k++)
+		rc = link_env(self, s, s->linked[k]);
 	if (rc == 0)
 		rc = access_policies(self, s, bpath);
 	if (rc == 0 && is_default)
 		rc = default_outputs(b, bpath);
+	free(bpath);
+	return rc;
+}
+
+/* A linked function's SYNTH_<NAME>_NAME and _ARN: references to the
+ * bucket, or, for a bucket with notifications, its name and ARN as text
+ * (a function that handles the bucket's events and reads it would
+ * otherwise be a cycle: function -> bucket -> permission -> function). */
+static int link_env(synth_construct *self, synth_storage *s, synth_function *fn)
+{
+	char *bpath = synth_asprintf("%s/Bucket", synth_construct_name(self));
+	if (!bpath)
+		return synth_error_oom();
+	int rc = synth_function_link_env(fn, self, "NAME",
+					 s->bucket_name ? synth_sub(s->bucket_name, NULL)
+							: synth_ref(bpath));
+	if (rc == 0)
+		rc = synth_function_link_env(fn, self, "ARN",
+					     s->bucket_name ? named_arn(s)
+							    : synth_getatt(bpath, "Arn"));
 	free(bpath);
 	return rc;
 }
@@ -359,7 +524,7 @@ static int storage_generate(synth_construct *self, void *state)
 static int storage_link(synth_construct *self, void *state, synth_function *fn,
 			const char *access)
 {
-	(void)state;
+	synth_storage *s = state;
 	json_t *acts = json_array();
 	char *list = strdup(access), *save = NULL;
 	int rc = acts && list ? 0 : synth_error_oom();
@@ -387,9 +552,12 @@ static int storage_link(synth_construct *self, void *state, synth_function *fn,
 		if (rc == 0)
 			rc = synth_function_add_statement(fn, json_incref(x));
 	if (rc == 0)
-		rc = synth_function_link_env(fn, self, "NAME", synth_ref(bpath));
+		rc = link_env(self, state, fn);
+	if (rc == 0 && synth_array_grow((void **)&s->linked, &s->nlinked, &s->cap_linked,
+					sizeof *s->linked) < 0)
+		rc = synth_error_oom();
 	if (rc == 0)
-		rc = synth_function_link_env(fn, self, "ARN", synth_getatt(bpath, "Arn"));
+		s->linked[s->nlinked++] = fn;
 	json_decref(st);
 	json_decref(acts);
 	free(bpath);
@@ -507,4 +675,213 @@ json_t *synth_storage_bucket_arn(const synth_storage *s)
 	json_t *t = p ? synth_getatt(p, "Arn") : NULL;
 	free(p);
 	return t;
+}
+
+/* --- bucket events: the API ---------------------------------------------- */
+
+/* The event types S3 notifications take. */
+static const char *const s3_events[] = {
+	"s3:ObjectCreated:*", "s3:ObjectCreated:Put", "s3:ObjectCreated:Post",
+	"s3:ObjectCreated:Copy", "s3:ObjectCreated:CompleteMultipartUpload",
+	"s3:ObjectRemoved:*", "s3:ObjectRemoved:Delete", "s3:ObjectRemoved:DeleteMarkerCreated",
+	"s3:ObjectRestore:*", "s3:ObjectRestore:Post", "s3:ObjectRestore:Completed",
+	"s3:ObjectRestore:Delete", "s3:ReducedRedundancyLostObject", "s3:Replication:*",
+	"s3:Replication:OperationFailedReplication", "s3:Replication:OperationNotTracked",
+	"s3:Replication:OperationMissedThreshold",
+	"s3:Replication:OperationReplicatedAfterThreshold", "s3:LifecycleExpiration:*",
+	"s3:LifecycleExpiration:Delete", "s3:LifecycleExpiration:DeleteMarkerCreated",
+	"s3:LifecycleTransition", "s3:IntelligentTiering", "s3:ObjectTagging:*",
+	"s3:ObjectTagging:Put", "s3:ObjectTagging:Delete", "s3:ObjectAcl:Put", NULL};
+
+/* Whether event types A and B match a common event ("s3:ObjectCreated:*"
+ * and "s3:ObjectCreated:Put" do). */
+static bool events_overlap(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	if (!strcmp(a, b))
+		return true;
+	if (la && a[la - 1] == '*' && !strncmp(a, b, la - 1))
+		return true;
+	return lb && b[lb - 1] == '*' && !strncmp(a, b, lb - 1);
+}
+
+/* Whether key filters overlap: some key matches both. */
+static bool keys_overlap(const char *p1, const char *s1, const char *p2, const char *s2)
+{
+	size_t l1 = strlen(s1), l2 = strlen(s2), m = l1 < l2 ? l1 : l2;
+	bool prefixes = !strncmp(p1, p2, strlen(p1) < strlen(p2) ? strlen(p1) : strlen(p2));
+	bool suffixes = !strcmp(s1 + l1 - m, s2 + l2 - m);
+	return prefixes && suffixes;
+}
+
+/* The one of S's triggers and notifications that overlaps (EVENT,
+ * PREFIX, SUFFIX), as a description in BUF, or NULL. */
+static const char *overlapping(const synth_storage *s, const char *event, const char *prefix,
+			       const char *suffix, char *buf, size_t size)
+{
+	const char *trig[2][2] = {{s->on_upload, "s3:ObjectCreated:*"},
+				  {s->on_delete, "s3:ObjectRemoved:*"}};
+	for (int k = 0; k < 2; k++)
+		if (trig[k][0] && events_overlap(event, trig[k][1]) &&
+		    keys_overlap(prefix, suffix, "", "")) {
+			snprintf(buf, size, "the %s trigger of %s", k ? "on_delete" : "on_upload",
+				 trig[k][0]);
+			return buf;
+		}
+	for (size_t i = 0; i < s->nnotes; i++) {
+		const notification *n = &s->notes[i];
+		if (!events_overlap(event, n->event) ||
+		    !keys_overlap(prefix, suffix, n->prefix, n->suffix))
+			continue;
+		synth_construct *c = n->kind == 'f' ? synth_function_construct(n->target)
+				     : n->kind == 'q' ? synth_queue_construct(n->target)
+						      : synth_topic_construct(n->target);
+		snprintf(buf, size, "the notification of %s (%s, prefix '%s', suffix '%s')",
+			 synth_construct_name(c), n->event, n->prefix, n->suffix);
+		return buf;
+	}
+	return NULL;
+}
+
+/* Names the bucket (see storage.h): "<name>-<hash>-<account>-<region>",
+ * lower case, at most 20 + 1 + 10 + 1 + 12 + 1 + 14 (the longest region
+ * names) = 59 characters. */
+static int name_bucket(synth_storage *s)
+{
+	if (s->bucket_name)
+		return 0;
+	synth_backend *b = synth_construct_backend(s->c);
+	const char *name = synth_construct_name(s->c);
+	char label[21];
+	size_t n = 0;
+	for (const char *p = name; *p && n < sizeof label - 1; p++) {
+		char ch = (char)tolower((unsigned char)*p);
+		if (isalnum((unsigned char)ch))
+			label[n++] = ch;
+		else if (n && label[n - 1] != '-')
+			label[n++] = '-';
+	}
+	while (n && label[n - 1] == '-')
+		n--;
+	label[n] = '\0';
+	char *key = synth_asprintf("%s/%s/Bucket", synth_backend_stack_name(b), name);
+	char hex[65];
+	int rc = key ? synth_sha256_hex(key, strlen(key), hex) : SYNTH_ENOMEM;
+	free(key);
+	if (rc == 0)
+		s->bucket_name = synth_asprintf("%s%s%.10s-${AWS::AccountId}-${AWS::Region}",
+						label, n ? "-" : "b-", hex);
+	return s->bucket_name ? 0 : synth_error_oom();
+}
+
+/* Checks and records a notification of S to TARGET (its construct C). */
+static int notify(synth_storage *s, char kind, void *target, synth_construct *c,
+		  const char *events, const char *prefix, const char *suffix)
+{
+	const char *tname = synth_construct_name(c);
+	const char *pre = prefix ? prefix : "", *suf = suffix ? suffix : "";
+	if (strlen(pre) > 1024 || strlen(suf) > 1024)
+		return synth_construct_failf(s->c, SYNTH_EINVALID,
+					     "notification of %s: prefix or suffix longer than "
+					     "1024 characters", tname);
+	char *list = strdup(events ? events : "s3:ObjectCreated:*"), *save = NULL;
+	if (!list)
+		return synth_construct_failf(s->c, SYNTH_ENOMEM, "out of memory");
+	int rc = 0, count = 0;
+	for (char *e = strtok_r(list, ", ", &save); rc == 0 && e; e = strtok_r(NULL, ", ", &save)) {
+		bool known = false;
+		for (const char *const *k = s3_events; *k; k++)
+			known |= !strcmp(*k, e);
+		char other[256];
+		const char *clash = known ? overlapping(s, e, pre, suf, other, sizeof other) : NULL;
+		if (!known)
+			rc = synth_construct_failf(s->c, SYNTH_EINVALID,
+						   "notification of %s: '%s' is not an S3 event "
+						   "type (s3:ObjectCreated:*, s3:ObjectRemoved:*, ...)",
+						   tname, e);
+		else if (clash)
+			rc = synth_construct_failf(s->c, SYNTH_EINVALID,
+						   "notification of %s (%s, prefix '%s', suffix "
+						   "'%s') overlaps %s: S3 refuses overlapping "
+						   "notifications", tname, e, pre, suf, clash);
+		else if (synth_array_grow((void **)&s->notes, &s->nnotes, &s->cap_notes,
+					  sizeof *s->notes) < 0)
+			rc = synth_construct_failf(s->c, SYNTH_ENOMEM, "out of memory");
+		else {
+			notification *n = &s->notes[s->nnotes++];
+			*n = (notification){kind, target, strdup(e), strdup(pre), strdup(suf)};
+			count++;
+			if (!n->event || !n->prefix || !n->suffix)
+				rc = synth_construct_failf(s->c, SYNTH_ENOMEM, "out of memory");
+		}
+	}
+	free(list);
+	if (rc == 0 && !count)
+		rc = synth_construct_failf(s->c, SYNTH_EINVALID,
+					   "notification of %s lists no events", tname);
+	if (rc == 0 && name_bucket(s) < 0)
+		rc = synth_construct_failf(s->c, SYNTH_ENOMEM, "out of memory");
+	return rc;
+}
+
+int synth_storage_notify_function(synth_storage *s, synth_function *fn, const char *events,
+				  const char *prefix, const char *suffix)
+{
+	if (!s || !fn)
+		return synth_error_setf(SYNTH_EINVALID,
+					"synth_storage_notify_function: no %s (its definition "
+					"failed)", !s ? "storage" : "function");
+	return notify(s, 'f', fn, synth_function_construct(fn), events, prefix, suffix);
+}
+
+/* A queue or topic: S3 delivers to standard ones only, and the policy
+ * lets exactly this bucket send. */
+static int notify_service(synth_storage *s, char kind, void *target, synth_construct *c,
+			  bool fifo, const char *events, const char *prefix, const char *suffix)
+{
+	const char *what = kind == 'q' ? "queue" : "topic";
+	if (fifo)
+		return synth_construct_failf(s->c, SYNTH_EINVALID,
+					     "cannot notify FIFO %s %s: S3 delivers to standard "
+					     "%ss only", what, synth_construct_name(c), what);
+	size_t before = s->nnotes;
+	int rc = notify(s, kind, target, c, events, prefix, suffix);
+	char *sid = rc == 0 ? synth_asprintf("FromBucket%s", synth_construct_name(s->c)) : NULL;
+	if (rc < 0)
+		return rc;
+	if (!sid)
+		return synth_construct_failf(s->c, SYNTH_ENOMEM, "out of memory");
+	/* One statement per bucket: a second notification of the same
+	 * destination is already allowed. */
+	for (size_t i = 0; i < before; i++)
+		if (s->notes[i].target == target) {
+			free(sid);
+			return 0;
+		}
+	rc = kind == 'q' ? synth_queue_allow_send(target, sid, "s3.amazonaws.com", named_arn(s))
+			 : synth_topic_allow_publish(target, sid, "s3.amazonaws.com", named_arn(s));
+	free(sid);
+	return rc;
+}
+
+int synth_storage_notify_queue(synth_storage *s, synth_queue *q, const char *events,
+			       const char *prefix, const char *suffix)
+{
+	if (!s || !q)
+		return synth_error_setf(SYNTH_EINVALID,
+					"synth_storage_notify_queue: no %s (its definition failed)",
+					!s ? "storage" : "queue");
+	return notify_service(s, 'q', q, synth_queue_construct(q), synth_queue_is_fifo(q), events,
+			      prefix, suffix);
+}
+
+int synth_storage_notify_topic(synth_storage *s, synth_topic *t, const char *events,
+			       const char *prefix, const char *suffix)
+{
+	if (!s || !t)
+		return synth_error_setf(SYNTH_EINVALID,
+					"synth_storage_notify_topic: no %s (its definition failed)",
+					!s ? "storage" : "topic");
+	return notify_service(s, 't', t, synth_topic_construct(t), synth_topic_is_fifo(t), events,
+			      prefix, suffix);
 }

@@ -158,6 +158,11 @@ SYNTH_EXPORT int synth_schedule_parse(char **out, const char *schedule);
  */
 SYNTH_EXPORT int synth_runtime_check(const char *runtime);
 
+/* FN's timeout in seconds (the props' timeout_s, or the default 3): for
+ * event sources that size their own timeouts by it (a queue's visibility
+ * timeout must be at least its consumer's). */
+SYNTH_EXPORT int synth_function_timeout(const synth_function *fn);
+
 #ifdef __cplusplus
 }
 #endif

@@ -5,8 +5,14 @@
  * Resources, by construct path (NAME is the queue's name):
  *   NAME/Queue                 AWS::SQS::Queue
  *   NAME/DeadLetterQueue       AWS::SQS::Queue (when .dlq_max_receives > 0)
+ *   NAME/Policy                AWS::SQS::QueuePolicy (synth_queue_allow_send)
  *   <fn>/<NAME>EventSource     AWS::Lambda::EventSourceMapping (per subscriber,
  *                              in the function's construct; after its policy)
+ * A FIFO queue is named "<NAME>-<hash>.fifo" (the dead-letter queue
+ * "<NAME>-dlq-<hash>.fifo"): the hash of the backend's stack name and the
+ * path keeps branches apart, and the name within SQS's 80 characters.
+ * A subscriber is granted sqs:ReceiveMessage, sqs:DeleteMessage and
+ * sqs:GetQueueAttributes on the queue (what Lambda's poller uses).
  * Linking (synth_function_link(fn, synth_queue_construct(q), ACCESS)):
  *   "send"     sqs:SendMessage, sqs:GetQueueAttributes, sqs:GetQueueUrl
  *   "receive"  sqs:ReceiveMessage, sqs:DeleteMessage, sqs:ChangeMessageVisibility,
@@ -84,7 +90,9 @@ SYNTH_EXPORT synth_construct *synth_queue_construct(synth_queue *q);
  * bucket notification): allows SERVICE_PRINCIPAL ("sns.amazonaws.com")
  * to sqs:SendMessage to the queue from exactly SOURCE_ARN (a token;
  * stolen), in the queue's one AWS::SQS::QueuePolicy (NAME/Policy), created
- * on the first call. ID names the statement (unique per queue).
+ * on the first call. ID names the statement (its letters and digits;
+ * unique per queue). Refused for a queue encrypted with "kms": the AWS
+ * managed key's policy cannot let a service use it (use "sqs").
  */
 SYNTH_EXPORT int synth_queue_allow_send(synth_queue *q, const char *id,
 					const char *service_principal, json_t *source_arn);

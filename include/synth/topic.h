@@ -8,8 +8,11 @@
  *   <fn>/<NAME>Permission            AWS::Lambda::Permission (from this topic only)
  *   NAME/<queue>Subscription         AWS::SNS::Subscription (protocol sqs), and the
  *                                    queue's policy allows exactly this topic
- *   NAME/Email<n>, NAME/Https<n>     AWS::SNS::Subscription
+ *   NAME/Email<n>, NAME/Https<n>     AWS::SNS::Subscription (n from 1)
+ *   NAME/Policy                      AWS::SNS::TopicPolicy (synth_topic_allow_publish)
  * Linking: "publish" (sns:Publish on the topic); SYNTH_<NAME>_ARN.
+ * A FIFO topic is named "<NAME>-<hash>.fifo" (the hash of the backend's
+ * stack name and NAME: CloudFormation does not name FIFO topics itself).
  */
 #ifndef SYNTH_TOPIC_H
 #define SYNTH_TOPIC_H
@@ -66,6 +69,16 @@ SYNTH_EXPORT json_t *synth_topic_arn(const synth_topic *t);
 SYNTH_EXPORT json_t *synth_topic_name(const synth_topic *t);
 SYNTH_EXPORT bool synth_topic_is_fifo(const synth_topic *t);
 SYNTH_EXPORT synth_construct *synth_topic_construct(synth_topic *t);
+
+/*
+ * For other constructs that publish to the topic (a bucket notification):
+ * allows SERVICE_PRINCIPAL ("s3.amazonaws.com") to sns:Publish to the
+ * topic from exactly SOURCE_ARN (a token; stolen), in the topic's one
+ * AWS::SNS::TopicPolicy (NAME/Policy). ID names the statement (its letters
+ * and digits; unique per topic).
+ */
+SYNTH_EXPORT int synth_topic_allow_publish(synth_topic *t, const char *id,
+					   const char *service_principal, json_t *source_arn);
 
 #ifdef __cplusplus
 }
