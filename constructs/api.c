@@ -99,6 +99,31 @@ static json_t *tok(const char *api, const char *id, const char *attr)
 	return t;
 }
 
+/* synth_resource_new, with PROPS NULL (a builder out of memory) an error
+ * rather than a resource without properties. */
+static int res(synth_construct *self, const char *id, const char *type, json_t *props)
+{
+	if (!props)
+		return synth_error_oom();
+	return synth_resource_new(NULL, self, id, type, props);
+}
+
+/* Sets O[K] = V (stolen); on failure frees O and returns NULL, so that
+ * res() reports out of memory rather than a property gone missing. */
+static json_t *put(json_t *o, const char *k, json_t *v)
+{
+	if (!o || !v) {
+		json_decref(o);
+		json_decref(v);
+		return NULL;
+	}
+	if (json_object_set_new(o, k, v) < 0) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
 /* --- checking props ----------------------------------------------------- */
 
 static bool in_list(const char *s, const char *const *list)
@@ -161,7 +186,10 @@ static json_t *strv_json(const char *const *v)
 {
 	json_t *a = json_array();
 	for (size_t i = 0; a && v && v[i]; i++)
-		json_array_append_new(a, json_string(v[i]));
+		if (json_array_append_new(a, json_string(v[i])) < 0) {
+			json_decref(a);
+			return NULL;
+		}
 	return a;
 }
 
@@ -197,12 +225,12 @@ static json_t *cors_config(synth_backend *b, const char *nm, const synth_api_cor
 	json_t *j = json_pack("{s:o,s:o,s:o}", "AllowOrigins", strv_json(origins), "AllowMethods",
 			      strv_json(meths), "AllowHeaders",
 			      strv_json(c->allow_headers ? c->allow_headers : star));
-	if (j && c->expose_headers)
-		json_object_set_new(j, "ExposeHeaders", strv_json(c->expose_headers));
-	if (j && c->max_age_s)
-		json_object_set_new(j, "MaxAge", json_integer(c->max_age_s));
-	if (j && c->allow_credentials)
-		json_object_set_new(j, "AllowCredentials", json_true());
+	if (c->expose_headers)
+		j = put(j, "ExposeHeaders", strv_json(c->expose_headers));
+	if (c->max_age_s)
+		j = put(j, "MaxAge", json_integer(c->max_age_s));
+	if (c->allow_credentials)
+		j = put(j, "AllowCredentials", json_true());
 	if (!j)
 		synth_backend_failf(b, SYNTH_ENOMEM, "%s: out of memory", nm);
 	return j;
@@ -455,7 +483,8 @@ int synth_api_route(synth_api *api, const char *key, synth_function *fn,
 	if (!what)
 		rc = synth_backend_failf(b, SYNTH_ENOMEM, "%s: out of memory", nm);
 	else if (why)
-		rc = synth_construct_failf(api->c, SYNTH_EINVALID, "route '%s' %s", k, why);
+		rc = synth_construct_failf(api->c, why[0] == '(' ? SYNTH_ENOMEM : SYNTH_EINVALID,
+					   "route '%s' %s", k, why);
 	else
 		rc = auth_copy(&r.auth, b, nm, what, &o->auth);
 	free(what);
@@ -546,41 +575,46 @@ static int api_core(synth_construct *self, synth_api *a)
 	char title[129];
 	snprintf(title, sizeof title, "%s-%s", synth_backend_stack_name(b), nm);
 	json_t *props = json_pack("{s:s,s:s}", "Name", title, "ProtocolType", "HTTP");
-	if (props && a->cors)
-		json_object_set_new(props, "CorsConfiguration", json_deep_copy(a->cors));
-	int rc = synth_resource_new(NULL, self, "Api", "AWS::ApiGatewayV2::Api", props);
+	if (a->cors)
+		props = put(props, "CorsConfiguration", json_deep_copy(a->cors));
+	int rc = res(self, "Api", "AWS::ApiGatewayV2::Api", props);
 	synth_resource *log = NULL;
+	json_t *lprops = json_pack("{s:i}", "RetentionInDays", a->retention);
 	if (rc == 0)
-		rc = synth_resource_new(&log, self, "AccessLogs", "AWS::Logs::LogGroup",
-					json_pack("{s:i}", "RetentionInDays", a->retention));
+		rc = lprops ? synth_resource_new(&log, self, "AccessLogs", "AWS::Logs::LogGroup",
+						 lprops)
+			    : synth_error_oom();
+	else
+		json_decref(lprops);
 	if (rc == 0)
 		rc = synth_resource_set_deletion_policy(log, "Delete");
 	json_t *routeset = json_object();
-	if (routeset && a->burst)
-		json_object_set_new(routeset, "ThrottlingBurstLimit", json_integer(a->burst));
-	if (routeset && a->rate > 0)
-		json_object_set_new(routeset, "ThrottlingRateLimit", json_real(a->rate));
+	if (a->burst)
+		routeset = put(routeset, "ThrottlingBurstLimit", json_integer(a->burst));
+	if (a->rate > 0)
+		routeset = put(routeset, "ThrottlingRateLimit", json_real(a->rate));
 	props = json_pack(
 		"{s:o,s:s,s:b,s:{s:o,s:s}}", "ApiId", tok(nm, "Api", NULL), "StageName",
 		"$default", "AutoDeploy", 1, "AccessLogSettings", "DestinationArn",
 		synth_sub("arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:"
 			  "log-group:${Log}", "Log", tok(nm, "AccessLogs", NULL), NULL),
 		"Format", access_log_format);
-	if (props && json_object_size(routeset))
-		json_object_set(props, "DefaultRouteSettings", routeset);
-	json_decref(routeset);
+	if (!routeset || json_object_size(routeset))
+		props = put(props, "DefaultRouteSettings", routeset);
+	else
+		json_decref(routeset);
 	if (rc == 0)
-		rc = synth_resource_new(NULL, self, "Stage", "AWS::ApiGatewayV2::Stage", props);
+		rc = res(self, "Stage", "AWS::ApiGatewayV2::Stage", props);
 	else
 		json_decref(props);
 	if (rc == 0 && a->domain)
-		rc = synth_resource_new(
-			NULL, self, "Domain", "AWS::ApiGatewayV2::DomainName",
+		rc = res(
+			self, "Domain", "AWS::ApiGatewayV2::DomainName",
 			json_pack("{s:s,s:[{s:s,s:s,s:s}]}", "DomainName", a->domain,
 				  "DomainNameConfigurations", "CertificateArn", a->cert,
 				  "EndpointType", "REGIONAL", "SecurityPolicy", "TLS_1_2"));
 	if (rc == 0 && a->domain)
-		rc = synth_resource_new(NULL, self, "DomainMapping", "AWS::ApiGatewayV2::ApiMapping",
+		rc = res(self, "DomainMapping", "AWS::ApiGatewayV2::ApiMapping",
 					json_pack("{s:o,s:o,s:o}", "ApiId", tok(nm, "Api", NULL),
 						  "DomainName", tok(nm, "Domain", NULL), "Stage",
 						  tok(nm, "Stage", NULL)));
@@ -596,8 +630,8 @@ static int jwt_authorizer(synth_construct *self)
 	if (rc == 0 && !title)
 		rc = synth_error_oom();
 	if (rc == 0)
-		rc = synth_resource_new(
-			NULL, self, "JwtAuthorizer", "AWS::ApiGatewayV2::Authorizer",
+		rc = res(
+			self, "JwtAuthorizer", "AWS::ApiGatewayV2::Authorizer",
 			json_pack("{s:o,s:s,s:s,s:[s],s:{s:[o],s:o}}", "ApiId",
 				  tok(nm, "Api", NULL), "AuthorizerType", "JWT", "Name", title,
 				  "IdentitySource", "$request.header.Authorization",
@@ -618,8 +652,8 @@ static int lambda_authorizer(synth_construct *self, const auth_spec *s)
 	char *pid = synth_asprintf("LambdaAuthorizer/%s/Permission", fname);
 	int rc = id && pid ? synth_construct_set_layout_group(self, id) : synth_error_oom();
 	if (rc == 0)
-		rc = synth_resource_new(
-			NULL, self, id, "AWS::ApiGatewayV2::Authorizer",
+		rc = res(
+			self, id, "AWS::ApiGatewayV2::Authorizer",
 			json_pack("{s:o,s:s,s:s,s:o,s:s,s:b,s:i,s:o}", "ApiId",
 				  tok(nm, "Api", NULL), "AuthorizerType", "REQUEST", "Name", fname,
 				  "AuthorizerUri",
@@ -630,8 +664,8 @@ static int lambda_authorizer(synth_construct *self, const auth_spec *s)
 				  "AuthorizerResultTtlInSeconds", s->ttl, "IdentitySource",
 				  strv_json((const char *const *)s->sources)));
 	if (rc == 0)
-		rc = synth_resource_new(
-			NULL, self, pid, "AWS::Lambda::Permission",
+		rc = res(
+			self, pid, "AWS::Lambda::Permission",
 			json_pack("{s:s,s:o,s:s,s:o}", "Action", "lambda:InvokeFunction",
 				  "FunctionName", synth_function_arn(s->fn), "Principal",
 				  "apigateway.amazonaws.com", "SourceArn",
@@ -661,12 +695,12 @@ static int route_resources(synth_construct *self, const synth_api *a, const rout
 	json_t *iprops = json_pack("{s:o,s:s,s:o,s:s}", "ApiId", tok(nm, "Api", NULL),
 				   "IntegrationType", "AWS_PROXY", "IntegrationUri",
 				   synth_function_arn(r->fn), "PayloadFormatVersion", "2.0");
-	if (iprops && r->timeout_ms)
-		json_object_set_new(iprops, "TimeoutInMillis", json_integer(r->timeout_ms));
+	if (r->timeout_ms)
+		iprops = put(iprops, "TimeoutInMillis", json_integer(r->timeout_ms));
 	int rc = p_int && p_route && p_perm && arn_tail && p_auth
 			 ? synth_construct_set_layout_group(self, r->id) : synth_error_oom();
 	if (rc == 0)
-		rc = synth_resource_new(NULL, self, p_int, "AWS::ApiGatewayV2::Integration", iprops);
+		rc = res(self, p_int, "AWS::ApiGatewayV2::Integration", iprops);
 	else
 		json_decref(iprops);
 	static const char *const types[] = {"NONE", "NONE", "JWT", "AWS_IAM", "CUSTOM"};
@@ -675,18 +709,17 @@ static int route_resources(synth_construct *self, const synth_api *a, const rout
 				  synth_join("", json_pack("[s,o]", "integrations/",
 							   tok(nm, p_int, NULL))),
 				  "AuthorizationType", types[kind]);
-	if (props && (kind == SYNTH_API_AUTH_JWT || kind == SYNTH_API_AUTH_LAMBDA))
-		json_object_set_new(props, "AuthorizerId", tok(nm, p_auth, NULL));
-	if (props && kind == SYNTH_API_AUTH_JWT && s->scopes)
-		json_object_set_new(props, "AuthorizationScopes",
-				    strv_json((const char *const *)s->scopes));
+	if (kind == SYNTH_API_AUTH_JWT || kind == SYNTH_API_AUTH_LAMBDA)
+		props = put(props, "AuthorizerId", tok(nm, p_auth, NULL));
+	if (kind == SYNTH_API_AUTH_JWT && s->scopes)
+		props = put(props, "AuthorizationScopes", strv_json((const char *const *)s->scopes));
 	if (rc == 0)
-		rc = synth_resource_new(NULL, self, p_route, "AWS::ApiGatewayV2::Route", props);
+		rc = res(self, p_route, "AWS::ApiGatewayV2::Route", props);
 	else
 		json_decref(props);
 	if (rc == 0)
-		rc = synth_resource_new(
-			NULL, self, p_perm, "AWS::Lambda::Permission",
+		rc = res(
+			self, p_perm, "AWS::Lambda::Permission",
 			json_pack("{s:s,s:o,s:s,s:o}", "Action", "lambda:InvokeFunction",
 				  "FunctionName", synth_function_arn(r->fn), "Principal",
 				  "apigateway.amazonaws.com", "SourceArn",
@@ -704,23 +737,26 @@ static int route_resources(synth_construct *self, const synth_api *a, const rout
 static int grant_invoke(const synth_api *a, synth_function *fn)
 {
 	const char *nm = synth_construct_name(a->c);
-	json_t *res = json_array();
-	for (size_t i = 0; res && i < a->nroutes; i++) {
+	json_t *arns = json_array();
+	for (size_t i = 0; arns && i < a->nroutes; i++) {
 		if (effective(a, &a->routes[i])->kind != SYNTH_API_AUTH_IAM)
 			continue;
 		char *tail = synth_asprintf("$default/%s", a->routes[i].arn);
-		json_array_append_new(res, tail ? execute_arn(nm, tail) : NULL);
+		if (json_array_append_new(arns, tail ? execute_arn(nm, tail) : NULL) < 0) {
+			json_decref(arns);
+			arns = NULL;
+		}
 		free(tail);
 	}
-	if (!res)
+	if (!arns)
 		return synth_error_oom();
-	if (!json_array_size(res)) {
-		json_decref(res);
+	if (!json_array_size(arns)) {
+		json_decref(arns);
 		return 0;
 	}
 	return synth_function_add_statement(
 		fn, json_pack("{s:s,s:s,s:o}", "Effect", "Allow", "Action", "execute-api:Invoke",
-			      "Resource", res));
+			      "Resource", arns));
 }
 
 /* Whether any route uses an authorization of KIND (DEFAULT resolved with
