@@ -6,7 +6,8 @@
 # FAILED with AWS's reason; a change -> Modify -> executed), AWS's errors,
 # injected failures and their rollbacks (root cause in the nested stack's
 # events), holds, throttling retried by the CLI, exports in use, delete;
-# SSM parameters put/get/list/delete. Starts and stops its own peers.
+# SSM parameters put/get/list/delete; every resource type the components
+# emit (Ref, each documented GetAtt, replacement). Starts and stops its own peers.
 . "$(dirname "$0")/lib/common.bash"
 
 # This suite tests the Python peer with the aws CLI; no libsynth code runs,
@@ -424,5 +425,174 @@ cfn create-stack --stack-name ssmparam --template-body "file://$TMP/ssmtpl.json"
 wait_stack ssmparam 'CREATE_COMPLETE|ROLLBACK_COMPLETE|.*FAILED'
 cfn describe-stacks --stack-name ssmparam --query 'Stacks[0].[Outputs[0].OutputValue,Parameters[0].ResolvedValue]' --output text
 check_eq "... and once it exists, its value (ResolvedValue)" "$(flat "$OUT")" "21 21"
+
+# --- the components' resource types (samples/karaoke): Ref, GetAtt, replacement ---------------
+# test/peers/fixtures/types.json: every type the components emit, each Ref
+# and each documented GetAtt as an output. Create, check each output's
+# shape, update a replacing and a non-replacing property, delete.
+admin POST "$PEERS_ADMIN_CFN/reset" '{"stacks": true}' >/dev/null
+admin POST "$PEERS_ADMIN_CFN/cfn/settings" '{"step_ms": 2, "changeset_ms": 5}' >/dev/null
+TYPES=$P/fixtures/types.json
+# outputs STACK: "Key<TAB>Value" lines into $TMP/outs.STACK; out KEY reads one
+outputs() {
+	cfn describe-stacks --stack-name "$1" --output json
+	printf '%s' "$OUT" | jq_py 'print("\n".join("%s\t%s" % (o["OutputKey"], o["OutputValue"]) for o in d["Stacks"][0].get("Outputs", [])))' >"$TMP/outs.$1"
+}
+out() { awk -F'\t' -v k="$2" '$1 == k { print $2 }' "$TMP/outs.$1"; }
+physid() { # physid STACK LOGICAL_ID
+	cfn describe-stack-resource --stack-name "$1" --logical-resource-id "$2" --query StackResourceDetail.PhysicalResourceId --output text
+	printf '%s' "$OUT"
+}
+cfn create-stack --stack-name types --template-body "file://$TYPES" --capabilities CAPABILITY_IAM
+wait_stack types 'CREATE_COMPLETE|ROLLBACK_COMPLETE|.*FAILED' 120
+check_eq "types: every component resource type creates (CREATE_COMPLETE)" "$STATUS" CREATE_COMPLETE
+outputs types
+check_eq "types: 57 outputs" "$(wc -l <"$TMP/outs.types")" 57
+A='arn:aws:[a-z0-9-]+:us-east-1:123456789012'
+R='[A-Z0-9]{12}'
+U='[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}'
+while read -r key re; do
+	[ -n "$key" ] || continue
+	check_match "types: output $key" "$(out types "$key")" "^$re\$"
+done <<EOF
+ApiRef [a-z0-9]{10}
+ApiEndpoint https://[a-z0-9]{10}\.execute-api\.us-east-1\.amazonaws\.com
+ApiId [a-z0-9]{10}
+StageRef prod
+RouteRef [a-z0-9]{7}
+RouteId [a-z0-9]{7}
+IntegrationRef [a-z0-9]{7}
+IntegrationId [a-z0-9]{7}
+AuthorizerRef [a-z0-9]{7}
+AuthorizerId [a-z0-9]{7}
+DomainRef api\.karaoke\.example\.com
+DomainRegionalDomainName d-[a-z0-9]{10}\.execute-api\.us-east-1\.amazonaws\.com
+DomainRegionalHostedZoneId Z1UJRXOUMOOFQ8
+DomainArn arn:aws:apigateway:us-east-1::/domainnames/api\.karaoke\.example\.com
+MappingRef [a-z0-9]{6}
+MappingId [a-z0-9]{6}
+QueueRef https://sqs\.us-east-1\.amazonaws\.com/123456789012/types-Queue-$R
+QueueArn arn:aws:sqs:us-east-1:123456789012:types-Queue-$R
+QueueName types-Queue-$R
+QueueUrl https://sqs\.us-east-1\.amazonaws\.com/123456789012/types-Queue-$R
+FifoQueueName types-FifoQueue-$R\.fifo
+QueuePolicyRef types-QueuePolicy-$R
+QueuePolicyId types-QueuePolicy-$R
+TopicRef arn:aws:sns:us-east-1:123456789012:types-Topic-$R
+TopicArn arn:aws:sns:us-east-1:123456789012:types-Topic-$R
+TopicName types-Topic-$R
+FifoTopicRef arn:aws:sns:us-east-1:123456789012:karaoke-events\.fifo
+SubscriptionRef arn:aws:sns:us-east-1:123456789012:types-Topic-$R:$U
+SubscriptionArn arn:aws:sns:us-east-1:123456789012:types-Topic-$R:$U
+TopicPolicyRef types-TopicPolicy-$R
+TopicPolicyId types-TopicPolicy-$R
+BusRef karaoke-bus
+BusArn arn:aws:events:us-east-1:123456789012:event-bus/karaoke-bus
+BusName karaoke-bus
+RuleRef karaoke-bus\|types-Rule-$R
+RuleArn arn:aws:events:us-east-1:123456789012:rule/karaoke-bus/types-Rule-$R
+DefaultRuleRef karaoke-nightly
+DefaultRuleArn arn:aws:events:us-east-1:123456789012:rule/karaoke-nightly
+ScheduleRef types-Schedule-$R
+ScheduleArn arn:aws:scheduler:us-east-1:123456789012:schedule/default/types-Schedule-$R
+StreamMappingRef $U
+StreamMappingId $U
+StreamMappingArn arn:aws:lambda:us-east-1:123456789012:event-source-mapping:$U
+QueueMappingRef $U
+TableRef types-Table-$R
+TableArn arn:aws:dynamodb:us-east-1:123456789012:table/types-Table-$R
+TableStreamArn arn:aws:dynamodb:us-east-1:123456789012:table/types-Table-$R/stream/[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}
+PermissionRef types-Permission-$R
+PermissionId types-Permission-$R
+RoleRef types-Role-$R
+RoleArn arn:aws:iam::123456789012:role/types-Role-$R
+RoleId AROA[A-Z0-9]{17}
+PolicyRef types-Policy-$R
+PolicyId types-Policy-$R
+LogsRef types-Logs-$R
+LogsArn arn:aws:logs:us-east-1:123456789012:log-group:types-Logs-$R:\*
+FnArn arn:aws:lambda:us-east-1:123456789012:function:types-Fn-$R
+EOF
+# The attributes agree with the Refs they derive from.
+o() { out types "$1"; }
+check_eq "types: ApiEndpoint and ApiId from the API's Ref" "$(o ApiEndpoint) $(o ApiId)" \
+	"https://$(o ApiRef).execute-api.us-east-1.amazonaws.com $(o ApiRef)"
+check_eq "types: RouteId, IntegrationId, AuthorizerId, ApiMappingId are their Refs" \
+	"$(o RouteId) $(o IntegrationId) $(o AuthorizerId) $(o MappingId)" "$(o RouteRef) $(o IntegrationRef) $(o AuthorizerRef) $(o MappingRef)"
+check_eq "types: the queue's Ref is its QueueUrl, its Arn and QueueName agree" \
+	"$(o QueueUrl) $(o QueueArn)" "$(o QueueRef) arn:aws:sqs:us-east-1:123456789012:$(o QueueName)"
+check_eq "types: the topic's Ref is its TopicArn, TopicName its last part" "$(o TopicArn) $(o TopicName)" \
+	"$(o TopicRef) $(o TopicRef | sed 's/.*://')"
+check_eq "types: the subscription's ARN is under its topic's" "$(o SubscriptionRef | sed 's/:[^:]*$//') $(o SubscriptionArn)" \
+	"$(o TopicRef) $(o SubscriptionRef)"
+check_eq "types: a custom-bus rule: Ref bus|name, Arn rule/bus/name" "$(o RuleArn)" \
+	"arn:aws:events:us-east-1:123456789012:rule/$(o RuleRef | tr '|' '/')"
+check_eq "types: the event source mapping: Id is its Ref, the ARN ends with it" \
+	"$(o StreamMappingId) $(o StreamMappingArn)" "$(o StreamMappingRef) arn:aws:lambda:us-east-1:123456789012:event-source-mapping:$(o StreamMappingRef)"
+check_eq "types: the role's Arn names its Ref" "$(o RoleArn)" "arn:aws:iam::123456789012:role/$(o RoleRef)"
+check_eq "types: the Ref of each resource is its PhysicalResourceId" \
+	"$(physid types Stage) $(physid types Rule) $(physid types StreamMapping) $(physid types Queue)" \
+	"$(o StageRef) $(o RuleRef) $(o StreamMappingRef) $(o QueueRef)"
+
+# A change set: StageName and StartingPosition replace, BatchSize does not.
+cfn create-change-set --stack-name types --change-set-name repl --use-previous-template --capabilities CAPABILITY_IAM \
+	--parameters ParameterKey=StageName,ParameterValue=live ParameterKey=StartingPosition,ParameterValue=TRIM_HORIZON \
+	ParameterKey=BatchSize,ParameterValue=20 ParameterKey=Visibility,UsePreviousValue=true
+wait_cs types repl
+cfn describe-change-set --stack-name types --change-set-name repl \
+	--query 'Changes[].ResourceChange.[LogicalResourceId,Action,Replacement]' --output text
+check_eq "types change set: Stage and StreamMapping Replacement True; QueueMapping and Mapping (its Stage) False" \
+	"$(printf '%s\n' "$OUT" | tr '\t' ' ' | sort | tr '\n' ',')" \
+	"Mapping Modify False,QueueMapping Modify False,Stage Modify True,StreamMapping Modify True,"
+cfn delete-change-set --stack-name types --change-set-name repl
+before_queue=$(o QueueRef) before_qmap=$(o QueueMappingRef) before_map=$(o MappingRef)
+before_stage=$(o StageRef) before_smap=$(o StreamMappingRef)
+cfn update-stack --stack-name types --use-previous-template --capabilities CAPABILITY_IAM \
+	--parameters ParameterKey=StageName,ParameterValue=live ParameterKey=StartingPosition,ParameterValue=TRIM_HORIZON \
+	ParameterKey=BatchSize,ParameterValue=20 ParameterKey=Visibility,ParameterValue=60
+wait_stack types 'UPDATE_COMPLETE|UPDATE_ROLLBACK_COMPLETE|.*FAILED' 120
+check_eq "types update: UPDATE_COMPLETE" "$STATUS" UPDATE_COMPLETE
+outputs types
+check_eq "types update: StageName (Update requires: Replacement) gives a new stage" "$before_stage -> $(o StageRef)" "prod -> live"
+check_match "types update: StartingPosition replaces the event source mapping (new UUID)" \
+	"$before_smap -> $(o StreamMappingRef)" "^($U) -> ($U)\$"
+check_eq "types update: ... a different one" "$([ "$before_smap" != "$(o StreamMappingRef)" ] && echo changed)" changed
+check_eq "types update: BatchSize, VisibilityTimeout, the mapping's Stage: updated in place (same physical ids)" \
+	"$(o QueueMappingRef) $(o QueueRef) $(o MappingRef)" "$before_qmap $before_queue $before_map"
+ev=$(events types)
+check_contains "types update: the mapping whose Stage was replaced is updated (in place)" \
+	"$(printf '%s\n' "$ev" | grep '^Mapping ' | tr '\n' ',')" "Mapping UPDATE_IN_PROGRESS,Mapping UPDATE_COMPLETE,"
+check_contains "types update: the old stage is deleted in the cleanup" \
+	"$(printf '%s\n' "$ev" | sed -n '/UPDATE_COMPLETE_CLEANUP_IN_PROGRESS/,$p' | tr '\n' ',')" "Stage DELETE_COMPLETE,"
+cfn describe-stack-events --stack-name types --query 'StackEvents[?LogicalResourceId==`Stage` && ResourceStatus==`DELETE_COMPLETE`].PhysicalResourceId' --output text
+check_eq "types update: the deleted stage is the old one" "$OUT" prod
+
+# AWS's refusals and failures for these types.
+cfn create-stack --stack-name badatt --template-body '{"Resources": {"Q": {"Type": "AWS::SQS::Queue"}}, "Outputs": {"X": {"Value": {"Fn::GetAtt": ["Q", "Nope"]}}}}'
+check_contains "a GetAtt the type does not document: AWS's template error" "$ERR" \
+	"Template error: resource Q does not support attribute type Nope in Fn::GetAtt"
+cfn create-stack --stack-name nostream --template-body '{"Resources": {"T": {"Type": "AWS::DynamoDB::Table", "Properties": {"KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}]}}}, "Outputs": {"S": {"Value": {"Fn::GetAtt": ["T", "StreamArn"]}}}}'
+wait_stack nostream 'CREATE_COMPLETE|ROLLBACK_COMPLETE|.*FAILED' 60
+cfn describe-stack-events --stack-name nostream --query 'StackEvents[?ResourceStatus==`ROLLBACK_IN_PROGRESS`]|[0].ResourceStatusReason' --output text
+check_eq "StreamArn of a table without a stream: the create rolls back" "$STATUS: $OUT" "ROLLBACK_COMPLETE: Attribute 'StreamArn' does not exist"
+cat >"$TMP/named.json" <<'EOF'
+{"Parameters": {"PackageType": {"Type": "String", "Default": "Zip"}},
+ "Resources": {"Fn": {"Type": "AWS::Lambda::Function", "Properties": {"FunctionName": "karaoke-fn", "PackageType": {"Ref": "PackageType"}, "Role": "arn:aws:iam::123456789012:role/r"}}},
+ "Outputs": {"Arn": {"Value": {"Fn::GetAtt": ["Fn", "Arn"]}}}}
+EOF
+cfn create-stack --stack-name named --template-body "file://$TMP/named.json"
+wait_stack named 'CREATE_COMPLETE|ROLLBACK_COMPLETE|.*FAILED' 60
+cfn update-stack --stack-name named --use-previous-template --parameters ParameterKey=PackageType,ParameterValue=Image
+wait_stack named 'UPDATE_COMPLETE|UPDATE_ROLLBACK_COMPLETE|.*FAILED' 60
+cfn describe-stack-events --stack-name named --query 'StackEvents[?ResourceStatus==`UPDATE_FAILED`]|[0].ResourceStatusReason' --output text
+check_eq "replacing a custom-named resource: AWS's refusal, rolled back" "$STATUS: $OUT" \
+	"UPDATE_ROLLBACK_COMPLETE: CloudFormation cannot update a stack when a custom-named resource requires replacing. Rename karaoke-fn and update the stack again."
+
+TYID=$(cfn describe-stacks --stack-name types --query 'Stacks[0].StackId' --output text >/dev/null; printf '%s' "$OUT")
+cfn delete-stack --stack-name types
+wait_stack "$TYID" 'DELETE_COMPLETE|DELETE_FAILED' 120
+check_eq "types: delete" "$STATUS" DELETE_COMPLETE
+check_eq "types: every resource deleted, then the stack" \
+	"$(events "$TYID" | sed -n '/^types DELETE_IN_PROGRESS/,$p' | grep -c ' DELETE_COMPLETE$') $(events "$TYID" | tail -1)" "27 types DELETE_COMPLETE"
 
 finish

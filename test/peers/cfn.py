@@ -437,14 +437,16 @@ class Pending(str):
     """A placeholder for a value not known until a resource exists."""
 
 
-def resolver(stack, t, params, planning=False):
-    """params: resolve_parameters() output."""
+def resolver(stack, t, params, planning=False, replaced=()):
+    """params: resolve_parameters() output. planning: values not known yet
+    (resources not created, or in `replaced`, which a change replaces) are
+    Pending placeholders."""
     values = {k: (r if r is not None else v) for k, v, r, _, _ in params}
     types = {k: typ for k, _, _, _, typ in params}
 
     def ref(lid):
         r = stack.resources.get(lid)
-        if r is None or not r.physid or r.status in ("DELETE_COMPLETE",):
+        if r is None or not r.physid or r.status in ("DELETE_COMPLETE",) or (planning and lid in replaced):
             if planning:
                 return Pending("{{pending:%s}}" % lid)
             raise validation("Template error: resource %s is not available" % lid)
@@ -453,7 +455,8 @@ def resolver(stack, t, params, planning=False):
     def getatt(lid, attr):
         r = stack.resources.get(lid)
         typ = t["Resources"].get(lid, {}).get("Type") if t else None
-        if r is None or not r.physid or r.status in ("DELETE_COMPLETE",) or (typ and typ != r.type):
+        if r is None or not r.physid or r.status in ("DELETE_COMPLETE",) or (typ and typ != r.type) or \
+                (planning and lid in replaced):
             if planning:
                 return Pending("{{pending:%s.%s}}" % (lid, attr))
             raise validation("Template error: resource %s is not available" % lid)
@@ -466,7 +469,7 @@ def resolver(stack, t, params, planning=False):
             if planning:
                 return Pending("{{pending:%s.%s}}" % (lid, attr))
             raise validation("Template error: Fn::GetAtt %s.%s: the nested stack has no output %s" % (lid, attr, key))
-        return E.attribute(r.type, r.physid, attr, stack.region, lid, stack.id)
+        return E.attribute(r.type, r.physid, attr, stack.region, lid, stack.id, r.props)
 
     def imports(name):
         return STORE.export_value(name, stack.region)
@@ -501,16 +504,41 @@ def compare_key(typ, props):
 
 
 def requires_replacement(typ, old_props, new_props):
-    name = E.NAME_PROPS.get(typ)
-    if name and (old_props or {}).get(name) != (new_props or {}).get(name):
-        return True
+    """A changed name property, or one the reference documents as "Update
+    requires: Replacement" (E.REPLACE_PROPS)."""
+    old_props, new_props = old_props or {}, new_props or {}
+    for name in (E.NAME_PROPS.get(typ),) + tuple(E.REPLACE_PROPS.get(typ, ())):
+        if name and old_props.get(name) != new_props.get(name):
+            return True
     return False
+
+
+def replacement(typ, old_props, new_props):
+    """A change set's Replacement: True when a replacing property changes to
+    a known value, Conditional when it may (a value not known until a
+    dependency is updated), else False."""
+    if requires_replacement(typ, old_props, _known(new_props or {}, old_props or {})):
+        return "True"
+    if typ in E.REPLACE_PROPS:  # known: only a replacing property's unknown value may replace
+        replacing = (E.NAME_PROPS.get(typ),) + E.REPLACE_PROPS[typ]
+        pending = any(isinstance(x, Pending) for k in replacing if k for x in _leaves((new_props or {}).get(k)))
+    else:
+        pending = any(isinstance(v, Pending) for v in _leaves(new_props))
+    return "Conditional" if pending else "False"
+
+
+def _known(new, old):
+    """new with its top-level properties whose value is not known yet (a
+    Pending placeholder inside) taken from old."""
+    return {k: (old.get(k) if any(isinstance(x, Pending) for x in _leaves(v)) else v)
+            for k, v in new.items()}
 
 
 def plan(stack, t, params):
     """The changes from the stack's current resources to template t:
     [(action, lid, typ, replacement, changed property names)]."""
-    rv = resolver(stack, t, params, planning=True)
+    replaced = set()
+    rv = resolver(stack, t, params, planning=True, replaced=replaced)
     out = []
     seen = set()
     for lid in E.order(t):
@@ -526,6 +554,7 @@ def plan(stack, t, params):
             continue
         if cur.type != typ:
             out.append(("Modify", lid, typ, "True", ["Type"]))
+            replaced.add(lid)
             continue
         key = compare_key(typ, props)
         if key != cur.key or json.dumps(r.get("Metadata"), sort_keys=True) != json.dumps(
@@ -534,8 +563,9 @@ def plan(stack, t, params):
                            if (props or {}).get(k) != (cur.props or {}).get(k)) or ["Metadata"]
             if typ == "AWS::CloudFormation::Stack" and not names:
                 names = ["TemplateURL"]
-            repl = "True" if requires_replacement(typ, cur.props, props) else (
-                "Conditional" if any(isinstance(v, Pending) for v in _leaves(props)) else "False")
+            repl = replacement(typ, cur.props, props)
+            if repl == "True":
+                replaced.add(lid)
             out.append(("Modify", lid, typ, repl, names))
     for lid, cur in stack.resources.items():
         if lid not in seen and cur.status != "DELETE_COMPLETE":
@@ -560,7 +590,10 @@ def outputs_of(stack, t, params):
     for k, o in (t.get("Outputs") or {}).items():
         if o.get("Condition") and not rv.condition(o["Condition"]):
             continue
-        v = rv.eval(o["Value"])
+        try:
+            v = rv.eval(o["Value"])
+        except AwsError as e:
+            raise Failed(None, e.message)
         if isinstance(v, list):
             v = ",".join(str(x) for x in v)
         d = {"OutputKey": k, "OutputValue": str(v) if not isinstance(v, bool) else ("true" if v else "false")}
@@ -847,6 +880,15 @@ def run_update(stack, t, body, params, token, tags=None, caps=None, rollback_of=
                 continue  # a dependency's placeholder resolved to the same value
             old = cur.snapshot()
             if cur.type != r["Type"] or requires_replacement(r["Type"], cur.props, props):
+                nm = E.NAME_PROPS.get(r["Type"])
+                if cur.type == r["Type"] and nm and isinstance(props.get(nm), str) and \
+                        props.get(nm) == (cur.props or {}).get(nm):
+                    event(stack, lid, cur.type, "UPDATE_IN_PROGRESS", cur.physid, None, props, token)
+                    step()
+                    done.append(("modify", lid, old))
+                    raise_failed(stack, cur, "UPDATE_FAILED",
+                                 "CloudFormation cannot update a stack when a custom-named resource requires "
+                                 "replacing. Rename %s and update the stack again." % props[nm], token)
                 with STORE.lock:
                     stack.resources.pop(lid, None)
                 try:

@@ -39,7 +39,68 @@ NAME_PROPS = {
     "AWS::IAM::ManagedPolicy": "ManagedPolicyName", "AWS::Logs::LogGroup": "LogGroupName",
     "AWS::Events::Rule": "Name", "AWS::Events::EventBus": "Name", "AWS::StepFunctions::StateMachine": "StateMachineName",
     "AWS::SecretsManager::Secret": "Name", "AWS::SSM::Parameter": "Name", "AWS::ECR::Repository": "RepositoryName",
+    "AWS::ApiGatewayV2::Stage": "StageName", "AWS::ApiGatewayV2::DomainName": "DomainName",
+    "AWS::Scheduler::Schedule": "Name",
 }
+
+# Properties whose change replaces the resource: "Update requires: Replacement"
+# in the CloudFormation resource reference (the registry schemas'
+# createOnlyProperties). A changed name property (NAME_PROPS) replaces too.
+REPLACE_PROPS = {
+    "AWS::ApiGatewayV2::Api": ("ProtocolType",),
+    "AWS::ApiGatewayV2::Stage": ("ApiId", "StageName"),
+    "AWS::ApiGatewayV2::Route": ("ApiId",),
+    "AWS::ApiGatewayV2::Integration": ("ApiId",),
+    "AWS::ApiGatewayV2::Authorizer": ("ApiId",),
+    "AWS::ApiGatewayV2::DomainName": ("DomainName",),
+    "AWS::ApiGatewayV2::ApiMapping": ("DomainName",),
+    "AWS::SQS::Queue": ("FifoQueue", "QueueName"),
+    "AWS::SNS::Topic": ("FifoTopic", "TopicName"),
+    "AWS::SNS::Subscription": ("Endpoint", "Protocol", "TopicArn"),
+    "AWS::Events::EventBus": ("Name",),
+    "AWS::Events::Rule": ("Name",),
+    "AWS::Scheduler::Schedule": ("Name",),
+    "AWS::Lambda::EventSourceMapping": ("EventSourceArn", "StartingPosition", "StartingPositionTimestamp",
+                                        "SelfManagedEventSource", "AmazonManagedKafkaEventSourceConfig",
+                                        "SelfManagedKafkaEventSourceConfig"),
+    "AWS::DynamoDB::Table": ("TableName", "ImportSourceSpecification"),
+    "AWS::Lambda::Permission": ("Action", "EventSourceToken", "FunctionName", "FunctionUrlAuthType",
+                                "InvokedViaFunctionUrl", "Principal", "PrincipalOrgID", "SourceAccount", "SourceArn"),
+    "AWS::Lambda::Function": ("FunctionName", "PackageType"),
+    "AWS::IAM::Role": ("Path", "RoleName"),
+    "AWS::Logs::LogGroup": ("LogGroupName",),
+}
+
+# The Fn::GetAtt attributes AWS documents ("Return values") for the types the
+# components emit; any other attribute of these types is refused as AWS does
+# ("Template error: resource X does not support attribute type Y in
+# Fn::GetAtt"). Types not listed here accept any attribute.
+ATTRS = {
+    "AWS::ApiGatewayV2::Api": ("ApiEndpoint", "ApiId"),
+    "AWS::ApiGatewayV2::Stage": (),
+    "AWS::ApiGatewayV2::Route": ("RouteId",),
+    "AWS::ApiGatewayV2::Integration": ("IntegrationId",),
+    "AWS::ApiGatewayV2::Authorizer": ("AuthorizerId",),
+    "AWS::ApiGatewayV2::DomainName": ("DomainNameArn", "RegionalDomainName", "RegionalHostedZoneId"),
+    "AWS::ApiGatewayV2::ApiMapping": ("ApiMappingId",),
+    "AWS::SQS::Queue": ("Arn", "QueueName", "QueueUrl"),
+    "AWS::SQS::QueuePolicy": ("Id",),
+    "AWS::SNS::Topic": ("TopicArn", "TopicName"),
+    "AWS::SNS::Subscription": ("Arn",),
+    "AWS::SNS::TopicPolicy": ("Id",),
+    "AWS::Events::EventBus": ("Arn", "Name", "Policy"),
+    "AWS::Events::Rule": ("Arn",),
+    "AWS::Scheduler::Schedule": ("Arn",),
+    "AWS::Lambda::EventSourceMapping": ("EventSourceMappingArn", "Id"),
+    "AWS::Lambda::Permission": ("Id",),
+    "AWS::DynamoDB::Table": ("Arn", "StreamArn"),
+    "AWS::IAM::Role": ("Arn", "RoleId"),
+    "AWS::IAM::Policy": ("Id",),
+    "AWS::Logs::LogGroup": ("Arn",),
+}
+
+# API Gateway's regional hosted zone (RegionalHostedZoneId) per region.
+APIGW_ZONES = {"us-east-1": "Z1UJRXOUMOOFQ8"}
 
 
 class NoValue:
@@ -190,6 +251,8 @@ def check_template(t):
                 unresolved.append(name)
             elif kind == "getatt" and name not in res:
                 raise validation("Template error: instance of Fn::GetAtt references undefined resource %s" % name)
+            elif kind == "getatt":
+                check_attribute(res, name, attr)
             elif kind == "cond" and name not in conds:
                 raise validation("Template format error: Unresolved condition dependency %s in Fn::If" % name)
         deps = r.get("DependsOn") or []
@@ -213,7 +276,16 @@ def check_template(t):
                                  "block of the template" % name)
             if kind == "getatt" and name not in res:
                 raise validation("Template error: instance of Fn::GetAtt references undefined resource %s" % name)
+            if kind == "getatt":
+                check_attribute(res, name, attr)
     order(t)  # circular dependencies
+
+
+def check_attribute(res, lid, attr):
+    """AWS refuses a GetAtt of an attribute the type does not have."""
+    typ = (res.get(lid) or {}).get("Type")
+    if isinstance(attr, str) and typ in ATTRS and attr not in ATTRS[typ]:
+        raise validation("Template error: resource %s does not support attribute type %s in Fn::GetAtt" % (lid, attr))
 
 
 def dependencies(t, lid):
@@ -351,22 +423,73 @@ def _b32(seed, n, upper=True):
     return s if upper else s.lower()
 
 
+def generated_name(stack_name, lid, seed, maxlen=None, suffix=""):
+    """AWS's physical name for a resource given none: stack-LogicalId-RANDOM
+    (the random part from the seed, so deterministic here), the stack name
+    and logical id shortened to fit the service's limit, then suffix."""
+    rand = _b32(seed, 12)
+    sn, ln = stack_name[:30], lid[:30]
+    if maxlen is not None:
+        room = maxlen - len(rand) - 2 - len(suffix)
+        while len(sn) + len(ln) > room:
+            if len(sn) >= len(ln):
+                sn = sn[:-1]
+            else:
+                ln = ln[:-1]
+    return "%s-%s-%s%s" % (sn, ln, rand, suffix)
+
+
+def _uuid(seed):
+    h = _h(seed)
+    return "%s-%s-4%s-a%s-%s" % (h[:8], h[8:12], h[13:16], h[17:20], h[20:32])
+
+
+def _truthy(v):
+    return v is True or str(v).lower() == "true"
+
+
+def rule_bus(props):
+    """The name of an Events rule's bus (its EventBusName may be a name or an
+    ARN); None for the default bus."""
+    bus = (props or {}).get("EventBusName")
+    if not isinstance(bus, str) or not bus:
+        return None
+    if bus.startswith("arn:"):
+        bus = bus.split(":event-bus/", 1)[-1]
+    return None if bus == "default" else bus
+
+
 def physical_id(stack_name, stack_id, region, lid, typ, props, generation=0):
-    """A fake, stable physical id for a new resource (AWS's shapes)."""
+    """A fake, stable physical id (what Ref returns) for a new resource, in
+    AWS's shapes. A resource without a name property gets AWS's generated
+    name, stack-LogicalId-RANDOM (RANDOM from the stack id, logical id and
+    generation: a replacement gets a new one)."""
     seed = "%s/%s/%d" % (stack_id, lid, generation)
     props = props if isinstance(props, dict) else {}
     name_prop = NAME_PROPS.get(typ)
     name = props.get(name_prop) if name_prop else None
+    if not isinstance(name, str):
+        name = None
     gen = "%s-%s-%s" % (stack_name[:30], lid[:30], _b32(seed, 12))
     if typ == "AWS::S3::Bucket":
-        return name if isinstance(name, str) else gen.lower()[:63]
+        return name or gen.lower()[:63]
     if typ == "AWS::SQS::Queue":
-        q = name if isinstance(name, str) else gen
-        if str(props.get("FifoQueue", "")).lower() == "true" and not q.endswith(".fifo"):
-            q += ".fifo"
+        # A FIFO queue's name ends .fifo (AWS requires it of a given name and
+        # appends it to a generated one); at most 80 characters.
+        fifo = _truthy(props.get("FifoQueue"))
+        q = name or generated_name(stack_name, lid, seed, 80, ".fifo" if fifo else "")
         return "https://sqs.%s.amazonaws.com/%s/%s" % (region, ACCOUNT, q)
     if typ == "AWS::SNS::Topic":
-        return "arn:aws:sns:%s:%s:%s" % (region, ACCOUNT, name if isinstance(name, str) else gen)
+        fifo = _truthy(props.get("FifoTopic"))
+        topic = name or generated_name(stack_name, lid, seed, 256, ".fifo" if fifo else "")
+        return "arn:aws:sns:%s:%s:%s" % (region, ACCOUNT, topic)
+    if typ == "AWS::SNS::Subscription":
+        topic = props.get("TopicArn")
+        if not isinstance(topic, str) or not topic.startswith("arn:"):
+            topic = "arn:aws:sns:%s:%s:%s" % (region, ACCOUNT, topic if isinstance(topic, str) else gen)
+        return "%s:%s" % (topic, _uuid(seed))
+    if typ in ("AWS::SNS::TopicPolicy", "AWS::SQS::QueuePolicy"):
+        return gen
     if typ == "AWS::Cognito::UserPool":
         return "%s_%s" % (region, _b32(seed, 9)[:9].replace("0", "a"))
     if typ == "AWS::Cognito::UserPoolClient":
@@ -377,8 +500,19 @@ def physical_id(stack_name, stack_id, region, lid, typ, props, generation=0):
     if typ == "AWS::AppSync::GraphQLApi":
         return "arn:aws:appsync:%s:%s:apis/%s" % (region, ACCOUNT, _b32(seed, 26, upper=False))
     if typ in ("AWS::ApiGateway::RestApi", "AWS::ApiGatewayV2::Api", "AWS::ApiGateway::Deployment",
-               "AWS::ApiGatewayV2::Stage", "AWS::ApiGateway::Resource"):
+               "AWS::ApiGateway::Resource"):
         return _b32(seed, 10, upper=False)
+    if typ == "AWS::ApiGatewayV2::Stage":
+        return name or "$default"
+    if typ in ("AWS::ApiGatewayV2::Route", "AWS::ApiGatewayV2::Integration", "AWS::ApiGatewayV2::Authorizer",
+               "AWS::ApiGatewayV2::Deployment"):
+        return _b32(seed, 7, upper=False)
+    if typ == "AWS::ApiGatewayV2::ApiMapping":
+        return _b32(seed, 6, upper=False)
+    if typ == "AWS::ApiGatewayV2::DomainName":
+        return name or gen.lower() + ".example.com"
+    if typ == "AWS::Lambda::EventSourceMapping":
+        return _uuid(seed)
     if typ == "AWS::CloudFront::Distribution":
         return "E" + _b32(seed, 13)
     if typ == "AWS::EC2::VPC":
@@ -388,26 +522,33 @@ def physical_id(stack_name, stack_id, region, lid, typ, props, generation=0):
     if typ == "AWS::EC2::SecurityGroup":
         return "sg-" + _h(seed)[:17]
     if typ == "AWS::Lambda::Permission" or typ == "AWS::IAM::Policy":
-        return gen[:64]
+        return generated_name(stack_name, lid, seed, 64)
     if typ == "AWS::Events::Rule":
-        return name if isinstance(name, str) else gen[:64]
+        # Ref of a rule on a custom bus is "bus|name" (as AWS answers, though
+        # the reference says only "the rule name").
+        rule = name or generated_name(stack_name, lid, seed, 64)
+        bus = rule_bus(props)
+        return "%s|%s" % (bus, rule) if bus else rule
+    if typ == "AWS::Scheduler::Schedule":
+        return name or generated_name(stack_name, lid, seed, 64)
     if typ == "AWS::SSM::Parameter":
-        return name if isinstance(name, str) else "CFN-%s-%s" % (lid, _b32(seed, 12))
+        return name or "CFN-%s-%s" % (lid, _b32(seed, 12))
     if typ == "AWS::IAM::ManagedPolicy":
-        return "arn:aws:iam::%s:policy/%s" % (ACCOUNT, name if isinstance(name, str) else gen)
+        return "arn:aws:iam::%s:policy/%s" % (ACCOUNT, name or gen)
     if typ == "AWS::SecretsManager::Secret":
-        return "arn:aws:secretsmanager:%s:%s:secret:%s-%s" % (region, ACCOUNT, name if isinstance(name, str)
-                                                                else lid + _b32(seed, 12), _b32(seed + "s", 6))
+        return "arn:aws:secretsmanager:%s:%s:secret:%s-%s" % (region, ACCOUNT, name or lid + _b32(seed, 12),
+                                                                _b32(seed + "s", 6))
     if typ == "AWS::Logs::LogGroup":
-        return name if isinstance(name, str) else gen
+        return name or gen
     if typ == "AWS::StepFunctions::StateMachine":
-        return "arn:aws:states:%s:%s:stateMachine:%s" % (region, ACCOUNT, name if isinstance(name, str) else
-                                                         lid + "-" + _b32(seed, 12))
+        return "arn:aws:states:%s:%s:stateMachine:%s" % (region, ACCOUNT, name or lid + "-" + _b32(seed, 12))
     if typ.startswith("Custom::") or typ == "AWS::CloudFormation::CustomResource":
         return "%s-%s-%s" % (stack_name[:30], lid[:30], _b32(seed, 12))
-    if isinstance(name, str):
+    if name:
         return name
-    return gen[:64] if typ.startswith("AWS::IAM::") else gen
+    if typ.startswith("AWS::IAM::") or typ in ("AWS::Lambda::Function", "AWS::Events::EventBus"):
+        return generated_name(stack_name, lid, seed, 64)
+    return gen
 
 
 def _service(typ):
@@ -415,9 +556,13 @@ def _service(typ):
     return parts[1].lower() if len(parts) > 2 else "custom"
 
 
-def attribute(typ, physid, attr, region, lid, stack_id):
-    """A fake, stable GetAtt value (a string, or a list for list attributes)."""
+def attribute(typ, physid, attr, region, lid, stack_id, props=None):
+    """A fake, stable GetAtt value (a string, or a list for list attributes);
+    props: the resource's resolved properties. Raises ValidationError for an
+    attribute the resource does not have (StreamArn of a table without a
+    stream)."""
     seed = "%s/%s/%s" % (stack_id, lid, attr)
+    props = props if isinstance(props, dict) else {}
     last = physid.rsplit("/", 1)[-1] if physid else ""
     arn = None
     if typ == "AWS::S3::Bucket":
@@ -435,7 +580,8 @@ def attribute(typ, physid, attr, region, lid, stack_id):
             return "None"
     elif typ == "AWS::IAM::Role":
         if attr == "Arn":
-            return "arn:aws:iam::%s:role/%s" % (ACCOUNT, physid)
+            path = props.get("Path") if isinstance(props.get("Path"), str) else "/"
+            return "arn:aws:iam::%s:role%s%s" % (ACCOUNT, path if path.endswith("/") else path + "/", physid)
         if attr == "RoleId":
             return "AROA" + _b32(seed, 17)
     elif typ == "AWS::DynamoDB::Table":
@@ -443,7 +589,12 @@ def attribute(typ, physid, attr, region, lid, stack_id):
         if attr == "Arn":
             return arn
         if attr == "StreamArn":
-            return arn + "/stream/2024-01-01T00:00:00.000"
+            spec = props.get("StreamSpecification")
+            if not isinstance(spec, dict) or not spec.get("StreamViewType"):
+                raise validation("Attribute 'StreamArn' does not exist")
+            h = int(_h(seed), 16)
+            return arn + "/stream/2024-%02d-%02dT%02d:%02d:%02d.%03d" % (
+                h % 12 + 1, h // 12 % 28 + 1, h // 400 % 24, h // 9600 % 60, h // 576000 % 60, h // 34560000 % 1000)
     elif typ == "AWS::SQS::Queue":
         name = physid.rsplit("/", 1)[-1]
         m = {"Arn": "arn:aws:sqs:%s:%s:%s" % (region, ACCOUNT, name), "QueueName": name, "QueueUrl": physid}
@@ -454,6 +605,12 @@ def attribute(typ, physid, attr, region, lid, stack_id):
             return physid
         if attr == "TopicName":
             return physid.rsplit(":", 1)[-1]
+    elif typ == "AWS::SNS::Subscription":
+        if attr == "Arn":
+            return physid
+    elif typ in ("AWS::SNS::TopicPolicy", "AWS::SQS::QueuePolicy", "AWS::IAM::Policy", "AWS::Lambda::Permission"):
+        if attr == "Id":
+            return physid
     elif typ == "AWS::Cognito::UserPool":
         m = {"Arn": "arn:aws:cognito-idp:%s:%s:userpool/%s" % (region, ACCOUNT, physid),
              "ProviderName": "cognito-idp.%s.amazonaws.com/%s" % (region, physid),
@@ -488,9 +645,31 @@ def attribute(typ, physid, attr, region, lid, stack_id):
             return physid
     elif typ == "AWS::ApiGatewayV2::Api":
         if attr == "ApiEndpoint":
+            if str(props.get("ProtocolType", "")).upper() == "WEBSOCKET":
+                return "wss://%s.execute-api.%s.amazonaws.com" % (physid, region)
             return "https://%s.execute-api.%s.amazonaws.com" % (physid, region)
         if attr == "ApiId":
             return physid
+    elif typ in ("AWS::ApiGatewayV2::Route", "AWS::ApiGatewayV2::Integration", "AWS::ApiGatewayV2::Authorizer",
+                 "AWS::ApiGatewayV2::ApiMapping"):
+        if attr == typ.rsplit("::", 1)[-1] + "Id":
+            return physid
+    elif typ == "AWS::ApiGatewayV2::DomainName":
+        if attr == "RegionalDomainName":
+            return "d-%s.execute-api.%s.amazonaws.com" % (_b32(stack_id + lid + physid, 10, upper=False), region)
+        if attr == "RegionalHostedZoneId":
+            return APIGW_ZONES.get(region) or "Z" + _b32(region, 13)
+        if attr == "DomainNameArn":
+            return "arn:aws:apigateway:%s::/domainnames/%s" % (region, physid)
+    elif typ == "AWS::Scheduler::Schedule":
+        if attr == "Arn":
+            group = props.get("GroupName") if isinstance(props.get("GroupName"), str) else "default"
+            return "arn:aws:scheduler:%s:%s:schedule/%s/%s" % (region, ACCOUNT, group, physid)
+    elif typ == "AWS::Lambda::EventSourceMapping":
+        if attr == "Id":
+            return physid
+        if attr == "EventSourceMappingArn":
+            return "arn:aws:lambda:%s:%s:event-source-mapping:%s" % (region, ACCOUNT, physid)
     elif typ == "AWS::ApiGateway::RestApi":
         if attr == "RootResourceId":
             return _b32(seed, 10, upper=False)
@@ -507,12 +686,16 @@ def attribute(typ, physid, attr, region, lid, stack_id):
         if attr == "FunctionArn":
             return "arn:aws:lambda:%s:%s:function:%s" % (region, ACCOUNT, lid)
     elif typ == "AWS::Events::Rule" and attr == "Arn":
-        return "arn:aws:events:%s:%s:rule/%s" % (region, ACCOUNT, physid)
+        # arn:...:rule/NAME on the default bus, rule/BUS/NAME on another
+        return "arn:aws:events:%s:%s:rule/%s" % (region, ACCOUNT, physid.replace("|", "/"))
     elif typ == "AWS::Events::EventBus":
         if attr == "Arn":
             return "arn:aws:events:%s:%s:event-bus/%s" % (region, ACCOUNT, physid)
         if attr == "Name":
             return physid
+        if attr == "Policy":
+            pol = props.get("Policy")
+            return pol if isinstance(pol, str) else json.dumps(pol, separators=(",", ":")) if pol else ""
     elif typ == "AWS::Logs::LogGroup" and attr == "Arn":
         return "arn:aws:logs:%s:%s:log-group:%s:*" % (region, ACCOUNT, physid)
     elif typ == "AWS::EC2::VPC":
