@@ -28,16 +28,6 @@
 #include <synth/queue.h>
 #include <synth/bus.h>
 
-/*
- * The queue component (constructs/queue.c) is built in another branch.
- * These are weak references so that a libsynth without it still links;
- * they are only called with a synth_queue in hand, which only
- * synth_define_queue() makes, and that pulls in the whole component.
- */
-#pragma weak synth_queue_arn
-#pragma weak synth_queue_is_fifo
-#pragma weak synth_queue_construct
-#pragma weak synth_queue_allow_send
 
 #define EVENTS_PRINCIPAL "events.amazonaws.com"
 #define MAX_INPUT_PATHS 100

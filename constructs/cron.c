@@ -23,11 +23,6 @@
 #include <synth/queue.h>
 #include <synth/cron.h>
 
-/* The queue component is built in another branch: weak references, so a
- * libsynth without it still links (see constructs/bus.c). */
-#pragma weak synth_queue_arn
-#pragma weak synth_queue_is_fifo
-#pragma weak synth_queue_construct
 
 #define SCHEDULER_PRINCIPAL "scheduler.amazonaws.com"
 

@@ -15,5 +15,11 @@
 #include "synth/auth.h"
 #include "synth/storage.h"
 #include "synth/data.h"
+#include "synth/queue.h"
+#include "synth/topic.h"
+#include "synth/bus.h"
+#include "synth/cron.h"
+#include "synth/table.h"
+#include "synth/api.h"
 
 #endif

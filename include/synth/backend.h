@@ -41,7 +41,8 @@ typedef enum synth_backend_type {
  * JSON object, as the CDK toolkit passes it), then `--context KEY=VALUE`
  * (or `-c KEY=VALUE`) arguments. Known keys:
  *   synth:namespace   the app (default: the current directory's name)
- *   synth:name        the branch or sandbox name (default: $USER, sandbox)
+ *   synth:name        the branch or sandbox name (default: $USER, else the
+ *                     passwd name; an error when neither exists)
  *   synth:type        "branch" or "sandbox" (default "sandbox")
  * (Amplify's amplify-backend-namespace / -name / -type are accepted too.)
  * The assembly goes to CDK_OUTDIR, `--out DIR`, or "cdk.out".
