@@ -142,6 +142,7 @@ bench: all
 	$(Q)BUILD=$(BUILD) bash bench/publish.sh
 	$(Q)BUILD=$(BUILD) bash bench/data.sh
 	$(Q)BUILD=$(BUILD) bash bench/deploy.sh
+	$(Q)BUILD=$(BUILD) bash bench/python.sh
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/include/synth $(DESTDIR)$(PREFIX)/lib/pkgconfig \
