@@ -918,6 +918,21 @@ int synth_function_link_env(synth_function *fn, const synth_construct *target, c
 	return rc;
 }
 
+int synth_function_add_secret(synth_function *fn, const char *name, const char *secret)
+{
+	assert(fn && "synth_function_add_secret: NULL function");
+	if (fn->fn)
+		return synth_construct_failf(fn->c, SYNTH_EINVALID,
+					     "secret %s: added after the function was generated "
+					     "(add secrets before the backend runs)", name ? name : "");
+	synth_env e[2] = {{.name = name, .secret = secret}, {0}};
+	if (!name || !secret)
+		return synth_construct_failf(fn->c, SYNTH_EINVALID,
+					     "a secret needs an environment name and a secret name");
+	int rc = add_props_environment(fn, synth_construct_name(fn->c), e);
+	return rc < 0 ? fn_fail(fn, rc) : 0;
+}
+
 int synth_function_add_environment(synth_function *fn, const char *name, json_t *value)
 {
 	assert(fn && "synth_function_add_environment: NULL function");

@@ -21,5 +21,6 @@
 #include "synth/cron.h"
 #include "synth/table.h"
 #include "synth/api.h"
+#include "synth/secret.h"
 
 #endif

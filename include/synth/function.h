@@ -117,6 +117,13 @@ SYNTH_EXPORT int synth_function_grant(synth_function *fn,
 				      const char *const *actions,
 				      json_t *resources);
 
+/* Gives FN the secret SECRET (a name, see synth_secret_path()) under the
+ * environment name NAME, as props.environment's .secret does: its SSM paths
+ * in SYNTH_SSM_ENV_CONFIG and ssm:GetParameters on exactly them. Before the
+ * backend runs only. */
+SYNTH_EXPORT int synth_function_add_secret(synth_function *fn, const char *name,
+					   const char *secret);
+
 /* Adds an environment variable after definition (VALUE stolen; tokens
  * allowed, e.g. a table name). */
 SYNTH_EXPORT int synth_function_add_environment(synth_function *fn,

@@ -330,8 +330,54 @@ static void test_link(void)
 	rm_tmp(d);
 }
 
+static void test_secret_link(void)
+{
+	char *d = tmp_cwd();
+	write_text("functions/f/index.mjs", "export const handler = async () => 1;\n");
+	synth_backend *b = new_backend();
+	synth_function *fn = synth_define_function(b, "f", NULL);
+	synth_secret *sec = synth_define_secret(b, "stripe-key");
+	CHECK(synth_define_secret(b, "bad name!") == NULL &&
+		      strstr(synth_error_last()->message, "letters, digits"),
+	      "a bad secret name is refused, saying which characters are allowed");
+	synth_backend_free(b);
+
+	b = new_backend();
+	fn = synth_define_function(b, "f", NULL);
+	sec = synth_define_secret(b, "stripe-key");
+	CHECK(synth_function_link(fn, synth_secret_construct(sec), "write") == SYNTH_EINVALID,
+	      "a secret has no write level");
+	synth_backend_free(b);
+
+	b = new_backend();
+	fn = synth_define_function(b, "f", NULL);
+	sec = synth_define_secret(b, "stripe-key");
+	CHECK(synth_function_link(fn, synth_secret_construct(sec), "read") == 0,
+	      "a function links to a secret");
+	CHECK(synth_backend_run(b) == 0, "the backend runs");
+	json_t *t = root_template();
+	json_t *fprops = json_object_get(by_path(t, "f/Resource"), "Properties");
+	json_t *vars = json_object_get(json_object_get(fprops, "Environment"), "Variables");
+	const char *cfg = json_string_value(json_object_get(vars, "SYNTH_SSM_ENV_CONFIG"));
+	CHECK(cfg && strstr(cfg, "\"SYNTH_STRIPE_KEY_VALUE\"") &&
+		      strstr(cfg, "/stripe-key\""),
+	      "the secret's paths reach the function as SYNTH_STRIPE_KEY_VALUE");
+	json_t *pprops = json_object_get(by_path(t, "f/ServiceRole/DefaultPolicy"), "Properties");
+	json_t *sts = json_object_get(json_object_get(pprops, "PolicyDocument"), "Statement");
+	json_t *st0 = json_array_get(sts, 0);
+	CHECK(json_array_size(sts) == 1 &&
+		      !strcmp(json_string_value(json_array_get(json_object_get(st0, "Action"), 0)),
+			      "ssm:GetParameters") &&
+		      json_array_size(json_object_get(st0, "Resource")) == 2,
+	      "ssm:GetParameters on exactly the secret's two parameters");
+	json_decref(t);
+	synth_backend_free(b);
+	rm_tmp(d);
+}
+
 int main(void)
 {
+	test_secret_link();
 	test_link();
 	test_find_and_lookup();
 	test_iteration_and_state();
