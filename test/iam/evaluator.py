@@ -364,9 +364,17 @@ _NOVALUE = object()
 # --- matching -------------------------------------------------------------
 
 
+# Literal '*' and '?' in a pattern (from ${*}, ${?} and variable values).
+_LSTAR, _LQMARK = "\x00", "\x01"
+
+
+def _literal(s):
+    return s.replace(_LSTAR, "*").replace(_LQMARK, "?") if isinstance(s, str) else s
+
+
 def _glob(pattern, text, case=True):
     """IAM wildcard match: * any run of characters, ? one character."""
-    rx = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+    rx = "".join(".*" if c == "*" else "." if c == "?" else re.escape(_literal(c)) for c in pattern)
     return re.fullmatch(rx, text, 0 if case else re.IGNORECASE | re.DOTALL) is not None
 
 
@@ -386,7 +394,7 @@ def _subst_vars(s, ctx):
     def repl(m):
         k = m.group(1)
         if k in ("*", "?", "$"):
-            return k
+            return {"*": _LSTAR, "?": _LQMARK}.get(k, k)
         default = None
         if "," in k:  # ${key, 'default'}
             k, d = k.split(",", 1)
@@ -397,7 +405,7 @@ def _subst_vars(s, ctx):
                 return default
             missing.append(k)
             return ""
-        return str(v[0])
+        return str(v[0]).replace("*", _LSTAR).replace("?", _LQMARK)
 
     out = re.sub(r"\$\{([^}]*)\}", repl, s)
     return None if missing else out
@@ -415,6 +423,8 @@ def arn_matches(pattern, arn):
         return True
     pp, ap = pattern.split(":", 5), arn.split(":", 5)
     if len(pp) != 6 or len(ap) != 6:
+        # Not a six-part ARN: matched as one string, the permissive reading
+        # (an evaluator that errs toward Allow keeps "denied" assertions sound).
         return _glob(pattern, arn)
     return all(_glob(p, a) for p, a in zip(pp, ap))
 
@@ -439,10 +449,10 @@ def _num(v):
 
 
 _OPS = {
-    "StringEquals": lambda p, v: str(p) == str(v),
-    "StringNotEquals": lambda p, v: str(p) == str(v),
-    "StringEqualsIgnoreCase": lambda p, v: str(p).lower() == str(v).lower(),
-    "StringNotEqualsIgnoreCase": lambda p, v: str(p).lower() == str(v).lower(),
+    "StringEquals": lambda p, v: _literal(str(p)) == str(v),
+    "StringNotEquals": lambda p, v: _literal(str(p)) == str(v),
+    "StringEqualsIgnoreCase": lambda p, v: _literal(str(p)).lower() == str(v).lower(),
+    "StringNotEqualsIgnoreCase": lambda p, v: _literal(str(p)).lower() == str(v).lower(),
     "StringLike": lambda p, v: _glob(str(p), str(v)),
     "StringNotLike": lambda p, v: _glob(str(p), str(v)),
     "ArnEquals": lambda p, v: arn_matches(str(p), str(v)),
@@ -450,6 +460,7 @@ _OPS = {
     "ArnNotEquals": lambda p, v: arn_matches(str(p), str(v)),
     "ArnNotLike": lambda p, v: arn_matches(str(p), str(v)),
     "Bool": lambda p, v: _bool(p) == _bool(v),
+    "BinaryEquals": lambda p, v: str(p) == str(v),
     "NumericEquals": lambda p, v: _num(v) is not None and _num(v) == _num(p),
     "NumericNotEquals": lambda p, v: _num(v) is not None and _num(v) == _num(p),
     "NumericLessThan": lambda p, v: _num(v) is not None and _num(v) < _num(p),
