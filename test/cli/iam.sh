@@ -1,0 +1,245 @@
+#!/usr/bin/env bash
+# Linking grants exactly what each access level allows, checked against the
+# rule ("may this function do this on that?"), not against a golden file:
+# test/iam/app (one function per component and access level, and a second
+# resource of each type) is synthesized with the real synth binary, and
+# test/iam/evaluator.py (an IAM policy evaluator over the resolved template,
+# its own unit tests run first) decides every case below. A function may do
+# the actions of its level on exactly its resource; not on another resource
+# of the type, not the actions of another level, never service:*. The levels
+# are the ones the headers document (include/synth/queue.h, topic.h, bus.h,
+# table.h, api.h; storage.c's link for define_storage).
+. "$(dirname "$0")/lib/common.bash"
+
+IAM=$SYNTH_ROOT/test/iam
+EVAL=$IAM/evaluator.py
+
+# tap_count OUTPUT: adds OUTPUT's TAP lines to the counts (already printed).
+tap_count() {
+	T_PASSED=$((T_PASSED + $(printf '%s\n' "$1" | grep -c '^ok - ')))
+	T_FAILED=$((T_FAILED + $(printf '%s\n' "$1" | grep -c '^not ok - ')))
+}
+
+# --- the evaluator's own unit tests -----------------------------------------
+out=$(python3 "$IAM/test_evaluator.py" -v 2>&1)
+rc=$?
+tap=$(printf '%s\n' "$out" | sed -n -e 's/^\(test_[a-z_]*\) (\([A-Za-z_.]*\)) \.\.\. ok$/ok - evaluator: \2.\1/p' \
+	-e 's/^\(test_[a-z_]*\) (\([A-Za-z_.]*\)) \.\.\. \(FAIL\|ERROR\)$/not ok - evaluator: \2.\1/p')
+printf '%s\n' "$tap"
+tap_count "$tap"
+if [ "$rc" -ne 0 ] || [ -z "$tap" ]; then
+	fail "evaluator: test_evaluator.py passes (exit $rc)"
+	printf '%s\n' "$out" | grep -v '\.\.\. ok$' | tail -n 25 | sed 's/^/#     /'
+fi
+
+# --- the fixture ------------------------------------------------------------
+copy_sample "$IAM/app" "$TMP/app"
+synth_in "$TMP/app" --branch main -q
+if [ "$RC" -ne 0 ]; then
+	fail "the IAM fixture synthesizes"; diag "exit $RC"; printf '%s\n' "$ERR" | head -n 10 | sed 's/^/#     /'
+	finish
+fi
+pass "the IAM fixture synthesizes"
+templates=("$TMP"/app/cdk.out/*.template.json)
+check_eq "one template" "${#templates[@]}" 1
+T=${templates[0]}
+
+# --- the cases --------------------------------------------------------------
+# cases ROLE allow|deny RESOURCE ACTION... [-- KEY=VALUE...]: one case per
+# action. RESOURCE: {construct/path} is its ARN, {path.Attr} an attribute.
+CASES=$TMP/cases
+: >"$CASES"
+cases() {
+	local role=$1 expect=$2 res=$3 ctx="" a
+	shift 3
+	local acts=()
+	while [ $# -gt 0 ]; do
+		if [ "$1" = -- ]; then shift; ctx="$*"; break; fi
+		acts+=("$1"); shift
+	done
+	for a in "${acts[@]}"; do
+		echo "$role $expect $a $res $ctx" >>"$CASES"
+	done
+}
+ACCT=123456789012
+REG=us-east-1
+
+# Queue "send": SendMessage, GetQueueAttributes, GetQueueUrl on orders only.
+Q_SEND="sqs:SendMessage sqs:GetQueueAttributes sqs:GetQueueUrl"
+Q_RECV="sqs:ReceiveMessage sqs:DeleteMessage sqs:ChangeMessageVisibility sqs:GetQueueAttributes sqs:GetQueueUrl"
+cases qsend allow '{orders/Queue}' $Q_SEND
+cases qsend deny '{jobs/Queue}' $Q_SEND
+cases qsend deny '{spare-queue/Queue}' $Q_SEND
+cases qsend deny "arn:aws:sqs:$REG:$ACCT:not-in-this-stack" sqs:SendMessage
+cases qsend deny '{orders/Queue}' sqs:ReceiveMessage sqs:DeleteMessage sqs:ChangeMessageVisibility \
+	sqs:PurgeQueue sqs:SetQueueAttributes sqs:DeleteQueue sqs:AddPermission sqs:TagQueue 'sqs:*' '*'
+# Queue "receive": the consumer's five actions on jobs only.
+cases qreceive allow '{jobs/Queue}' $Q_RECV
+cases qreceive deny '{orders/Queue}' $Q_RECV
+cases qreceive deny '{spare-queue/Queue}' $Q_RECV
+cases qreceive deny '{jobs/Queue}' sqs:SendMessage sqs:PurgeQueue sqs:SetQueueAttributes sqs:DeleteQueue \
+	sqs:AddPermission 'sqs:*' '*'
+
+# Topic "publish": sns:Publish on alerts only.
+cases tpublish allow '{alerts/Topic}' sns:Publish
+cases tpublish deny '{spare-topic/Topic}' sns:Publish
+cases tpublish deny "arn:aws:sns:$REG:$ACCT:not-in-this-stack" sns:Publish
+cases tpublish deny '{alerts/Topic}' sns:Subscribe sns:SetTopicAttributes sns:GetTopicAttributes \
+	sns:DeleteTopic sns:AddPermission 'sns:*' '*'
+
+# Bus "put": events:PutEvents on the events bus only (not the default bus).
+cases bput allow '{events/Bus}' events:PutEvents
+cases bput deny '{spare-bus/Bus}' events:PutEvents
+cases bput deny "arn:aws:events:$REG:$ACCT:event-bus/default" events:PutEvents
+cases bput deny '{events/Bus}' events:PutRule events:PutTargets events:DeleteEventBus \
+	events:PutPermission 'events:*' '*'
+
+# Table "read": six read actions on items and its indexes; no write, no
+# stream (reading the stream is synth_table_subscribe's grant).
+T_READ="dynamodb:GetItem dynamodb:BatchGetItem dynamodb:Query dynamodb:Scan dynamodb:ConditionCheckItem dynamodb:DescribeTable"
+T_WRITE="dynamodb:PutItem dynamodb:UpdateItem dynamodb:DeleteItem dynamodb:BatchWriteItem dynamodb:DescribeTable"
+cases tread allow '{items/Table}' $T_READ
+cases tread allow '{items/Table}/index/byOwner' dynamodb:Query dynamodb:Scan
+cases tread deny '{ledger/Table}' $T_READ
+cases tread deny '{spare-table/Table}' $T_READ
+cases tread deny '{ledger/Table}/index/byOwner' dynamodb:Query
+cases tread deny '{items/Table}' dynamodb:PutItem dynamodb:UpdateItem dynamodb:DeleteItem \
+	dynamodb:BatchWriteItem dynamodb:DeleteTable dynamodb:UpdateTable dynamodb:PartiQLSelect 'dynamodb:*' '*'
+cases tread deny '{items/Table.StreamArn}' dynamodb:GetRecords dynamodb:GetShardIterator dynamodb:DescribeStream
+# Table "write": five write actions on ledger itself (not its indexes); no read.
+cases twrite allow '{ledger/Table}' $T_WRITE
+cases twrite deny '{items/Table}' $T_WRITE
+cases twrite deny '{spare-table/Table}' $T_WRITE
+cases twrite deny '{ledger/Table}/index/any' dynamodb:Query dynamodb:PutItem
+cases twrite deny '{ledger/Table}' dynamodb:GetItem dynamodb:BatchGetItem dynamodb:Query dynamodb:Scan \
+	dynamodb:ConditionCheckItem dynamodb:DeleteTable dynamodb:UpdateTable 'dynamodb:*' '*'
+
+# Bucket "read" (storage.c: get and list): GetObject on every key of media,
+# ListBucket on media (any prefix); no put, no delete; TLS only.
+cases sread allow '{media/Bucket}/photos/a.jpg' s3:GetObject
+cases sread allow '{media/Bucket}' s3:ListBucket -- s3:prefix=photos/
+cases sread allow '{media/Bucket}' s3:ListBucket -- s3:prefix=
+cases sread deny '{archive/Bucket}/photos/a.jpg' s3:GetObject
+cases sread deny '{archive/Bucket}' s3:ListBucket -- s3:prefix=photos/
+cases sread deny '{media/Bucket}/photos/a.jpg' s3:PutObject s3:DeleteObject s3:PutObjectAcl \
+	s3:GetObjectAcl s3:DeleteObjectVersion 's3:*' '*'
+cases sread deny '{media/Bucket}' s3:DeleteBucket s3:PutBucketPolicy s3:GetBucketPolicy s3:PutBucketAcl
+cases sread deny '{media/Bucket}/photos/a.jpg' s3:GetObject -- aws:SecureTransport=false
+# Bucket "write": PutObject only (delete is its own level, "write" implies no read).
+cases swrite allow '{media/Bucket}/photos/a.jpg' s3:PutObject
+cases swrite deny '{archive/Bucket}/photos/a.jpg' s3:PutObject
+cases swrite deny '{media/Bucket}/photos/a.jpg' s3:GetObject s3:DeleteObject s3:PutObjectAcl 's3:*' '*'
+cases swrite deny '{media/Bucket}' s3:ListBucket -- s3:prefix=photos/
+cases swrite deny '{media/Bucket}/photos/a.jpg' s3:PutObject -- aws:SecureTransport=false
+
+# API "invoke": execute-api:Invoke on exactly the IAM routes of web, stage $default.
+cases ainvoke allow '{web/Api}/$default/POST/admin' execute-api:Invoke
+cases ainvoke allow '{web/Api}/$default/GET/admin/42' execute-api:Invoke
+cases ainvoke deny '{web/Api}/$default/GET/public' execute-api:Invoke
+cases ainvoke deny '{web/Api}/$default/DELETE/admin' execute-api:Invoke
+cases ainvoke deny '{web/Api}/$default/GET/admin' execute-api:Invoke
+cases ainvoke deny '{web/Api}/prod/POST/admin' execute-api:Invoke
+cases ainvoke deny '{spare-api/Api}/$default/POST/admin' execute-api:Invoke
+cases ainvoke deny '{web/Api}/$default/POST/admin' execute-api:ManageConnections 'execute-api:*' '*'
+
+# Across components: a link grants nothing on the other components.
+cases qsend deny '{alerts/Topic}' sns:Publish
+cases tpublish deny '{orders/Queue}' sqs:SendMessage
+cases bput deny '{orders/Queue}' sqs:SendMessage
+cases tread deny '{media/Bucket}/photos/a.jpg' s3:GetObject
+cases sread deny '{items/Table}' dynamodb:GetItem
+cases ainvoke deny '{events/Bus}' events:PutEvents
+# The route handler is linked to nothing: it can do none of these.
+cases handler deny '{orders/Queue}' sqs:SendMessage
+cases handler deny '{alerts/Topic}' sns:Publish
+cases handler deny '{items/Table}' dynamodb:GetItem
+cases handler deny '{media/Bucket}/photos/a.jpg' s3:GetObject
+cases handler deny '{web/Api}/$default/POST/admin' execute-api:Invoke
+# Every function writes its own logs, not another's.
+for f in qsend qreceive tpublish bput tread twrite sread swrite ainvoke handler; do
+	cases $f allow "arn:aws:logs:$REG:$ACCT:log-group:{$f/LogGroup!ref}:log-stream:s1" \
+		logs:PutLogEvents logs:CreateLogStream
+done
+cases qsend deny "arn:aws:logs:$REG:$ACCT:log-group:{qreceive/LogGroup!ref}:log-stream:s1" logs:PutLogEvents
+cases qsend deny "arn:aws:logs:$REG:$ACCT:log-group:{qsend/LogGroup!ref}:log-stream:s1" \
+	logs:DeleteLogGroup logs:CreateLogGroup logs:GetLogEvents 'logs:*'
+
+out=$(python3 "$EVAL" "$T" --cases "$CASES" 2>&1)
+tap=$(printf '%s\n' "$out" | grep '^\(not \)\?ok - \|^#   ')
+printf '%s\n' "$tap"
+tap_count "$tap"
+if ! printf '%s\n' "$out" | grep -q '^# [0-9]* passed, [0-9]* failed$'; then
+	fail "the evaluator ran every case"; printf '%s\n' "$out" | tail -n 8 | sed 's/^/#     /'
+fi
+
+# --- exactly: each function's grants are the level's, and nothing else -----
+out=$(python3 - "$EVAL" "$T" 2>&1 <<'PY'
+import importlib.util, sys
+spec = importlib.util.spec_from_file_location("evaluator", sys.argv[1])
+E = importlib.util.module_from_spec(spec); spec.loader.exec_module(E)
+t = E.Template.load(sys.argv[2])
+def check(cond, desc, *d):
+    print(("ok - " if cond else "not ok - ") + desc)
+    for x in d if not cond else ():
+        print("#   " + str(x))
+want = {
+    "qsend": {"sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"},
+    "qreceive": {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility",
+                 "sqs:GetQueueAttributes", "sqs:GetQueueUrl"},
+    "tpublish": {"sns:Publish"},
+    "bput": {"events:PutEvents"},
+    "tread": {"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:Scan",
+              "dynamodb:ConditionCheckItem", "dynamodb:DescribeTable"},
+    "twrite": {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
+               "dynamodb:BatchWriteItem", "dynamodb:DescribeTable"},
+    "sread": {"s3:GetObject", "s3:ListBucket"},
+    "swrite": {"s3:PutObject"},
+    "ainvoke": {"execute-api:Invoke"},
+    "handler": set(),
+}
+logs = {"logs:CreateLogStream", "logs:PutLogEvents"}
+for fn, acts in want.items():
+    stmts = [s for _, d in t.identity_policies(fn) for s in E._aslist(d.get("Statement"))]
+    got = set()
+    for s in stmts:
+        got |= set(E._aslist(s.get("Action")))
+    check(got - logs == acts, "%s: its policies grant exactly %s" % (fn, ", ".join(sorted(acts)) or "nothing"),
+          "extra: %s" % sorted(got - logs - acts), "missing: %s" % sorted(acts - got))
+    bad = [s for s in stmts if "NotAction" in s or "NotResource" in s or s.get("Effect") != "Allow"
+           or any("*" in a for a in E._aslist(s.get("Action")))
+           or any(r == "*" or r.endswith(":*") and not r.startswith("arn:aws:logs:")
+                  for r in E._aslist(s.get("Resource")))]
+    check(not bad, "%s: no wildcard action, no Resource \"*\", no Not* statement" % fn, *bad)
+PY
+)
+tap=$(printf '%s\n' "$out" | grep '^\(not \)\?ok - \|^#   ')
+printf '%s\n' "$tap"
+tap_count "$tap"
+if [ -z "$tap" ] || printf '%s\n' "$out" | grep -q Traceback; then
+	fail "the exactness checks ran"; printf '%s\n' "$out" | tail -n 8 | sed 's/^/#     /'
+fi
+# --- the cases can fail: over-grants planted in a copy are caught ----------
+# qsend also gets sqs:ReceiveMessage, tread's read statement any table ("*"),
+# swrite s3:* on the bucket's keys: each must turn its "may not" cases red.
+MUT=$TMP/mutated.template.json
+python3 - "$T" "$MUT" <<'PY'
+import json, sys
+t = json.load(open(sys.argv[1]))
+for lid, r in t["Resources"].items():
+    path = r.get("Metadata", {}).get("synth:path")
+    if path == "qsend/ServiceRole/DefaultPolicy":
+        r["Properties"]["PolicyDocument"]["Statement"][0]["Action"].append("sqs:ReceiveMessage")
+    if path == "tread/ServiceRole/DefaultPolicy":
+        r["Properties"]["PolicyDocument"]["Statement"][0]["Resource"] = "*"
+    if path == "swrite/ServiceRole/DefaultPolicy":
+        r["Properties"]["PolicyDocument"]["Statement"][0]["Action"] = "s3:*"
+json.dump(t, open(sys.argv[2], "w"))
+PY
+out=$(python3 "$EVAL" "$MUT" --cases "$CASES" 2>&1)
+for want in "qsend may not sqs:ReceiveMessage on" "tread may not dynamodb:GetItem on arn:aws:dynamodb:[^ ]*ledger" \
+	"tread may not dynamodb:Query on arn:aws:dynamodb:[^ ]*spare" "swrite may not s3:GetObject on" \
+	"swrite may not s3:\\* on"; do
+	check_match "a planted over-grant is caught: $want" "$(printf '%s\n' "$out" | grep '^not ok - ')" "^not ok - $want"
+done
+check_match "the planted over-grants fail no allowed case" "$(printf '%s\n' "$out" | grep -c '^not ok - [a-z]* may [^n]')" '^0$'
+finish
