@@ -12,6 +12,10 @@ resource of the same account:
     (AWS::S3::BucketPolicy, AWS::SQS::QueuePolicy, AWS::SNS::TopicPolicy)
     naming the role, allows;
   * else the request is implicitly denied.
+A service principal ("service:sns.amazonaws.com") is allowed only by the
+resource policies, which include each AWS::Lambda::Permission as the
+statement Lambda writes for it (SourceArn as ArnLike aws:SourceArn,
+SourceAccount as StringEquals aws:SourceAccount).
 
 Supported policy grammar: Effect, Action / NotAction, Resource /
 NotResource, Principal / NotPrincipal (resource policies), Condition with
@@ -111,6 +115,7 @@ class Template:
             "AWS::DynamoDB::Table": "TableName",
             "AWS::S3::Bucket": "BucketName",
             "AWS::Events::EventBus": "Name",
+            "AWS::Events::Rule": "Name",
             "AWS::Lambda::Function": "FunctionName",
             "AWS::IAM::Role": "RoleName",
             "AWS::Logs::LogGroup": "LogGroupName",
@@ -197,7 +202,7 @@ class Template:
                 "Name": lambda: n,
             },
             "AWS::Events::Rule": {
-                "Arn": lambda: self._prefix("events") + "rule/" + n,
+                "Arn": lambda: self._rule_arn(lid, n),
             },
             "AWS::Lambda::Function": {
                 "Arn": lambda: self._prefix("lambda") + "function:" + n,
@@ -221,6 +226,14 @@ class Template:
             return table[typ][attr]()
         except KeyError:
             raise EvalError("Fn::GetAtt %s.%s (%s) is not modelled" % (lid, attr, typ))
+
+    def _rule_arn(self, lid, n):
+        """arn:...:rule/NAME on the default bus, rule/BUS/NAME on another."""
+        bus = self._props(lid).get("EventBusName")
+        bus = self.resolve(bus) if bus is not None else "default"
+        if bus.startswith("arn:"):
+            bus = bus.rsplit("/", 1)[1]
+        return self._prefix("events") + "rule/" + ("" if bus == "default" else bus + "/") + n
 
     def arn(self, path_or_lid):
         """The ARN of a resource by construct path or logical id."""
@@ -355,7 +368,38 @@ class Template:
                 out.append((lid, self.resolve(p["PolicyDocument"]), arns))
             elif r["Type"] == "AWS::SNS::TopicPolicy":
                 out.append((lid, self.resolve(p["PolicyDocument"]), self.resolve(p["Topics"])))
+            elif r["Type"] == "AWS::Lambda::Permission":
+                out.append((lid, {"Statement": [self._permission_statement(p)]},
+                            [self._function_arn(self.resolve(p["FunctionName"]))]))
         return out
+
+    def _function_arn(self, v):
+        """A function's ARN from a FunctionName value (name or ARN)."""
+        return v if v.startswith("arn:") else self._prefix("lambda") + "function:" + v
+
+    def _permission_statement(self, p):
+        """An AWS::Lambda::Permission as the statement of the function's
+        resource policy that Lambda writes for it."""
+        principal = self.resolve(p["Principal"])
+        if principal == "*":
+            pr = "*"
+        elif principal.endswith(".amazonaws.com") or principal.endswith(".amazonaws.com.cn"):
+            pr = {"Service": principal}
+        else:
+            pr = {"AWS": principal if principal.startswith("arn:")
+                  else "arn:%s:iam::%s:root" % (PARTITION, principal)}
+        st = {"Effect": "Allow", "Principal": pr, "Action": self.resolve(p["Action"]),
+              "Resource": self._function_arn(self.resolve(p["FunctionName"]))}
+        cond = {}
+        if "SourceArn" in p:
+            cond.setdefault("ArnLike", {})["AWS:SourceArn"] = self.resolve(p["SourceArn"])
+        if "SourceAccount" in p:
+            cond.setdefault("StringEquals", {})["AWS:SourceAccount"] = self.resolve(p["SourceAccount"])
+        if "PrincipalOrgID" in p or "FunctionUrlAuthType" in p or "EventSourceToken" in p:
+            raise EvalError("Lambda permission property not modelled: %s" % sorted(p))
+        if cond:
+            st["Condition"] = cond
+        return st
 
 
 _NOVALUE = object()
@@ -519,13 +563,17 @@ def conditions_hold(cond, ctx):
     return True
 
 
-def principal_matches(principal, role_arn):
+def principal_matches(principal, who):
+    """Whether a Principal element names WHO: a role ARN, or
+    "service:NAME" for a service principal (sns.amazonaws.com)."""
     if principal == "*":
         return True
     if isinstance(principal, dict):
         for kind, vals in principal.items():
             for v in _aslist(vals):
-                if kind == "AWS" and v in ("*", role_arn):
+                if kind == "AWS" and v in ("*", who):
+                    return True
+                if kind == "Service" and who == "service:" + v:
                     return True
     return False
 
@@ -610,7 +658,11 @@ class Evaluator:
         return self.explain(role, action, resource, context)[0]
 
     def explain(self, role, action, resource, context=None):
+        """ROLE is a role (see Template.role_lid) or "service:NAME": a
+        service principal, which only resource policies can allow."""
         ctx = dict(context or {})
+        if role.startswith("service:"):
+            return evaluate([], action, resource, ctx, self._resource_docs(resource), role)
         role_arn = self.t.role_arn(role)
         ctx.setdefault("aws:PrincipalArn", role_arn)
         ctx.setdefault("aws:PrincipalAccount", ACCOUNT)
@@ -680,6 +732,7 @@ def run_cases(t, lines, out=sys.stdout):
     for role, expect, action, res, ctx, line in cases_from(lines):
         try:
             arn = expand(t, res)
+            ctx = {k: [expand(t, x) for x in v] for k, v in ctx.items()}
             got, why = ev.explain(role, action, arn, ctx)
         except EvalError as e:
             print("not ok - %s  # error: %s" % (line, e), file=out)

@@ -243,6 +243,40 @@ class ResourcePolicies(unittest.TestCase):
         self.assertEqual(decide([ip], "s3:GetObject", B + "/k", resource_docs=[rp], role_arn=self.ROLE), "Allow")
 
 
+class ServicePrincipals(unittest.TestCase):
+    def test_queue_policy_source_arn(self):
+        topic = "arn:aws:sns:%s:%s:alerts" % (R, A)
+        rp = pol(allow("sqs:SendMessage", Q1, Principal={"Service": "sns.amazonaws.com"},
+                       Condition={"ArnEquals": {"aws:SourceArn": topic}}))
+        d = lambda who, ctx: decide([], "sqs:SendMessage", Q1, ctx, resource_docs=[rp], role_arn=who)
+        self.assertEqual(d("service:sns.amazonaws.com", {"aws:SourceArn": topic}), "Allow")
+        self.assertEqual(d("service:sns.amazonaws.com", {"aws:SourceArn": topic + "x"}), "ImplicitDeny")
+        self.assertEqual(d("service:sns.amazonaws.com", {}), "ImplicitDeny")
+        self.assertEqual(d("service:events.amazonaws.com", {"aws:SourceArn": topic}), "ImplicitDeny")
+
+    def test_lambda_permission(self):
+        t = E.Template({"Resources": {
+            "Fn": {"Type": "AWS::Lambda::Function"},
+            "Api": {"Type": "AWS::ApiGatewayV2::Api"},
+            "P": {"Type": "AWS::Lambda::Permission", "Properties": {
+                "Action": "lambda:InvokeFunction", "FunctionName": {"Fn::GetAtt": ["Fn", "Arn"]},
+                "Principal": "apigateway.amazonaws.com",
+                "SourceArn": {"Fn::Sub": "arn:${AWS::Partition}:execute-api:${AWS::Region}:"
+                                         "${AWS::AccountId}:${Api}/*/GET/x"}}}}})
+        ev = E.Evaluator(t)
+        fn, api = t.arn("Fn"), t.arn("Api")
+        svc = "service:apigateway.amazonaws.com"
+        self.assertEqual(ev.decide(svc, "lambda:InvokeFunction", fn, {"aws:SourceArn": api + "/$default/GET/x"}),
+                         "Allow")
+        self.assertEqual(ev.decide(svc, "lambda:InvokeFunction", fn, {"aws:SourceArn": api + "/$default/POST/x"}),
+                         "ImplicitDeny")
+        self.assertEqual(ev.decide(svc, "lambda:InvokeFunction", fn), "ImplicitDeny")
+        self.assertEqual(ev.decide(svc, "lambda:UpdateFunctionCode", fn, {"aws:SourceArn": api + "/$default/GET/x"}),
+                         "ImplicitDeny")
+        self.assertEqual(ev.decide("service:events.amazonaws.com", "lambda:InvokeFunction", fn,
+                                   {"aws:SourceArn": api + "/$default/GET/x"}), "ImplicitDeny")
+
+
 def template():
     return E.Template({"Resources": {
         "Q": {"Type": "AWS::SQS::Queue", "Metadata": {"synth:path": "q/Queue"}},
@@ -291,6 +325,12 @@ class TemplateResolution(unittest.TestCase):
         self.assertEqual(t.arn("Api"), p % "execute-api" + t.ref("Api"))
         self.assertEqual(t.arn("Role"), "arn:aws:iam::%s:role/%s" % (A, t.ref("Role")))
         self.assertNotEqual(t.arn("Q"), t.arn("F"))
+        r = E.Template({"Resources": {
+            "Bus": {"Type": "AWS::Events::EventBus", "Properties": {"Name": "b"}},
+            "R1": {"Type": "AWS::Events::Rule", "Properties": {"Name": "r1", "EventBusName": {"Ref": "Bus"}}},
+            "R2": {"Type": "AWS::Events::Rule", "Properties": {"Name": "r2"}}}})
+        self.assertEqual(r.arn("R1"), p % "events" + "rule/b/r1", "a rule on a custom bus: rule/BUS/NAME")
+        self.assertEqual(r.arn("R2"), p % "events" + "rule/r2", "on the default bus: rule/NAME")
 
     def test_sub_escape_and_unknown(self):
         t = template()

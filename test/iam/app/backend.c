@@ -2,7 +2,8 @@
  * level, each linked to one resource, and a second resource of each type
  * that nobody is linked to (or that another function is), so that the
  * evaluator (test/iam/evaluator.py) can ask "may this function do that on
- * this resource, and on that other one?". */
+ * this resource, and on that other one?"; and subscribers, whose grants and
+ * resource policies (queue policies, Lambda permissions) are checked too. */
 #include <synth.h>
 
 static const synth_table_field id_sk[] = {{"id", "S"}, {"sk", "S"}, {"owner", "S"}, {0}};
@@ -23,7 +24,7 @@ int main(int argc, char **argv)
 	/* Queues: "orders" (send), "jobs" (receive), "spare" (nobody). */
 	synth_queue *orders = synth_define_queue(b, "orders", NULL);
 	synth_queue *jobs = synth_define_queue(b, "jobs", NULL);
-	synth_define_queue(b, "spare-queue", NULL);
+	synth_queue *spare_queue = synth_define_queue(b, "spare-queue", NULL);
 	synth_function_link(fn(b, "qsend"), synth_queue_construct(orders), "send");
 	synth_function_link(fn(b, "qreceive"), synth_queue_construct(jobs), "receive");
 
@@ -64,6 +65,13 @@ int main(int argc, char **argv)
 	synth_api *spare_api = synth_define_api(b, "spare-api", NULL);
 	synth_api_route(spare_api, "POST /admin", h, &(synth_api_route_opts){.auth = {SYNTH_API_AUTH_IAM}});
 	synth_function_link(fn(b, "ainvoke"), synth_api_construct(web), "invoke");
+
+	/* Subscribers: qworker consumes jobs, tstream the items stream; the
+	 * alerts topic delivers to orders, the events bus to spare-queue. */
+	synth_queue_subscribe(jobs, fn(b, "qworker"), NULL);
+	synth_table_subscribe(items, fn(b, "tstream"), NULL);
+	synth_topic_subscribe_queue(alerts, orders, NULL);
+	synth_bus_subscribe_queue(events, spare_queue, NULL);
 
 	return synth_backend_main(b);
 }
