@@ -142,6 +142,41 @@ cases ainvoke deny '{web/Api}/prod/POST/admin' execute-api:Invoke
 cases ainvoke deny '{spare-api/Api}/$default/POST/admin' execute-api:Invoke
 cases ainvoke deny '{web/Api}/$default/POST/admin' execute-api:ManageConnections 'execute-api:*' '*'
 
+# Subscribers (queue.h, table.h): qworker polls jobs with exactly the three
+# actions Lambda's poller uses; tstream reads exactly the items stream.
+cases qworker allow '{jobs/Queue}' sqs:ReceiveMessage sqs:DeleteMessage sqs:GetQueueAttributes
+cases qworker deny '{orders/Queue}' sqs:ReceiveMessage sqs:DeleteMessage sqs:GetQueueAttributes
+cases qworker deny '{jobs/Queue}' sqs:SendMessage sqs:ChangeMessageVisibility sqs:PurgeQueue 'sqs:*'
+cases tstream allow '{items/Table.StreamArn}' dynamodb:DescribeStream dynamodb:GetRecords dynamodb:GetShardIterator
+cases tstream deny '{items/Table}/stream/2000-01-01T00:00:00.000' dynamodb:GetRecords
+cases tstream deny '{items/Table}' dynamodb:GetItem dynamodb:Query dynamodb:Scan dynamodb:PutItem 'dynamodb:*'
+cases tstream deny '{ledger/Table}' dynamodb:GetItem
+
+# Services, through resource policies: SNS may send to orders from the
+# alerts topic only; EventBridge to spare-queue from its rule only; API
+# Gateway may invoke the route handler from its routes only.
+cases service:sns.amazonaws.com allow '{orders/Queue}' sqs:SendMessage -- 'aws:SourceArn={alerts/Topic}'
+cases service:sns.amazonaws.com deny '{orders/Queue}' sqs:SendMessage -- 'aws:SourceArn={spare-topic/Topic}'
+cases service:sns.amazonaws.com deny '{orders/Queue}' sqs:SendMessage
+cases service:sns.amazonaws.com deny '{jobs/Queue}' sqs:SendMessage -- 'aws:SourceArn={alerts/Topic}'
+cases service:sns.amazonaws.com deny '{orders/Queue}' sqs:ReceiveMessage sqs:PurgeQueue -- 'aws:SourceArn={alerts/Topic}'
+cases service:events.amazonaws.com deny '{orders/Queue}' sqs:SendMessage -- 'aws:SourceArn={alerts/Topic}'
+cases service:events.amazonaws.com allow '{spare-queue/Queue}' sqs:SendMessage -- 'aws:SourceArn={events/spare-queue/Rule}'
+cases service:events.amazonaws.com deny '{spare-queue/Queue}' sqs:SendMessage -- "aws:SourceArn=arn:aws:events:$REG:$ACCT:rule/other"
+cases service:events.amazonaws.com deny '{spare-queue/Queue}' sqs:SendMessage
+cases service:sns.amazonaws.com deny '{spare-queue/Queue}' sqs:SendMessage -- 'aws:SourceArn={events/spare-queue/Rule}'
+AG=service:apigateway.amazonaws.com
+cases $AG allow '{handler/Resource}' lambda:InvokeFunction -- 'aws:SourceArn={web/Api}/$default/POST/admin'
+cases $AG allow '{handler/Resource}' lambda:InvokeFunction -- 'aws:SourceArn={web/Api}/$default/GET/admin/7'
+cases $AG allow '{handler/Resource}' lambda:InvokeFunction -- 'aws:SourceArn={web/Api}/$default/GET/public'
+cases $AG allow '{handler/Resource}' lambda:InvokeFunction -- 'aws:SourceArn={spare-api/Api}/$default/POST/admin'
+cases $AG deny '{handler/Resource}' lambda:InvokeFunction -- 'aws:SourceArn={web/Api}/$default/DELETE/admin'
+cases $AG deny '{handler/Resource}' lambda:InvokeFunction -- 'aws:SourceArn={spare-api/Api}/$default/GET/public'
+cases $AG deny '{handler/Resource}' lambda:InvokeFunction -- "aws:SourceArn=arn:aws:execute-api:$REG:$ACCT:otherapi/\$default/POST/admin"
+cases $AG deny '{handler/Resource}' lambda:InvokeFunction
+cases $AG deny '{handler/Resource}' lambda:UpdateFunctionCode lambda:GetFunction -- 'aws:SourceArn={web/Api}/$default/POST/admin'
+cases $AG deny '{ainvoke/Resource}' lambda:InvokeFunction -- 'aws:SourceArn={web/Api}/$default/POST/admin'
+
 # Across components: a link grants nothing on the other components.
 cases qsend deny '{alerts/Topic}' sns:Publish
 cases tpublish deny '{orders/Queue}' sqs:SendMessage
@@ -156,7 +191,7 @@ cases handler deny '{items/Table}' dynamodb:GetItem
 cases handler deny '{media/Bucket}/photos/a.jpg' s3:GetObject
 cases handler deny '{web/Api}/$default/POST/admin' execute-api:Invoke
 # Every function writes its own logs, not another's.
-for f in qsend qreceive tpublish bput tread twrite sread swrite ainvoke handler; do
+for f in qsend qreceive tpublish bput tread twrite sread swrite ainvoke handler qworker tstream; do
 	cases $f allow "arn:aws:logs:$REG:$ACCT:log-group:{$f/LogGroup!ref}:log-stream:s1" \
 		logs:PutLogEvents logs:CreateLogStream
 done
@@ -196,6 +231,9 @@ want = {
     "swrite": {"s3:PutObject"},
     "ainvoke": {"execute-api:Invoke"},
     "handler": set(),
+    "qworker": {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"},
+    "tstream": {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator",
+                "dynamodb:ListStreams"},
 }
 logs = {"logs:CreateLogStream", "logs:PutLogEvents"}
 for fn, acts in want.items():
