@@ -23,8 +23,10 @@ tap_count() {
 # --- the evaluator's own unit tests -----------------------------------------
 out=$(python3 "$IAM/test_evaluator.py" -v 2>&1)
 rc=$?
-tap=$(printf '%s\n' "$out" | sed -n -e 's/^\(test_[a-z_]*\) (\([A-Za-z_.]*\)) \.\.\. ok$/ok - evaluator: \2.\1/p' \
-	-e 's/^\(test_[a-z_]*\) (\([A-Za-z_.]*\)) \.\.\. \(FAIL\|ERROR\)$/not ok - evaluator: \2.\1/p')
+# "test_x (__main__.Class.test_x) ... ok" (3.11; "(__main__.Class)" before)
+tap=$(printf '%s\n' "$out" | sed -n \
+	-e 's/^\(test_[a-z_]*\) (__main__\.\([A-Za-z]*\)[a-z_.]*) \.\.\. ok$/ok - evaluator: \2.\1/p' \
+	-e 's/^\(test_[a-z_]*\) (__main__\.\([A-Za-z]*\)[a-z_.]*) \.\.\. \(FAIL\|ERROR\)$/not ok - evaluator: \2.\1/p')
 printf '%s\n' "$tap"
 tap_count "$tap"
 if [ "$rc" -ne 0 ] || [ -z "$tap" ]; then
@@ -65,18 +67,18 @@ ACCT=123456789012
 REG=us-east-1
 
 # Queue "send": SendMessage, GetQueueAttributes, GetQueueUrl on orders only.
-Q_SEND="sqs:SendMessage sqs:GetQueueAttributes sqs:GetQueueUrl"
-Q_RECV="sqs:ReceiveMessage sqs:DeleteMessage sqs:ChangeMessageVisibility sqs:GetQueueAttributes sqs:GetQueueUrl"
-cases qsend allow '{orders/Queue}' $Q_SEND
-cases qsend deny '{jobs/Queue}' $Q_SEND
-cases qsend deny '{spare-queue/Queue}' $Q_SEND
+Q_SEND=(sqs:SendMessage sqs:GetQueueAttributes sqs:GetQueueUrl)
+Q_RECV=(sqs:ReceiveMessage sqs:DeleteMessage sqs:ChangeMessageVisibility sqs:GetQueueAttributes sqs:GetQueueUrl)
+cases qsend allow '{orders/Queue}' "${Q_SEND[@]}"
+cases qsend deny '{jobs/Queue}' "${Q_SEND[@]}"
+cases qsend deny '{spare-queue/Queue}' "${Q_SEND[@]}"
 cases qsend deny "arn:aws:sqs:$REG:$ACCT:not-in-this-stack" sqs:SendMessage
 cases qsend deny '{orders/Queue}' sqs:ReceiveMessage sqs:DeleteMessage sqs:ChangeMessageVisibility \
 	sqs:PurgeQueue sqs:SetQueueAttributes sqs:DeleteQueue sqs:AddPermission sqs:TagQueue 'sqs:*' '*'
 # Queue "receive": the consumer's five actions on jobs only.
-cases qreceive allow '{jobs/Queue}' $Q_RECV
-cases qreceive deny '{orders/Queue}' $Q_RECV
-cases qreceive deny '{spare-queue/Queue}' $Q_RECV
+cases qreceive allow '{jobs/Queue}' "${Q_RECV[@]}"
+cases qreceive deny '{orders/Queue}' "${Q_RECV[@]}"
+cases qreceive deny '{spare-queue/Queue}' "${Q_RECV[@]}"
 cases qreceive deny '{jobs/Queue}' sqs:SendMessage sqs:PurgeQueue sqs:SetQueueAttributes sqs:DeleteQueue \
 	sqs:AddPermission 'sqs:*' '*'
 
@@ -96,20 +98,20 @@ cases bput deny '{events/Bus}' events:PutRule events:PutTargets events:DeleteEve
 
 # Table "read": six read actions on items and its indexes; no write, no
 # stream (reading the stream is synth_table_subscribe's grant).
-T_READ="dynamodb:GetItem dynamodb:BatchGetItem dynamodb:Query dynamodb:Scan dynamodb:ConditionCheckItem dynamodb:DescribeTable"
-T_WRITE="dynamodb:PutItem dynamodb:UpdateItem dynamodb:DeleteItem dynamodb:BatchWriteItem dynamodb:DescribeTable"
-cases tread allow '{items/Table}' $T_READ
+T_READ=(dynamodb:GetItem dynamodb:BatchGetItem dynamodb:Query dynamodb:Scan dynamodb:ConditionCheckItem dynamodb:DescribeTable)
+T_WRITE=(dynamodb:PutItem dynamodb:UpdateItem dynamodb:DeleteItem dynamodb:BatchWriteItem dynamodb:DescribeTable)
+cases tread allow '{items/Table}' "${T_READ[@]}"
 cases tread allow '{items/Table}/index/byOwner' dynamodb:Query dynamodb:Scan
-cases tread deny '{ledger/Table}' $T_READ
-cases tread deny '{spare-table/Table}' $T_READ
+cases tread deny '{ledger/Table}' "${T_READ[@]}"
+cases tread deny '{spare-table/Table}' "${T_READ[@]}"
 cases tread deny '{ledger/Table}/index/byOwner' dynamodb:Query
 cases tread deny '{items/Table}' dynamodb:PutItem dynamodb:UpdateItem dynamodb:DeleteItem \
 	dynamodb:BatchWriteItem dynamodb:DeleteTable dynamodb:UpdateTable dynamodb:PartiQLSelect 'dynamodb:*' '*'
 cases tread deny '{items/Table.StreamArn}' dynamodb:GetRecords dynamodb:GetShardIterator dynamodb:DescribeStream
 # Table "write": five write actions on ledger itself (not its indexes); no read.
-cases twrite allow '{ledger/Table}' $T_WRITE
-cases twrite deny '{items/Table}' $T_WRITE
-cases twrite deny '{spare-table/Table}' $T_WRITE
+cases twrite allow '{ledger/Table}' "${T_WRITE[@]}"
+cases twrite deny '{items/Table}' "${T_WRITE[@]}"
+cases twrite deny '{spare-table/Table}' "${T_WRITE[@]}"
 cases twrite deny '{ledger/Table}/index/any' dynamodb:Query dynamodb:PutItem
 cases twrite deny '{ledger/Table}' dynamodb:GetItem dynamodb:BatchGetItem dynamodb:Query dynamodb:Scan \
 	dynamodb:ConditionCheckItem dynamodb:DeleteTable dynamodb:UpdateTable 'dynamodb:*' '*'
@@ -119,6 +121,9 @@ cases twrite deny '{ledger/Table}' dynamodb:GetItem dynamodb:BatchGetItem dynamo
 cases sread allow '{media/Bucket}/photos/a.jpg' s3:GetObject
 cases sread allow '{media/Bucket}' s3:ListBucket -- s3:prefix=photos/
 cases sread allow '{media/Bucket}' s3:ListBucket -- s3:prefix=
+# (A List request that sends no prefix parameter at all has no s3:prefix
+# key, and the StringLike ["", "*"] condition then does not hold: denied.
+# Not asserted either way; see the report of this test's introduction.)
 cases sread deny '{archive/Bucket}/photos/a.jpg' s3:GetObject
 cases sread deny '{archive/Bucket}' s3:ListBucket -- s3:prefix=photos/
 cases sread deny '{media/Bucket}/photos/a.jpg' s3:PutObject s3:DeleteObject s3:PutObjectAcl \
