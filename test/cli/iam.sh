@@ -82,6 +82,26 @@ cases qreceive deny '{spare-queue/Queue}' "${Q_RECV[@]}"
 cases qreceive deny '{jobs/Queue}' sqs:SendMessage sqs:PurgeQueue sqs:SetQueueAttributes sqs:DeleteQueue \
 	sqs:AddPermission 'sqs:*' '*'
 
+# A KMS-encrypted queue, "send": the queue's actions, and the AWS managed
+# key (alias/aws/sqs) through SQS only: not directly, not through another
+# service, not another key; never kms:Encrypt or grants.
+KEY="arn:aws:kms:$REG:$ACCT:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+VIA_SQS="kms:ViaService=sqs.$REG.amazonaws.com"
+SQS_KEY="kms:ResourceAliases=alias/aws/sqs"
+cases ksend allow '{sealed/Queue}' "${Q_SEND[@]}"
+cases ksend deny '{orders/Queue}' sqs:SendMessage
+cases ksend deny '{sealed/Queue}' sqs:ReceiveMessage sqs:DeleteMessage
+cases ksend allow "$KEY" kms:GenerateDataKey kms:Decrypt -- "$VIA_SQS" "$SQS_KEY"
+cases ksend deny "$KEY" kms:GenerateDataKey kms:Decrypt -- "$SQS_KEY"
+cases ksend deny "$KEY" kms:Decrypt -- "kms:ViaService=s3.$REG.amazonaws.com" "$SQS_KEY"
+cases ksend deny "$KEY" kms:Decrypt -- "$VIA_SQS" kms:ResourceAliases=alias/mine
+cases ksend deny "$KEY" kms:Decrypt -- "$VIA_SQS"
+cases ksend deny "$KEY" kms:Encrypt kms:CreateGrant kms:ReEncryptFrom 'kms:*' -- "$VIA_SQS" "$SQS_KEY"
+cases ksend deny "arn:aws:kms:us-west-2:$ACCT:key/1234abcd-12ab-34cd-56ef-1234567890ab" kms:Decrypt -- \
+	"kms:ViaService=sqs.us-west-2.amazonaws.com" "$SQS_KEY"
+# qsend's queue is SSE-SQS: no KMS at all.
+cases qsend deny "$KEY" kms:GenerateDataKey kms:Decrypt -- "$VIA_SQS" "$SQS_KEY"
+
 # Topic "publish": sns:Publish on alerts only.
 cases tpublish allow '{alerts/Topic}' sns:Publish
 cases tpublish deny '{spare-topic/Topic}' sns:Publish
@@ -196,7 +216,7 @@ cases handler deny '{items/Table}' dynamodb:GetItem
 cases handler deny '{media/Bucket}/photos/a.jpg' s3:GetObject
 cases handler deny '{web/Api}/$default/POST/admin' execute-api:Invoke
 # Every function writes its own logs, not another's.
-for f in qsend qreceive tpublish bput tread twrite sread swrite ainvoke handler qworker tstream; do
+for f in qsend ksend qreceive tpublish bput tread twrite sread swrite ainvoke handler qworker tstream; do
 	cases $f allow "arn:aws:logs:$REG:$ACCT:log-group:{$f/LogGroup!ref}:log-stream:s1" \
 		logs:PutLogEvents logs:CreateLogStream
 done
@@ -236,6 +256,8 @@ want = {
     "swrite": {"s3:PutObject"},
     "ainvoke": {"execute-api:Invoke"},
     "handler": set(),
+    "ksend": {"sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl",
+              "kms:GenerateDataKey", "kms:Decrypt"},
     "qworker": {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"},
     "tstream": {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator",
                 "dynamodb:ListStreams"},

@@ -28,6 +28,11 @@ int main(int argc, char **argv)
 	synth_function_link(fn(b, "qsend"), synth_queue_construct(orders), "send");
 	synth_function_link(fn(b, "qreceive"), synth_queue_construct(jobs), "receive");
 
+	/* A queue encrypted with the AWS managed key: "send" also gets
+	 * kms:GenerateDataKey and kms:Decrypt, through SQS, on that key only. */
+	synth_queue *sealed = synth_define_queue(b, "sealed", &(synth_queue_props){.encryption = "kms"});
+	synth_function_link(fn(b, "ksend"), synth_queue_construct(sealed), "send");
+
 	/* Topics: "alerts" (publish), "spare-topic" (nobody). */
 	synth_topic *alerts = synth_define_topic(b, "alerts", NULL);
 	synth_define_topic(b, "spare-topic", NULL);
