@@ -25,8 +25,8 @@ out=$(python3 "$IAM/test_evaluator.py" -v 2>&1)
 rc=$?
 # "test_x (__main__.Class.test_x) ... ok" (3.11; "(__main__.Class)" before)
 tap=$(printf '%s\n' "$out" | sed -n \
-	-e 's/^\(test_[a-z_]*\) (__main__\.\([A-Za-z]*\)[a-z_.]*) \.\.\. ok$/ok - evaluator: \2.\1/p' \
-	-e 's/^\(test_[a-z_]*\) (__main__\.\([A-Za-z]*\)[a-z_.]*) \.\.\. \(FAIL\|ERROR\)$/not ok - evaluator: \2.\1/p')
+	-e 's/^\(test_[a-z0-9_]*\) (__main__\.\([A-Za-z0-9]*\)[a-z0-9_.]*) \.\.\. ok$/ok - evaluator: \2.\1/p' \
+	-e 's/^\(test_[a-z0-9_]*\) (__main__\.\([A-Za-z0-9]*\)[a-z0-9_.]*) \.\.\. \(FAIL\|ERROR\)$/not ok - evaluator: \2.\1/p')
 printf '%s\n' "$tap"
 tap_count "$tap"
 if [ "$rc" -ne 0 ] || [ -z "$tap" ]; then
