@@ -548,9 +548,14 @@ static int storage_link(synth_construct *self, void *state, synth_function *fn,
 		rc = statements(st, bpath, "*", acts);
 	size_t i;
 	json_t *x;
-	json_array_foreach(st, i, x)
+	json_array_foreach(st, i, x) {
+		/* The whole bucket: listing needs no prefix condition (a request
+		 * without a prefix carries no s3:prefix key and would fail it). */
+		if (json_object_get(x, "Condition"))
+			json_object_del(x, "Condition");
 		if (rc == 0)
 			rc = synth_function_add_statement(fn, json_incref(x));
+	}
 	if (rc == 0)
 		rc = link_env(self, state, fn);
 	if (rc == 0 && synth_array_grow((void **)&s->linked, &s->nlinked, &s->cap_linked,

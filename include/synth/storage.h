@@ -58,7 +58,12 @@ SYNTH_EXPORT json_t *synth_storage_bucket_name(const synth_storage *s);
 SYNTH_EXPORT json_t *synth_storage_bucket_arn(const synth_storage *s);
 
 /* The storage's construct (borrowed), e.g. to link a function to the
- * bucket: synth_function_link(fn, synth_storage_construct(s), "read"). */
+ * bucket: synth_function_link(fn, synth_storage_construct(s), "read").
+ * Levels (comma lists allowed), on every key of this bucket only:
+ *   "read"    s3:GetObject on ARN/\*, s3:ListBucket on the bucket
+ *   "get"     s3:GetObject;  "list"  s3:ListBucket
+ *   "write"   s3:PutObject;  "delete"  s3:DeleteObject
+ * and SYNTH_<NAME>_NAME, SYNTH_<NAME>_ARN in the environment. */
 SYNTH_EXPORT synth_construct *synth_storage_construct(synth_storage *s);
 
 /*
