@@ -590,8 +590,10 @@ static void test_link(void)
 		      statement_with(sts, "dynamodb:GetItem") &&
 		      count_prefixed(sts, "dynamodb:") == 10,
 	      "read,write: both statements, DescribeTable once");
-	CHECK(count_prefixed(sts, "dynamodb:*") == 0 && !strstr(json_dumps(sts, 0) ?: "", "\"*\""),
+	char *sts_text = json_dumps(sts, 0);
+	CHECK(count_prefixed(sts, "dynamodb:*") == 0 && sts_text && !strstr(sts_text, "\"*\""),
 	      "never dynamodb:* nor Resource \"*\"");
+	free(sts_text);
 	json_t *env = env_of(t, "rw");
 	snprintf(want, sizeof want, "{\"Ref\":\"%s\"}", tl ?: "?");
 	CHECK(json_is(json_object_get(env, "SYNTH_USER_EVENTS_NAME"), want),
