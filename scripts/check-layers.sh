@@ -162,7 +162,12 @@ if [ "$DO_CALLS" = 1 ]; then
 	# Every object, with its layer: "layer<TAB>object".
 	for l in $LAYERS; do
 		[ -d "$OBJ/$l" ] || continue
-		find "$OBJ/$l" -type f -name '*.o' | LC_ALL=C sort | sed "s|^|$l	|"
+		# Only objects of sources that exist: a build directory kept across
+		# a reorganisation holds objects of files that moved away.
+		find "$OBJ/$l" -type f -name '*.o' | LC_ALL=C sort | while read -r o; do
+			src=${o#"$OBJ"/}
+			[ -f "${src%.o}.c" ] && printf '%s\t%s\n' "$l" "$o"
+		done
 	done >"$TMPD/objs"
 	# Global definitions: "symbol<TAB>layer"; references: "object<TAB>layer<TAB>symbol".
 	while IFS='	' read -r l o; do

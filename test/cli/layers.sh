@@ -110,9 +110,10 @@ F=$TMP/fake3
 mkdir -p "$F/include" "$F/build/obj/lib/util" "$F/build/obj/lib/core" "$F/build/obj/lib/aws" \
 	"$F/build/obj/lib/deploy" "$F/build/obj/constructs/data" "$F/build/obj/cli"
 printf '%s\n' 'int synth_public(void);' 'int synth_util_public(void);' >"$F/include/synth.h"
-obj() { # OBJECT SOURCE-TEXT
-	printf '%s\n' "$2" >"$TMP/src.c"
-	"$CC" -std=c11 -w -c -o "$F/build/obj/$1" "$TMP/src.c"
+obj() { # OBJECT SOURCE-TEXT: the source at its place in the tree, and its object
+	mkdir -p "$F/$(dirname "$1")"
+	printf '%s\n' "$2" >"$F/${1%.o}.c"
+	"$CC" -std=c11 -w -c -o "$F/build/obj/$1" "$F/${1%.o}.c"
 }
 obj lib/util/u.o 'int synth_util_public(void){return 0;} int synth__util_hidden(void){return 0;}
 int synth_public(void); int u_calls_core(void){return synth_public();}'
@@ -130,8 +131,13 @@ int synth_define_k(void){return synth_public()+synth__core_hidden()+synth_core_u
 +synth__util_hidden()+synth__aws_get();}'
 obj cli/m.o 'int synth__core_hidden(void); int synth__aws_get(void); int synth_define_k(void);
 int main(void){return synth__core_hidden()+synth__aws_get()+synth_define_k();}'
+# A stale object whose source moved away (a build directory kept across a
+# reorganisation) is not the tree's: it is not reported.
+obj constructs/stale.o 'int synth__core_hidden(void); int stale(void){return synth__core_hidden();}'
+rm "$F/constructs/stale.c"
 run_check --root "$F" --build build --calls-only
 check_eq "self-test: the fake objects with forbidden calls fail (exit 1)" "$RC" 1
+check_not_contains "self-test: an object without its source is not checked" "$OUT" "constructs/stale.c"
 expect_call() { # FILE SYMBOL FROM TO [NOTE]
 	check_contains "self-test: call $3 -> $4 ($2) reported" "$OUT" \
 		"$1: calls $2 from folder $4 (forbidden: $3 -> $4${5:+ $5})"
