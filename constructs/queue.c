@@ -354,47 +354,21 @@ int synth_queue_allow_send(synth_queue *q, const char *id, const char *service_p
 			   json_t *source_arn)
 {
 	assert(q && "synth_queue_allow_send: NULL queue");
-	char sid[128];
-	size_t n = 0;
-	for (const char *s = id ? id : ""; *s && n < sizeof sid - 1; s++)
-		if (isalnum((unsigned char)*s))
-			sid[n++] = *s;
-	sid[n] = '\0';
-	int rc = 0;
-	if (!source_arn)
-		rc = synth_construct_failf(q->c, SYNTH_ENOMEM,
-					   "allow send: no source ARN (out of memory?)");
-	else if (!n || !service_principal || !strchr(service_principal, '.'))
-		rc = synth_construct_failf(q->c, SYNTH_EINVALID,
-					   "allow send '%s': needs a statement ID with letters or "
-					   "digits and a service principal (\"sns.amazonaws.com\")",
-					   id ? id : "");
-	else if (!strcmp(q->encryption, "kms"))
+	if (!strcmp(q->encryption, "kms")) {
 		/* The AWS managed key's policy cannot be changed to let a
 		 * service principal use it: SNS and S3 would fail to deliver. */
-		rc = synth_construct_failf(
+		json_decref(source_arn);
+		return synth_construct_failf(
 			q->c, SYNTH_EINVALID,
 			"%s cannot send to this queue: it is encrypted with the AWS managed key "
 			"(%s), which services cannot use; use encryption \"sqs\"",
-			service_principal, SQS_MANAGED_KEY);
-	size_t i;
-	json_t *st;
-	json_array_foreach(q->statements, i, st)
-		if (rc == 0 && !strcmp(json_string_value(json_object_get(st, "Sid")), sid))
-			rc = synth_construct_failf(q->c, SYNTH_EEXISTS,
-						   "allow send: statement '%s' is there already",
-						   sid);
-	if (rc < 0) {
-		json_decref(source_arn);
-		return rc;
+			service_principal ? service_principal : "a service", SQS_MANAGED_KEY);
 	}
-	st = json_pack("{s:s,s:s,s:{s:s},s:s,s:o,s:{s:{s:o}}}", "Sid", sid, "Effect", "Allow",
-		       "Principal", "Service", service_principal, "Action", "sqs:SendMessage",
-		       "Resource", queue_token(q, "Arn"), "Condition", "ArnEquals",
-		       "aws:SourceArn", source_arn);
-	if (!st || json_array_append_new(q->statements, st) < 0 || ensure_policy(q) < 0)
+	int rc = synth_policy_allow_service(q->c, q->statements, id, service_principal,
+					    "sqs:SendMessage", queue_token(q, "Arn"), source_arn);
+	if (rc == 0 && ensure_policy(q) < 0)
 		return synth_construct_failf(q->c, SYNTH_ENOMEM, "out of memory");
-	return 0;
+	return rc;
 }
 
 /* --- subscribers: an event source mapping ------------------------------- */

@@ -479,37 +479,9 @@ int synth_topic_allow_publish(synth_topic *t, const char *id, const char *servic
 			      json_t *source_arn)
 {
 	assert(t && "synth_topic_allow_publish: NULL topic");
-	char sid[128];
-	size_t n = 0;
-	for (const char *s = id ? id : ""; *s && n < sizeof sid - 1; s++)
-		if (isalnum((unsigned char)*s))
-			sid[n++] = *s;
-	sid[n] = '\0';
-	int rc = 0;
-	if (!source_arn)
-		rc = synth_construct_failf(t->c, SYNTH_ENOMEM,
-					   "allow publish: no source ARN (out of memory?)");
-	else if (!n || !service_principal || !strchr(service_principal, '.'))
-		rc = synth_construct_failf(t->c, SYNTH_EINVALID,
-					   "allow publish '%s': needs a statement ID with letters "
-					   "or digits and a service principal (\"s3.amazonaws.com\")",
-					   id ? id : "");
-	size_t i;
-	json_t *st;
-	json_array_foreach(t->statements, i, st)
-		if (rc == 0 && !strcmp(json_string_value(json_object_get(st, "Sid")), sid))
-			rc = synth_construct_failf(t->c, SYNTH_EEXISTS,
-						   "allow publish: statement '%s' is there already",
-						   sid);
-	if (rc < 0) {
-		json_decref(source_arn);
-		return rc;
-	}
-	st = json_pack("{s:s,s:s,s:{s:s},s:s,s:o,s:{s:{s:o}}}", "Sid", sid, "Effect", "Allow",
-		       "Principal", "Service", service_principal, "Action", "sns:Publish",
-		       "Resource", topic_token(t, NULL), "Condition", "ArnEquals",
-		       "aws:SourceArn", source_arn);
-	if (!st || json_array_append_new(t->statements, st) < 0 || ensure_policy(t) < 0)
+	int rc = synth_policy_allow_service(t->c, t->statements, id, service_principal,
+					    "sns:Publish", topic_token(t, NULL), source_arn);
+	if (rc == 0 && ensure_policy(t) < 0)
 		return synth_construct_failf(t->c, SYNTH_ENOMEM, "out of memory");
-	return 0;
+	return rc;
 }

@@ -344,7 +344,7 @@ static const char *json_scalar_end(const char *s)
 				s++;
 				if (*s == 'u') {
 					for (int j = 1; j <= 4; j++)
-						if (synth__gql_lex_hex_value((unsigned char)s[j]) < 0)
+						if (synth_hex_value((unsigned char)s[j]) < 0)
 							return NULL;
 					s += 4;
 				} else if (!*s || !strchr("\"\\/bfnrt", *s)) {

@@ -177,8 +177,6 @@ int synth__gql_lex_next(parser *p);
 bool synth__gql_lex_is_name_start(int c);
 bool synth__gql_lex_is_name_cont(int c);
 bool synth__gql_lex_is_digit(int c);
-/* The value of hex digit C (either case), or -1. */
-int synth__gql_lex_hex_value(int c);
 /* The code point of the UTF-8 sequence at S (N bytes available) and its
  * length, or -1 if it is not well-formed (overlong, surrogate, too big,
  * truncated). */

@@ -17,17 +17,6 @@
 
 /* --- the lexer --------------------------------------------------------------- */
 
-int synth__gql_lex_hex_value(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static int peekc(const parser *p, size_t k)
 {
 	return p->i + k < p->n ? p->s[p->i + k] : -1;
@@ -242,7 +231,7 @@ static long lex_unicode_escape(parser *p, loc esc)
 	if (peekc(p, 0) == '{') {
 		bump(p);
 		int digits = 0, h;
-		while ((h = synth__gql_lex_hex_value(peekc(p, 0))) >= 0) {
+		while ((h = synth_hex_value(peekc(p, 0))) >= 0) {
 			if (++digits > 6)
 				return synth__gql_parse_fail(p, esc,
 						"invalid Unicode escape: too many digits");
@@ -259,7 +248,7 @@ static long lex_unicode_escape(parser *p, loc esc)
 		return (long)cp;
 	}
 	for (int j = 0; j < 4; j++) {
-		int h = synth__gql_lex_hex_value(peekc(p, 0));
+		int h = synth_hex_value(peekc(p, 0));
 		if (h < 0)
 			return synth__gql_parse_fail(p, esc,
 					"invalid Unicode escape: expected 4 hex digits after \\u");

@@ -82,10 +82,10 @@ static void encode_path_once(synth_buf *b, const char *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
-		if (c == '%' && i + 2 < n && synth__hex_value(s[i + 1]) >= 0 &&
-		    synth__hex_value(s[i + 2]) >= 0) {
-			char e[3] = {'%', HEX_UPPER[synth__hex_value(s[i + 1])],
-				     HEX_UPPER[synth__hex_value(s[i + 2])]};
+		if (c == '%' && i + 2 < n && synth_hex_value(s[i + 1]) >= 0 &&
+		    synth_hex_value(s[i + 2]) >= 0) {
+			char e[3] = {'%', HEX_UPPER[synth_hex_value(s[i + 1])],
+				     HEX_UPPER[synth_hex_value(s[i + 2])]};
 			synth_buf_put(b, e, 3);
 			i += 2;
 		} else if (is_unreserved(c) || c == '/') {

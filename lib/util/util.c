@@ -140,7 +140,7 @@ const EVP_MD *synth__sha256_md(void)
 	return sha_md ? sha_md : EVP_sha256();
 }
 
-int synth__hex_value(int c)
+int synth_hex_value(int c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';

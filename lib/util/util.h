@@ -18,8 +18,6 @@
 
 /* --- small helpers (util.c) -------------------------------------------- */
 
-/* The value of hex digit C (either case), or -1. */
-int synth__hex_value(int c);
 /* Lowercase hex of N bytes into OUT (2N+1 bytes). */
 void synth__hex(const unsigned char *in, size_t n, char *out);
 /* The SHA-256 method, fetched once per process (an opaque EVP_MD). */

@@ -157,6 +157,22 @@ SYNTH_EXPORT json_t *synth_asset_s3_uri(size_t asset);
 /* The bootstrap asset bucket's name (Fn::Sub, a new reference). */
 SYNTH_EXPORT json_t *synth_asset_bucket(void);
 
+/* --- resource policies ------------------------------------------------- */
+
+/*
+ * For a resource policy (a queue's, a topic's): appends to STATEMENTS (an
+ * array) one statement that allows the AWS service SERVICE_PRINCIPAL
+ * ("sns.amazonaws.com") to do ACTION on RESOURCE (stolen) from exactly
+ * SOURCE_ARN (stolen; an ArnEquals aws:SourceArn condition). The letters
+ * and digits of ID become its Sid, which must be new in STATEMENTS. Errors
+ * (an empty ID, a principal that is not a service, a Sid taken, a NULL
+ * token) fail SELF with the message naming it; nothing is appended then.
+ */
+SYNTH_EXPORT int synth_policy_allow_service(synth_construct *self, json_t *statements,
+					    const char *id, const char *service_principal,
+					    const char *action, json_t *resource,
+					    json_t *source_arn);
+
 /* --- functions: grants, dependencies, event sources -------------------- */
 
 /* For link callbacks: sets FN's SYNTH_<TARGET>_<PROP> to VALUE (a string

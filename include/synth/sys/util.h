@@ -75,6 +75,8 @@ SYNTH_EXPORT bool synth_name_valid(const char *s, size_t max);
 SYNTH_EXPORT int synth_strv_dup(char ***out, const char *const *v);
 SYNTH_EXPORT void synth_strv_free(char **v);
 SYNTH_EXPORT size_t synth_strv_len(const char *const *v);
+/* The value of hex digit C (either case), or -1. */
+SYNTH_EXPORT int synth_hex_value(int c);
 /* Lowercase hex SHA-256 of DATA into HEX (65 bytes); SYNTH_ENOMEM when
  * the crypto library cannot allocate. */
 SYNTH_EXPORT int synth_sha256_hex(const void *data, size_t len, char hex[65]);
