@@ -61,7 +61,7 @@ typedef struct subscription {
 	synth_queue *q; /* borrowed: lives as long as the backend */
 	int batch_size, window, max_concurrency;
 	bool partial;
-	json_t *filters; /* an array of pattern texts, or NULL */
+	json_t *filters; /* FilterCriteria, or NULL */
 } subscription;
 
 static void queue_free(void *state)
@@ -396,14 +396,8 @@ static json_t *mapping_props(const subscription *s, synth_function *fn)
 	if (s->partial)
 		json_object_set_new(props, "FunctionResponseTypes",
 				    json_pack("[s]", "ReportBatchItemFailures"));
-	if (s->filters) {
-		json_t *list = json_array();
-		size_t i;
-		json_t *f;
-		json_array_foreach(s->filters, i, f)
-			json_array_append_new(list, json_pack("{s:O}", "Pattern", f));
-		json_object_set_new(props, "FilterCriteria", json_pack("{s:o}", "Filters", list));
-	}
+	if (s->filters)
+		json_object_set(props, "FilterCriteria", s->filters);
 	if (s->max_concurrency)
 		json_object_set_new(props, "ScalingConfig",
 				    json_pack("{s:i}", "MaximumConcurrency", s->max_concurrency));
@@ -449,38 +443,20 @@ static const synth_event_source subscription_source = {
 	.free = subscription_free,
 };
 
-/* The filters text: a JSON array of objects, into an array of compact
- * pattern texts (*out, NULL when TEXT is). Fails naming FNAME. */
+/* The filters text into FilterCriteria (*out, NULL when TEXT is). Fails
+ * naming FNAME. */
 static int parse_filters(json_t **out, synth_queue *q, const char *fname, const char *text)
 {
 	*out = NULL;
 	if (!text)
 		return 0;
-	json_error_t err;
-	json_t *list = json_loads(text, JSON_REJECT_DUPLICATES, &err);
-	const char *why = !list ? err.text
-			  : !json_is_array(list) ? "not a JSON array"
-			  : !json_array_size(list) ? "an empty array"
-						  : NULL;
-	size_t i;
-	json_t *f;
-	json_array_foreach(list, i, f)
-		if (!why && (!json_is_object(f) || !json_object_size(f)))
-			why = "an element is not a non-empty JSON object";
-	json_t *texts = why ? NULL : json_array();
-	json_array_foreach(list, i, f) {
-		char *t = texts ? synth_json_dumps(f, JSON_COMPACT) : NULL;
-		if (texts)
-			json_array_append_new(texts, json_string(t));
-		free(t);
-	}
-	json_decref(list);
-	if (why)
+	const char *why;
+	*out = synth_event_filter_criteria(text, &why);
+	if (!*out && why)
 		return synth_construct_failf(q->c, SYNTH_EINVALID,
 					     "the filters of %s's subscription are not a JSON array "
 					     "of patterns: %s", fname, why);
-	*out = texts;
-	return texts ? 0 : synth_construct_failf(q->c, SYNTH_ENOMEM, "out of memory");
+	return *out ? 0 : synth_construct_failf(q->c, SYNTH_ENOMEM, "out of memory");
 }
 
 /* The options and FN's timeout against the queue; messages name both. */

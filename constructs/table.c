@@ -26,8 +26,6 @@
 #define LSI_MAX 5         /* DynamoDB's limit per table */
 #define NONKEY_MAX 100    /* projected non-key attributes, all indexes together */
 #define ATTR_NAME_MAX 255 /* bytes of a key attribute's name */
-#define FILTERS_MAX 5     /* Lambda's filters per event source mapping */
-#define PATTERN_MAX 4096  /* characters of one filter pattern */
 
 struct synth_table {
 	synth_construct *c;
@@ -595,45 +593,14 @@ static const synth_event_source subscription_source = {
  * after synth_construct_failf(). */
 static json_t *filter_criteria(synth_table *t, const char *fname, const char *filters)
 {
-	json_error_t err;
-	json_t *arr = json_loads(filters, JSON_REJECT_DUPLICATES, &err);
-	/* jansson 2.14 reports some allocation failures with no text. */
-	bool oom = !arr && (json_error_code(&err) == json_error_out_of_memory || !err.text[0]);
-	const char *why = !arr ? err.text
-			  : !json_is_array(arr) ? "it is not a JSON array"
-			  : !json_array_size(arr) ? "it is empty"
-			  : json_array_size(arr) > FILTERS_MAX ? "it has more than 5 (Lambda's limit)"
-								: NULL;
-	size_t i;
-	json_t *f;
-	json_t *list = why ? NULL : json_array();
-	oom |= !why && !list;
-	json_array_foreach(why || oom ? NULL : arr, i, f) {
-		if (!json_is_object(f) || !json_object_size(f)) {
-			why = "each filter must be a non-empty JSON object";
-			break;
-		}
-		char *text = synth_json_dumps(f, JSON_COMPACT | JSON_SORT_KEYS);
-		if (text && strlen(text) > PATTERN_MAX)
-			why = "a pattern is longer than 4096 characters";
-		else if (!text || json_array_append_new(list, json_pack("{s:s}", "Pattern", text)) < 0)
-			oom = true;
-		free(text);
-		if (why || oom)
-			break;
-	}
-	json_decref(arr);
-	json_t *fc = why || oom ? NULL : json_pack("{s:o}", "Filters", list);
-	if (why || oom)
-		json_decref(list);
-	if (fc)
-		return fc;
-	if (why && !oom)
+	const char *why;
+	json_t *fc = synth_event_filter_criteria(filters, &why);
+	if (!fc && why)
 		synth_construct_failf(t->c, SYNTH_EINVALID,
 				      "the filters of function %s's subscription: %s", fname, why);
-	else
+	else if (!fc)
 		synth_construct_failf(t->c, SYNTH_ENOMEM, "out of memory");
-	return NULL;
+	return fc;
 }
 
 /* The mapping's Properties (but FunctionName) from OPTS, checked. */

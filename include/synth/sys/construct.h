@@ -173,6 +173,18 @@ SYNTH_EXPORT int synth_policy_allow_service(synth_construct *self, json_t *state
 					    const char *action, json_t *resource,
 					    json_t *source_arn);
 
+/* --- Lambda event filtering --------------------------------------------- */
+
+/*
+ * An event source mapping's FilterCriteria ({"Filters": [{"Pattern":
+ * TEXT}, ...]}, a new reference) from TEXT, a JSON array of 1 to 5
+ * (Lambda's default quota) non-empty JSON objects, each at most 4,096
+ * characters compact. NULL when TEXT is not that: *WHY (static text, for
+ * the construct's message) says what is wrong, or is NULL when out of
+ * memory. Queues, table streams and every later polled source share it.
+ */
+SYNTH_EXPORT json_t *synth_event_filter_criteria(const char *text, const char **why);
+
 /* --- functions: grants, dependencies, event sources -------------------- */
 
 /* For link callbacks: sets FN's SYNTH_<TARGET>_<PROP> to VALUE (a string
