@@ -328,13 +328,11 @@ int synth__zip_dir(const char *dir, const char *const *exclude, const char *out_
 	return rc;
 }
 
-/* The dedupe key of DIRS + EXCLUDE (every directory resolved), and the
- * directories packed into one block (see synth_asset.source). */
-static int asset_key_of(char **key, char **packed, size_t *ndirs, const char *const *dirs,
-			const char *const *exclude, const char *context)
+/* The dedupe key of DIRS + EXCLUDE (every directory resolved). */
+static int asset_key_of(char **key, const char *const *dirs, const char *const *exclude,
+			const char *context)
 {
-	*key = *packed = NULL;
-	*ndirs = 0;
+	*key = NULL;
 	size_t n = 0;
 	while (dirs && dirs[n])
 		n++;
@@ -342,26 +340,23 @@ static int asset_key_of(char **key, char **packed, size_t *ndirs, const char *co
 		return synth_error_setf(SYNTH_EINVALID,
 					"%s: an asset takes 1 to %d directories, not %zu", context,
 					SYNTH_ASSET_MAX_DIRS, n);
-	synth_buf k = SYNTH_BUF_INIT, p = SYNTH_BUF_INIT;
+	synth_buf k = SYNTH_BUF_INIT;
 	for (size_t i = 0; i < n; i++) {
 		char real[PATH_MAX];
 		struct stat st;
 		if (stat(dirs[i], &st) < 0 || !realpath(dirs[i], real)) {
 			synth_buf_free(&k);
-			synth_buf_free(&p);
 			return synth_error_setf(SYNTH_ENOTFOUND,
 						"%s: code directory '%s' does not exist", context,
 						dirs[i]);
 		}
 		if (!S_ISDIR(st.st_mode)) {
 			synth_buf_free(&k);
-			synth_buf_free(&p);
 			return synth_error_setf(SYNTH_EINVALID,
 						"%s: code path '%s' is not a directory", context,
 						dirs[i]);
 		}
 		synth_buf_printf(&k, "%s%s", i ? "\n+" : "", real);
-		synth_buf_put(&p, dirs[i], strlen(dirs[i]) + 1);
 	}
 	for (size_t i = 0; exclude && exclude[i]; i++) {
 		synth_buf_putc(&k, '\n');
@@ -370,50 +365,41 @@ static int asset_key_of(char **key, char **packed, size_t *ndirs, const char *co
 	if (!exclude)
 		synth_buf_puts(&k, "\n.git");
 	*key = synth_buf_detach(&k);
-	*packed = synth_buf_detach(&p);
-	if (!*key || !*packed) {
-		free(*key);
-		free(*packed);
-		*key = *packed = NULL;
-		return synth_error_oom();
-	}
-	*ndirs = n;
-	return 0;
+	return *key ? 0 : synth_error_oom();
 }
 
 int synth__backend_asset_dirs(size_t *out, synth_backend *b, const char *const *dirs,
 			      const char *const *exclude, const char *context)
 {
 	*out = 0;
-	char *k, *packed;
-	size_t ndirs;
-	int rc = asset_key_of(&k, &packed, &ndirs, dirs, exclude, context);
+	char *k;
+	int rc = asset_key_of(&k, dirs, exclude, context);
 	if (rc < 0)
 		return rc;
 	/* The same directories with the same excludes are zipped once. */
 	for (size_t i = 0; i < b->nassets; i++)
 		if (!strcmp(b->assets[i].key, k)) {
 			free(k);
-			free(packed);
 			*out = i;
 			return 0;
 		}
 	if (synth_array_grow((void **)&b->assets, &b->nassets, &b->cap_assets,
 			     sizeof *b->assets) < 0) {
 		free(k);
-		free(packed);
 		return SYNTH_ENOMEM;
 	}
 	synth_asset a = {0};
 	a.key = k;
-	a.source = packed;
-	a.ndirs = ndirs;
+	a.source = strdup(dirs[0]);
 	a.display = strdup(context);
-	rc = a.display ? synth_strv_dup(&a.exclude, exclude) : synth_error_oom();
+	rc = a.source && a.display ? synth_strv_dup(&a.dirs, dirs) : synth_error_oom();
+	if (rc == 0)
+		rc = synth_strv_dup(&a.exclude, exclude);
 	if (rc < 0) {
 		free(a.key);
 		free(a.source);
 		free(a.display);
+		synth_strv_free(a.dirs);
 		return rc;
 	}
 	*out = b->nassets;
@@ -549,17 +535,6 @@ static int fingerprint(const char *const *dirs, size_t ndirs, const char *const 
 	return rc;
 }
 
-/* The directories of asset A, unpacked from its source (see internal.h)
- * into V (at least SYNTH_ASSET_MAX_DIRS slots). Returns their count. */
-static size_t asset_dirs(const synth_asset *a, const char **v)
-{
-	size_t n = a->ndirs ? a->ndirs : 1;
-	const char *p = a->source;
-	for (size_t i = 0; i < n; i++, p += strlen(p) + 1)
-		v[i] = p;
-	return n;
-}
-
 typedef struct finish {
 	synth_backend *b;
 	json_t *previous;     /* fingerprint -> {"hash", "file"} of the last assembly */
@@ -620,8 +595,8 @@ static int build_one(finish *f, size_t job)
 	if (a->bytes)
 		return 0; /* written when registered */
 	const char *const *ex = (const char *const *)a->exclude;
-	const char *dirs[SYNTH_ASSET_MAX_DIRS];
-	size_t ndirs = asset_dirs(a, dirs);
+	const char *const *dirs = (const char *const *)a->dirs;
+	size_t ndirs = synth_strv_len(dirs);
 	int rc = fingerprint(dirs, ndirs, ex, a->display, a->fingerprint);
 	if (rc < 0)
 		return rc;

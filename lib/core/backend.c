@@ -614,6 +614,7 @@ void synth_backend_free(synth_backend *b)
 	free(b->overrides);
 	for (size_t i = 0; i < b->nassets; i++) {
 		free(b->assets[i].source);
+		synth_strv_free(b->assets[i].dirs);
 		free(b->assets[i].key);
 		free(b->assets[i].file);
 		free(b->assets[i].display);

@@ -68,12 +68,12 @@ typedef struct synth_parameter {
  * previous assembly when its content fingerprint matches. */
 #define SYNTH_ASSET_MAX_DIRS 16
 typedef struct synth_asset {
-	/* The directory as given (relative). An asset of several directories
-	 * (synth_construct_add_dirs_asset) packs them into this one block,
-	 * each NUL-terminated, NDIRS of them: read as a string it is the
-	 * first, which names the asset in the manifest. */
+	/* The first directory as given (relative), which names the asset in
+	 * the manifest; for a file asset, its construct path. */
 	char *source;
-	size_t ndirs;      /* 0 or 1: one directory */
+	/* A directory asset's directories as given (NULL-terminated; more
+	 * than one for synth_construct_add_dirs_asset); NULL for a file asset. */
+	char **dirs;
 	char *key;         /* dedupe key: realpaths + excludes */
 	char **exclude;    /* copied; NULL for the default */
 	char hash[65];     /* SHA-256 of the zip (after finish) */
