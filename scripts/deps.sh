@@ -16,6 +16,11 @@ done
 # Node.js may come from elsewhere than Debian: look for the commands.
 command -v node >/dev/null || need+=(nodejs)
 command -v npm >/dev/null || need+=(npm)
+# Python functions install their requirements with `python3 -m pip`
+# (test/cli/python.sh); the python3 on PATH may be the system's or another.
+python3 -m pip --version >/dev/null 2>&1 || need+=(python3-pip)
+# identity.sh runs synth as nobody with setpriv (util-linux).
+command -v setpriv >/dev/null || need+=(util-linux)
 if [ ${#need[@]} -gt 0 ]; then
 	SUDO=
 	[ "$(id -u)" -eq 0 ] || SUDO=sudo
