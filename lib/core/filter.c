@@ -43,12 +43,12 @@ json_t *synth_event_filter_criteria(const char *text, const char **why)
 			break;
 	}
 	json_decref(arr);
-	json_t *fc = *why || oom ? NULL : json_pack("{s:o}", "Filters", list);
-	if (!fc) {
-		if (!*why || oom)
-			json_decref(list);
+	if (*why || oom) {
+		json_decref(list);
 		if (oom)
 			*why = NULL;
+		return NULL;
 	}
-	return fc;
+	/* "o" steals LIST, even when the pack fails (then out of memory). */
+	return json_pack("{s:o}", "Filters", list);
 }

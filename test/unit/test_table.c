@@ -311,7 +311,7 @@ static void test_refusals(void)
 					     {.name = "ab", .hash_key = "id"}, {0}}},
 		"global index name 'ab' must have 3 to 255", "a short index name");
 	synth_table_global_index many[22] = {{0}};
-	char names[21][8];
+	char names[21][16];
 	for (int i = 0; i < 21; i++) {
 		snprintf(names[i], sizeof names[i], "gsi%d", i);
 		many[i] = (synth_table_global_index){.name = names[i], .hash_key = "sk"};
