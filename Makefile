@@ -162,7 +162,13 @@ install: all
 clean:
 	rm -rf build build-san
 
-.PHONY: all test test-bin bench install clean check-layers
+# The Lambda runtimes and their dates, from the data cfn-lint ships
+# (checked in; test/cli/lint_agree.sh fails when the installed cfn-lint
+# would write a different table): run after upgrading cfn-lint.
+runtimes:
+	$(Q)python3 scripts/gen-runtimes.py lib/core/lambda_runtimes.inc
+
+.PHONY: all test test-bin bench install clean check-layers runtimes
 -include $(LIB_OBJ:.o=.d) $(AWS_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
 
 # The layers' arrows (ARCHITECTURE.md): includes and calls across a

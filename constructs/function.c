@@ -90,6 +90,23 @@ static const char *env_name_problem(const char *name)
 	return NULL;
 }
 
+/* Lambda refuses an environment over 4 KB as it measures it (compact
+ * JSON; cfn-lint's E3697 counts names plus values, which is never more).
+ * NM names the function; LAST is the variable just added, if any. Sets
+ * the error and returns SYNTH_ELIMIT when VARS is too large. */
+static int check_env_size(const char *nm, const json_t *vars, const char *last)
+{
+	size_t size = synth_lambda_environment_size(vars);
+	if (size <= SYNTH_LAMBDA_ENV_MAX)
+		return 0;
+	return synth_error_setf(SYNTH_ELIMIT,
+				"%s: environment is %zu bytes as Lambda measures it (the "
+				"variables as compact JSON), over Lambda's %d%s%s%s; keep large "
+				"values in a file of the code or in a secret", nm, size,
+				SYNTH_LAMBDA_ENV_MAX, last ? " (with " : "", last ? last : "",
+				last ? ")" : "");
+}
+
 static void fn_free(void *state)
 {
 	synth_function *f = state;
@@ -609,6 +626,9 @@ static int fn_generate(synth_construct *self, void *state)
 				    : synth_error_oom();
 	if (rc == 0 && json_object_size(f->secrets))
 		rc = secret_config(self, f, env);
+	if (rc == 0)
+		rc = check_env_size(name, env, json_object_size(f->secrets) ? SYNTH_ENV_SSM_CONFIG
+									      : NULL);
 	json_t *props = NULL;
 	if (rc == 0 && !(props = function_props(f, asset, p_role, p_log, env)))
 		rc = synth_error_oom();
@@ -634,13 +654,36 @@ static int fn_generate(synth_construct *self, void *state)
 static const synth_construct_class function_class = {
 	SYNTH_CONSTRUCT_CLASS_VERSION, "function", NULL, fn_generate, fn_free};
 
-/* Props checks; the message names the function. 0 or SYNTH_EINVALID. */
-static int check_props(synth_backend *b, const char *nm, const synth_function_props *p,
-		       const char *runtime, int retention)
+/* --- runtime and environment size --------------------------------------
+ *
+ * What Lambda itself refuses, checked where the function is defined so the
+ * message names it: a runtime outside Lambda's list or no longer creatable
+ * (cfn-lint's E3030, E2531, E2533; a deprecated one is a warning with its
+ * dates, as cfn-lint's W2531), and an environment over Lambda's 4 KB
+ * (E3697), measured as Lambda measures it (synth_lambda_environment_size).
+ */
+
+static int check_runtime(synth_backend *b, const char *nm, const char *runtime)
 {
 	if (synth_runtime_check(runtime) < 0)
 		return synth_backend_failf(b, synth_error_last()->code, "%s: %s", nm,
 					   synth_error_last()->message);
+	const synth_lambda_runtime *rt = synth_lambda_runtime_info(runtime);
+	if (synth_lambda_runtime_state(rt, NULL) == SYNTH_RUNTIME_DEPRECATED)
+		fprintf(stderr, "synth: warning: %s: runtime %s is deprecated since %s; AWS stops "
+				"creating functions with it on %s and updating them on %s%s%s%s\n",
+			nm, runtime, rt->deprecated, rt->create_block, rt->update_block,
+			rt->successor ? " (use " : "", rt->successor ? rt->successor : "",
+			rt->successor ? ")" : "");
+	return 0;
+}
+
+/* Props checks; the message names the function. 0 or SYNTH_EINVALID. */
+static int check_props(synth_backend *b, const char *nm, const synth_function_props *p,
+		       const char *runtime, int retention)
+{
+	if (check_runtime(b, nm, runtime) < 0)
+		return SYNTH_EINVALID;
 	if (p->memory_mb && (p->memory_mb < 128 || p->memory_mb > 10240))
 		return synth_backend_failf(b, SYNTH_EINVALID,
 					   "%s: memory %d MB is outside 128..10240", nm, p->memory_mb);
@@ -744,6 +787,8 @@ synth_function *synth_define_function(synth_backend *b, const char *name,
 					: synth_strv_dup(&f->exclude, p->exclude);
 	if (rc == 0)
 		rc = add_props_environment(f, nm, p->environment);
+	if (rc == 0)
+		rc = check_env_size(nm, f->env, NULL);
 	if (rc < 0) {
 		fn_free(f);
 		synth_backend_failf(b, rc, "%s", synth_error_last()->message);
@@ -959,7 +1004,9 @@ int synth_function_add_environment(synth_function *fn, const char *name, json_t 
 	}
 	if (json_object_set_new(vars, name, value) < 0)
 		return fn_fail(fn, synth_error_oom());
-	return 0;
+	return check_env_size(synth_construct_name(fn->c), vars, name) < 0
+		       ? fn_fail(fn, SYNTH_ELIMIT)
+		       : 0;
 }
 
 int synth_function_timeout(const synth_function *fn)

@@ -1,90 +1,15 @@
 /*
- * Schedules and runtimes for define_function: EventBridge schedule
- * expressions (rate, cron, Unix cron, shortcuts), the schedule as an event
- * source of a function, and the Lambda runtime table with AWS's
- * create-block dates.
+ * Schedules for define_function: EventBridge schedule expressions (rate,
+ * cron, Unix cron, shortcuts) and the schedule as an event source of a
+ * function. (The Lambda runtimes are the core's: lib/core/lambda.c.)
  */
 #define _GNU_SOURCE
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <synth.h>
 #include <synth/sys/construct.h>
-
-/* --- runtimes ---------------------------------------------------------- */
-
-typedef struct runtime {
-	const char *name;
-	const char *create_block; /* the day AWS stops creating it */
-	const char *successor;
-} runtime;
-
-/* From AWS's Lambda runtime deprecation calendar. */
-static const runtime runtimes[] = {
-	{"nodejs24.x", "2028-06-01", NULL},
-	{"nodejs22.x", "2027-06-01", "nodejs24.x"},
-	{"nodejs20.x", "2026-06-01", "nodejs24.x"},
-	{"nodejs18.x", "2026-06-01", "nodejs24.x"},
-	{"nodejs16.x", "2026-06-01", "nodejs24.x"},
-	{"nodejs14.x", "2024-01-09", "nodejs24.x"},
-	{"nodejs12.x", "2023-03-31", "nodejs24.x"},
-	{"python3.14", "2029-07-31", NULL},
-	{"python3.13", "2029-07-31", "python3.14"},
-	{"python3.12", "2028-11-30", "python3.14"},
-	{"python3.11", "2026-07-31", "python3.14"},
-	{"python3.10", "2026-07-31", "python3.14"},
-	{"python3.9", "2026-06-01", "python3.14"},
-	{"python3.8", "2026-06-01", "python3.14"},
-	{"python3.7", "2024-01-09", "python3.14"},
-	{"provided.al2023", "2029-07-31", NULL},
-	{"provided.al2", "2026-07-31", "provided.al2023"},
-	{"provided", "2024-02-08", "provided.al2023"},
-	{"go1.x", "2024-02-08", "provided.al2023"},
-	{"java25", "2029-07-31", NULL},
-	{"java21", "2029-07-31", "java25"},
-	{"java17", "2026-07-31", "java25"},
-	{"java11", "2026-07-31", "java25"},
-	{"java8.al2", "2026-07-31", "java25"},
-	{"ruby3.4", "2028-04-30", NULL},
-	{"ruby3.3", "2027-04-30", "ruby3.4"},
-	{"ruby3.2", "2026-06-01", "ruby3.4"},
-	{"dotnet9", "2026-12-10", NULL},
-	{"dotnet8", "2026-12-10", "dotnet9"},
-	{NULL, NULL, NULL},
-};
-
-int synth_runtime_check(const char *name)
-{
-	if (!name || !*name)
-		return synth_error_setf(SYNTH_EINVALID, "runtime is empty");
-	char today[11];
-	time_t now = time(NULL);
-	struct tm tm;
-	gmtime_r(&now, &tm);
-	strftime(today, sizeof today, "%Y-%m-%d", &tm);
-	for (const runtime *r = runtimes; r->name; r++) {
-		if (strcmp(r->name, name))
-			continue;
-		if (strcmp(today, r->create_block) >= 0 && r->successor)
-			return synth_error_setf(SYNTH_EINVALID,
-						"runtime %s can no longer be created (AWS "
-						"stopped on %s); use %s", name,
-						r->create_block, r->successor);
-		if (strcmp(today, r->create_block) >= 0)
-			return synth_error_setf(SYNTH_EINVALID,
-						"runtime %s can no longer be created (AWS "
-						"stopped on %s) and this libsynth knows no "
-						"successor: upgrade libsynth", name,
-						r->create_block);
-		return 0;
-	}
-	return synth_error_setf(SYNTH_EINVALID,
-				"unknown runtime '%s' (supported: nodejs24.x, nodejs22.x, "
-				"python3.12, python3.13, python3.14, provided.al2023, "
-				"java21, java25, ruby3.3, ruby3.4, dotnet8, dotnet9)", name);
-}
 
 /* --- schedules --------------------------------------------------------- */
 

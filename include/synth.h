@@ -11,6 +11,7 @@
 #include "synth/value.h"
 #include "synth/backend.h"
 #include "synth/construct.h"
+#include "synth/lambda.h"
 #include "synth/function.h"
 #include "synth/auth.h"
 #include "synth/storage.h"

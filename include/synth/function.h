@@ -9,6 +9,7 @@
 #include "common.h"
 #include "backend.h"
 #include "construct.h"
+#include "lambda.h" /* synth_runtime_check */
 
 #ifdef __cplusplus
 extern "C" {
@@ -157,13 +158,6 @@ SYNTH_EXPORT int synth_function_link(synth_function *fn, synth_construct *target
  * SYNTH_EINVALID with a message naming the problem.
  */
 SYNTH_EXPORT int synth_schedule_parse(char **out, const char *schedule);
-
-/*
- * Looks up a Lambda runtime. Returns 0 when it can be created today,
- * SYNTH_EINVALID when unknown or no longer creatable (the message names
- * its successor).
- */
-SYNTH_EXPORT int synth_runtime_check(const char *runtime);
 
 /* FN's timeout in seconds (the props' timeout_s, or the default 3): for
  * event sources that size their own timeouts by it (a queue's visibility
