@@ -146,7 +146,7 @@ static json_t *spec_entry(cli_spec *s, const char *type)
 typedef struct check {
 	cli_spec *spec;
 	json_t *types;       /* property types of the resource being checked */
-	json_t *tmpl_resources, *params;
+	json_t *tmpl_resources, *params, *conditions;
 	const char *file;
 	const char *where;   /* the resource being checked: "path (lid)" */
 	synth_buf loc;
@@ -186,7 +186,106 @@ static bool custom(const char *type)
 	return !strncmp(type, "Custom::", 8) || !strcmp(type, "AWS::CloudFormation::CustomResource");
 }
 
-/* Ref and GetAtt targets and attributes, wherever they are. */
+/* A Ref target: a resource, a parameter or a pseudo parameter. WHAT says
+ * where the name came from ("Ref to" / "Fn::Sub: ${...}"). With STRING, the
+ * value must be a string (in Fn::Sub, where a list parameter is refused). */
+static void check_ref_name(check *c, const char *t, const char *what, bool string)
+{
+	json_t *param = json_object_get(c->params, t);
+	bool ok = json_object_get(c->tmpl_resources, t) || param;
+	for (size_t i = 0; !ok && pseudo[i]; i++)
+		ok = !strcmp(t, pseudo[i]);
+	if (!ok)
+		report(c, "%s '%s', which is neither a resource, a parameter nor a pseudo "
+			  "parameter%s", what, t,
+		       string ? " (write ${!...} for the literal text)" : "");
+	const char *ptype = json_string_value(json_object_get(param, "Type"));
+	if (string && ptype && (strstr(ptype, "List<") || !strcmp(ptype, "CommaDelimitedList")))
+		report(c, "%s '%s', a list parameter (%s): Fn::Sub takes strings only", what, t,
+		       ptype);
+}
+
+/* A GetAtt of NAME's ATTR (the attribute may be dotted: Outputs.X). */
+static void check_getatt(check *c, const char *name, const char *attr, const char *what)
+{
+	json_t *target = json_object_get(c->tmpl_resources, name);
+	const char *ttype = json_string_value(json_object_get(target, "Type"));
+	if (!target) {
+		report(c, "%s of '%s', which is not a resource", what, name);
+		return;
+	}
+	if (!ttype || custom(ttype))
+		return;
+	json_t *entry = spec_entry(c->spec, ttype);
+	json_t *attrs = json_object_get(entry, "a");
+	bool ok = !attrs; /* unknown type: reported elsewhere */
+	size_t i;
+	json_t *a;
+	json_array_foreach(attrs, i, a) {
+		const char *s = json_string_value(a);
+		if (!strcmp(s, attr) || (!strcmp(s, "Outputs") && !strncmp(attr, "Outputs.", 8)))
+			ok = true;
+	}
+	if (!ok)
+		report(c, "%s: %s has no attribute '%s'", what, ttype, attr);
+}
+
+/* Fn::Sub: every ${Name} of the text is a variable of the Sub, a Ref
+ * target, or ${Resource.Attribute}; ${!Text} is literal. The names are
+ * read as CloudFormation (and cfn-lint) read them: from "${" to the first
+ * "}", blanks around the name ignored. */
+static void check_sub(check *c, json_t *sub)
+{
+	json_t *text = json_is_array(sub) ? json_array_get(sub, 0) : sub;
+	json_t *vars = json_is_array(sub) ? json_array_get(sub, 1) : NULL;
+	if (!json_is_string(text) || (json_is_array(sub) && (json_array_size(sub) != 2 ||
+							      !json_is_object(vars)))) {
+		report(c, "Fn::Sub takes a string or [string, {variables}]");
+		return;
+	}
+	const char *s = json_string_value(text);
+	for (const char *p = strstr(s, "${"); p; p = strstr(p, "${")) {
+		const char *q = p + 2, *end = strchr(q, '}');
+		if (!end)
+			break;
+		while (q < end && strchr(" \t\n\r\f\v", *q))
+			q++;
+		const char *e = end;
+		while (e > q && strchr(" \t\n\r\f\v", e[-1]))
+			e--;
+		p = end + 1;
+		if (q == e || *q == '!')
+			continue; /* ${!Literal}, or nothing to substitute */
+		char *name = strndup(q, (size_t)(e - q));
+		if (!name)
+			return;
+		char what[] = "Fn::Sub: ${...}";
+		json_t *var = json_object_get(vars, name);
+		/* {"X": {"Ref": "X"}} is no variable (cfn-lint drops it too). */
+		json_t *self = json_object_get(var, "Ref");
+		bool is_var = var && !(json_is_string(self) && !strcmp(json_string_value(self), name));
+		char *dot = strchr(name, '.');
+		if (dot) {
+			*dot = '\0';
+			check_getatt(c, name, dot + 1, what);
+		} else if (!is_var)
+			check_ref_name(c, name, what, true);
+		free(name);
+	}
+}
+
+/* Fn::If: [condition, when true, when false], the condition declared. */
+static void check_if(check *c, json_t *args)
+{
+	const char *cond = json_string_value(json_array_get(args, 0));
+	if (!json_is_array(args) || json_array_size(args) != 3 || !cond)
+		report(c, "Fn::If takes [condition name, value if true, value if false]");
+	else if (!json_object_get(c->conditions, cond))
+		report(c, "Fn::If on condition '%s', which the template does not declare%s", cond,
+		       json_object_size(c->conditions) ? "" : " (it has no Conditions)");
+}
+
+/* Ref, GetAtt, Sub and If targets and attributes, wherever they are. */
 static void check_refs(check *c, json_t *v)
 {
 	if (json_is_array(v)) {
@@ -201,12 +300,7 @@ static void check_refs(check *c, json_t *v)
 	json_t *ref = json_object_get(v, "Ref");
 	json_t *ga = json_object_get(v, "Fn::GetAtt");
 	if (json_object_size(v) == 1 && json_is_string(ref)) {
-		const char *t = json_string_value(ref);
-		bool ok = json_object_get(c->tmpl_resources, t) || json_object_get(c->params, t);
-		for (size_t i = 0; !ok && pseudo[i]; i++)
-			ok = !strcmp(t, pseudo[i]);
-		if (!ok)
-			report(c, "Ref to '%s', which is neither a resource nor a parameter", t);
+		check_ref_name(c, json_string_value(ref), "Ref to", false);
 		return;
 	}
 	if (json_object_size(v) == 1 && ga) {
@@ -230,28 +324,14 @@ static void check_refs(check *c, json_t *v)
 			free(name);
 			return;
 		}
-		json_t *target = json_object_get(c->tmpl_resources, name);
-		const char *ttype = json_string_value(json_object_get(target, "Type"));
-		if (!target)
-			report(c, "Fn::GetAtt of '%s', which is not a resource", name);
-		else if (ttype && !custom(ttype)) {
-			json_t *entry = spec_entry(c->spec, ttype);
-			json_t *attrs = json_object_get(entry, "a");
-			bool ok = !attrs; /* unknown type: reported elsewhere */
-			size_t i;
-			json_t *a;
-			json_array_foreach(attrs, i, a) {
-				const char *s = json_string_value(a);
-				if (!strcmp(s, attr) ||
-				    (!strcmp(s, "Outputs") && !strncmp(attr, "Outputs.", 8)))
-					ok = true;
-			}
-			if (!ok)
-				report(c, "Fn::GetAtt: %s has no attribute '%s'", ttype, attr);
-		}
+		check_getatt(c, name, attr, "Fn::GetAtt");
 		free(name);
 		return;
 	}
+	if (json_object_size(v) == 1 && json_object_get(v, "Fn::Sub"))
+		check_sub(c, json_object_get(v, "Fn::Sub"));
+	if (json_object_size(v) == 1 && json_object_get(v, "Fn::If"))
+		check_if(c, json_object_get(v, "Fn::If"));
 	const char *k;
 	json_t *x;
 	json_object_foreach(v, k, x)
@@ -396,6 +476,22 @@ static int check_props(check *c, json_t *props, json_t *spec_props, const char *
 	return c->errors - before;
 }
 
+/* What Lambda refuses of a function, for raw resources and overrides (a
+ * function of define_function was checked when it was defined): a
+ * runtime Lambda does not know or no longer creates, an environment over
+ * 4 KB (synth/lambda.h, from cfn-lint's data). */
+static void check_lambda(check *c, json_t *props)
+{
+	json_t *rtv = json_object_get(props, "Runtime");
+	if (json_is_string(rtv) && synth_runtime_check(json_string_value(rtv)) < 0)
+		report(c, "Runtime: %s", synth_error_last()->message);
+	json_t *vars = json_object_get(json_object_get(props, "Environment"), "Variables");
+	size_t size = json_is_object(vars) ? synth_lambda_environment_size(vars) : 0;
+	if (size > SYNTH_LAMBDA_ENV_MAX)
+		report(c, "Environment.Variables: %zu bytes as Lambda measures them (compact "
+			  "JSON), over Lambda's %d", size, SYNTH_LAMBDA_ENV_MAX);
+}
+
 int cli_validate_template(cli_spec *spec, const char *dir, const char *file, FILE *out)
 {
 	char *path = synth_asprintf("%s/%s", dir, file);
@@ -407,7 +503,8 @@ int cli_validate_template(cli_spec *spec, const char *dir, const char *file, FIL
 	}
 	check c = {.spec = spec,
 		   .tmpl_resources = json_object_get(t, "Resources"),
-		   .params = json_object_get(t, "Parameters"), .file = file, .out = out};
+		   .params = json_object_get(t, "Parameters"),
+		   .conditions = json_object_get(t, "Conditions"), .file = file, .out = out};
 	const char *lid;
 	json_t *r;
 	json_object_foreach(c.tmpl_resources, lid, r) {
@@ -440,6 +537,11 @@ int cli_validate_template(cli_spec *spec, const char *dir, const char *file, FIL
 		synth_buf_puts(&c.loc, "Properties");
 		if (props)
 			check_refs(&c, props);
+		if (type && !strcmp(type, "AWS::Lambda::Function")) {
+			c.loc.len = 0;
+			synth_buf_puts(&c.loc, "Properties");
+			check_lambda(&c, props);
+		}
 		free(where);
 	}
 	c.where = "Outputs";
