@@ -3,7 +3,7 @@
 
 Driven by test/cli/lint_agree.sh. Writes many small inputs, runs each
 through the real `synth` and the same template through cfn-lint (its
-Python API, one process for all), and prints one TAP line per case.
+Python API: one runner for all), and prints one TAP line per case.
 
   construct cases: a backend.c (compiled once by synth, cached) defines
     one function from CASE_RUNTIME / CASE_ENV_FILE; cfn-lint reads the
@@ -32,7 +32,9 @@ import subprocess
 import sys
 
 import cfnlint
-import cfnlint.api
+from cfnlint.config import ConfigMixIn
+from cfnlint.decode.decode import decode_str
+from cfnlint.runner import Runner
 
 SYNTH, WORK, ROOT = sys.argv[1], sys.argv[2], sys.argv[3]
 PKG = os.path.dirname(cfnlint.__file__)
@@ -272,9 +274,15 @@ def write_app(d, template):
 
 # --- cfn-lint ---------------------------------------------------------------
 
+_runner = []
+
+
 def lint(template):
-    ms = cfnlint.api.lint(json.dumps(template),
-                          config=cfnlint.api.ManualArgs(regions=["us-east-1"]))
+    """cfn-lint's findings: one Runner (its rules loaded once) for all."""
+    if not _runner:
+        _runner.append(Runner(ConfigMixIn(regions=["us-east-1"])))
+    decoded, errors = decode_str(json.dumps(template))
+    ms = errors or list(_runner[0].validate_template(decoded))
     errs = sorted({m.rule.id for m in ms if m.rule.id.startswith("E")})
     warns = sorted({m.rule.id for m in ms if m.rule.id.startswith("W")})
     msgs = [m.rule.id + " " + m.message for m in ms if m.rule.id.startswith("E")]

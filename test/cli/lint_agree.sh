@@ -8,7 +8,7 @@
 # from the installed cfn-lint.
 . "$(dirname "$0")/lib/common.bash"
 
-if ! python3 -c 'import cfnlint.api' 2>/dev/null; then
+if ! python3 -c 'import cfnlint.runner' 2>/dev/null; then
 	fail "cfn-lint's Python package is importable"
 	finish
 fi
