@@ -186,22 +186,24 @@ static bool custom(const char *type)
 	return !strncmp(type, "Custom::", 8) || !strcmp(type, "AWS::CloudFormation::CustomResource");
 }
 
-/* A Ref target: a resource, a parameter or a pseudo parameter. WHAT says
- * where the name came from ("Ref to" / "Fn::Sub: ${...}"). With STRING, the
- * value must be a string (in Fn::Sub, where a list parameter is refused). */
-static void check_ref_name(check *c, const char *t, const char *what, bool string)
+/* A Ref target: a resource, a parameter or a pseudo parameter. In an
+ * Fn::Sub (SUB), where the value must also be a string: a list parameter
+ * is refused too. */
+static void check_ref_name(check *c, const char *t, bool sub)
 {
 	json_t *param = json_object_get(c->params, t);
 	bool ok = json_object_get(c->tmpl_resources, t) || param;
 	for (size_t i = 0; !ok && pseudo[i]; i++)
 		ok = !strcmp(t, pseudo[i]);
-	if (!ok)
-		report(c, "%s '%s', which is neither a resource, a parameter nor a pseudo "
-			  "parameter%s", what, t,
-		       string ? " (write ${!...} for the literal text)" : "");
 	const char *ptype = json_string_value(json_object_get(param, "Type"));
-	if (string && ptype && (strstr(ptype, "List<") || !strcmp(ptype, "CommaDelimitedList")))
-		report(c, "%s '%s', a list parameter (%s): Fn::Sub takes strings only", what, t,
+	if (!ok && sub)
+		report(c, "Fn::Sub: ${%s} names neither a variable of the Sub, a resource, a "
+			  "parameter nor a pseudo parameter (${!%s} is the literal text)", t, t);
+	else if (!ok)
+		report(c, "Ref to '%s', which is neither a resource, a parameter nor a pseudo "
+			  "parameter", t);
+	else if (sub && ptype && (strstr(ptype, "List<") || !strcmp(ptype, "CommaDelimitedList")))
+		report(c, "Fn::Sub: ${%s} is a list parameter (%s); Fn::Sub takes strings only", t,
 		       ptype);
 }
 
@@ -259,17 +261,18 @@ static void check_sub(check *c, json_t *sub)
 		char *name = strndup(q, (size_t)(e - q));
 		if (!name)
 			return;
-		char what[] = "Fn::Sub: ${...}";
 		json_t *var = json_object_get(vars, name);
 		/* {"X": {"Ref": "X"}} is no variable (cfn-lint drops it too). */
 		json_t *self = json_object_get(var, "Ref");
 		bool is_var = var && !(json_is_string(self) && !strcmp(json_string_value(self), name));
 		char *dot = strchr(name, '.');
-		if (dot) {
+		char *what = dot ? synth_asprintf("Fn::Sub: ${%s}", name) : NULL;
+		if (dot && what) {
 			*dot = '\0';
 			check_getatt(c, name, dot + 1, what);
-		} else if (!is_var)
-			check_ref_name(c, name, what, true);
+		} else if (!dot && !is_var)
+			check_ref_name(c, name, true);
+		free(what);
 		free(name);
 	}
 }
@@ -285,14 +288,22 @@ static void check_if(check *c, json_t *args)
 		       json_object_size(c->conditions) ? "" : " (it has no Conditions)");
 }
 
-/* Ref, GetAtt, Sub and If targets and attributes, wherever they are. */
+static void loc_push(check *c, size_t *mark, const char *key, size_t idx, bool index);
+static void loc_pop(check *c, size_t mark);
+
+/* Ref, GetAtt, Sub and If targets and attributes, wherever they are (the
+ * location names the property). */
 static void check_refs(check *c, json_t *v)
 {
+	size_t mark;
 	if (json_is_array(v)) {
 		size_t i;
 		json_t *x;
-		json_array_foreach(v, i, x)
+		json_array_foreach(v, i, x) {
+			loc_push(c, &mark, NULL, i, true);
 			check_refs(c, x);
+			loc_pop(c, mark);
+		}
 		return;
 	}
 	if (!json_is_object(v))
@@ -300,7 +311,7 @@ static void check_refs(check *c, json_t *v)
 	json_t *ref = json_object_get(v, "Ref");
 	json_t *ga = json_object_get(v, "Fn::GetAtt");
 	if (json_object_size(v) == 1 && json_is_string(ref)) {
-		check_ref_name(c, json_string_value(ref), "Ref to", false);
+		check_ref_name(c, json_string_value(ref), false);
 		return;
 	}
 	if (json_object_size(v) == 1 && ga) {
@@ -334,8 +345,11 @@ static void check_refs(check *c, json_t *v)
 		check_if(c, json_object_get(v, "Fn::If"));
 	const char *k;
 	json_t *x;
-	json_object_foreach(v, k, x)
+	json_object_foreach(v, k, x) {
+		loc_push(c, &mark, k, 0, false);
 		check_refs(c, x);
+		loc_pop(c, mark);
+	}
 }
 
 static int check_props(check *c, json_t *props, json_t *spec_props, const char *tname);

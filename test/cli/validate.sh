@@ -68,6 +68,30 @@ expect "unknown resource type" "q/Resource" "unknown resource type AWS::SQS::Que
 	synth_backend_add_resource(b, "q", "AWS::SQS::Queu", NULL);
 C
 
+# What cfn-lint reports as errors in intrinsic functions (the generated
+# set is test/cli/lint_agree.sh): Fn::Sub names, Fn::If conditions.
+expect "Fn::Sub of an unknown name" "p/Resource" "Properties.Value" \
+	'Fn::Sub: \${Nope} names neither a variable of the Sub, a resource' <<'C'
+	synth_backend_add_resource(b, "p", "AWS::SSM::Parameter", json_pack("{s:s,s:o}", "Type", "String",
+		"Value", synth_sub("${!Literal}-${AWS::Region}-${Nope}", NULL)));
+C
+expect "Fn::Sub of an attribute of an unknown resource" "p/Resource" \
+	"Fn::Sub: \\\${Nope.Arn} of 'Nope', which is not a resource" <<'C'
+	synth_backend_add_resource(b, "p", "AWS::SSM::Parameter", json_pack("{s:s,s:o}", "Type", "String",
+		"Value", synth_sub("${Nope.Arn}", NULL)));
+C
+expect "Fn::If on an undeclared condition" "p/Resource" \
+	"Fn::If on condition 'Nope', which the template does not declare" <<'C'
+	synth_backend_add_resource(b, "p", "AWS::SSM::Parameter", json_pack("{s:s,s:o}", "Type", "String",
+		"Value", synth_if("Nope", json_string("a"), json_string("b"))));
+C
+expect "a raw function with a runtime Lambda does not know" "raw/Resource" \
+	"Properties: Runtime: unknown runtime 'dotnet9'" <<'C'
+	synth_backend_add_resource(b, "raw", "AWS::Lambda::Function", json_pack("{s:{s:s,s:s},s:s,s:s,s:s}",
+		"Code", "S3Bucket", "code-bucket", "S3Key", "k.zip", "Handler", "index.handler",
+		"Role", "arn:aws:iam::123456789012:role/r", "Runtime", "dotnet9"));
+C
+
 backend <<'C'
 	synth_backend_add_override(b, "fn/Resource", "Properties.MemorySze", json_integer(256));
 C
