@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include "../lib/core/internal.h"
 #include "synth.h"
+#include "synth/sys/contract.h"
 #include "cli.h"
 
 /*
@@ -493,12 +494,21 @@ static int check_props(check *c, json_t *props, json_t *spec_props, const char *
 /* What Lambda refuses of a function, for raw resources and overrides (a
  * function of define_function was checked when it was defined): a
  * runtime Lambda does not know or no longer creates, an environment over
- * 4 KB (synth/lambda.h, from cfn-lint's data). */
-static void check_lambda(check *c, json_t *props)
+ * 4 KB (synth/lambda.h, from cfn-lint's data). A deprecated runtime is a
+ * warning with its dates, as cfn-lint's W2531, except for define_function's
+ * functions (a construct path and a code asset), whose construct warned. */
+static void check_lambda(check *c, json_t *props, json_t *md)
 {
 	json_t *rtv = json_object_get(props, "Runtime");
-	if (json_is_string(rtv) && synth_runtime_check(json_string_value(rtv)) < 0)
+	const char *name = json_string_value(rtv);
+	const synth_lambda_runtime *rt = synth_lambda_runtime_info(name);
+	if (name && synth_runtime_check(name) < 0)
 		report(c, "Runtime: %s", synth_error_last()->message);
+	else if (rt && synth_lambda_runtime_state(rt, NULL) == SYNTH_RUNTIME_DEPRECATED &&
+		 !(json_object_get(md, SYNTH_MD_PATH) && json_object_get(md, SYNTH_MD_ASSET_PATH)))
+		fprintf(c->out, "synth: warning: %s: %s: Runtime: %s is deprecated since %s; AWS "
+				"stops creating functions with it on %s and updating them on %s\n",
+			c->file, c->where, name, rt->deprecated, rt->create_block, rt->update_block);
 	json_t *vars = json_object_get(json_object_get(props, "Environment"), "Variables");
 	size_t size = json_is_object(vars) ? synth_lambda_environment_size(vars) : 0;
 	if (size > SYNTH_LAMBDA_ENV_MAX)
@@ -554,7 +564,7 @@ int cli_validate_template(cli_spec *spec, const char *dir, const char *file, FIL
 		if (type && !strcmp(type, "AWS::Lambda::Function")) {
 			c.loc.len = 0;
 			synth_buf_puts(&c.loc, "Properties");
-			check_lambda(&c, props);
+			check_lambda(&c, props, json_object_get(r, "Metadata"));
 		}
 		free(where);
 	}

@@ -56,6 +56,17 @@ out = subprocess.run([sys.argv[1]] + days, capture_output=True, text=True, check
 class V:  # the validator the rules ask one question of
     def is_type(self, v, t):
         return isinstance(v, str)
+# The same runtimes: synth's table is cfn-lint's Runtime enum, no more, no less.
+enum = []
+for op in json.load(open(os.path.join(os.path.dirname(cfnlint.__file__), "data", "schemas",
+                                      "patches", "extensions", "all", "aws_lambda_function",
+                                      "smithy.json"))):
+    if op.get("path") == "/properties/Runtime/enum":
+        enum = op["value"]
+mine = {line.split()[0] for line in out.splitlines()}
+if mine != set(enum) or not enum:
+    print("only synth: %s; only cfn-lint: %s" % (sorted(mine - set(enum)), sorted(set(enum) - mine)))
+    sys.exit(1)
 bad = n = 0
 for line in out.splitlines():
     name, day, state = line.split()
@@ -75,11 +86,11 @@ for line in out.splitlines():
     if want != int(state):
         bad += 1
         print("%s on %s: synth %s, cfn-lint %s" % (name, day, state, want))
-print("compared %d" % n)
+print("the same %d runtimes, %d states compared" % (len(enum), n))
 sys.exit(1 if bad or n < 100 else 0)
 PY
 	if [ $? -eq 0 ]; then
-		pass "runtime states agree with cfn-lint's rules on every transition day ($(tail -1 "$TMP/states.out"))"
+		pass "synth knows the runtimes cfn-lint knows, and their states agree with cfn-lint's rules on every transition day ($(tail -1 "$TMP/states.out"))"
 	else
 		fail "runtime states agree with cfn-lint's rules on every transition day"
 		diag_file "$TMP/states.out"
