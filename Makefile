@@ -25,7 +25,10 @@ endif
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) $(AWS_PKGS))
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
-AWS_LIBS   := $(shell pkg-config --libs $(AWS_PKGS))
+# libcurl's header only: lib/aws/http.c loads the library with dlopen()
+# when the first HTTP client is made, so a `synth` that makes no AWS call
+# never loads it and its two dozen dependencies (half the CLI's start-up).
+AWS_LIBS   := $(shell pkg-config --libs expat) -ldl
 CFLAGS_ALL := $(STD) $(WARN) $(OPT) $(SANFLAGS) -fPIC -fvisibility=hidden -fno-semantic-interposition \
               -Iinclude $(PKG_CFLAGS) $(CFLAGS) -MMD -MP
 LDFLAGS_ALL := $(SANFLAGS) $(LDFLAGS)
