@@ -92,6 +92,16 @@ C
 expect "an unknown type between two known ones" "mid/Resource" "AWS::Lambda::Functio" <<'C'
 	synth_backend_add_resource(b, "mid", "AWS::Lambda::Functio", NULL);
 C
+# Property types share the file ("~ID" lines after the resource types):
+# one is never taken for a resource type.
+cat >"$T/ptype.sh" <<'SH'
+mkdir -p "$CDK_OUTDIR"
+printf '{"version":"36.0.0","artifacts":{}}' >"$CDK_OUTDIR/manifest.json"
+printf '{"Resources":{"P":{"Type":"~3","Properties":{}}}}' >"$CDK_OUTDIR/p.template.json"
+SH
+rc=$(run --app "sh $T/ptype.sh")
+ok "a property type's key (~ID) is no resource type" \
+	"[ $rc -eq 1 ] && grep -qF 'p.template.json: P: : unknown resource type ~3' '$T/err'" "$T/err"
 backend <<'C'
 	synth_backend_add_override(b, "fn/Resource", "Properties.MemorySze", json_integer(256));
 C
