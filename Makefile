@@ -147,6 +147,7 @@ bench: all
 	$(Q)BUILD=$(BUILD) bash bench/deploy.sh
 	$(Q)BUILD=$(BUILD) bash bench/python.sh
 	$(Q)BUILD=$(BUILD) bash bench/karaoke.sh
+	$(Q)BUILD=$(BUILD) bash bench/cli.sh
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/include/synth $(DESTDIR)$(PREFIX)/lib/pkgconfig \
