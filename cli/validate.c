@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include "../lib/core/internal.h"
 #include "synth.h"
 #include "cli.h"
@@ -36,7 +37,111 @@ struct cli_spec {
 	size_t len;
 	void *map;        /* TEXT when mapped (munmap), else NULL (free TEXT) */
 	json_t *parsed;   /* key -> entry, for the keys looked up so far */
+	/* The verdict cache (see "checked" below): the identity of this
+	 * specification and of the checker (NULL: no cache), and the cache
+	 * file's lines once read. */
+	char *id;
+	char *checked;
+	bool checked_read;
 };
+
+/*
+ * Templates that passed are remembered in .synth/spec-checked: a first line
+ * naming the specification and the checker (path, size and mtime of the
+ * spec file and of the synth binary) and the day (UTC: a check that compares
+ * with dates, such as a runtime's deprecation, is redone daily), then the
+ * SHA-256 of each template that passed against exactly those. Whatever else
+ * a check comes to read (a data file, the environment) must join that first
+ * line in spec_identity(). A template with the same bytes passes
+ * again without being parsed (a warm synth whose templates did not change:
+ * the check was two thirds of the CLI's own time); any other change of the
+ * template, of the specification or of synth itself checks it in full. The
+ * file is only written where .synth/ exists (a backend.c build's cache),
+ * appended to (one short write, atomic) or replaced whole (atomic rename).
+ */
+#define CHECKED_FILE ".synth/spec-checked"
+#define CHECKED_MAX 65536 /* bytes: past that the list starts over */
+
+/* "PATH SIZE MTIME" of PATH, or NULL. */
+static char *file_identity(const char *path)
+{
+	struct stat st;
+	if (stat(path, &st) < 0)
+		return NULL;
+	return synth_asprintf("%s %lld %lld.%09ld", path, (long long)st.st_size,
+			      (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+}
+
+static void spec_identity(cli_spec *s, const char *path)
+{
+	char exe[4096];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	if (n <= 0)
+		return;
+	exe[n] = '\0';
+	char *a = file_identity(path), *b = file_identity(exe);
+	char day[16];
+	time_t now = time(NULL);
+	struct tm tm;
+	if (a && b && gmtime_r(&now, &tm) && strftime(day, sizeof day, "%Y-%m-%d", &tm))
+		s->id = synth_asprintf("spec %s checker %s day %s", a, b, day);
+	free(a);
+	free(b);
+	if (s->id && strchr(s->id, '\n')) { /* a path with a newline: no cache */
+		free(s->id);
+		s->id = NULL;
+	}
+}
+
+/* Has the template whose SHA-256 is HEX passed against this spec before? */
+static bool checked_has(cli_spec *s, const char *hex)
+{
+	if (!s->id)
+		return false;
+	if (!s->checked_read) {
+		s->checked_read = true;
+		char *text = NULL;
+		size_t idl = strlen(s->id);
+		if (synth_file_read(CHECKED_FILE, &text, NULL) == 0 && !strncmp(text, s->id, idl) &&
+		    text[idl] == '\n')
+			s->checked = text;
+		else
+			free(text);
+	}
+	for (const char *p = s->checked ? strchr(s->checked, '\n') : NULL; p; p = strchr(p, '\n')) {
+		p++;
+		if (!strncmp(p, hex, 64) && p[64] == '\n')
+			return true;
+	}
+	return false;
+}
+
+/* Remembers that the template whose SHA-256 is HEX passed. */
+static void checked_add(cli_spec *s, const char *hex)
+{
+	struct stat st;
+	if (!s->id || stat(".synth", &st) < 0 || !S_ISDIR(st.st_mode))
+		return;
+	if (s->checked && strlen(s->checked) < CHECKED_MAX) {
+		int fd = open(CHECKED_FILE, O_WRONLY | O_APPEND | O_CLOEXEC);
+		char line[66];
+		snprintf(line, sizeof line, "%s\n", hex);
+		if (fd >= 0) {
+			ssize_t w = write(fd, line, 65);
+			close(fd);
+			if (w == 65)
+				return;
+		}
+	}
+	/* A new list: this specification and checker, this template. */
+	char *text = synth_asprintf("%s\n%s\n", s->id, hex);
+	if (text && synth__write_file_atomic(CHECKED_FILE, text, strlen(text)) == 0) {
+		free(s->checked);
+		s->checked = text;
+		return;
+	}
+	free(text);
+}
 
 static bool has_suffix(const char *s, const char *suffix)
 {
@@ -82,6 +187,7 @@ cli_spec *cli_spec_load(const char *path)
 		cli_spec_free(s);
 		return NULL;
 	}
+	spec_identity(s, path);
 	return s;
 }
 
@@ -90,6 +196,8 @@ void cli_spec_free(cli_spec *s)
 	if (!s)
 		return;
 	json_decref(s->parsed);
+	free(s->id);
+	free(s->checked);
 	if (s->map)
 		munmap(s->map, s->len);
 	else
@@ -419,8 +527,16 @@ static int check_props(check *c, json_t *props, json_t *spec_props, const char *
 int cli_validate_template(cli_spec *spec, const char *dir, const char *file, FILE *out)
 {
 	char *path = synth_asprintf("%s/%s", dir, file);
-	json_t *t = path ? json_load_file(path, 0, NULL) : NULL;
+	char *text = NULL, hex[65] = "";
+	size_t len = 0;
+	int rd = path ? synth_file_read(path, &text, &len) : -1;
 	free(path);
+	if (rd == 0 && synth_sha256_hex(text, len, hex) == 0 && checked_has(spec, hex)) {
+		free(text);
+		return 0; /* these bytes passed against this spec and checker */
+	}
+	json_t *t = rd == 0 ? json_loadb(text, len, 0, NULL) : NULL;
+	free(text);
 	if (!t) {
 		fprintf(out, "synth: error: %s: cannot read the template\n", file);
 		return 1;
@@ -470,5 +586,7 @@ int cli_validate_template(cli_spec *spec, const char *dir, const char *file, FIL
 		fprintf(out, "synth: error: %s: ... %d more\n", file, c.errors - 50);
 	synth_buf_free(&c.loc);
 	json_decref(t);
+	if (c.errors == 0 && hex[0])
+		checked_add(spec, hex);
 	return c.errors;
 }
