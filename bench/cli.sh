@@ -7,7 +7,8 @@
 #      check, the swap), median of RUNS runs against the targets of issues
 #      #10 and #13 (10 ms, 12 ms); then where the time goes: the same with
 #      --no-validate, the cached backend program alone, `synth --help` (the
-#      CLI's own start-up) and /bin/true (fork + exec).
+#      CLI's own start-up), /bin/true (fork + exec), and the spec check
+#      redone in full (without the list of templates that passed before).
 #   2. The anchor, measured in the same run: samples/todo written as an
 #      Amplify Gen2 app (bench/anchor/todo: amplify/backend.ts and its
 #      auth, data, storage and function resources), synthesized the way
@@ -75,6 +76,12 @@ for sample in todo:10 karaoke:12; do
 		"the backend program alone $(median_ms backend "$d" ./.synth/backend --context synth:type=branch \
 			--context synth:name=main --out "$W/$name-alone") ms;" \
 		"synth --help $(median_ms help "$d" "$SYNTH" --help) ms; /bin/true $(median_ms true "$d" /bin/true) ms"
+	# The spec check in full every run: the list of templates that passed
+	# (.synth/spec-checked) removed first, through sh (whose own cost is
+	# the second figure).
+	echo "cli: $name:   with the spec check redone in full (sh -c 'rm .synth/spec-checked; synth'):" \
+		"$(median_ms full "$d" sh -c 'rm -f .synth/spec-checked; exec "$0" --branch main -q' "$SYNTH") ms;" \
+		"sh -c 'rm; true' alone $(median_ms sh "$d" sh -c 'rm -f .synth/none; exec true') ms"
 done
 
 # --- the anchor: Amplify Gen2 + CDK ----------------------------------------
