@@ -35,6 +35,18 @@ const fn = (name: string, service: string, handler: string, description: string,
     description,
   });
 
+const S = dynamodb.AttributeType.STRING;
+// A service's table: on-demand, kept when the stack goes; keys are strings.
+const table = (name: string, pk: string, extra: Partial<dynamodb.TableProps> = {}) =>
+  new dynamodb.Table(stack, name, {
+    partitionKey: { name: pk, type: S },
+    billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+    removalPolicy: RemovalPolicy.RETAIN,
+    ...extra,
+  });
+const index = (t: dynamodb.Table, indexName: string, pk: string, sk: string) =>
+  t.addGlobalSecondaryIndex({ indexName, partitionKey: { name: pk, type: S }, sortKey: { name: sk, type: S } });
+
 // events: the bus and the topic the services share
 const bus = new events.EventBus(stack, "karaoke", { eventBusName: `${stack.stackName}-karaoke` });
 const notify = new sns.Topic(stack, "singer-notifications", { displayName: "Karaoke" });
@@ -45,11 +57,8 @@ notify.addSubscription(
 );
 
 // singers
-const singers = new dynamodb.Table(stack, "singers", {
-  partitionKey: { name: "id", type: dynamodb.AttributeType.STRING },
-  billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+const singers = table("singers", "id", {
   pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-  removalPolicy: RemovalPolicy.RETAIN,
 });
 const singersFn = fn("singersHandler", "singers", "singers.handler", "Singers API");
 singers.grantReadWriteData(singersFn);
@@ -100,16 +109,8 @@ api("singers-api", [
 ]);
 
 // songs
-const songs = new dynamodb.Table(stack, "songs", {
-  partitionKey: { name: "id", type: dynamodb.AttributeType.STRING },
-  billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-  removalPolicy: RemovalPolicy.RETAIN,
-});
-songs.addGlobalSecondaryIndex({
-  indexName: "byArtist",
-  partitionKey: { name: "artist", type: dynamodb.AttributeType.STRING },
-  sortKey: { name: "title", type: dynamodb.AttributeType.STRING },
-});
+const songs = table("songs", "id");
+index(songs, "byArtist", "artist", "title");
 const songsFn = fn("songsHandler", "songs", "songs.handler", "Songs API");
 songs.grantReadWriteData(songsFn);
 songsFn.addEnvironment("SONGS_TABLE", songs.tableName);
@@ -119,12 +120,7 @@ api("songs-api", [
 ]);
 
 // rotations: table, queue with a DLQ, bus reaction, nightly cron
-const rotations = new dynamodb.Table(stack, "rotations", {
-  partitionKey: { name: "id", type: dynamodb.AttributeType.STRING },
-  billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-  timeToLiveAttribute: "expires_at",
-  removalPolicy: RemovalPolicy.RETAIN,
-});
+const rotations = table("rotations", "id", { timeToLiveAttribute: "expires_at" });
 const dlq = new sqs.Queue(stack, "rotation-signups-dlq");
 const queue = new sqs.Queue(stack, "rotation-signups", {
   visibilityTimeout: Duration.seconds(60),
@@ -166,17 +162,8 @@ api("rotations-api", [
 ]);
 
 // performances: the event log
-const perfs = new dynamodb.Table(stack, "performances", {
-  partitionKey: { name: "singer_id", type: dynamodb.AttributeType.STRING },
-  sortKey: { name: "performed_at", type: dynamodb.AttributeType.STRING },
-  billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-  removalPolicy: RemovalPolicy.RETAIN,
-});
-perfs.addGlobalSecondaryIndex({
-  indexName: "byRotation",
-  partitionKey: { name: "rotation_id", type: dynamodb.AttributeType.STRING },
-  sortKey: { name: "performed_at", type: dynamodb.AttributeType.STRING },
-});
+const perfs = table("performances", "singer_id", { sortKey: { name: "performed_at", type: S } });
+index(perfs, "byRotation", "rotation_id", "performed_at");
 const perfFn = fn("performancesHandler", "performances", "performances.handler", "Performances API");
 perfs.grantReadData(perfFn);
 const perfLog = fn("performancesLog", "performances", "performances.on_performance_completed",
