@@ -24,16 +24,28 @@ static json_t *load(const char *dir, const char *file)
 }
 
 /*
- * A template is read without building its whole tree: a strict JSON scanner
- * keeps only what the summary uses, {"Resources": {ID: {"Type": T,
- * "Metadata": {"aws:asset:path": P}}}, "Outputs": {NAME: null}} (a
- * resource's Type or path only when a string; a later duplicate key wins,
- * as in jansson). Parsing the template with jansson took more than half of
- * the CLI's time on a warm synth. Anything the scanner does not take on
- * (an escape or a non-ASCII byte in a key or a kept value, an exponent or
- * a long number, deep nesting, a syntax error) sends the template to
- * jansson, which decides and gives the error message.
+ * The assembly's files are read without building their whole tree: a
+ * strict JSON scanner keeps only what a shape names (below), the rest is
+ * checked and skipped. Parsing them with jansson took more than half of the
+ * CLI's time on a warm synth. Anything the scanner does not take on (an
+ * escape or a non-ASCII byte in a key it looks at or a value it keeps, a
+ * kept value that is not a string, an exponent or a long number, deep
+ * nesting, a syntax error) sends the file to jansson, which decides and
+ * gives the error message. A later duplicate key wins, as in jansson.
+ *
+ * A shape is a JSON object: its members name the keys kept ("*": any key);
+ * a member's value is a shape (the member's object is kept with those), "$"
+ * (a string, kept) or null (the key is kept, its value is not).
  */
+static const char *const template_shape =
+	"{\"Resources\": {\"*\": {\"Type\": \"$\", \"Metadata\": {\"aws:asset:path\": \"$\"}}},"
+	" \"Outputs\": {\"*\": null}}";
+static const char *const manifest_shape =
+	"{\"version\": \"$\", \"artifacts\": {\"*\": {\"type\": \"$\", \"properties\":"
+	" {\"templateFile\": \"$\", \"stackName\": \"$\", \"file\": \"$\"}}}}";
+static const char *const assets_shape =
+	"{\"files\": {\"*\": {\"displayName\": \"$\", \"source\": {\"path\": \"$\"}}}}";
+
 typedef struct scan {
 	const char *p, *end;
 	int depth;
@@ -60,8 +72,8 @@ static size_t utf8_len(const unsigned char *p, const unsigned char *end)
 	return n;
 }
 
-/* A string at S->p ('"'). With PLAIN, *PLAIN and *N are its bytes when it has
- * no escape and no byte outside printable ASCII, else *PLAIN is NULL.
+/* A string at S->p ('"'). With PLAIN, *PLAIN and *N are its bytes when it
+ * has no escape and no byte outside printable ASCII, else *PLAIN is NULL.
  * False on anything not taken on. */
 static bool sc_string(scan *s, const char **plain, size_t *n)
 {
@@ -87,7 +99,7 @@ static bool sc_string(scan *s, const char **plain, size_t *n)
 				if ((synth_hex_value(s->p[1]) == 0xd) && synth_hex_value(s->p[2]) >= 8)
 					return false;
 				s->p += 5;
-			} else if (strchr("\"\\/bfnrt", *s->p) && *s->p) {
+			} else if (*s->p && strchr("\"\\/bfnrt", *s->p)) {
 				s->p++;
 			} else {
 				return false;
@@ -112,36 +124,15 @@ static bool sc_string(scan *s, const char **plain, size_t *n)
 	return true;
 }
 
-static bool sc_value(scan *s, json_t *keep, int what);
+static bool sc_value(scan *s);
 
-/* Keeps nothing: any value, checked. */
-static bool sc_skip(scan *s)
+/* A kept member NAME of KEEP whose shape is SUB, at S->p. */
+static bool sc_keep(scan *s, json_t *keep, const char *name, const json_t *sub);
+
+/* An object at S->p ('{'): with SHAPE, the members it names into KEEP. */
+static bool sc_object(scan *s, json_t *keep, const json_t *shape)
 {
-	return sc_value(s, NULL, 0);
-}
-
-/* What an object's members are kept as. */
-enum { K_NONE, K_TOP, K_RESOURCES, K_RESOURCE, K_METADATA, K_OUTPUTS };
-
-/* A kept string member: set when a plain string, removed otherwise (a
- * later duplicate wins). */
-static bool sc_keep_string(scan *s, json_t *obj, const char *key)
-{
-	const char *v;
-	size_t n;
-	if (s->p < s->end && *s->p == '"') {
-		if (!sc_string(s, &v, &n) || !v)
-			return false;
-		return json_object_set_new(obj, key, json_stringn(v, n)) == 0;
-	}
-	json_object_del(obj, key);
-	return sc_skip(s);
-}
-
-/* An object whose members are kept as WHAT says, into KEEP. */
-static bool sc_object(scan *s, json_t *keep, int what)
-{
-	s->p++; /* '{' */
+	s->p++;
 	sc_ws(s);
 	if (s->p < s->end && *s->p == '}') {
 		s->p++;
@@ -151,42 +142,24 @@ static bool sc_object(scan *s, json_t *keep, int what)
 		const char *k;
 		size_t kn;
 		sc_ws(s);
-		if (!sc_string(s, &k, &kn) || (what && !k))
+		if (!sc_string(s, &k, &kn) || (shape && !k))
 			return false;
 		sc_ws(s);
 		if (s->p >= s->end || *s->p != ':')
 			return false;
 		s->p++;
 		sc_ws(s);
+		const json_t *sub = NULL;
+		if (shape && !(sub = json_object_getn(shape, k, kn)))
+			sub = json_object_get(shape, "*");
 		bool ok;
-#define KEY_IS(lit) (kn == sizeof lit - 1 && !memcmp(k, lit, kn))
-		if ((what == K_TOP && KEY_IS("Resources")) || (what == K_TOP && KEY_IS("Outputs")) ||
-		    (what == K_RESOURCES) || (what == K_RESOURCE && KEY_IS("Metadata"))) {
+		if (sub) {
 			char *name = strndup(k, kn);
-			int sub = what == K_RESOURCES ? K_RESOURCE : what == K_RESOURCE ? K_METADATA :
-				  KEY_IS("Resources") ? K_RESOURCES : K_OUTPUTS;
-			if (!name) {
-				ok = false;
-			} else if (s->p < s->end && *s->p == '{') {
-				json_t *o = json_object();
-				ok = o && json_object_set_new(keep, name, o) == 0 && sc_object(s, o, sub);
-			} else {
-				json_object_del(keep, name);
-				ok = sc_skip(s);
-			}
-			free(name);
-		} else if (what == K_RESOURCE && KEY_IS("Type")) {
-			ok = sc_keep_string(s, keep, "Type");
-		} else if (what == K_METADATA && KEY_IS("aws:asset:path")) {
-			ok = sc_keep_string(s, keep, "aws:asset:path");
-		} else if (what == K_OUTPUTS) {
-			char *name = strndup(k, kn);
-			ok = name && json_object_set_new(keep, name, json_null()) == 0 && sc_skip(s);
+			ok = name && sc_keep(s, keep, name, sub);
 			free(name);
 		} else {
-			ok = sc_skip(s);
+			ok = sc_value(s);
 		}
-#undef KEY_IS
 		if (!ok)
 			return false;
 		sc_ws(s);
@@ -202,14 +175,33 @@ static bool sc_object(scan *s, json_t *keep, int what)
 	}
 }
 
-static bool sc_value(scan *s, json_t *keep, int what)
+static bool sc_keep(scan *s, json_t *keep, const char *name, const json_t *sub)
+{
+	if (json_is_null(sub))
+		return json_object_set_new(keep, name, json_null()) == 0 && sc_value(s);
+	if (json_is_string(sub)) { /* "$": a plain string, or jansson's turn */
+		const char *v;
+		size_t n;
+		return s->p < s->end && *s->p == '"' && sc_string(s, &v, &n) && v &&
+		       json_object_set_new(keep, name, json_stringn(v, n)) == 0;
+	}
+	if (s->p < s->end && *s->p == '{') {
+		json_t *o = json_object();
+		return o && json_object_set_new(keep, name, o) == 0 && sc_object(s, o, sub);
+	}
+	json_object_del(keep, name); /* not an object: nothing of it is kept */
+	return sc_value(s);
+}
+
+/* Any value, checked and skipped. */
+static bool sc_value(scan *s)
 {
 	if (s->p >= s->end || ++s->depth > 1000)
 		return false; /* deep nesting: jansson's limits decide */
 	bool ok = false;
 	char c = *s->p;
 	if (c == '{') {
-		ok = sc_object(s, keep, keep ? what : K_NONE);
+		ok = sc_object(s, NULL, NULL);
 	} else if (c == '[') {
 		s->p++;
 		sc_ws(s);
@@ -219,7 +211,7 @@ static bool sc_value(scan *s, json_t *keep, int what)
 		} else {
 			for (;;) {
 				sc_ws(s);
-				if (!sc_skip(s))
+				if (!sc_value(s))
 					break;
 				sc_ws(s);
 				if (s->p < s->end && *s->p == ',') {
@@ -234,7 +226,7 @@ static bool sc_value(scan *s, json_t *keep, int what)
 	} else if (c == '"') {
 		ok = sc_string(s, NULL, NULL);
 	} else if (c == '-' || (c >= '0' && c <= '9')) {
-		/* -?(0|[1-9][0-9]*)(.[0-9]+)?, at most 15 digits: no exponent,
+		/* -?(0|[1-9][0-9]*)(.[0-9]+)?, at most 16 characters: no exponent,
 		 * nothing that could overflow (jansson refuses those). */
 		const char *b = s->p;
 		s->p += c == '-';
@@ -267,8 +259,9 @@ static bool sc_value(scan *s, json_t *keep, int what)
 	return ok;
 }
 
-/* The summary's view of the template DIR/FILE, or NULL after printing why. */
-static json_t *load_template(const char *dir, const char *file)
+/* What SHAPE names of the JSON file DIR/FILE (an object), or NULL after
+ * printing why. */
+static json_t *load_kept(const char *dir, const char *file, const char *shape)
 {
 	char *p = synth_asprintf("%s/%s", dir, file), *text = NULL;
 	size_t len = 0;
@@ -278,11 +271,12 @@ static json_t *load_template(const char *dir, const char *file)
 	}
 	free(p);
 	scan s = {.p = text, .end = text + len};
-	json_t *t = json_object();
+	json_t *sh = json_loads(shape, 0, NULL), *t = json_object();
 	sc_ws(&s);
-	bool ok = t && s.p < s.end && *s.p == '{' && sc_value(&s, t, K_TOP);
+	bool ok = sh && t && s.p < s.end && *s.p == '{' && sc_object(&s, t, sh);
 	sc_ws(&s);
 	free(text);
+	json_decref(sh);
 	if (ok && s.p == s.end)
 		return t;
 	json_decref(t);
@@ -293,7 +287,7 @@ static json_t *load_template(const char *dir, const char *file)
  * follows its nested stacks. */
 static int add_template(const char *dir, const char *file, json_t *stack, int depth)
 {
-	json_t *t = load_template(dir, file);
+	json_t *t = load_kept(dir, file, template_shape);
 	if (!t)
 		return -1;
 	json_t *types = json_object_get(stack, "resourceTypes");
@@ -332,7 +326,7 @@ static int add_template(const char *dir, const char *file, json_t *stack, int de
 
 json_t *cli_summary(const char *dir)
 {
-	json_t *man = load(dir, "manifest.json");
+	json_t *man = load_kept(dir, "manifest.json", manifest_shape);
 	if (!man)
 		return NULL;
 	json_t *sum = json_pack("{s:s,s:O,s:[],s:[]}", "assembly", dir, "version",
@@ -356,7 +350,7 @@ json_t *cli_summary(const char *dir)
 			json_array_append_new(stacks, s);
 		} else if (type && !strcmp(type, "cdk:asset-manifest")) {
 			const char *f = json_string_value(json_object_get(props, "file"));
-			json_t *am = f ? load(dir, f) : NULL;
+			json_t *am = f ? load_kept(dir, f, assets_shape) : NULL;
 			const char *hash;
 			json_t *fa;
 			json_object_foreach(json_object_get(am, "files"), hash, fa) {
