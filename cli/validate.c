@@ -50,14 +50,16 @@ struct cli_spec {
  * naming the specification and the checker (path, size and mtime of the
  * spec file and of the synth binary) and the day (UTC: a check that compares
  * with dates, such as a runtime's deprecation, is redone daily), then the
- * SHA-256 of each template that passed against exactly those. Whatever else
- * a check comes to read (a data file, the environment) must join that first
- * line in spec_identity(). A template with the same bytes passes
- * again without being parsed (a warm synth whose templates did not change:
- * the check was two thirds of the CLI's own time); any other change of the
- * template, of the specification or of synth itself checks it in full. The
- * file is only written where .synth/ exists (a backend.c build's cache),
- * appended to (one short write, atomic) or replaced whole (atomic rename).
+ * SHA-256 of each template that passed against exactly those, silently (no
+ * error, no warning). A template with the same bytes passes again without
+ * being parsed (a warm synth whose templates did not change: the check was
+ * two thirds of the CLI's own time); any other change of the template, of
+ * the specification or of synth itself checks it in full. Whatever else a
+ * check comes to read (a data file, the environment) must join the first
+ * line in spec_identity(), and whatever it prints must count in
+ * check.errors or check.warnings. The file is only written where .synth/
+ * exists (a backend.c build's cache), appended to (one short write, atomic)
+ * or replaced whole (atomic rename).
  */
 #define CHECKED_FILE ".synth/spec-checked"
 #define CHECKED_MAX 65536 /* bytes: past that the list starts over */
@@ -277,6 +279,7 @@ typedef struct check {
 	const char *where;   /* the resource being checked: "path (lid)" */
 	synth_buf loc;
 	int errors;
+	int warnings; /* printed but not failing: such a template is not remembered */
 	FILE *out;
 } check;
 
@@ -586,7 +589,7 @@ int cli_validate_template(cli_spec *spec, const char *dir, const char *file, FIL
 		fprintf(out, "synth: error: %s: ... %d more\n", file, c.errors - 50);
 	synth_buf_free(&c.loc);
 	json_decref(t);
-	if (c.errors == 0 && hex[0])
+	if (c.errors == 0 && c.warnings == 0 && hex[0])
 		checked_add(spec, hex);
 	return c.errors;
 }
