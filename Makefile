@@ -25,7 +25,12 @@ endif
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) $(AWS_PKGS))
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
-AWS_LIBS   := $(shell pkg-config --libs $(AWS_PKGS))
+# libcurl's header only: lib/aws/http.c loads the library with dlopen()
+# when the first HTTP client is made, so a `synth` that makes no AWS call
+# never loads it and its two dozen dependencies (half the CLI's start-up).
+# The CLI links --as-needed: a library none of its objects calls is not
+# loaded either (libzip, when nothing pulls in the core's zip code).
+AWS_LIBS   := $(shell pkg-config --libs expat) -ldl
 CFLAGS_ALL := $(STD) $(WARN) $(OPT) $(SANFLAGS) -fPIC -fvisibility=hidden -fno-semantic-interposition \
               -Iinclude $(PKG_CFLAGS) $(CFLAGS) -MMD -MP
 LDFLAGS_ALL := $(SANFLAGS) $(LDFLAGS)
@@ -98,7 +103,7 @@ $(BUILD)/libsynth.so: $(LIB_OBJ) Makefile
 
 $(BUILD)/synth: $(CLI_OBJ) $(BUILD)/libsynth-aws.a $(BUILD)/libsynth.a
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $(CLI_OBJ) $(BUILD)/libsynth-aws.a $(BUILD)/libsynth.a \
+	$(Q)$(CC) $(LDFLAGS_ALL) -Wl,--as-needed -o $@ $(CLI_OBJ) $(BUILD)/libsynth-aws.a $(BUILD)/libsynth.a \
 	  $(AWS_LIBS) $(PKG_LIBS) -lpthread
 
 # The installed pkg-config file (written again by `make install`, so it
@@ -144,6 +149,7 @@ bench: all
 	$(Q)BUILD=$(BUILD) bash bench/deploy.sh
 	$(Q)BUILD=$(BUILD) bash bench/python.sh
 	$(Q)BUILD=$(BUILD) bash bench/karaoke.sh
+	$(Q)BUILD=$(BUILD) bash bench/cli.sh
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/include/synth $(DESTDIR)$(PREFIX)/lib/pkgconfig \

@@ -16,25 +16,135 @@
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include "../lib/core/internal.h"
 #include "synth.h"
 #include "synth/sys/contract.h"
 #include "cli.h"
 
 /*
- * The specification: one line per resource type ("TYPE\tJSON"), sorted by
- * type (C locale; '#' comment lines first). Nothing is indexed up front: a
- * type is found by binary search over the text and parsed on demand, so a
- * synth pays only for the types its templates use. The build and the
- * install ship the file uncompressed and it is mapped, not read (the .gz
- * in the source tree is inflated when that is all there is).
+ * The specification: one line per resource type ("TYPE\tJSON") and one per
+ * property type ("~ID\tJSON", after them), sorted by key (C locale; '#'
+ * comment lines first). Nothing is indexed up front: a key is found by
+ * binary search over the text and its line parsed on demand, so a synth
+ * pays only for the resource types its templates use, and for the property
+ * types their values use (not every type a resource could reach: those
+ * were two thirds of the check's time). The build and the install ship the
+ * file uncompressed and it is mapped, not read (the .gz in the source tree
+ * is inflated when that is all there is).
  */
 struct cli_spec {
 	const char *text; /* the whole file */
 	size_t len;
 	void *map;        /* TEXT when mapped (munmap), else NULL (free TEXT) */
-	json_t *parsed;   /* type -> entry, for the types looked up so far */
+	json_t *parsed;   /* key -> entry, for the keys looked up so far */
+	/* The verdict cache (see "checked" below): the identity of this
+	 * specification and of the checker (NULL: no cache), and the cache
+	 * file's lines once read. */
+	char *id;
+	char *checked;
+	bool checked_read;
 };
+
+/*
+ * Templates that passed are remembered in .synth/spec-checked: a first line
+ * naming the specification and the checker (path, size and mtime of the
+ * spec file and of the synth binary) and the day (UTC: a check that compares
+ * with dates, such as a runtime's deprecation, is redone daily), then the
+ * SHA-256 of each template that passed against exactly those, silently (no
+ * error, no warning). A template with the same bytes passes again without
+ * being parsed (a warm synth whose templates did not change: the check was
+ * two thirds of the CLI's own time); any other change of the template, of
+ * the specification or of synth itself checks it in full. Whatever else a
+ * check comes to read (a data file, the environment) must join the first
+ * line in spec_identity(), and whatever it prints must count in
+ * check.errors or check.warnings. The file is only written where .synth/
+ * exists (a backend.c build's cache), appended to (one short write, atomic)
+ * or replaced whole (atomic rename).
+ */
+#define CHECKED_FILE ".synth/spec-checked"
+#define CHECKED_MAX 65536 /* bytes: past that the list starts over */
+
+/* "PATH SIZE MTIME" of PATH, or NULL. */
+static char *file_identity(const char *path)
+{
+	struct stat st;
+	if (stat(path, &st) < 0)
+		return NULL;
+	return synth_asprintf("%s %lld %lld.%09ld", path, (long long)st.st_size,
+			      (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+}
+
+static void spec_identity(cli_spec *s, const char *path)
+{
+	char exe[4096];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	if (n <= 0)
+		return;
+	exe[n] = '\0';
+	char *a = file_identity(path), *b = file_identity(exe);
+	char day[16];
+	time_t now = time(NULL);
+	struct tm tm;
+	if (a && b && gmtime_r(&now, &tm) && strftime(day, sizeof day, "%Y-%m-%d", &tm))
+		s->id = synth_asprintf("spec %s checker %s day %s", a, b, day);
+	free(a);
+	free(b);
+	if (s->id && strchr(s->id, '\n')) { /* a path with a newline: no cache */
+		free(s->id);
+		s->id = NULL;
+	}
+}
+
+/* Has the template whose SHA-256 is HEX passed against this spec before? */
+static bool checked_has(cli_spec *s, const char *hex)
+{
+	if (!s->id)
+		return false;
+	if (!s->checked_read) {
+		s->checked_read = true;
+		char *text = NULL;
+		size_t idl = strlen(s->id);
+		if (synth_file_read(CHECKED_FILE, &text, NULL) == 0 && !strncmp(text, s->id, idl) &&
+		    text[idl] == '\n')
+			s->checked = text;
+		else
+			free(text);
+	}
+	for (const char *p = s->checked ? strchr(s->checked, '\n') : NULL; p; p = strchr(p, '\n')) {
+		p++;
+		if (!strncmp(p, hex, 64) && p[64] == '\n')
+			return true;
+	}
+	return false;
+}
+
+/* Remembers that the template whose SHA-256 is HEX passed. */
+static void checked_add(cli_spec *s, const char *hex)
+{
+	struct stat st;
+	if (!s->id || stat(".synth", &st) < 0 || !S_ISDIR(st.st_mode))
+		return;
+	if (s->checked && strlen(s->checked) < CHECKED_MAX) {
+		int fd = open(CHECKED_FILE, O_WRONLY | O_APPEND | O_CLOEXEC);
+		char line[66];
+		snprintf(line, sizeof line, "%s\n", hex);
+		if (fd >= 0) {
+			ssize_t w = write(fd, line, 65);
+			close(fd);
+			if (w == 65)
+				return;
+		}
+	}
+	/* A new list: this specification and checker, this template. */
+	char *text = synth_asprintf("%s\n%s\n", s->id, hex);
+	if (text && synth__write_file_atomic(CHECKED_FILE, text, strlen(text)) == 0) {
+		free(s->checked);
+		s->checked = text;
+		return;
+	}
+	free(text);
+}
 
 static bool has_suffix(const char *s, const char *suffix)
 {
@@ -80,6 +190,7 @@ cli_spec *cli_spec_load(const char *path)
 		cli_spec_free(s);
 		return NULL;
 	}
+	spec_identity(s, path);
 	return s;
 }
 
@@ -88,6 +199,8 @@ void cli_spec_free(cli_spec *s)
 	if (!s)
 		return;
 	json_decref(s->parsed);
+	free(s->id);
+	free(s->checked);
 	if (s->map)
 		munmap(s->map, s->len);
 	else
@@ -130,28 +243,44 @@ static const char *find_line(const cli_spec *s, const char *type, size_t *n)
 	return NULL;
 }
 
-/* {"p": props, "a": attributes, "t": property types} of TYPE, or NULL. */
-static json_t *spec_entry(cli_spec *s, const char *type)
+/* The parsed line of KEY, or NULL if there is none. */
+static json_t *spec_line(cli_spec *s, const char *key)
 {
-	json_t *e = json_object_get(s->parsed, type);
+	json_t *e = json_object_get(s->parsed, key);
 	if (e)
 		return e;
 	size_t n = 0;
-	const char *text = find_line(s, type, &n);
+	const char *text = find_line(s, key, &n);
 	if (!text || !(e = json_loadb(text, n, 0, NULL)))
 		return NULL;
-	json_object_set_new(s->parsed, type, e);
+	json_object_set_new(s->parsed, key, e);
 	return e;
+}
+
+/* {"p": props, "a": attributes} of the resource type TYPE, or NULL. */
+static json_t *spec_entry(cli_spec *s, const char *type)
+{
+	return type[0] == '~' ? NULL : spec_line(s, type); /* not a property type's key */
+}
+
+/* {"n": name, "p": props} of the property type ID (a ["ref", ID] in a
+ * property's shape), or NULL. */
+static json_t *spec_ptype(cli_spec *s, const char *id)
+{
+	char key[64];
+	if (!id || snprintf(key, sizeof key, "~%s", id) >= (int)sizeof key)
+		return NULL;
+	return spec_line(s, key);
 }
 
 typedef struct check {
 	cli_spec *spec;
-	json_t *types;       /* property types of the resource being checked */
 	json_t *tmpl_resources, *params, *conditions;
 	const char *file;
 	const char *where;   /* the resource being checked: "path (lid)" */
 	synth_buf loc;
 	int errors;
+	int warnings; /* printed but not failing: such a template is not remembered */
 	FILE *out;
 } check;
 
@@ -407,7 +536,9 @@ static int check_value(check *c, json_t *v, json_t *ctype, bool loud)
 		const char *kind = json_string_value(json_array_get(ctype, 0));
 		json_t *arg = json_array_get(ctype, 1);
 		if (kind && !strcmp(kind, "ref")) {
-			json_t *ty = json_object_get(c->types, json_string_value(arg));
+			/* Quiet, the shape is enough: the type is parsed for the
+			 * deep check only. */
+			json_t *ty = loud ? spec_ptype(c->spec, json_string_value(arg)) : NULL;
 			if (!json_is_object(v)) {
 				quiet_errors++;
 				if (loud)
@@ -505,10 +636,12 @@ static void check_lambda(check *c, json_t *props, json_t *md)
 	if (name && synth_runtime_check(name) < 0)
 		report(c, "Runtime: %s", synth_error_last()->message);
 	else if (rt && synth_lambda_runtime_state(rt, NULL) == SYNTH_RUNTIME_DEPRECATED &&
-		 !(json_object_get(md, SYNTH_MD_PATH) && json_object_get(md, SYNTH_MD_ASSET_PATH)))
+		 !(json_object_get(md, SYNTH_MD_PATH) && json_object_get(md, SYNTH_MD_ASSET_PATH))) {
+		c->warnings++; /* not remembered as passed: the warning shows every time */
 		fprintf(c->out, "synth: warning: %s: %s: Runtime: %s is deprecated since %s; AWS "
 				"stops creating functions with it on %s and updating them on %s\n",
 			c->file, c->where, name, rt->deprecated, rt->create_block, rt->update_block);
+	}
 	json_t *vars = json_object_get(json_object_get(props, "Environment"), "Variables");
 	size_t size = json_is_object(vars) ? synth_lambda_environment_size(vars) : 0;
 	if (size > SYNTH_LAMBDA_ENV_MAX)
@@ -519,8 +652,16 @@ static void check_lambda(check *c, json_t *props, json_t *md)
 int cli_validate_template(cli_spec *spec, const char *dir, const char *file, FILE *out)
 {
 	char *path = synth_asprintf("%s/%s", dir, file);
-	json_t *t = path ? json_load_file(path, 0, NULL) : NULL;
+	char *text = NULL, hex[65] = "";
+	size_t len = 0;
+	int rd = path ? synth_file_read(path, &text, &len) : -1;
 	free(path);
+	if (rd == 0 && synth_sha256_hex(text, len, hex) == 0 && checked_has(spec, hex)) {
+		free(text);
+		return 0; /* these bytes passed against this spec and checker */
+	}
+	json_t *t = rd == 0 ? json_loadb(text, len, 0, NULL) : NULL;
+	free(text);
 	if (!t) {
 		fprintf(out, "synth: error: %s: cannot read the template\n", file);
 		return 1;
@@ -542,7 +683,6 @@ int cli_validate_template(cli_spec *spec, const char *dir, const char *file, FIL
 			c.loc.ptr[0] = '\0';
 		json_t *props = json_object_get(r, "Properties");
 		json_t *rs = type && !custom(type) ? spec_entry(spec, type) : NULL;
-		c.types = json_object_get(rs, "t");
 		if (!type)
 			report(&c, "the resource has no Type");
 		else if (custom(type))
@@ -577,5 +717,7 @@ int cli_validate_template(cli_spec *spec, const char *dir, const char *file, FIL
 		fprintf(out, "synth: error: %s: ... %d more\n", file, c.errors - 50);
 	synth_buf_free(&c.loc);
 	json_decref(t);
+	if (c.errors == 0 && c.warnings == 0 && hex[0])
+		checked_add(spec, hex);
 	return c.errors;
 }

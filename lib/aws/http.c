@@ -2,8 +2,14 @@
  * The HTTP layer of the AWS client: libcurl, one easy handle per client
  * (connections are reused across requests), AWS standard-mode retries, and
  * AWS error bodies parsed with expat (XML) or jansson (JSON).
+ *
+ * libcurl is loaded with dlopen() by the first synth_http_new(), not linked:
+ * with its two dozen libraries (TLS, Kerberos, LDAP, ...) it was half the
+ * start-up of every `synth`, which makes no HTTP call. Only its header is
+ * needed to build; the functions used are reached through `lc` below.
  */
 #define _GNU_SOURCE
+#define CURL_DISABLE_TYPECHECK /* the calls go through pointers, not macros */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -14,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <malloc.h>
+#include <dlfcn.h>
 #include <curl/curl.h>
 #include <expat.h>
 #include <openssl/crypto.h>
@@ -24,6 +31,26 @@ struct synth_http {
 	synth_http_options o;
 	unsigned seed;
 };
+
+/* The libcurl functions this file calls, from the library loaded by
+ * curl_init(): $SYNTH_LIBCURL when set (say libcurl-gnutls.so.4, or a
+ * path), else the soname of the ABI the header describes. */
+#define SYNTH_LIBCURL "libcurl.so.4"
+static struct {
+	CURLcode (*global_init_mem)(long, curl_malloc_callback, curl_free_callback,
+				    curl_realloc_callback, curl_strdup_callback,
+				    curl_calloc_callback);
+	CURL *(*easy_init)(void);
+	void (*easy_cleanup)(CURL *);
+	void (*easy_reset)(CURL *);
+	CURLcode (*easy_setopt)(CURL *, CURLoption, ...);
+	CURLcode (*easy_perform)(CURL *);
+	CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
+	const char *(*easy_strerror)(CURLcode);
+	struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
+	void (*slist_free_all)(struct curl_slist *);
+} lc;
+static char lc_error[512]; /* why libcurl could not be loaded, or "" */
 
 /* --- headers --------------------------------------------------------------- */
 
@@ -422,17 +449,58 @@ static size_t write_header(char *data, size_t size, size_t n, void *ud)
 
 /* --- the client ------------------------------------------------------------- */
 
+/* Loads libcurl (once per process; never unloaded) and initialises it.
+ * On failure lc_error says why and every synth_http_new() fails with it. */
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static void curl_init(void)
 {
-	curl_global_init_mem(CURL_GLOBAL_DEFAULT, curl_malloc, curl_free_wiped,
-			     curl_realloc_wiped, curl_strdup, curl_calloc);
+	const char *lib = getenv("SYNTH_LIBCURL");
+	if (!lib || !*lib)
+		lib = SYNTH_LIBCURL;
+	void *h = dlopen(lib, RTLD_NOW | RTLD_LOCAL);
+	if (!h) {
+		const char *e = dlerror();
+		snprintf(lc_error, sizeof lc_error, "cannot load libcurl: %s; the AWS client "
+			 "needs it (Debian: apt-get install libcurl4; SYNTH_LIBCURL names "
+			 "another one)", e ? e : lib);
+		return;
+	}
+	static const struct {
+		const char *name;
+		void **fn;
+	} syms[] = {
+		{"curl_global_init_mem", (void **)&lc.global_init_mem},
+		{"curl_easy_init", (void **)&lc.easy_init},
+		{"curl_easy_cleanup", (void **)&lc.easy_cleanup},
+		{"curl_easy_reset", (void **)&lc.easy_reset},
+		{"curl_easy_setopt", (void **)&lc.easy_setopt},
+		{"curl_easy_perform", (void **)&lc.easy_perform},
+		{"curl_easy_getinfo", (void **)&lc.easy_getinfo},
+		{"curl_easy_strerror", (void **)&lc.easy_strerror},
+		{"curl_slist_append", (void **)&lc.slist_append},
+		{"curl_slist_free_all", (void **)&lc.slist_free_all},
+	};
+	for (size_t i = 0; i < sizeof syms / sizeof syms[0]; i++) {
+		/* POSIX: a function pointer travels through dlsym's void *. */
+		if (!(*syms[i].fn = dlsym(h, syms[i].name))) {
+			snprintf(lc_error, sizeof lc_error, "%s has no %s: not a libcurl, or "
+				 "too old a one", lib, syms[i].name);
+			return;
+		}
+	}
+	CURLcode rc = lc.global_init_mem(CURL_GLOBAL_DEFAULT, curl_malloc, curl_free_wiped,
+					 curl_realloc_wiped, curl_strdup, curl_calloc);
+	if (rc != CURLE_OK)
+		snprintf(lc_error, sizeof lc_error, "cannot initialise libcurl: %s",
+			 lc.easy_strerror(rc));
 }
 
 int synth_http_new(synth_http **out, const synth_http_options *opts)
 {
 	*out = NULL;
 	pthread_once(&curl_once, curl_init);
+	if (lc_error[0])
+		return synth_error_setf(SYNTH_EIO, "%s", lc_error);
 	synth_http *c = calloc(1, sizeof *c);
 	if (!c)
 		return synth_error_oom();
@@ -451,7 +519,7 @@ int synth_http_new(synth_http **out, const synth_http_options *opts)
 	if (!c->o.backoff_max_ms)
 		c->o.backoff_max_ms = 20000;
 	c->seed = (unsigned)time(NULL) ^ (unsigned)getpid();
-	if (!(c->easy = curl_easy_init())) {
+	if (!(c->easy = lc.easy_init())) {
 		free(c);
 		return synth_error_setf(SYNTH_ENOMEM, "cannot start libcurl");
 	}
@@ -463,7 +531,7 @@ void synth_http_free(synth_http *c)
 {
 	if (!c)
 		return;
-	curl_easy_cleanup(c->easy);
+	lc.easy_cleanup(c->easy);
 	free(c);
 }
 
@@ -473,61 +541,61 @@ static CURLcode attempt(synth_http *c, const synth_http_request *req,
 			char *errbuf)
 {
 	CURL *e = c->easy;
-	curl_easy_reset(e); /* keeps the connection cache */
+	lc.easy_reset(e); /* keeps the connection cache */
 	body_src src = {.mem = req->body, .len = req->body_len, .fd = fd,
 			.off = req->file_offset, .flen = req->file_length};
 	struct curl_slist *sl = NULL;
 	for (size_t i = 0; i < hdrs->n; i++) {
 		char *line = synth_asprintf("%s: %s", hdrs->v[i].name, hdrs->v[i].value);
-		struct curl_slist *n = line ? curl_slist_append(sl, line) : NULL;
+		struct curl_slist *n = line ? lc.slist_append(sl, line) : NULL;
 		free(line);
 		if (!n) {
-			curl_slist_free_all(sl);
+			lc.slist_free_all(sl);
 			return CURLE_OUT_OF_MEMORY;
 		}
 		sl = n;
 	}
 	/* No "Expect: 100-continue" round trip; the body is signed anyway. */
-	struct curl_slist *n = curl_slist_append(sl, "Expect:");
+	struct curl_slist *n = lc.slist_append(sl, "Expect:");
 	if (n)
 		sl = n;
 	uint64_t blen = fd >= 0 ? req->file_length : req->body_len;
 	bool has_body = fd >= 0 || req->body;
-	curl_easy_setopt(e, CURLOPT_URL, req->url);
-	curl_easy_setopt(e, CURLOPT_HTTPHEADER, sl);
-	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, errbuf);
-	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, c->o.connect_timeout_ms);
-	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, c->o.timeout_ms);
-	curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, c->o.low_speed_secs);
-	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION,
+	lc.easy_setopt(e, CURLOPT_URL, req->url);
+	lc.easy_setopt(e, CURLOPT_HTTPHEADER, sl);
+	lc.easy_setopt(e, CURLOPT_ERRORBUFFER, errbuf);
+	lc.easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	lc.easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, c->o.connect_timeout_ms);
+	lc.easy_setopt(e, CURLOPT_TIMEOUT_MS, c->o.timeout_ms);
+	lc.easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	lc.easy_setopt(e, CURLOPT_LOW_SPEED_TIME, c->o.low_speed_secs);
+	lc.easy_setopt(e, CURLOPT_WRITEFUNCTION,
 			 resp->sensitive ? write_body_sensitive : write_body);
-	curl_easy_setopt(e, CURLOPT_WRITEDATA, &resp->body);
-	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, write_header);
-	curl_easy_setopt(e, CURLOPT_HEADERDATA, &resp->headers);
-	curl_easy_setopt(e, CURLOPT_VERBOSE, c->o.verbose ? 1L : 0L);
+	lc.easy_setopt(e, CURLOPT_WRITEDATA, &resp->body);
+	lc.easy_setopt(e, CURLOPT_HEADERFUNCTION, write_header);
+	lc.easy_setopt(e, CURLOPT_HEADERDATA, &resp->headers);
+	lc.easy_setopt(e, CURLOPT_VERBOSE, c->o.verbose ? 1L : 0L);
 	if (!strcmp(req->method, "HEAD"))
-		curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+		lc.easy_setopt(e, CURLOPT_NOBODY, 1L);
 	else if (!strcmp(req->method, "GET"))
-		curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+		lc.easy_setopt(e, CURLOPT_HTTPGET, 1L);
 	else if (has_body || !strcmp(req->method, "PUT")) {
-		curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
-		curl_easy_setopt(e, CURLOPT_READFUNCTION, read_body);
-		curl_easy_setopt(e, CURLOPT_READDATA, &src);
-		curl_easy_setopt(e, CURLOPT_SEEKFUNCTION, seek_body);
-		curl_easy_setopt(e, CURLOPT_SEEKDATA, &src);
-		curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE, (curl_off_t)blen);
+		lc.easy_setopt(e, CURLOPT_UPLOAD, 1L);
+		lc.easy_setopt(e, CURLOPT_READFUNCTION, read_body);
+		lc.easy_setopt(e, CURLOPT_READDATA, &src);
+		lc.easy_setopt(e, CURLOPT_SEEKFUNCTION, seek_body);
+		lc.easy_setopt(e, CURLOPT_SEEKDATA, &src);
+		lc.easy_setopt(e, CURLOPT_INFILESIZE_LARGE, (curl_off_t)blen);
 		if (fd >= 0)
-			curl_easy_setopt(e, CURLOPT_UPLOAD_BUFFERSIZE, 256L * 1024);
+			lc.easy_setopt(e, CURLOPT_UPLOAD_BUFFERSIZE, 256L * 1024);
 		if (strcmp(req->method, "PUT"))
-			curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, req->method);
+			lc.easy_setopt(e, CURLOPT_CUSTOMREQUEST, req->method);
 	} else
-		curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, req->method);
-	CURLcode rc = curl_easy_perform(e);
-	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &resp->status);
-	curl_easy_setopt(e, CURLOPT_HTTPHEADER, NULL);
-	curl_slist_free_all(sl);
+		lc.easy_setopt(e, CURLOPT_CUSTOMREQUEST, req->method);
+	CURLcode rc = lc.easy_perform(e);
+	lc.easy_getinfo(e, CURLINFO_RESPONSE_CODE, &resp->status);
+	lc.easy_setopt(e, CURLOPT_HTTPHEADER, NULL);
+	lc.slist_free_all(sl);
 	return rc;
 }
 
@@ -566,7 +634,7 @@ int synth_http_send(synth_http *c, const synth_http_request *req, synth_http_res
 			}
 			rc = synth_error_setf(cc == CURLE_OUT_OF_MEMORY ? SYNTH_ENOMEM : SYNTH_EIO,
 					      "%s: %s (after %d attempt%s)", what,
-					      *errbuf ? errbuf : curl_easy_strerror(cc), n + 1,
+					      *errbuf ? errbuf : lc.easy_strerror(cc), n + 1,
 					      n ? "s" : "");
 			break;
 		}

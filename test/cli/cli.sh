@@ -304,4 +304,51 @@ check "a long namespace and a long branch: at most 128 characters (${#n})" valid
 n=$(stack_name --branch 'main--' --namespace '--hello--')
 check "dashes at the ends are dropped ($n)" valid_name "$n"
 check_contains "... synth-hello-main-branch-" "$n" "synth-hello-main-branch-"
+# --- the summary's template reader ------------------------------------------
+# cli/summary.c scans a template for what the summary shows (resource types,
+# nested stacks, outputs) and hands jansson whatever it does not take on:
+# both give what Python's json finds in the same file, and a template that
+# is not JSON is an error naming the file.
+A=$TMP/sumapp
+mkdir -p "$A"
+# tmpl NAME JSON...: an --app program writing those templates (no nesting).
+cat >"$A/app.sh" <<'SH'
+mkdir -p "$CDK_OUTDIR"
+cp "$(dirname "$0")"/t/*.json "$CDK_OUTDIR/"
+SH
+summary_case() { # NAME TEMPLATE-TEXT: the summary equals Python's reading
+	local name=$1
+	rm -rf "$A/t" && mkdir -p "$A/t"
+	printf '%s' "$2" >"$A/t/s.template.json"
+	printf '{"version":"36.0.0","artifacts":{"S":{"type":"aws:cloudformation:stack","properties":{"templateFile":"s.template.json"}}}}' >"$A/t/manifest.json"
+	synth_in "$A" --app "sh $A/app.sh" --no-validate --json
+	check_eq "summary reader, $name: exit 0" "$RC" 0
+	if [ "$RC" = 0 ]; then
+		got=$(printf '%s' "$OUT" | /usr/bin/python3 -c 'import json,sys; s=json.load(sys.stdin)["stacks"][0]; print(json.dumps([s["resources"], s["resourceTypes"], s["outputs"]], sort_keys=True))')
+		want=$(/usr/bin/python3 -c '
+import json, sys
+t = json.load(open(sys.argv[1]))
+res = t.get("Resources") if isinstance(t.get("Resources"), dict) else {}
+types = {}
+for r in res.values():
+    ty = r.get("Type") if isinstance(r, dict) else None
+    if isinstance(ty, str):
+        types[ty] = types.get(ty, 0) + 1
+outs = list(t["Outputs"]) if isinstance(t.get("Outputs"), dict) else []
+print(json.dumps([sum(types.values()), types, outs], sort_keys=True))' "$A/t/s.template.json")
+		check_eq "summary reader, $name: resources, types and outputs as Python reads them" "$got" "$want"
+	fi
+}
+summary_case "plain" '{"Resources":{"A":{"Type":"AWS::SNS::Topic","Properties":{"N":[1,-2.5,0,true,false,null,{}],"E":[]}},"B":{"Type":"AWS::SQS::Queue"},"C":{"Properties":{}}},"Outputs":{"o1":{"Value":"x"},"o2":{"Value":{"Ref":"A"}}}}'
+summary_case "escapes and UTF-8 (jansson reads it)" '{"Resources":{"A":{"Type":"AWS::SNS::Top\u0069c","Properties":{"D":"caf\u00e9 \"q\" \\ é"}},"B\n":{"Type":"AWS::SQS::Queue"}},"Outputs":{"\u00e9":{"Value":"x"}}}'
+summary_case "duplicate keys: the later wins" '{"Resources":{"A":{"Type":"AWS::SNS::Topic","Type":"AWS::SQS::Queue"},"A":{"Type":"AWS::S3::Bucket"},"B":{"Type":"AWS::SNS::Topic","Type":5}},"Outputs":{"x":1},"Outputs":{"y":1,"z":2}}'
+summary_case "numbers with exponents, whitespace" ' { "Resources" : { "A" : { "Type" : "AWS::SNS::Topic" , "Properties" : { "N" : [ 1e3 , 2.5E-2 , 123456789012345678 ] } } } } '
+summary_case "no Resources object" '{"Resources":[1,2],"Outputs":"none"}'
+rm -rf "$A/t" && mkdir -p "$A/t"
+printf '{"Resources":{"A":{"Type":"AWS::SNS::Topic"},}}' >"$A/t/s.template.json"
+printf '{"version":"36.0.0","artifacts":{"S":{"type":"aws:cloudformation:stack","properties":{"templateFile":"s.template.json"}}}}' >"$A/t/manifest.json"
+synth_in "$A" --app "sh $A/app.sh" --no-validate --json
+check_eq "summary reader, not JSON (a trailing comma): exit 5" "$RC" 5
+check_contains "summary reader, not JSON: the message names the template" "$(cat "$TMP/.stderr")" "s.template.json"
+
 finish

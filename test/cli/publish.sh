@@ -46,6 +46,15 @@ mkdir -p "$W"
 cp -r "$ROOT/samples/hello/." "$W/"
 rm -rf "$W/.synth" "$W/cdk.out"
 ok "synth" "[ $(run --branch main -q) -eq 0 ]" "$T/out"
+# libcurl is loaded by the first HTTP client (lib/aws/http.c), not at start-up.
+(cd "$W" && LD_DEBUG=files "$SYNTH" --branch main -q) >"$T/ld" 2>&1
+ok "synth loads no libcurl (LD_DEBUG=files)" "grep -q 'file=libjansson' '$T/ld' && ! grep -q 'file=libcurl' '$T/ld'" "$T/ld"
+mark
+ok "no libcurl (SYNTH_LIBCURL names a missing one): publish exits 2, as without credentials" \
+	"[ \$(SYNTH_LIBCURL=$T/no/libcurl.so.4 run publish) -eq 2 ]" "$T/out"
+ok "no libcurl: the message names the library and the way out" \
+	"grep -q 'cannot load libcurl: $T/no/libcurl.so.4' '$T/out' && grep -q 'apt-get install libcurl4' '$T/out'" "$T/out"
+ok "no libcurl: nothing was sent" "[ $(count PutObject) -eq 0 ] && [ $(count CreateBucket) -eq 0 ]"
 
 ok "publish before bootstrap: exit 1" "[ $(run publish) -eq 1 ]" "$T/out"
 ok "publish before bootstrap: NoSuchBucket and the way out" "grep -q NoSuchBucket '$T/out' && grep -q 'run .synth bootstrap' '$T/out'" "$T/out"

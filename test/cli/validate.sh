@@ -116,9 +116,63 @@ C
 expect "an unknown type between two known ones" "mid/Resource" "AWS::Lambda::Functio" <<'C'
 	synth_backend_add_resource(b, "mid", "AWS::Lambda::Functio", NULL);
 C
+# Property types share the file ("~ID" lines after the resource types):
+# one is never taken for a resource type.
+cat >"$T/ptype.sh" <<'SH'
+mkdir -p "$CDK_OUTDIR"
+printf '{"version":"36.0.0","artifacts":{}}' >"$CDK_OUTDIR/manifest.json"
+printf '{"Resources":{"P":{"Type":"~3","Properties":{}}}}' >"$CDK_OUTDIR/p.template.json"
+SH
+rc=$(run --app "sh $T/ptype.sh")
+ok "a property type's key (~ID) is no resource type" \
+	"[ $rc -eq 1 ] && grep -qF 'p.template.json: P: : unknown resource type ~3' '$T/err'" "$T/err"
 backend <<'C'
 	synth_backend_add_override(b, "fn/Resource", "Properties.MemorySze", json_integer(256));
 C
 rc=$(SYNTH_SPEC=$ROOT/spec/cfn-spec.jsonl.gz run)
 ok "the compressed specification (SYNTH_SPEC=spec/cfn-spec.jsonl.gz) finds the same error" \
 	"[ $rc -eq 1 ] && grep -qF \"unknown property 'MemorySze'\" '$T/err'" "$T/err"
+
+# The verdict cache (.synth/spec-checked): a template that passed passes
+# again without being parsed only while its bytes, the specification and
+# the checker are the same.
+backend </dev/null
+rm -f "$W/.synth/spec-checked"
+ok "a passing template is remembered by its SHA-256" \
+	"[ $(run) -eq 0 ] && grep -qx \"\$(cat '$W'/cdk.out/*.template.json | sha256sum | cut -d' ' -f1)\" '$W/.synth/spec-checked'" "$T/err"
+ok "the list names the specification and the checker" \
+	"head -1 '$W/.synth/spec-checked' | grep -qF 'checker $BUILD/synth '" "$W/.synth/spec-checked"
+ok "the same template again: passes (from the list)" "[ $(run) -eq 0 ] && [ \$(wc -l <'$W/.synth/spec-checked') -eq 2 ]" "$T/err"
+# The same template against a specification where it is wrong: found.
+/usr/bin/python3 - "$BUILD/cfn-spec.jsonl" "$T/spec-no-runtime.jsonl" <<'PY'
+import json, sys
+out = []
+for line in open(sys.argv[1]):
+    key, tab, rest = line.partition("\t")
+    if key == "AWS::Lambda::Function":
+        e = json.loads(rest)
+        del e["p"]["Runtime"]
+        line = key + "\t" + json.dumps(e, separators=(",", ":")) + "\n"
+    out.append(line)
+open(sys.argv[2], "w").write("".join(out))
+PY
+rc=$(SYNTH_SPEC=$T/spec-no-runtime.jsonl run)
+ok "a remembered template against another specification is checked again" \
+	"[ $rc -eq 1 ] && grep -qF \"unknown property 'Runtime' of AWS::Lambda::Function\" '$T/err'" "$T/err"
+ok "a failing template is not remembered" \
+	"! grep -qF 'spec-no-runtime' '$W/.synth/spec-checked'" "$W/.synth/spec-checked"
+# Another checker (a copy of synth: another binary) starts a new list.
+mkdir -p "$T/bin2"
+cp "$BUILD/synth" "$BUILD/libsynth-uninstalled.pc" "$T/bin2/"
+rc=$(cd "$W" && SYNTH_SPEC=$BUILD/cfn-spec.jsonl "$T/bin2/synth" --branch main -q 2>"$T/err"; echo $?)
+ok "another checker checks again and starts its own list" \
+	"[ $rc -eq 0 ] && head -1 '$W/.synth/spec-checked' | grep -qF 'checker $T/bin2/synth ' && [ \$(wc -l <'$W/.synth/spec-checked') -eq 2 ]" "$T/err"
+# An --app program's directory has no .synth/: nothing is written there.
+mkdir -p "$T/appdir"
+cat >"$T/good.sh" <<'SH'
+mkdir -p "$CDK_OUTDIR"
+printf '{"version":"36.0.0","artifacts":{}}' >"$CDK_OUTDIR/manifest.json"
+printf '{"Resources":{"T":{"Type":"AWS::SNS::Topic","Properties":{}}}}' >"$CDK_OUTDIR/t.template.json"
+SH
+rc=$(cd "$T/appdir" && "$BUILD/synth" -q --app "sh $T/good.sh" 2>"$T/err"; echo $?)
+ok "--app without .synth/: passes, and no .synth/ is made for the list" "[ $rc -eq 0 ] && [ ! -e '$T/appdir/.synth' ]" "$T/err"
