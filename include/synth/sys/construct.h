@@ -93,8 +93,9 @@ SYNTH_EXPORT synth_construct *synth_backend_next(const synth_backend *b,
 /* C's class (borrowed, static storage). */
 SYNTH_EXPORT const synth_construct_class *synth_construct_class_of(const synth_construct *c);
 
-/* C's state when C is of class CLS, else NULL: the checked way to reach
- * a construct's state from outside its file. */
+/* C's state when C is of class CLS, else NULL (C NULL included, so it
+ * takes a lookup that found none): the checked way to reach a construct's
+ * state from outside its file. */
 SYNTH_EXPORT void *synth_construct_state_as(const synth_construct *c,
 					    const synth_construct_class *cls);
 
@@ -192,7 +193,8 @@ SYNTH_EXPORT json_t *synth_event_filter_criteria(const char *text, const char **
 SYNTH_EXPORT int synth_function_link_env(synth_function *fn, const synth_construct *target,
 					 const char *prop, json_t *value);
 
-/* FN when C is a function's construct, else NULL (borrowed). */
+/* FN when C is a function's construct, else NULL (C NULL included;
+ * borrowed). */
 SYNTH_EXPORT synth_function *synth_function_from_construct(const synth_construct *c);
 
 /*
