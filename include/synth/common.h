@@ -15,13 +15,15 @@
  *    returned NULL), NDEBUG or not. A handle is a pointer to one of
  *    libsynth's opaque types (synth_backend, synth_construct,
  *    synth_resource, synth_function, synth_queue, ...). NULL is allowed
- *    only where the header says so: synth_backend_free/_main/_fail, the
- *    iteration arguments of synth_backend_next, and, for the sticky
- *    errors of backend.h, the handle a failed synth_define_* returned in
- *    the calls that read a token or the construct of it (they return
- *    NULL) or connect it to another construct (subscribe, route, notify,
- *    link, data grant: they return SYNTH_EINVALID), since that define's
- *    error is already recorded on the backend.
+ *    where the header says so: synth_backend_free/_main/_fail, the
+ *    iteration arguments of synth_backend_next, the checked casts
+ *    synth_construct_state_as and synth_function_from_construct (NULL in,
+ *    NULL out), a class or an event source (an error, as for a bad one);
+ *    and, for the sticky errors of backend.h, the handle a failed
+ *    synth_define_* returned, in the calls that read a token or the
+ *    construct of it (they return NULL, or false) or connect it to another
+ *    construct (subscribe, route, notify, link, data grant: they return
+ *    SYNTH_EINVALID), since that define's error is already recorded.
  */
 #ifndef SYNTH_COMMON_H
 #define SYNTH_COMMON_H
