@@ -150,7 +150,8 @@ static bool is_ancestor(const ancestor *a, const struct stat *st)
 	return false;
 }
 
-static int walk_dir(walk *w, const char *abs, const char *rel, const ancestor *up);
+static int walk_dir(walk *w, const char *abs, const char *rel, const struct stat *st,
+		    const ancestor *up);
 
 /*
  * A symbolic link at REL (CABS on disk). Followed when it resolves inside
@@ -182,18 +183,15 @@ static int walk_link(walk *w, const char *cabs, const char *rel, const ancestor 
 	if (is_ancestor(up, &tst))
 		return skip(w, rel, "a symbolic link to a directory that contains it (a loop)",
 			    NULL);
-	return walk_dir(w, real, rel, up);
+	return walk_dir(w, real, rel, &tst, up);
 }
 
-/* Walks directory ABS (REL inside the zip), UP being its parents'
- * identities. */
-static int walk_dir(walk *w, const char *abs, const char *rel, const ancestor *up)
+/* Walks directory ABS (REL inside the zip, DST its stat), UP being its
+ * parents' identities. */
+static int walk_dir(walk *w, const char *abs, const char *rel, const struct stat *dst,
+		    const ancestor *up)
 {
-	struct stat dst;
-	if (stat(abs, &dst) < 0)
-		return synth_error_setf(SYNTH_EIO, "%s: cannot stat %s: %s", w->context, abs,
-					strerror(errno));
-	ancestor self = {dst.st_dev, dst.st_ino, up};
+	ancestor self = {dst->st_dev, dst->st_ino, up};
 	DIR *d = opendir(abs);
 	if (!d)
 		return synth_error_setf(SYNTH_EIO, "%s: cannot read directory %s: %s",
@@ -217,7 +215,7 @@ static int walk_dir(walk *w, const char *abs, const char *rel, const ancestor *u
 		} else if (S_ISLNK(st.st_mode)) {
 			rc = walk_link(w, cabs, crel, &self);
 		} else if (S_ISDIR(st.st_mode)) {
-			rc = walk_dir(w, cabs, crel, &self);
+			rc = walk_dir(w, cabs, crel, &st, &self);
 		} else if (S_ISREG(st.st_mode)) {
 			rc = add_entry(w, crel, cabs, (st.st_mode & 0111) != 0);
 		} else {
@@ -304,7 +302,7 @@ static int collect(walk *w, const char *const *dirs, size_t ndirs)
 		w->root_len = strlen(root);
 		w->dir = d;
 		w->dir_name = dirs[d];
-		rc = walk_dir(w, root, "", NULL);
+		rc = walk_dir(w, root, "", &st, NULL);
 		w->root_real = NULL;
 	}
 	report_skipped(w);
