@@ -257,6 +257,7 @@ static int check_domain(synth_backend *b, const char *nm, const synth_api_domain
 
 synth_api *synth_define_api(synth_backend *b, const char *name, const synth_api_props *props)
 {
+	SYNTH_CHECK_HANDLE(b);
 	static const synth_api_props none = {0};
 	const synth_api_props *p = props ? props : &none;
 	const char *nm = name ? name : "";
@@ -845,11 +846,15 @@ static const synth_construct_class api_class = {
 
 json_t *synth_api_id(const synth_api *api)
 {
+	if (!api)
+		return NULL; /* a failed define: its error is recorded */
 	return tok(synth_construct_name(api->c), "Api", NULL);
 }
 
 json_t *synth_api_url(const synth_api *api)
 {
+	if (!api)
+		return NULL; /* a failed define: its error is recorded */
 	return tok(synth_construct_name(api->c), "Api", "ApiEndpoint");
 }
 

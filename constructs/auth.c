@@ -1468,6 +1468,7 @@ static int auth_props(synth_backend *b, synth_auth *a, const synth_auth_props *p
 
 synth_auth *synth_define_auth(synth_backend *b, const synth_auth_props *props)
 {
+	SYNTH_CHECK_HANDLE(b);
 	static const synth_auth_props none = {0};
 	synth_error_clear();
 	if (synth_backend_construct(b, "auth")) {

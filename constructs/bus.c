@@ -87,6 +87,8 @@ static json_t *bus_token(const synth_bus *bus, const char *attr)
 
 json_t *synth_bus_arn(const synth_bus *bus)
 {
+	if (!bus)
+		return NULL; /* a failed define: its error is recorded */
 	if (bus->use_default)
 		return synth_sub("arn:${AWS::Partition}:events:${AWS::Region}:"
 				 "${AWS::AccountId}:event-bus/default", NULL);
@@ -96,6 +98,8 @@ json_t *synth_bus_arn(const synth_bus *bus)
 /* Ref of an AWS::Events::EventBus is its name. */
 json_t *synth_bus_name(const synth_bus *bus)
 {
+	if (!bus)
+		return NULL; /* a failed define: its error is recorded */
 	return bus->use_default ? json_string("default") : bus_token(bus, NULL);
 }
 
@@ -271,6 +275,7 @@ static const synth_construct_class bus_class = {
 
 synth_bus *synth_define_bus(synth_backend *b, const char *name, const synth_bus_props *props)
 {
+	SYNTH_CHECK_HANDLE(b);
 	static const synth_bus_props none = {0};
 	const synth_bus_props *p = props ? props : &none;
 	synth_error_clear();

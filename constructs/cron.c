@@ -254,6 +254,7 @@ static int check_input(synth_backend *b, const char *nm, const char *input, synt
 
 synth_cron *synth_define_cron(synth_backend *b, const char *name, const synth_cron_props *props)
 {
+	SYNTH_CHECK_HANDLE(b);
 	static const synth_cron_props none = {0};
 	const synth_cron_props *p = props ? props : &none;
 	const char *nm = name ? name : "";

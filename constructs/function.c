@@ -17,7 +17,6 @@
  * construct would be.
  */
 #define _GNU_SOURCE
-#include <assert.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -713,10 +712,19 @@ static int check_props(synth_backend *b, const char *nm, const synth_function_pr
 	return 0;
 }
 
-/* The environment of the props into F (names checked). */
-static int add_props_environment(synth_function *f, const char *nm, const synth_env *e)
+/* The environment of the props into F (names checked). The list ends at
+ * the first entry with neither name, value nor secret ({0}); one with a
+ * value or a secret but no name is an error naming its index, not the end
+ * of the list (what follows it would be silently dropped). */
+static int add_props_environment(synth_backend *b, synth_function *f, const char *nm,
+				 const synth_env *e)
 {
-	for (; e && e->name; e++) {
+	for (size_t i = 0; e && (e->name || e->value || e->secret); e++, i++) {
+		if (!e->name)
+			return synth_error_setf(SYNTH_EINVALID,
+						"%s: environment entry %zu has a %s but no name "
+						"(the list ends with an entry that is all NULL, {0})",
+						nm, i, e->value ? "value" : "secret");
 		const char *why = env_name_problem(e->name);
 		if (why)
 			return synth_error_setf(SYNTH_EINVALID,
@@ -730,9 +738,15 @@ static int add_props_environment(synth_function *f, const char *nm, const synth_
 			return synth_error_setf(SYNTH_EINVALID,
 						"%s: environment variable %s is set twice", nm,
 						e->name);
-		if (e->secret && !synth_name_valid(e->secret, 128))
-			return synth_error_setf(SYNTH_EINVALID, "%s: secret name '%s' is not valid",
-						nm, e->secret);
+		/* The resolver's own message, which says what a name may hold. */
+		char *path = NULL;
+		if (e->secret && !synth_name_valid(e->secret, 128)) {
+			int rc = synth_secret_path(&path, b, e->secret);
+			free(path);
+			return synth_error_setf(rc < 0 ? rc : SYNTH_EINVALID,
+						"%s: environment variable %s: %s", nm, e->name,
+						synth_error_last()->message);
+		}
 		if (json_object_set_new(e->value ? f->env : f->secrets, e->name,
 					json_string(e->value ? e->value : e->secret)) < 0)
 			return synth_error_oom();
@@ -743,6 +757,7 @@ static int add_props_environment(synth_function *f, const char *nm, const synth_
 synth_function *synth_define_function(synth_backend *b, const char *name,
 				      const synth_function_props *props)
 {
+	SYNTH_CHECK_HANDLE(b);
 	static const synth_function_props none = {0};
 	const synth_function_props *p = props ? props : &none;
 	const char *nm = name ? name : "";
@@ -786,7 +801,7 @@ synth_function *synth_define_function(synth_backend *b, const char *name,
 		 : is_python(runtime) ? python_excludes(f, p->exclude)
 					: synth_strv_dup(&f->exclude, p->exclude);
 	if (rc == 0)
-		rc = add_props_environment(f, nm, p->environment);
+		rc = add_props_environment(b, f, nm, p->environment);
 	if (rc == 0)
 		rc = check_env_size(nm, f->env, NULL);
 	if (rc < 0) {
@@ -805,7 +820,7 @@ synth_function *synth_define_function(synth_backend *b, const char *name,
 	return f;
 }
 
-synth_construct *synth_function_construct(synth_function *fn) { return fn->c; }
+synth_construct *synth_function_construct(synth_function *fn) { return fn ? fn->c : NULL; }
 
 synth_function *synth_function_from_construct(const synth_construct *c)
 {
@@ -839,7 +854,7 @@ static int fn_fail(synth_function *fn, int rc)
 
 int synth_function_add_statement(synth_function *fn, json_t *statement)
 {
-	assert(fn && "synth_function_add_statement: NULL function");
+	SYNTH_CHECK_HANDLE(fn);
 	if (!json_is_object(statement)) {
 		json_decref(statement);
 		return synth_construct_failf(fn->c, statement ? SYNTH_EINVALID : SYNTH_ENOMEM,
@@ -855,7 +870,7 @@ int synth_function_add_statement(synth_function *fn, json_t *statement)
 
 int synth_function_grant(synth_function *fn, const char *const *actions, json_t *resources)
 {
-	assert(fn && "synth_function_grant: NULL function");
+	SYNTH_CHECK_HANDLE(fn);
 	if (!actions || !actions[0] || !resources) {
 		json_decref(resources);
 		if (!resources)
@@ -876,7 +891,8 @@ int synth_function_grant(synth_function *fn, const char *const *actions, json_t 
 
 int synth_function_depend_on_policy(synth_function *fn, synth_resource *r)
 {
-	assert(fn && r && "synth_function_depend_on_policy: NULL argument");
+	SYNTH_CHECK_HANDLE(fn);
+	SYNTH_CHECK_HANDLE(r);
 	if (fn->policy)
 		return synth_resource_add_dependency(r, fn->policy) < 0 ? fn_fail(fn, SYNTH_ENOMEM)
 									 : 0;
@@ -891,7 +907,7 @@ int synth_function_depend_on_policy(synth_function *fn, synth_resource *r)
 int synth_function_add_event_source(synth_function *fn, const synth_event_source *src,
 				    void *data)
 {
-	assert(fn && "synth_function_add_event_source: NULL function");
+	SYNTH_CHECK_HANDLE(fn);
 	if (!src || src->version != SYNTH_EVENT_SOURCE_VERSION || !src->bind) {
 		if (src && src->version == SYNTH_EVENT_SOURCE_VERSION && src->free)
 			src->free(data);
@@ -923,7 +939,10 @@ int synth_function_add_event_source(synth_function *fn, const synth_event_source
 
 int synth_function_link(synth_function *fn, synth_construct *target, const char *access)
 {
-	assert(fn && "synth_function_link: NULL function");
+	/* A failed define already recorded its error on the backend. */
+	if (!fn)
+		return synth_error_setf(SYNTH_EINVALID,
+					"synth_function_link: no function (its definition failed)");
 	if (!target)
 		return synth_construct_failf(fn->c, SYNTH_EINVALID,
 					     "a link needs a target (did its define fail?)");
@@ -944,9 +963,13 @@ int synth_function_link(synth_function *fn, synth_construct *target, const char 
 	return rc < 0 ? fn_fail(fn, rc) : 0;
 }
 
+static int env_add(synth_function *fn, const char *name, json_t *value, bool once);
+
 int synth_function_link_env(synth_function *fn, const synth_construct *target, const char *prop,
 			    json_t *value)
 {
+	SYNTH_CHECK_HANDLE(fn);
+	SYNTH_CHECK_HANDLE(target);
 	synth_buf name = SYNTH_BUF_INIT;
 	synth_buf_puts(&name, "SYNTH_");
 	for (const char *p = synth_construct_name(target); *p; p++)
@@ -958,14 +981,14 @@ int synth_function_link_env(synth_function *fn, const synth_construct *target, c
 		json_decref(value);
 		return fn_fail(fn, synth_error_oom());
 	}
-	int rc = synth_function_add_environment(fn, n, value);
+	int rc = env_add(fn, n, value, false);
 	free(n);
 	return rc;
 }
 
 int synth_function_add_secret(synth_function *fn, const char *name, const char *secret)
 {
-	assert(fn && "synth_function_add_secret: NULL function");
+	SYNTH_CHECK_HANDLE(fn);
 	if (fn->fn)
 		return synth_construct_failf(fn->c, SYNTH_EINVALID,
 					     "secret %s: added after the function was generated "
@@ -974,13 +997,50 @@ int synth_function_add_secret(synth_function *fn, const char *name, const char *
 	if (!name || !secret)
 		return synth_construct_failf(fn->c, SYNTH_EINVALID,
 					     "a secret needs an environment name and a secret name");
-	int rc = add_props_environment(fn, synth_construct_name(fn->c), e);
+	int rc = add_props_environment(synth_construct_backend(fn->c), fn,
+				       synth_construct_name(fn->c), e);
 	return rc < 0 ? fn_fail(fn, rc) : 0;
+}
+
+/*
+ * A variable is set once, as in props: NAME already set (a value or a
+ * secret) to anything else is an error naming FN and NAME. The same value
+ * again is accepted and does nothing (linking one target twice with
+ * different access levels sets its variables twice). Returns 1 when NAME is
+ * new, 0 when it holds VALUE already (VALUE released), or a negative code
+ * (VALUE released, the error set).
+ */
+static int env_set_once(synth_function *fn, const char *name, json_t *value)
+{
+	json_t *old = json_object_get(fn->env, name);
+	if (!old && fn->fn) {
+		json_t *props = synth_resource_properties(fn->fn);
+		old = json_object_get(json_object_get(json_object_get(props, "Environment"),
+						      "Variables"), name);
+	}
+	if (!old && !json_object_get(fn->secrets, name))
+		return 1;
+	int same = old && json_equal(old, value);
+	json_decref(value);
+	if (same)
+		return 0;
+	return synth_construct_failf(fn->c, SYNTH_EEXISTS,
+				     "environment variable %s is set already (to %s); a "
+				     "variable is set once", name,
+				     old ? "another value" : "a secret");
 }
 
 int synth_function_add_environment(synth_function *fn, const char *name, json_t *value)
 {
-	assert(fn && "synth_function_add_environment: NULL function");
+	SYNTH_CHECK_HANDLE(fn);
+	return env_add(fn, name, value, true);
+}
+
+/* Sets NAME to VALUE (stolen) in FN's environment, before or after FN
+ * generated; ONCE: as synth_function_add_environment (set once), else it
+ * may replace a value (the link variables a target rewrites). */
+static int env_add(synth_function *fn, const char *name, json_t *value, bool once)
+{
 	const char *why = env_name_problem(name);
 	if (why || !value) {
 		json_decref(value);
@@ -991,6 +1051,9 @@ int synth_function_add_environment(synth_function *fn, const char *name, json_t 
 		return synth_construct_failf(fn->c, SYNTH_ENOMEM,
 					     "environment variable %s has no value", name);
 	}
+	int rc = once ? env_set_once(fn, name, value) : 1;
+	if (rc <= 0)
+		return rc; /* construct_failf recorded it */
 	json_t *vars = fn->env;
 	if (fn->fn) {
 		/* Already generated: edit the emitted property tree. */
@@ -1011,6 +1074,6 @@ int synth_function_add_environment(synth_function *fn, const char *name, json_t 
 
 int synth_function_timeout(const synth_function *fn)
 {
-	assert(fn && "synth_function_timeout: NULL function");
+	SYNTH_CHECK_HANDLE(fn);
 	return fn->timeout;
 }

@@ -16,7 +16,6 @@
  * Written against the public construct API only.
  */
 #define _GNU_SOURCE
-#include <assert.h>
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
@@ -317,6 +316,7 @@ static int check_props(synth_backend *b, const char *nm, const synth_queue_props
 synth_queue *synth_define_queue(synth_backend *b, const char *name,
 				const synth_queue_props *props)
 {
+	SYNTH_CHECK_HANDLE(b);
 	static const synth_queue_props none = {0};
 	const synth_queue_props *p = props ? props : &none;
 	const char *nm = name ? name : "";
@@ -342,10 +342,11 @@ synth_queue *synth_define_queue(synth_backend *b, const char *name,
 	return q;
 }
 
-json_t *synth_queue_url(const synth_queue *q) { return queue_token(q, NULL); }
-json_t *synth_queue_arn(const synth_queue *q) { return queue_token(q, "Arn"); }
-json_t *synth_queue_name(const synth_queue *q) { return queue_token(q, "QueueName"); }
-bool synth_queue_is_fifo(const synth_queue *q) { return q->fifo; }
+/* A failed define's NULL gives NULL (false): its error is recorded. */
+json_t *synth_queue_url(const synth_queue *q) { return q ? queue_token(q, NULL) : NULL; }
+json_t *synth_queue_arn(const synth_queue *q) { return q ? queue_token(q, "Arn") : NULL; }
+json_t *synth_queue_name(const synth_queue *q) { return q ? queue_token(q, "QueueName") : NULL; }
+bool synth_queue_is_fifo(const synth_queue *q) { return q && q->fifo; }
 synth_construct *synth_queue_construct(synth_queue *q) { return q ? q->c : NULL; }
 
 /* --- the queue policy --------------------------------------------------- */
@@ -353,7 +354,7 @@ synth_construct *synth_queue_construct(synth_queue *q) { return q ? q->c : NULL;
 int synth_queue_allow_send(synth_queue *q, const char *id, const char *service_principal,
 			   json_t *source_arn)
 {
-	assert(q && "synth_queue_allow_send: NULL queue");
+	SYNTH_CHECK_HANDLE(q);
 	if (!strcmp(q->encryption, "kms")) {
 		/* The AWS managed key's policy cannot be changed to let a
 		 * service principal use it: SNS and S3 would fail to deliver. */

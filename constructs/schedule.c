@@ -300,6 +300,7 @@ static const synth_event_source schedule_source = {
 
 int synth_function_add_schedule(synth_function *fn, const char *schedule)
 {
+	SYNTH_CHECK_HANDLE(fn);
 	synth_construct *c = synth_function_construct(fn);
 	char *expr = NULL;
 	if (synth_schedule_parse(&expr, schedule) < 0)

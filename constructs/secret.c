@@ -55,6 +55,7 @@ static const synth_construct_class secret_class = {
 
 synth_secret *synth_define_secret(synth_backend *b, const char *name)
 {
+	SYNTH_CHECK_HANDLE(b);
 	synth_error_clear();
 	if (!name || !synth_name_valid(name, 128)) {
 		synth_backend_failf(b, SYNTH_EINVALID,

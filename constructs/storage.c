@@ -638,6 +638,7 @@ static int add_rule(synth_backend *b, synth_storage *s, const char *nm,
 synth_storage *synth_define_storage(synth_backend *b, const char *name,
 				    const synth_storage_props *props)
 {
+	SYNTH_CHECK_HANDLE(b);
 	static const synth_storage_props none = {0};
 	const synth_storage_props *p = props ? props : &none;
 	const char *nm = name ? name : "storage";
@@ -664,10 +665,12 @@ synth_storage *synth_define_storage(synth_backend *b, const char *name,
 	return s;
 }
 
-synth_construct *synth_storage_construct(synth_storage *s) { return s->c; }
+synth_construct *synth_storage_construct(synth_storage *s) { return s ? s->c : NULL; }
 
 json_t *synth_storage_bucket_name(const synth_storage *s)
 {
+	if (!s)
+		return NULL; /* a failed define: its error is recorded */
 	char *p = synth_asprintf("%s/Bucket", synth_construct_name(s->c));
 	json_t *t = p ? synth_ref(p) : NULL;
 	free(p);
@@ -676,6 +679,8 @@ json_t *synth_storage_bucket_name(const synth_storage *s)
 
 json_t *synth_storage_bucket_arn(const synth_storage *s)
 {
+	if (!s)
+		return NULL; /* a failed define: its error is recorded */
 	char *p = synth_asprintf("%s/Bucket", synth_construct_name(s->c));
 	json_t *t = p ? synth_getatt(p, "Arn") : NULL;
 	free(p);

@@ -514,6 +514,7 @@ static json_t *table_props(synth_backend *b, const char *nm, const synth_table_p
 
 synth_table *synth_define_table(synth_backend *b, const char *name, const synth_table_props *props)
 {
+	SYNTH_CHECK_HANDLE(b);
 	static const synth_table_props none = {0};
 	const synth_table_props *p = props ? props : &none;
 	const char *nm = name ? name : "";

@@ -10,7 +10,6 @@
  * on the model of constructs/queue.c.
  */
 #define _GNU_SOURCE
-#include <assert.h>
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
@@ -222,6 +221,7 @@ static const synth_construct_class topic_class = {
 synth_topic *synth_define_topic(synth_backend *b, const char *name,
 				const synth_topic_props *props)
 {
+	SYNTH_CHECK_HANDLE(b);
 	static const synth_topic_props none = {0};
 	const synth_topic_props *p = props ? props : &none;
 	const char *nm = name ? name : "";
@@ -253,9 +253,10 @@ synth_topic *synth_define_topic(synth_backend *b, const char *name,
 	return t;
 }
 
-json_t *synth_topic_arn(const synth_topic *t) { return topic_token(t, NULL); }
-json_t *synth_topic_name(const synth_topic *t) { return topic_token(t, "TopicName"); }
-bool synth_topic_is_fifo(const synth_topic *t) { return t->fifo; }
+/* A failed define's NULL gives NULL (false): its error is recorded. */
+json_t *synth_topic_arn(const synth_topic *t) { return t ? topic_token(t, NULL) : NULL; }
+json_t *synth_topic_name(const synth_topic *t) { return t ? topic_token(t, "TopicName") : NULL; }
+bool synth_topic_is_fifo(const synth_topic *t) { return t && t->fifo; }
 synth_construct *synth_topic_construct(synth_topic *t) { return t ? t->c : NULL; }
 
 /* --- subscriptions ------------------------------------------------------ */
@@ -454,7 +455,7 @@ static bool https_ok(const char *u)
 int synth_topic_subscribe_email(synth_topic *t, const char *address,
 				const synth_topic_subscribe_opts *opts)
 {
-	assert(t && "synth_topic_subscribe_email: NULL topic");
+	SYNTH_CHECK_HANDLE(t);
 	if (!email_ok(address))
 		return synth_construct_failf(t->c, SYNTH_EINVALID,
 					     "'%s' is not an email address (name@domain.tld)",
@@ -465,7 +466,7 @@ int synth_topic_subscribe_email(synth_topic *t, const char *address,
 int synth_topic_subscribe_https(synth_topic *t, const char *url,
 				const synth_topic_subscribe_opts *opts)
 {
-	assert(t && "synth_topic_subscribe_https: NULL topic");
+	SYNTH_CHECK_HANDLE(t);
 	if (!https_ok(url))
 		return synth_construct_failf(t->c, SYNTH_EINVALID,
 					     "'%s' is not an https:// URL with a host",
@@ -478,7 +479,7 @@ int synth_topic_subscribe_https(synth_topic *t, const char *url,
 int synth_topic_allow_publish(synth_topic *t, const char *id, const char *service_principal,
 			      json_t *source_arn)
 {
-	assert(t && "synth_topic_allow_publish: NULL topic");
+	SYNTH_CHECK_HANDLE(t);
 	int rc = synth_policy_allow_service(t->c, t->statements, id, service_principal,
 					    "sns:Publish", topic_token(t, NULL), source_arn);
 	if (rc == 0 && ensure_policy(t) < 0)

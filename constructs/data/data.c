@@ -861,6 +861,7 @@ static synth_data *define_fail(synth_backend *b, synth_data *d, int code)
 
 synth_data *synth_define_data(synth_backend *b, const synth_data_props *props)
 {
+	SYNTH_CHECK_HANDLE(b);
 	static const synth_data_props none = {0};
 	const synth_data_props *p = props ? props : &none;
 	synth_error_clear();

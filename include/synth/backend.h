@@ -83,7 +83,8 @@ SYNTH_EXPORT int synth_backend_run(synth_backend *b);
  */
 SYNTH_EXPORT int synth_backend_main(synth_backend *b);
 
-/* Reports synth_error_last() on stderr and returns 1; for early exits. */
+/* Reports B's first error (NULL, or none yet: synth_error_last()) on
+ * stderr and returns 1; for early exits. */
 SYNTH_EXPORT int synth_backend_fail(synth_backend *b);
 
 /* --- backend identifier ------------------------------------------------ */

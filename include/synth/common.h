@@ -9,7 +9,21 @@
  *    lives as long as that parent. "caller owns": free it with the named
  *    function. "steals": the function takes ownership of the argument
  *    (jansson reference), even when it fails.
- *  - Programming errors (NULL handles where none is allowed) are asserts.
+ *  - Programming errors (NULL handles where none is allowed) are asserts:
+ *    the process aborts with "libsynth: <function>: <argument> is NULL"
+ *    on stderr (plus the thread's last error, usually why a synth_define_*
+ *    returned NULL), NDEBUG or not. A handle is a pointer to one of
+ *    libsynth's opaque types (synth_backend, synth_construct,
+ *    synth_resource, synth_function, synth_queue, ...). NULL is allowed
+ *    where the header says so: synth_backend_free/_main/_fail, the
+ *    iteration arguments of synth_backend_next, the checked casts
+ *    synth_construct_state_as and synth_function_from_construct (NULL in,
+ *    NULL out), a class or an event source (an error, as for a bad one);
+ *    and, for the sticky errors of backend.h, the handle a failed
+ *    synth_define_* returned, in the calls that read a token or the
+ *    construct of it (they return NULL, or false) or connect it to another
+ *    construct (subscribe, route, notify, link, data grant: they return
+ *    SYNTH_EINVALID), since that define's error is already recorded.
  */
 #ifndef SYNTH_COMMON_H
 #define SYNTH_COMMON_H
@@ -28,9 +42,11 @@ extern "C" {
 #if defined(__GNUC__)
 #define SYNTH_EXPORT __attribute__((visibility("default")))
 #define SYNTH_SENTINEL __attribute__((sentinel))
+#define SYNTH_NORETURN __attribute__((noreturn))
 #else
 #define SYNTH_EXPORT
 #define SYNTH_SENTINEL
+#define SYNTH_NORETURN
 #endif
 
 /* Error codes. Only failures a caller can act on get their own code. */

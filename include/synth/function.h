@@ -18,7 +18,11 @@ extern "C" {
 typedef struct synth_function synth_function;
 
 /* One environment variable: a plain VALUE, or the name of a SECRET (see
- * synth_secret_path()); exactly one of the two. Arrays end with {0}. */
+ * synth_secret_path(); 1 to 128 letters, digits, '-' or '_'); exactly one
+ * of the two. A list ends with an entry that is all NULL ({0}); an entry
+ * with a value or a secret but no name is an error naming the function and
+ * the entry's index (it is not taken for the end, which would drop what
+ * follows silently). A name set twice is an error. */
 typedef struct synth_env {
 	const char *name;
 	const char *value;
@@ -82,10 +86,25 @@ typedef struct synth_function_props {
 	 * "every 2h", "every 3 days". */
 	const char *schedule;
 	/* Glob patterns excluded from the asset (fnmatch on the relative
-	 * path and on each name). NULL-terminated. Default: { ".git" }.
-	 * Python functions always add "__pycache__", "*.pyc" and
-	 * "*.dist-info/RECORD" (bytecode of the build machine; pip's list
-	 * of what it wrote), to the default or to yours. */
+	 * path and on each name). NULL-terminated. They add to the default
+	 * exclusion ".git" (a repository is never meant for Lambda); the
+	 * entry "!.git" drops it (a "!" names a default, it negates nothing
+	 * else; "!x" for another x is an error). Python functions always add
+	 * "__pycache__", "*.pyc" and "*.dist-info/RECORD" (bytecode of the
+	 * build machine; pip's list of what it wrote).
+	 *
+	 * What is zipped: regular files, with their paths in the directory.
+	 * A symbolic link that resolves inside the code directory is followed:
+	 * a file is zipped under the link's name, a directory's files under
+	 * the link's path. Skipped, each with a warning on stderr naming the
+	 * path ("synth: warning: NAME: skipped DIR/PATH: why"): links that
+	 * loop or point at nothing, a link to a directory that contains it
+	 * (the walk would not end), a link out of the code directory (its
+	 * target would not exist on Lambda, and the zip would take files
+	 * from elsewhere on this machine: the CDK's SymlinkFollowMode
+	 * BLOCK_EXTERNAL refuses those too, libsynth skips them), FIFOs (a
+	 * read would block the synth), sockets and devices. The zip and its
+	 * hash depend only on what is zipped, so they stay deterministic. */
 	const char *const *exclude;
 } synth_function_props;
 
@@ -126,7 +145,10 @@ SYNTH_EXPORT int synth_function_add_secret(synth_function *fn, const char *name,
 					   const char *secret);
 
 /* Adds an environment variable after definition (VALUE stolen; tokens
- * allowed, e.g. a table name). */
+ * allowed, e.g. a table name). A variable is set once, as in props: NAME
+ * already set (to a value or a secret) is SYNTH_EEXISTS naming the function
+ * and NAME, unless VALUE equals the value it holds (then nothing changes:
+ * a target linked twice sets its variables twice). */
 SYNTH_EXPORT int synth_function_add_environment(synth_function *fn,
 						const char *name, json_t *value);
 

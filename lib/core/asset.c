@@ -40,17 +40,57 @@ typedef struct walk {
 	size_t n, cap;
 	int rc;
 	size_t dir;             /* index of that directory */
+	const char *dir_name;   /* that directory as given, for warnings */
+	bool warn;              /* print what is skipped (one walk per asset) */
+	char **warnings;        /* "PATH: why", sorted and printed by collect() */
+	size_t nwarn, cap_warn;
 } walk;
 
+/* The default exclusions; "!PATTERN" in a custom list drops one. */
+static const char *const default_exclude[] = {".git", NULL};
+
+static bool matches(const char *pat, const char *rel, const char *name)
+{
+	return fnmatch(pat, rel, FNM_PATHNAME) == 0 || fnmatch(pat, name, 0) == 0;
+}
+
+static bool dropped(const char *const *ex, const char *def)
+{
+	for (size_t i = 0; ex && ex[i]; i++)
+		if (ex[i][0] == '!' && !strcmp(ex[i] + 1, def))
+			return true;
+	return false;
+}
+
+/* A custom list adds to the defaults (a code directory's .git is never
+ * meant for Lambda) unless it drops one with "!.git". */
 static bool excluded(const walk *w, const char *rel, const char *name)
 {
-	const char *const def[] = {".git", NULL};
-	const char *const *ex = w->exclude ? w->exclude : def;
-	for (size_t i = 0; ex[i]; i++) {
-		if (fnmatch(ex[i], rel, FNM_PATHNAME) == 0 || fnmatch(ex[i], name, 0) == 0)
+	for (size_t i = 0; default_exclude[i]; i++)
+		if (!dropped(w->exclude, default_exclude[i]) &&
+		    matches(default_exclude[i], rel, name))
 			return true;
-	}
+	for (size_t i = 0; w->exclude && w->exclude[i]; i++)
+		if (w->exclude[i][0] != '!' && matches(w->exclude[i], rel, name))
+			return true;
 	return false;
+}
+
+/* NULL when EXCLUDE is usable, else why not: a "!" entry names a default
+ * to drop, nothing else (it is not a negation of the other patterns). */
+static const char *exclude_problem(const char *const *exclude, const char **which)
+{
+	for (size_t i = 0; exclude && exclude[i]; i++) {
+		bool known = false;
+		for (size_t j = 0; exclude[i][0] == '!' && default_exclude[j]; j++)
+			known = known || !strcmp(exclude[i] + 1, default_exclude[j]);
+		*which = exclude[i];
+		if (!exclude[i][0])
+			return "is empty";
+		if (exclude[i][0] == '!' && !known)
+			return "drops a default exclusion, and the only one is '.git' ('!.git')";
+	}
+	return NULL;
 }
 
 static bool inside_root(const walk *w, const char *real)
@@ -73,8 +113,85 @@ static int add_entry(walk *w, const char *rel, const char *abs, bool exec)
 	return 0;
 }
 
-static int walk_dir(walk *w, const char *abs, const char *rel)
+/* Records that REL was skipped, and why (printed by collect()). */
+static int skip(walk *w, const char *rel, const char *why, const char *detail)
 {
+	if (!w->warn)
+		return 0;
+	char *line = synth_asprintf("%s/%s: %s%s", w->dir_name, rel, why, detail ? detail : "");
+	if (!line || synth_array_grow((void **)&w->warnings, &w->nwarn, &w->cap_warn,
+				      sizeof *w->warnings) < 0) {
+		free(line);
+		return synth_error_oom();
+	}
+	w->warnings[w->nwarn++] = line;
+	return 0;
+}
+
+static const char *kind_of(mode_t m)
+{
+	return S_ISFIFO(m) ? "a FIFO" : S_ISSOCK(m) ? "a socket" : S_ISCHR(m) ? "a character device"
+	       : S_ISBLK(m) ? "a block device" : "not a regular file";
+}
+
+/* The directories from the root down to the one being walked, by identity,
+ * so a link to any of them (a loop) is not followed. */
+typedef struct ancestor {
+	dev_t dev;
+	ino_t ino;
+	const struct ancestor *up;
+} ancestor;
+
+static bool is_ancestor(const ancestor *a, const struct stat *st)
+{
+	for (; a; a = a->up)
+		if (a->dev == st->st_dev && a->ino == st->st_ino)
+			return true;
+	return false;
+}
+
+static int walk_dir(walk *w, const char *abs, const char *rel, const struct stat *st,
+		    const ancestor *up);
+
+/*
+ * A symbolic link at REL (CABS on disk). Followed when it resolves inside
+ * the code directory: a file is zipped under the link's path, a directory
+ * walked under it (its files at REL/...). Skipped with a warning: a link
+ * that does not resolve (missing target, a loop of links), one to a
+ * directory that contains it (the walk would never end), one that leaves
+ * the code directory (Lambda would not have its target, and the zip would
+ * take files from elsewhere on this machine), and one to anything but a
+ * file or a directory.
+ */
+static int walk_link(walk *w, const char *cabs, const char *rel, const ancestor *up)
+{
+	char real[PATH_MAX];
+	struct stat tst;
+	if (!realpath(cabs, real))
+		return skip(w, rel, errno == ELOOP ? "a symbolic link loop" :
+			    errno == ENOENT ? "a symbolic link to nothing" :
+			    "a symbolic link that does not resolve: ", errno == ELOOP ||
+			    errno == ENOENT ? NULL : strerror(errno));
+	if (!inside_root(w, real))
+		return skip(w, rel, "a symbolic link out of the code directory, to ", real);
+	if (stat(real, &tst) < 0)
+		return skip(w, rel, "a symbolic link that does not resolve: ", strerror(errno));
+	if (S_ISREG(tst.st_mode))
+		return add_entry(w, rel, real, (tst.st_mode & 0111) != 0);
+	if (!S_ISDIR(tst.st_mode))
+		return skip(w, rel, "a symbolic link to ", kind_of(tst.st_mode));
+	if (is_ancestor(up, &tst))
+		return skip(w, rel, "a symbolic link to a directory that contains it (a loop)",
+			    NULL);
+	return walk_dir(w, real, rel, &tst, up);
+}
+
+/* Walks directory ABS (REL inside the zip, DST its stat), UP being its
+ * parents' identities. */
+static int walk_dir(walk *w, const char *abs, const char *rel, const struct stat *dst,
+		    const ancestor *up)
+{
+	ancestor self = {dst->st_dev, dst->st_ino, up};
 	DIR *d = opendir(abs);
 	if (!d)
 		return synth_error_setf(SYNTH_EIO, "%s: cannot read directory %s: %s",
@@ -96,22 +213,41 @@ static int walk_dir(walk *w, const char *abs, const char *rel)
 			rc = synth_error_setf(SYNTH_EIO, "%s: cannot stat %s: %s", w->context,
 					      cabs, strerror(errno));
 		} else if (S_ISLNK(st.st_mode)) {
-			char real[PATH_MAX];
-			struct stat tst;
-			/* Follow only links to files inside the directory. */
-			if (realpath(cabs, real) && inside_root(w, real) &&
-			    stat(real, &tst) == 0 && S_ISREG(tst.st_mode))
-				rc = add_entry(w, crel, real, (tst.st_mode & 0111) != 0);
+			rc = walk_link(w, cabs, crel, &self);
 		} else if (S_ISDIR(st.st_mode)) {
-			rc = walk_dir(w, cabs, crel);
+			rc = walk_dir(w, cabs, crel, &st, &self);
 		} else if (S_ISREG(st.st_mode)) {
 			rc = add_entry(w, crel, cabs, (st.st_mode & 0111) != 0);
+		} else {
+			/* Reading a FIFO would block the synth; a socket or a
+			 * device has no content to ship. */
+			rc = skip(w, crel, kind_of(st.st_mode), " (only files are zipped)");
 		}
 		free(crel);
 		free(cabs);
 	}
 	closedir(d);
 	return rc;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Prints the skipped paths, sorted (the order of readdir is not stable),
+ * and forgets them. */
+static void report_skipped(walk *w)
+{
+	if (w->nwarn > 1)
+		qsort(w->warnings, w->nwarn, sizeof *w->warnings, cmp_str);
+	for (size_t i = 0; i < w->nwarn; i++) {
+		fprintf(stderr, "synth: warning: %s: skipped %s\n", w->context, w->warnings[i]);
+		free(w->warnings[i]);
+	}
+	free(w->warnings);
+	w->warnings = NULL;
+	w->nwarn = w->cap_warn = 0;
 }
 
 static int cmp_entry(const void *a, const void *b)
@@ -130,6 +266,11 @@ static void free_entries(walk *w)
 	free(w->v);
 	w->v = NULL;
 	w->n = w->cap = 0;
+	for (size_t i = 0; i < w->nwarn; i++)
+		free(w->warnings[i]);
+	free(w->warnings);
+	w->warnings = NULL;
+	w->nwarn = w->cap_warn = 0;
 }
 
 /* Walks the NDIRS directories DIRS into W (exclude and context set by the
@@ -138,6 +279,10 @@ static void free_entries(walk *w)
  * copy silently wins. */
 static int collect(walk *w, const char *const *dirs, size_t ndirs)
 {
+	const char *bad_ex = NULL, *why = exclude_problem(w->exclude, &bad_ex);
+	if (why)
+		return synth_error_setf(SYNTH_EINVALID, "%s: exclude pattern '%s' %s", w->context,
+					bad_ex, why);
 	int rc = 0;
 	for (size_t d = 0; rc == 0 && d < ndirs; d++) {
 		char root[PATH_MAX];
@@ -156,9 +301,11 @@ static int collect(walk *w, const char *const *dirs, size_t ndirs)
 		w->root_real = root;
 		w->root_len = strlen(root);
 		w->dir = d;
-		rc = walk_dir(w, root, "");
+		w->dir_name = dirs[d];
+		rc = walk_dir(w, root, "", &st, NULL);
 		w->root_real = NULL;
 	}
+	report_skipped(w);
 	if (rc == 0 && w->n > 1)
 		qsort(w->v, w->n, sizeof *w->v, cmp_entry);
 	for (size_t i = 1; rc == 0 && i < w->n; i++)
@@ -478,6 +625,7 @@ json_t *synth__asset_token(size_t index, const char *what)
 int synth_construct_add_dir_asset(size_t *out, synth_construct *self, const char *dir,
 				  const char *const *exclude)
 {
+	SYNTH_CHECK_HANDLE(self);
 	int rc = synth__backend_asset(out, self->b, dir, exclude, self->name);
 	return rc < 0 ? synth__backend_fail(self->b) : 0;
 }
@@ -485,6 +633,7 @@ int synth_construct_add_dir_asset(size_t *out, synth_construct *self, const char
 int synth_construct_add_file_asset(size_t *out, synth_construct *self, const void *data,
 				   size_t len, const char *ext, const char *display)
 {
+	SYNTH_CHECK_HANDLE(self);
 	int rc = synth__backend_asset_bytes(out, self->b, data, len, ext,
 					    display ? display : self->name);
 	return rc < 0 ? synth__backend_fail(self->b) : 0;
@@ -493,6 +642,7 @@ int synth_construct_add_file_asset(size_t *out, synth_construct *self, const voi
 int synth_construct_add_dirs_asset(size_t *out, synth_construct *self, const char *const *dirs,
 				   const char *const *exclude)
 {
+	SYNTH_CHECK_HANDLE(self);
 	int rc = synth__backend_asset_dirs(out, self->b, dirs, exclude, self->name);
 	return rc < 0 ? synth__backend_fail(self->b) : 0;
 }
@@ -517,6 +667,7 @@ static int fingerprint(const char *const *dirs, size_t ndirs, const char *const 
 		       const char *context, char out[65])
 {
 	walk w = {NULL, 0, exclude, context, NULL, 0, 0, 0, 0};
+	w.warn = true; /* every build walks here first, and once */
 	int rc = collect(&w, dirs, ndirs);
 	synth_buf fp = SYNTH_BUF_INIT;
 	synth_buf_printf(&fp, "synth-zip-1 deflate-6 libzip-%s\n", zip_libzip_version());

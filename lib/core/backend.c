@@ -91,10 +91,26 @@ int synth_stack_name(char **out, const char *ns, const char *name,
 	return rc;
 }
 
-const char *synth_backend_namespace(const synth_backend *b) { return b->ns; }
-const char *synth_backend_name(const synth_backend *b) { return b->name; }
-synth_backend_type synth_backend_type_of(const synth_backend *b) { return b->type; }
-const char *synth_backend_stack_name(const synth_backend *b) { return b->stack_name; }
+const char *synth_backend_namespace(const synth_backend *b)
+{
+	SYNTH_CHECK_HANDLE(b);
+	return b->ns;
+}
+const char *synth_backend_name(const synth_backend *b)
+{
+	SYNTH_CHECK_HANDLE(b);
+	return b->name;
+}
+synth_backend_type synth_backend_type_of(const synth_backend *b)
+{
+	SYNTH_CHECK_HANDLE(b);
+	return b->type;
+}
+const char *synth_backend_stack_name(const synth_backend *b)
+{
+	SYNTH_CHECK_HANDLE(b);
+	return b->stack_name;
+}
 
 /* SSM parameter names: letters, digits, '.', '-', '_' and '/'. */
 static int secret_path(char **out, const synth_backend *b, const char *name,
@@ -117,11 +133,13 @@ static int secret_path(char **out, const synth_backend *b, const char *name,
 
 int synth_secret_path(char **out, const synth_backend *b, const char *name)
 {
+	SYNTH_CHECK_HANDLE(b);
 	return secret_path(out, b, name, false);
 }
 
 int synth_secret_shared_path(char **out, const synth_backend *b, const char *name)
 {
+	SYNTH_CHECK_HANDLE(b);
 	return secret_path(out, b, name, true);
 }
 
@@ -139,6 +157,7 @@ static int set_string(char **slot, const char *v)
 
 int synth_backend_set_context(synth_backend *b, const char *key, const char *value)
 {
+	SYNTH_CHECK_HANDLE(b);
 	if (!key || !value)
 		return synth_error_setf(SYNTH_EINVALID, "context key and value are required");
 	/* Every key is kept, for constructs (synth_backend_context). */
@@ -165,11 +184,13 @@ int synth_backend_set_context(synth_backend *b, const char *key, const char *val
 
 const char *synth_backend_context(const synth_backend *b, const char *key)
 {
+	SYNTH_CHECK_HANDLE(b);
 	return key ? json_string_value(json_object_get(b->context, key)) : NULL;
 }
 
 int synth_backend_set_outdir(synth_backend *b, const char *dir)
 {
+	SYNTH_CHECK_HANDLE(b);
 	if (!dir || !*dir)
 		return synth_error_setf(SYNTH_EINVALID, "output directory is empty");
 	int rc = set_string(&b->outdir, dir);
@@ -275,6 +296,7 @@ static bool alnum_name(const char *s)
 int synth_backend_add_parameter(synth_backend *b, const char *name, const char *type,
 				const char *default_value, const char *description)
 {
+	SYNTH_CHECK_HANDLE(b);
 	if (!alnum_name(name)) {
 		synth_error_setf(SYNTH_EINVALID,
 				 "parameter name '%s' must be 1 to 255 letters and digits",
@@ -306,6 +328,7 @@ int synth_backend_add_parameter(synth_backend *b, const char *name, const char *
 
 int synth_backend_add_condition(synth_backend *b, const char *name, json_t *expr)
 {
+	SYNTH_CHECK_HANDLE(b);
 	if (!alnum_name(name) || !expr) {
 		json_decref(expr);
 		synth_error_setf(SYNTH_EINVALID,
@@ -329,6 +352,7 @@ int synth_backend_add_output(synth_backend *b, const char *category, const char 
 			     json_t *value, const char *description,
 			     const char *export_name)
 {
+	SYNTH_CHECK_HANDLE(b);
 	int rc = 0;
 	if (!category || !*category || !synth_name_valid(category, 64))
 		rc = synth_error_setf(SYNTH_EINVALID, "output '%s': category '%s' is not "
@@ -375,6 +399,7 @@ int synth_backend_add_output(synth_backend *b, const char *category, const char 
 int synth_backend_add_override(synth_backend *b, const char *resource_path,
 			       const char *path, json_t *value)
 {
+	SYNTH_CHECK_HANDLE(b);
 	if (!resource_path || !*resource_path || !path || !*path) {
 		json_decref(value);
 		synth_error_setf(SYNTH_EINVALID, "override needs a resource path and a "
@@ -496,6 +521,7 @@ static const synth_construct_class raw_class = {
 int synth_backend_add_resource(synth_backend *b, const char *id, const char *type,
 			       json_t *props)
 {
+	SYNTH_CHECK_HANDLE(b);
 	raw_state *s = calloc(1, sizeof *s);
 	if (!s || !(s->type = synth_strdup(type ? type : ""))) {
 		free(s);
@@ -518,6 +544,7 @@ int synth_backend_add_resource(synth_backend *b, const char *id, const char *typ
 
 int synth_backend_run(synth_backend *b)
 {
+	SYNTH_CHECK_HANDLE(b);
 	if (b->error)
 		return synth_error_setf(b->error_code, "%s", b->error);
 	if (b->ran)

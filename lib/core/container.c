@@ -18,6 +18,7 @@
 int synth_construct_new(synth_construct **out, synth_backend *b, const char *name,
 			const synth_construct_class *cls, void *state)
 {
+	SYNTH_CHECK_HANDLE(b);
 	if (out)
 		*out = NULL;
 	bool known = cls && cls->version >= 1 && cls->version <= SYNTH_CONSTRUCT_CLASS_VERSION;
@@ -83,11 +84,31 @@ int synth_construct_new(synth_construct **out, synth_backend *b, const char *nam
 	return 0;
 }
 
-const char *synth_construct_name(const synth_construct *c) { return c->name; }
-const char *synth_construct_kind(const synth_construct *c) { return c->cls->kind; }
-void *synth_construct_state(const synth_construct *c) { return c->state; }
-synth_backend *synth_construct_backend(const synth_construct *c) { return c->b; }
-size_t synth_construct_index(const synth_construct *c) { return c->index; }
+const char *synth_construct_name(const synth_construct *c)
+{
+	SYNTH_CHECK_HANDLE(c);
+	return c->name;
+}
+const char *synth_construct_kind(const synth_construct *c)
+{
+	SYNTH_CHECK_HANDLE(c);
+	return c->cls->kind;
+}
+void *synth_construct_state(const synth_construct *c)
+{
+	SYNTH_CHECK_HANDLE(c);
+	return c->state;
+}
+synth_backend *synth_construct_backend(const synth_construct *c)
+{
+	SYNTH_CHECK_HANDLE(c);
+	return c->b;
+}
+size_t synth_construct_index(const synth_construct *c)
+{
+	SYNTH_CHECK_HANDLE(c);
+	return c->index;
+}
 
 /* "a (function) -> b (auth) -> a (function)" for a request of TARGET
  * made while the chain ending at b->generating is being generated. */
@@ -159,12 +180,14 @@ static int generate(synth_construct *c)
 
 int synth_construct_require(synth_construct *self, synth_construct *dep)
 {
-	(void)self;
+	SYNTH_CHECK_HANDLE(self);
+	SYNTH_CHECK_HANDLE(dep);
 	return generate(dep);
 }
 
 int synth_construct_find(synth_construct **out, synth_construct *self, const char *token)
 {
+	SYNTH_CHECK_HANDLE(self);
 	*out = NULL;
 	synth_construct *p = synth__map_get(&self->b->token_providers, token);
 	if (!p)
@@ -178,6 +201,7 @@ int synth_construct_find(synth_construct **out, synth_construct *self, const cha
 int synth_construct_lookup(synth_construct **out, synth_construct *self,
 			   const char *token)
 {
+	SYNTH_CHECK_HANDLE(self);
 	int rc = synth_construct_find(out, self, token);
 	if (rc == 0 && !*out)
 		return synth_construct_failf(self, SYNTH_ENOTFOUND,
@@ -188,6 +212,7 @@ int synth_construct_lookup(synth_construct **out, synth_construct *self,
 
 bool synth_backend_provides(const synth_backend *b, const char *token)
 {
+	SYNTH_CHECK_HANDLE(b);
 	for (size_t i = 0; token && i < b->nconstructs; i++) {
 		const char *p = b->constructs[i]->cls->provides;
 		if (p && !strcmp(p, token))
@@ -198,12 +223,14 @@ bool synth_backend_provides(const synth_backend *b, const char *token)
 
 synth_construct *synth_backend_construct(const synth_backend *b, const char *name)
 {
+	SYNTH_CHECK_HANDLE(b);
 	return name ? synth__map_get(&b->construct_by_name, name) : NULL;
 }
 
 synth_construct *synth_backend_next(const synth_backend *b, const synth_construct_class *cls,
 				    const synth_construct *prev)
 {
+	SYNTH_CHECK_HANDLE(b);
 	for (size_t i = prev ? prev->index + 1 : 0; i < b->nconstructs; i++)
 		if (!cls || b->constructs[i]->cls == cls)
 			return b->constructs[i];
@@ -212,11 +239,13 @@ synth_construct *synth_backend_next(const synth_backend *b, const synth_construc
 
 const synth_construct_class *synth_construct_class_of(const synth_construct *c)
 {
+	SYNTH_CHECK_HANDLE(c);
 	return c->cls;
 }
 
 void *synth_construct_state_as(const synth_construct *c, const synth_construct_class *cls)
 {
+	/* NULL in, NULL out: a checked cast of a lookup that may find none. */
 	return c && c->cls == cls ? c->state : NULL;
 }
 

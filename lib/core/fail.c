@@ -25,6 +25,7 @@ int synth__backend_fail(synth_backend *b)
 
 int synth_backend_failf(synth_backend *b, int code, const char *fmt, ...)
 {
+	SYNTH_CHECK_HANDLE(b);
 	va_list ap;
 	va_start(ap, fmt);
 	synth_error_setv(code, fmt, ap);
@@ -34,6 +35,7 @@ int synth_backend_failf(synth_backend *b, int code, const char *fmt, ...)
 
 int synth_construct_failf(synth_construct *c, int code, const char *fmt, ...)
 {
+	SYNTH_CHECK_HANDLE(c);
 	char msg[1024];
 	va_list ap;
 	va_start(ap, fmt);

@@ -11,6 +11,7 @@ int synth_policy_allow_service(synth_construct *self, json_t *statements, const 
 			       const char *service_principal, const char *action,
 			       json_t *resource, json_t *source_arn)
 {
+	SYNTH_CHECK_HANDLE(self);
 	char sid[128];
 	size_t n = 0;
 	for (const char *s = id ? id : ""; *s && n < sizeof sid - 1; s++)

@@ -49,6 +49,7 @@ char *synth__logical_id(const char *path)
 
 synth_resource *synth_backend_resource(synth_backend *b, const char *path)
 {
+	SYNTH_CHECK_HANDLE(b);
 	synth_resource *r = synth__map_get(&b->resource_by_path, path);
 	if (!r && !strchr(path, '/') && strlen(path) < 200) {
 		/* A construct name is short for its "<name>/Resource". */
@@ -84,6 +85,7 @@ static size_t owner_unit(synth_construct *owner, const synth_resource *r)
 
 int synth_construct_set_layout_group(synth_construct *self, const char *group)
 {
+	SYNTH_CHECK_HANDLE(self);
 	if (!group) {
 		free(self->group);
 		self->group = NULL;
@@ -178,6 +180,7 @@ static int resource_add(synth_resource **out, synth_backend *b, synth_construct 
 int synth_resource_new(synth_resource **out, synth_construct *scope, const char *id,
 		       const char *type, json_t *props)
 {
+	SYNTH_CHECK_HANDLE(scope);
 	synth_backend *b = scope->b;
 	if (!valid_resource_id(id)) {
 		json_decref(props);
@@ -196,18 +199,41 @@ int synth_resource_new(synth_resource **out, synth_construct *scope, const char 
 	return rc;
 }
 
-json_t *synth_resource_ref(const synth_resource *r) { return synth_ref(r->path); }
+json_t *synth_resource_ref(const synth_resource *r)
+{
+	SYNTH_CHECK_HANDLE(r);
+	return synth_ref(r->path);
+}
 json_t *synth_resource_getatt(const synth_resource *r, const char *attr)
 {
+	SYNTH_CHECK_HANDLE(r);
 	return synth_getatt(r->path, attr);
 }
-const char *synth_resource_path(const synth_resource *r) { return r->path; }
-const char *synth_resource_logical_id(const synth_resource *r) { return r->logical_id; }
-const char *synth_resource_type(const synth_resource *r) { return r->type; }
-json_t *synth_resource_properties(synth_resource *r) { return r->props; }
+const char *synth_resource_path(const synth_resource *r)
+{
+	SYNTH_CHECK_HANDLE(r);
+	return r->path;
+}
+const char *synth_resource_logical_id(const synth_resource *r)
+{
+	SYNTH_CHECK_HANDLE(r);
+	return r->logical_id;
+}
+const char *synth_resource_type(const synth_resource *r)
+{
+	SYNTH_CHECK_HANDLE(r);
+	return r->type;
+}
+json_t *synth_resource_properties(synth_resource *r)
+{
+	SYNTH_CHECK_HANDLE(r);
+	return r->props;
+}
 
 int synth_resource_add_dependency(synth_resource *r, const synth_resource *dep)
 {
+	SYNTH_CHECK_HANDLE(r);
+	SYNTH_CHECK_HANDLE(dep);
 	for (size_t i = 0; i < r->ndeps; i++)
 		if (r->deps[i] == dep)
 			return 0;
@@ -219,11 +245,13 @@ int synth_resource_add_dependency(synth_resource *r, const synth_resource *dep)
 
 int synth_resource_set_condition(synth_resource *r, const char *condition)
 {
+	SYNTH_CHECK_HANDLE(r);
 	return set_string(&r->condition, condition);
 }
 
 int synth_resource_set_deletion_policy(synth_resource *r, const char *policy)
 {
+	SYNTH_CHECK_HANDLE(r);
 	if (!policy || (strcmp(policy, "Delete") && strcmp(policy, "Retain") &&
 			strcmp(policy, "Snapshot") && strcmp(policy, "RetainExceptOnCreate")))
 		return synth_error_setf(SYNTH_EINVALID,
@@ -235,6 +263,7 @@ int synth_resource_set_deletion_policy(synth_resource *r, const char *policy)
 
 int synth_resource_add_metadata(synth_resource *r, const char *key, json_t *value)
 {
+	SYNTH_CHECK_HANDLE(r);
 	if (!r->metadata && !(r->metadata = json_object())) {
 		json_decref(value);
 		return synth_error_oom();

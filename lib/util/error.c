@@ -1,5 +1,6 @@
 /* The thread-local last error. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "util.h"
 
@@ -52,4 +53,17 @@ int synth_error_oom(void)
 const char *synth_version(void)
 {
 	return SYNTH_VERSION;
+}
+
+void synth_null_handle(const char *func, const char *arg)
+{
+	/* One write, so the line stays whole when threads share stderr. */
+	char line[MSG_MAX + 256];
+	snprintf(line, sizeof line, "libsynth: %s: %s is NULL (a programming error: %s "
+		 "may not be NULL)%s%s\n", func, arg, arg,
+		 last.code ? "; the last error, often why a define returned NULL: " : "",
+		 last.code ? last.msg : "");
+	fputs(line, stderr);
+	fflush(stderr);
+	abort();
 }

@@ -327,6 +327,65 @@ check_eq "--out names an existing file: the file is untouched" "$(cat "$W/outfil
 rm -f "$W/outfile"
 ENTRIES=$(ls -A "$W" | sort | tr '\n' ' ')
 
+# A secret name that is refused says which characters are allowed, on every
+# path that refuses one: each action of `synth secret`, --shared, and the
+# props of a function. The name is checked before any AWS call.
+for args in "set bad/name" "get a.b" "remove 'x y'" "set --shared bad/name"; do
+	eval "set -- $args"
+	synth_in "$W" secret "$@" --branch main </dev/null
+	check_eq "synth secret $args: exit 2" "$RC" 2
+	check_contains "synth secret $args: says which characters are allowed" "$ERR" \
+		"use 1 to 128 letters, digits, '-' or '_'"
+done
+backend <<'C'
+	synth_define_function(b, "fnA", &(synth_function_props){.entry = "functions/ok",
+		.environment = (const synth_env[]){{.name = "KEY", .secret = "my.key"}, {0}}});
+C
+expect "a function's secret name with a '.'" 1 "fnA" "KEY" "my.key" "use 1 to 128 letters, digits, '-' or '_'"
+
+# An environment entry with no name in the middle of the list is an error
+# naming the construct and the index, not the end of the list.
+backend <<'C'
+	synth_define_function(b, "fnA", &(synth_function_props){.entry = "functions/ok",
+		.environment = (const synth_env[]){{.name = "AA", .value = "1"},
+			{.name = NULL, .value = "2"}, {.name = "CC", .value = "3"}, {0}}});
+C
+expect "an environment entry without a name" 1 "fnA: environment entry 1 has a value but no name"
+
+# A NULL handle aborts with a message naming the function and the argument
+# (and the earlier error that made it NULL), not a segfault.
+backend <<'C'
+	synth_function *fn = synth_define_function(b, "bad name", NULL);
+	synth_function_grant(fn, (const char *[]){"s3:GetObject", NULL}, json_string("*"));
+C
+synth_in "$W" --branch main -q
+check_eq "a NULL function handle: the backend crashed (exit 4)" "$RC" 4
+check_contains "a NULL function handle: names the function and the argument" "$ERR" \
+	"libsynth: synth_function_grant: fn is NULL"
+check_contains "a NULL function handle: and the define's error" "$ERR" "construct name 'bad name' is not valid"
+if d=$(diff -rq "$TMP/saved" "$W/cdk.out" 2>&1); then
+	pass "a NULL function handle: the previous cdk.out is untouched"
+else
+	fail "a NULL function handle: the previous cdk.out is untouched"; diag "$d"
+fi
+for s in $(stray_staging "$W"); do rm -rf "$s"; done
+
+# A FIFO in a code directory is skipped with a warning naming it, not read
+# (which would block the synth for ever).
+mkdir -p "$W/functions/fifo"
+cp "$W/functions/ok/index.mjs" "$W/functions/fifo/"
+mkfifo "$W/functions/fifo/pipe"
+backend <<'C'
+	synth_define_function(b, "fnA", &(synth_function_props){.entry = "functions/fifo"});
+C
+synth_in "$W" --branch main -q
+check_eq "a FIFO in the code directory: the synth succeeds" "$RC" 0
+check_contains "a FIFO in the code directory: a warning names it" "$ERR" \
+	"synth: warning: fnA: skipped functions/fifo/pipe: a FIFO"
+rm -rf "$W/functions/fifo" "$W/cdk.out"
+cp -a "$TMP/saved" "$W/cdk.out"
+ENTRIES=$(ls -A "$W" | sort | tr '\n' ' ')
+
 # No backend.c at all.
 rm -f "$W/backend.c"
 ENTRIES=$(ls -A "$W" | sort | tr '\n' ' ')

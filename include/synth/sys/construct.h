@@ -93,8 +93,9 @@ SYNTH_EXPORT synth_construct *synth_backend_next(const synth_backend *b,
 /* C's class (borrowed, static storage). */
 SYNTH_EXPORT const synth_construct_class *synth_construct_class_of(const synth_construct *c);
 
-/* C's state when C is of class CLS, else NULL: the checked way to reach
- * a construct's state from outside its file. */
+/* C's state when C is of class CLS, else NULL (C NULL included, so it
+ * takes a lookup that found none): the checked way to reach a construct's
+ * state from outside its file. */
 SYNTH_EXPORT void *synth_construct_state_as(const synth_construct *c,
 					    const synth_construct_class *cls);
 
@@ -115,8 +116,10 @@ SYNTH_EXPORT int synth_construct_set_layout_group(synth_construct *self, const c
 
 /*
  * Registers the code directory DIR (relative to the backend's directory)
- * as a zip asset; EXCLUDE (NULL-terminated fnmatch patterns, NULL for the
- * default ".git" etc.) is copied. The same directory with the same
+ * as a zip asset; EXCLUDE (NULL-terminated fnmatch patterns, added to the
+ * default ".git" unless it holds "!.git"; NULL: the default) is copied.
+ * What the walk zips and skips (links, FIFOs, ...) is described at
+ * synth_function_props.exclude. The same directory with the same
  * excludes registers once. *out names the asset in synth_asset_key() and
  * synth_asset_file(). The zip is built after generation, in parallel.
  */
@@ -188,11 +191,14 @@ SYNTH_EXPORT json_t *synth_event_filter_criteria(const char *text, const char **
 /* --- functions: grants, dependencies, event sources -------------------- */
 
 /* For link callbacks: sets FN's SYNTH_<TARGET>_<PROP> to VALUE (a string
- * or token; stolen). */
+ * or token; stolen). Setting it again replaces the value: the variables
+ * are TARGET's, and it may rewrite them (storage does, once its bucket has
+ * a fixed name). */
 SYNTH_EXPORT int synth_function_link_env(synth_function *fn, const synth_construct *target,
 					 const char *prop, json_t *value);
 
-/* FN when C is a function's construct, else NULL (borrowed). */
+/* FN when C is a function's construct, else NULL (C NULL included;
+ * borrowed). */
 SYNTH_EXPORT synth_function *synth_function_from_construct(const synth_construct *c);
 
 /*

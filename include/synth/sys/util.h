@@ -29,6 +29,20 @@ SYNTH_EXPORT int synth_error_setv(int code, const char *fmt, va_list ap)
 /* Out of memory: sets SYNTH_ENOMEM ("out of memory") and returns it. */
 SYNTH_EXPORT int synth_error_oom(void);
 
+/* --- programming errors ----------------------------------------------- */
+
+/*
+ * A NULL handle where none is allowed (<synth/common.h>): prints
+ * "libsynth: FUNC: ARG is NULL" and the thread's last error on stderr, then
+ * aborts. Always on, NDEBUG or not: the alternative is a segfault later,
+ * far from the cause. Every public function that takes a handle starts with
+ * SYNTH_CHECK_HANDLE(arg) for each handle it requires (test_api_edges
+ * checks every one the headers declare); a construct of yours may use it
+ * too.
+ */
+SYNTH_EXPORT SYNTH_NORETURN void synth_null_handle(const char *func, const char *arg);
+#define SYNTH_CHECK_HANDLE(p) ((p) ? (void)0 : synth_null_handle(__func__, #p))
+
 /* --- a growable string buffer ------------------------------------------ */
 
 /* Its init cannot fail; on allocation failure it frees itself and stays
