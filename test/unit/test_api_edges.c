@@ -348,7 +348,8 @@ static void test_rows_cover_headers(void)
 		"include/synth.h", "include/synth/api.h", "include/synth/auth.h",
 		"include/synth/backend.h", "include/synth/bus.h", "include/synth/common.h",
 		"include/synth/construct.h", "include/synth/cron.h", "include/synth/data.h",
-		"include/synth/function.h", "include/synth/queue.h", "include/synth/secret.h",
+		"include/synth/function.h", "include/synth/lambda.h", "include/synth/queue.h",
+		"include/synth/secret.h",
 		"include/synth/storage.h", "include/synth/table.h", "include/synth/topic.h",
 		"include/synth/value.h", "include/synth/sys/construct.h",
 		"include/synth/sys/contract.h", "include/synth/sys/util.h", NULL};
