@@ -27,12 +27,23 @@ typedef struct stack {
 	json_t *params;      /* Parameters */
 	json_t *outputs;     /* Outputs */
 	json_t *pass;        /* nested: Parameters values given by the root */
-	bool *after;         /* nested: stacks this one must follow */
+	unsigned char *after;/* nested: stacks this one must follow (AFTER_*) */
 	json_t *after_root;  /* nested: root resources it must follow (lids) */
 	bool uses_conditions;
 	char *file;          /* template file name */
 	char hash[65];
+	size_t rank;         /* the layout's order: a stack reads only from
+				lower ranks (the root's own resources: 0) */
 } stack;
+
+/* Why a nested stack follows another: it reads one of its outputs (the
+ * parameter already orders them), or a resource's explicit DependsOn. */
+#define AFTER_IMPLIED 1
+#define AFTER_EXPLICIT 2
+
+/* The distinct attributes read of a resource that are tracked per
+ * resource (Ref counts as one); more are counted, not told apart. */
+#define ATTRS_TRACKED 4
 
 typedef struct emit {
 	synth_backend *b;
@@ -40,6 +51,11 @@ typedef struct emit {
 	size_t **deps;       /* per resource: indices it depends on */
 	size_t *ndeps;
 	size_t *capdeps;     /* per resource: capacity of deps[i] */
+	size_t *ntok;        /* per resource: deps[i][0 .. ntok[i]) come from
+				tokens (the rest: explicit DependsOn only) */
+	const char *(*attrs)[ATTRS_TRACKED]; /* per resource: attributes others
+				read of it ("" for Ref) ... */
+	unsigned char *nattrs; /* ... and how many distinct (saturates) */
 	size_t *est;         /* per resource: estimated bytes */
 	stack *stacks;       /* [0] the root, then the nested stacks in order */
 	size_t nstacks;
@@ -51,6 +67,13 @@ typedef struct emit {
 } emit;
 
 /*
+ * The placement memory (logical ID -> stack) is read from the root
+ * template of the deployed stack (the file SYNTH_DEPLOYED_TEMPLATE names)
+ * or else of the previous assembly, and written back into the root
+ * template's Metadata under SYNTH_MD_LAYOUT: {"version": 1, "stacks":
+ * [{"name": "NestedN", "resources": "LID LID ..."}, ...]} in rank order
+ * (the root's own resources are its Resources).
+ *
  * Assigns every resource of E to a stack: creates e->stacks (the root
  * first, then "Nested1", "Nested2", ...), fills their resource lists and
  * sets each resource's `stack`. Needs e->deps (acyclic) and e->est.
