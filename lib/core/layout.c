@@ -485,6 +485,8 @@ typedef struct packer {
 	size_t *outs;        /* outputs it will have at most (pending counted) */
 	size_t *params;      /* parameters it will have at most */
 	unsigned char **imp; /* bitmaps: the producers it imports */
+	size_t *resv_n, *resv_b; /* remembered resources not placed yet:
+				    count and bytes, kept free for them */
 	size_t capst;
 	/* per resource */
 	size_t *where;       /* remembered stack index or NONE */
@@ -532,11 +534,17 @@ static int add_stack(packer *p, const char *name, size_t rank)
 		unsigned char **im = realloc(p->imp, cap * sizeof *im);
 		if (im)
 			p->imp = im;
-		if (!o || !pa || !im)
+		size_t *rn = realloc(p->resv_n, cap * sizeof *rn);
+		if (rn)
+			p->resv_n = rn;
+		size_t *rb = realloc(p->resv_b, cap * sizeof *rb);
+		if (rb)
+			p->resv_b = rb;
+		if (!o || !pa || !im || !rn || !rb)
 			return synth_error_oom();
 		p->capst = cap;
 	}
-	p->outs[si] = p->params[si] = 0;
+	p->outs[si] = p->params[si] = p->resv_n[si] = p->resv_b[si] = 0;
 	p->imp[si] = calloc(e->n / 8 + 1, 1);
 	if (!p->imp[si])
 		return synth_error_oom();
@@ -596,24 +604,26 @@ static bool fits(const packer *p, size_t si, size_t r, size_t lo, size_t hi, boo
 {
 	const emit *e = p->e;
 	const stack *s = &e->stacks[si];
+	/* What remembered resources still to come need stays theirs. */
+	size_t nres = s->nres + p->resv_n[si], bytes = s->bytes + p->resv_b[si];
 	*why = MOVE_ORDER;
 	if (si == 0) {
 		if (lo != 0 && hi != RANK_LATE && !hold)
 			return false; /* late in the root, yet a nested stack reads it */
 		*why = MOVE_RESOURCES;
-		if (s->nres + 1 > (hold ? p->root_res_hold : BUDGET_ROOT_RESOURCES))
+		if (nres + 1 > (hold ? p->root_res_hold : BUDGET_ROOT_RESOURCES))
 			return false;
 		*why = MOVE_BYTES;
-		return s->bytes + e->est[r] + p->root_pass <=
+		return bytes + e->est[r] + p->root_pass <=
 		       (hold ? p->root_bytes_hold : p->root_bytes_budget);
 	}
 	if (s->rank < lo || (!hold && s->rank > hi))
 		return false;
 	*why = MOVE_RESOURCES;
-	if (s->nres + 1 > (hold ? LIMIT_RESOURCES : BUDGET_NESTED_RESOURCES))
+	if (nres + 1 > (hold ? LIMIT_RESOURCES : BUDGET_NESTED_RESOURCES))
 		return false;
 	*why = MOVE_BYTES;
-	if (s->bytes + e->est[r] > (hold ? HOLD_BYTES : BUDGET_NESTED_BYTES))
+	if (bytes + e->est[r] > (hold ? HOLD_BYTES : BUDGET_NESTED_BYTES))
 		return false;
 	*why = MOVE_PARAMS;
 	size_t pb = hold ? p->param_budget + BUDGET_PARAMS_MARGIN : p->param_budget;
@@ -758,7 +768,7 @@ static bool stateful(const synth_resource *r, const char **why)
 		"AWS::DynamoDB::Table", "AWS::DynamoDB::GlobalTable", "AWS::S3::Bucket",
 		"AWS::Cognito::UserPool", "AWS::Cognito::IdentityPool", "AWS::RDS::DBCluster",
 		"AWS::RDS::DBInstance", "AWS::EFS::FileSystem", "AWS::KMS::Key",
-		"AWS::SecretsManager::Secret", NULL};
+		"AWS::SecretsManager::Secret", "AWS::SQS::Queue", NULL};
 	for (size_t k = 0; data[k]; k++)
 		if (!strcmp(r->type, data[k])) {
 			*why = "it holds data";
@@ -992,6 +1002,8 @@ static void packer_free(packer *p)
 	for (size_t si = 0; si < p->e->nstacks && p->imp; si++)
 		free(p->imp[si]);
 	free(p->imp);
+	free(p->resv_n);
+	free(p->resv_b);
 	free(p->outs);
 	free(p->params);
 	free(p->mstack);
@@ -1041,12 +1053,21 @@ static int pack(emit *e, const layout_order *o, const memory *m)
 	if (rc == 0) {
 		evict(&p);
 		high_ranks(&p);
+		for (size_t i = 0; i < e->n; i++)
+			if (p.where[i] != NONE) {
+				p.resv_n[p.where[i]]++;
+				p.resv_b[p.where[i]] += e->est[i];
+			}
 	}
 	for (size_t c = 0; rc == 0 && c < o->ncomp; c++) {
 		rc = fresh_for_component(&p, c);
 		for (size_t k = o->cstart[c]; rc == 0 && k < o->cstart[c + 1]; k++) {
 			size_t r = o->order[k], lo = low_rank(&p, r), si = p.where[r];
 			enum move_reason why = MOVE_NONE;
+			if (si != NONE) {
+				p.resv_n[si]--;
+				p.resv_b[si] -= e->est[r];
+			}
 			if (si != NONE && fits(&p, si, r, lo, RANK_LATE, true, &why)) {
 				place(&p, si, r, lo);
 				continue;
