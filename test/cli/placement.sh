@@ -215,5 +215,52 @@ if d=$(diff -r "$TMP/tables.out" "$B/cdk.out" 2>&1); then
 else
 	fail "stateful: cdk.out is kept as it was"; diag "$(printf '%s\n' "$d" | head -n 5)"
 fi
-[ -n "${KEEP:-}" ] && cp -a "$B" "$KEEP"
+
+# --- on the CloudFormation peer: the deployed stack is the memory ----------
+export PEERS_DIR=$TMP/peers
+trap 'bash "$SYNTH_ROOT/test/peers/peers.sh" stop >/dev/null 2>&1; rm -rf "$TMP"' EXIT
+if bash "$SYNTH_ROOT/test/peers/setup.sh" >"$TMP/setup.log" 2>&1 &&
+	env_lines=$(bash "$SYNTH_ROOT/test/peers/peers.sh" start 2>"$TMP/peers.err"); then
+	pass "the peers start"
+else
+	fail "the peers start"; diag_file "$TMP/peers.err"; diag_file "$TMP/setup.log"; finish
+fi
+eval "$env_lines"
+export AWS_CONFIG_FILE=$TMP/none AWS_SHARED_CREDENTIALS_FILE=$TMP/none SYNTH_POLL_MS=40,400 CI=true
+curl -sS -X POST "$PEERS_ADMIN_CFN/cfn/settings" -d '{"step_ms":0}' >/dev/null
+deploy() { # DESC ENV...: synth deploy in $B with the ENV given
+	shift
+	(cd "$B" && env "$@" "$SYNTH" deploy --branch main -q) >"$TMP/out" 2>"$TMP/err"
+	RC=$?
+	ERR=$(cat "$TMP/err" "$TMP/out")
+}
+(cd "$B" && "$SYNTH" bootstrap) >"$TMP/out" 2>&1 || diag_file "$TMP/out"
+rm -rf "$B/cdk.out" "$B/.synth"
+deploy "peer base" FNS="$BASE"
+rc_ok "peer: the 600-function backend deploys"
+map peerbase
+# A fresh clone: no cdk.out, no .synth; functions added before, between
+# and after, some removed. Only the deployed stack remembers the layout.
+rm -rf "$B/cdk.out" "$B/.synth"
+deploy "peer edit" FNS="$EDIT"
+rc_ok "peer: from a fresh clone, the changed backend deploys"
+map peeredit
+check_eq "peer: zero existing resources moved (the layout read back from the deployed stack)" \
+	"$(moves peerbase peeredit | wc -l)" 0
+check "peer: the deployed layout has the new functions" grep -q "^zz009" "$TMP/peeredit.map"
+STACK=$(python3 -c 'import json,sys; print([k for k, v in json.load(open(sys.argv[1]))["artifacts"].items() if v["type"] == "aws:cloudformation:stack"][0])' "$B/cdk.out/manifest.json")
+check_eq "peer: the deployed stack is complete" \
+	"$(curl -sS "$PEERS_ADMIN_CFN/stacks/$STACK" | python3 -c 'import json,sys; print(json.load(sys.stdin)["StackStatus"])')" UPDATE_COMPLETE
+
+# 1,000 functions referencing each other both ways (5,000 resources): within
+# every limit, and deployed. (400: test/cli/split.sh, with cfn-lint.)
+X=$TMP/cross1000
+bash "$SYNTH_ROOT/test/gen/gen_backend.sh" -s -p -x 1000 "$X" >"$TMP/gen.log" 2>&1 || diag_file "$TMP/gen.log"
+(cd "$X" && "$SYNTH" deploy --branch main -q) >"$TMP/out" 2>&1
+RC=$?
+ERR=$(cat "$TMP/out")
+rc_ok "cross1000: 1,000 functions referencing each other both ways deploy"
+over=$(python3 "$PL" limits "$X/cdk.out" 2>&1)
+check_eq "cross1000: every template within CloudFormation's limits" "${over:-none}" none
+check "cross1000: split into 10 or more nested stacks" test "$(ls "$X"/cdk.out/*.nested.template.json | wc -l)" -ge 10
 finish
