@@ -1,22 +1,27 @@
 /*
  * Stack layout: which resource goes into which stack.
  *
- * One stack while the estimate stays under CloudFormation's limits.
- * Otherwise two steps, with a layout_order passed from one to the other:
+ * One stack while the estimate stays under CloudFormation's limits and no
+ * nested stack is remembered. Otherwise:
  *
  *  1. ordering (order_resources): the layout units (constructs; a raw
  *     resource is a unit of its own) are grouped into strongly connected
  *     components (Tarjan, iterative) in producer-first order; within a
- *     component, resources are ordered by Kahn's algorithm, preferring to
- *     finish the construct at hand, so a construct's resources stay
- *     together and cuts cross few references.
- *  2. packing (pack): in that order into the root stack, then nested
- *     stacks, each within its resource, byte and import budgets. A
+ *     component, resources come in creation order, each preceded by what
+ *     it reads there (a depth-first post-order), so a construct's
+ *     resources stay together and cuts cross few references.
+ *  2. memory (memory_load): where the previous layout put each resource,
+ *     from the deployed root template or the previous assembly.
+ *  3. packing (pack): in that order, a remembered resource stays in its
+ *     stack while the ranks and the limits allow; a new one goes to its
+ *     construct's stack, the stack being filled, or a new nested stack,
+ *     within budgets of resources, bytes, parameters and outputs. A
  *     resource that nothing depends on and that would import many
  *     references goes to the root, which reads nested outputs without
- *     parameters.
+ *     parameters. Forced moves are reported (stateful ones refused).
  *
- * Every reference therefore points to the same or an earlier stack.
+ * Every stack has a rank and a resource reads only from lower ranks or its
+ * own stack, so the nested stacks depend on each other one way only.
  */
 #define _GNU_SOURCE
 #include <stdio.h>
@@ -370,84 +375,131 @@ static void memory_free(memory *m)
 	free(m->where);
 }
 
-/* The previous root template, or NULL (none: a first synth). The
- * deployed stack's wins: it is what CloudFormation holds. */
-static int previous_root(const synth_backend *b, json_t **out, const char **from)
+/* A map from E's logical IDs to their index + 1. */
+static int lid_map(const emit *e, synth_map *lids)
 {
-	*out = NULL;
-	const char *dep = getenv(SYNTH_ENV_DEPLOYED_TEMPLATE);
-	if (dep && *dep) {
-		json_error_t err;
-		*from = "the deployed stack's template";
-		if (!(*out = json_load_file(dep, 0, &err)))
-			return synth_error_setf(SYNTH_EINVALID, "%s: %s: cannot read the deployed "
-						"root template (the placement memory): %s",
-						SYNTH_ENV_DEPLOYED_TEMPLATE, dep, err.text);
-		return 0;
-	}
-	const char *prev = getenv("SYNTH_PREVIOUS_ASSEMBLY");
-	const char *dir = prev && *prev ? prev : b->outdir;
-	if (!dir)
-		return 0;
-	char *path = synth_asprintf("%s/%s.template.json", dir, b->stack_name);
-	if (!path)
-		return synth_error_oom();
-	*from = "the previous assembly";
-	/* A missing or unreadable previous assembly is a first synth. */
-	*out = json_load_file(path, 0, NULL);
-	free(path);
+	for (size_t i = 0; i < e->n; i++)
+		if (synth__map_put(lids, e->b->resources[i]->logical_id, (void *)(i + 1)) < 0)
+			return synth_error_oom();
 	return 0;
 }
 
-/* Fills M from the previous root template T for E's resources. */
-static int memory_read(emit *e, json_t *t, memory *m)
+/* Marks the resources IDS (space-separated logical IDs) as in stack K
+ * (0: the root). */
+static int remember(memory *m, const synth_map *lids, const char *ids, size_t k)
 {
-	synth_map lids = {0};
-	int rc = 0;
-	m->where = malloc((e->n ? e->n : 1) * sizeof *m->where);
-	if (!m->where)
+	char *copy = strdup(ids), *save = NULL;
+	if (!copy)
 		return synth_error_oom();
-	for (size_t i = 0; i < e->n; i++) {
-		m->where[i] = NONE;
-		if (rc == 0)
-			rc = synth__map_put(&lids, e->b->resources[i]->logical_id, (void *)(i + 1));
+	for (char *id = strtok_r(copy, " ", &save); id; id = strtok_r(NULL, " ", &save)) {
+		size_t i = (size_t)synth__map_get(lids, id);
+		if (i)
+			m->where[i - 1] = k;
 	}
-	const char *k;
-	json_t *v;
-	json_object_foreach(json_object_get(t, "Resources"), k, v) {
-		size_t i = (size_t)synth__map_get(&lids, k);
-		const char *type = json_string_value(json_object_get(v, "Type"));
-		if (i && !(type && !strcmp(type, "AWS::CloudFormation::Stack")))
-			m->where[i - 1] = 0;
-	}
-	json_t *stacks = json_object_get(json_object_get(json_object_get(t, "Metadata"),
-							 SYNTH_MD_LAYOUT), "stacks");
+	free(copy);
+	return 0;
+}
+
+/* The nested stacks of STACKS ([{"name", "resources"}], rank order). */
+static int remember_stacks(memory *m, const synth_map *lids, json_t *stacks)
+{
 	size_t ns = json_array_size(stacks);
 	m->names = calloc(ns ? ns : 1, sizeof *m->names);
 	if (!m->names)
-		rc = synth_error_oom();
-	for (size_t s = 0; rc == 0 && s < ns; s++) {
+		return synth_error_oom();
+	for (size_t s = 0; s < ns; s++) {
 		json_t *x = json_array_get(stacks, s);
 		const char *name = json_string_value(json_object_get(x, "name"));
 		const char *ids = json_string_value(json_object_get(x, "resources"));
 		if (!name || !*name || !ids)
 			continue; /* not ours: ignored */
-		char *copy = strdup(ids);
-		if (!(m->names[m->nstacks] = strdup(name)) || !copy) {
-			free(copy);
-			rc = synth_error_oom();
-			break;
-		}
+		if (!(m->names[m->nstacks] = strdup(name)))
+			return synth_error_oom();
 		m->nstacks++;
-		char *save = NULL;
-		for (char *id = strtok_r(copy, " ", &save); id; id = strtok_r(NULL, " ", &save)) {
-			size_t i = (size_t)synth__map_get(&lids, id);
-			if (i)
-				m->where[i - 1] = m->nstacks;
+		int rc = remember(m, lids, ids, m->nstacks);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* Fills M from a root template T (the root's own resources are its
+ * Resources) or, when LAYOUT, from the assembly's SYNTH_LAYOUT_FILE. */
+static int memory_fill(emit *e, json_t *doc, bool layout, memory *m)
+{
+	synth_map lids = {0};
+	m->where = malloc((e->n ? e->n : 1) * sizeof *m->where);
+	int rc = m->where ? lid_map(e, &lids) : synth_error_oom();
+	for (size_t i = 0; i < e->n; i++)
+		m->where[i] = NONE;
+	if (rc == 0 && layout) {
+		const char *root = json_string_value(json_object_get(doc, "root"));
+		rc = remember(m, &lids, root ? root : "", 0);
+		if (rc == 0)
+			rc = remember_stacks(m, &lids, json_object_get(doc, "stacks"));
+	} else if (rc == 0) {
+		const char *k;
+		json_t *v;
+		json_object_foreach(json_object_get(doc, "Resources"), k, v) {
+			size_t i = (size_t)synth__map_get(&lids, k);
+			const char *type = json_string_value(json_object_get(v, "Type"));
+			if (i && !(type && !strcmp(type, "AWS::CloudFormation::Stack")))
+				m->where[i - 1] = 0;
 		}
-		free(copy);
+		json_t *md = json_object_get(json_object_get(doc, "Metadata"), SYNTH_MD_LAYOUT);
+		rc = remember_stacks(m, &lids, json_object_get(md, "stacks"));
 	}
 	synth__map_free(&lids);
+	return rc;
+}
+
+/* Reads the placement memory into M (nothing: a first synth). The
+ * deployed stack's root template wins: it is what CloudFormation holds.
+ * Else the previous assembly's SYNTH_LAYOUT_FILE, small; else, only when
+ * this backend needs a split (SPLIT), the previous root template itself
+ * (a single stack: all in the root). */
+static int memory_load(emit *e, bool split, memory *m)
+{
+	const synth_backend *b = e->b;
+	const char *dep = getenv(SYNTH_ENV_DEPLOYED_TEMPLATE);
+	json_t *doc = NULL;
+	bool layout = false;
+	if (dep && *dep) {
+		json_error_t err;
+		m->from = "the deployed stack's template";
+		if (!(doc = json_load_file(dep, 0, &err))) {
+			synth_error_setf(SYNTH_EINVALID, "%s: %s: cannot read the deployed root "
+					 "template (the placement memory): %s",
+					 SYNTH_ENV_DEPLOYED_TEMPLATE, dep, err.text);
+			return synth__backend_fail(e->b);
+		}
+	} else {
+		const char *prev = getenv("SYNTH_PREVIOUS_ASSEMBLY");
+		const char *dir = prev && *prev ? prev : b->outdir;
+		char *lf = dir ? synth_asprintf("%s/%s", dir, SYNTH_LAYOUT_FILE) : NULL;
+		char *tf = dir ? synth_asprintf("%s/%s.template.json", dir, b->stack_name) : NULL;
+		if (dir && (!lf || !tf)) {
+			free(lf);
+			free(tf);
+			return synth_error_oom();
+		}
+		m->from = "the previous assembly";
+		/* A missing or unreadable previous assembly is a first synth. */
+		doc = lf ? json_load_file(lf, 0, NULL) : NULL;
+		layout = doc != NULL;
+		const char *st = json_string_value(json_object_get(doc, "stack"));
+		if (doc && !(st && !strcmp(st, b->stack_name))) {
+			json_decref(doc); /* another backend's assembly */
+			doc = NULL;
+			layout = false;
+		} else if (!doc && split && tf) {
+			doc = json_load_file(tf, 0, NULL);
+		}
+		free(lf);
+		free(tf);
+	}
+	int rc = doc ? memory_fill(e, doc, layout, m) : 0;
+	json_decref(doc);
 	return rc;
 }
 
@@ -1122,17 +1174,11 @@ int synth__layout(emit *e)
 	size_t total = 0;
 	for (size_t i = 0; i < e->n; i++)
 		total += e->est[i];
+	bool split = e->n > LIMIT_RESOURCES || total > LIMIT_BYTES - SINGLE_STACK_MARGIN;
 	memory m = {0};
-	json_t *prev = NULL;
-	int rc = previous_root(e->b, &prev, &m.from);
-	if (rc < 0)
-		return synth__backend_fail(e->b);
-	if (prev)
-		rc = memory_read(e, prev, &m);
-	json_decref(prev);
+	int rc = memory_load(e, split, &m);
 	/* One stack while it fits and nothing is remembered in a nested one. */
-	if (rc == 0 && m.nstacks == 0 && e->n <= LIMIT_RESOURCES &&
-	    total <= LIMIT_BYTES - SINGLE_STACK_MARGIN) {
+	if (rc == 0 && m.nstacks == 0 && !split) {
 		memory_free(&m);
 		if (!new_stack(e, e->b->stack_name))
 			return synth_error_oom();

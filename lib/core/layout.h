@@ -12,6 +12,9 @@
 
 #include "internal.h"
 
+/* The assembly's copy of the placement memory, written with a split. */
+#define SYNTH_LAYOUT_FILE "synth-layout.json"
+
 /* CloudFormation's limits per template. */
 #define LIMIT_RESOURCES 500
 #define LIMIT_OUTPUTS 200
@@ -72,7 +75,9 @@ typedef struct emit {
  * or else of the previous assembly, and written back into the root
  * template's Metadata under SYNTH_MD_LAYOUT: {"version": 1, "stacks":
  * [{"name": "NestedN", "resources": "LID LID ..."}, ...]} in rank order
- * (the root's own resources are its Resources).
+ * (the root's own resources are its Resources). The assembly holds the
+ * same as SYNTH_LAYOUT_FILE ({"version", "stack", "root": "LID ...",
+ * "stacks"}), read instead of the root template when present.
  *
  * Assigns every resource of E to a stack: creates e->stacks (the root
  * first, then "Nested1", "Nested2", ...), fills their resource lists and

@@ -8,8 +8,9 @@
  *  2. layout (layout.c, synth__layout): one stack while CloudFormation's
  *     limits allow; otherwise the resources are ordered producers-first
  *     (strongly connected groups of constructs kept together) and packed
- *     into the root stack and nested stacks in that order, so references
- *     only flow from later stacks to earlier ones.
+ *     into the root stack and nested stacks, remembered resources into
+ *     the stacks that held them, so references only flow from higher
+ *     ranked stacks to lower ones.
  *  3. resolve: tokens become Ref / Fn::GetAtt inside a stack; across
  *     stacks they become an output of the producer and a parameter of the
  *     consumer, wired through the nested stack resources in the root.
@@ -660,6 +661,7 @@ typedef struct assembly {
 	json_t *meta;        /* the root's Metadata: output names by category */
 	json_t *files;       /* asset manifest entries of the nested templates */
 	char *root_file;     /* the root template's file name */
+	json_t *layout;      /* the placement memory's nested stacks, or NULL */
 } assembly;
 
 static const char *type_name(const synth_backend *b)
@@ -874,32 +876,51 @@ static int write_nested(assembly *a, size_t si)
 	return rc;
 }
 
-/* Adds the placement memory to META: every nested stack, in rank order,
- * with the logical IDs it holds (one string, the smallest form). */
-static int add_layout_metadata(const emit *e, json_t *meta)
+/* The logical IDs of stack S's resources, space-separated (NULL: out of
+ * memory). */
+static json_t *stack_lids(const emit *e, const stack *s)
 {
-	json_t *stacks = json_array();
-	int rc = stacks ? 0 : SYNTH_ENOMEM;
+	synth_buf ids = SYNTH_BUF_INIT;
+	for (size_t k = 0; k < s->nres; k++) {
+		if (k)
+			synth_buf_putc(&ids, ' ');
+		synth_buf_puts(&ids, e->b->resources[s->res[k]]->logical_id);
+	}
+	json_t *v = ids.oom ? NULL : json_stringn(ids.ptr ? ids.ptr : "", ids.len);
+	synth_buf_free(&ids);
+	return v;
+}
+
+/* Adds the placement memory to META: every nested stack, in rank order,
+ * with the logical IDs it holds (one string, the smallest form); *STACKS
+ * (caller decrefs) that list, for the assembly's own copy. */
+static int add_layout_metadata(const emit *e, json_t *meta, json_t **stacks)
+{
+	json_t *a = *stacks = json_array();
+	int rc = a ? 0 : SYNTH_ENOMEM;
 	for (size_t si = 1; rc == 0 && si < e->nstacks; si++) {
-		const stack *s = &e->stacks[si];
-		synth_buf ids = SYNTH_BUF_INIT;
-		for (size_t k = 0; k < s->nres; k++) {
-			if (k)
-				synth_buf_putc(&ids, ' ');
-			synth_buf_puts(&ids, e->b->resources[s->res[k]]->logical_id);
-		}
-		json_t *x = ids.oom ? NULL : json_pack("{s:s,s:s%}", "name", s->name, "resources",
-						       ids.ptr ? ids.ptr : "", ids.len);
-		synth_buf_free(&ids);
-		if (!x || json_array_append_new(stacks, x) < 0)
+		json_t *x = json_pack("{s:s,s:o}", "name", e->stacks[si].name, "resources",
+				      stack_lids(e, &e->stacks[si]));
+		if (!x || json_array_append_new(a, x) < 0)
 			rc = SYNTH_ENOMEM;
 	}
-	json_t *md = rc == 0 ? json_pack("{s:i,s:o}", "version", 1, "stacks", stacks) : NULL;
-	if (rc != 0)
-		json_decref(stacks);
+	json_t *md = rc == 0 ? json_pack("{s:i,s:O}", "version", 1, "stacks", a) : NULL;
 	if (!md || json_object_set_new(meta, SYNTH_MD_LAYOUT, md) < 0)
 		return SYNTH_ENOMEM;
 	return 0;
+}
+
+/* Writes the assembly's copy of the placement memory (SYNTH_LAYOUT_FILE:
+ * the next synth reads it instead of parsing the whole root template):
+ * the stack, the root's resources and the nested stacks' list. */
+static int write_layout_file(assembly *a)
+{
+	const emit *e = a->e;
+	json_t *doc = json_pack("{s:i,s:s,s:o,s:O}", "version", 1, "stack", e->b->stack_name,
+				"root", stack_lids(e, &e->stacks[0]), "stacks", a->layout);
+	int rc = doc ? write_json(a->dir, SYNTH_LAYOUT_FILE, doc) : synth_error_oom();
+	json_decref(doc);
+	return rc;
 }
 
 /* *OUT: the root template: the backend's parameters, conditions and
@@ -918,7 +939,7 @@ static int root_template(assembly *a, json_t **out)
 		json_decref(params);
 		return synth_error_oom();
 	}
-	if (e->nstacks > 1 && add_layout_metadata(e, a->meta) < 0) {
+	if (e->nstacks > 1 && add_layout_metadata(e, a->meta, &a->layout) < 0) {
 		json_decref(t);
 		json_decref(params);
 		return synth_error_oom();
@@ -1121,6 +1142,8 @@ static int write_all(emit *e, const char *dir)
 		rc = write_nested(&a, si);
 	if (rc == 0)
 		rc = write_root(&a);
+	if (rc == 0 && a.layout)
+		rc = write_layout_file(&a);
 	if (rc == 0)
 		rc = write_asset_manifest(&a);
 	if (rc == 0)
@@ -1130,6 +1153,7 @@ static int write_all(emit *e, const char *dir)
 	free(a.res);
 	json_decref(a.files);
 	json_decref(a.meta);
+	json_decref(a.layout);
 	free(a.root_file);
 	return rc;
 }
