@@ -424,20 +424,12 @@ static int remember_stacks(memory *m, const synth_map *lids, json_t *stacks)
 }
 
 /* Fills M from a root template T (the root's own resources are its
- * Resources) or, when LAYOUT, from the assembly's SYNTH_LAYOUT_FILE. */
-static int memory_fill(emit *e, json_t *doc, bool layout, memory *m)
+ * Resources, the nested stacks in its Metadata). */
+static int memory_fill(emit *e, json_t *doc, memory *m)
 {
 	synth_map lids = {0};
-	m->where = malloc((e->n ? e->n : 1) * sizeof *m->where);
-	int rc = m->where ? lid_map(e, &lids) : synth_error_oom();
-	for (size_t i = 0; i < e->n; i++)
-		m->where[i] = NONE;
-	if (rc == 0 && layout) {
-		const char *root = json_string_value(json_object_get(doc, "root"));
-		rc = remember(m, &lids, root ? root : "", 0);
-		if (rc == 0)
-			rc = remember_stacks(m, &lids, json_object_get(doc, "stacks"));
-	} else if (rc == 0) {
+	int rc = lid_map(e, &lids);
+	if (rc == 0) {
 		const char *k;
 		json_t *v;
 		json_object_foreach(json_object_get(doc, "Resources"), k, v) {
@@ -453,6 +445,80 @@ static int memory_fill(emit *e, json_t *doc, bool layout, memory *m)
 	return rc;
 }
 
+/* Fills M from the text of SYNTH_LAYOUT_FILE (TEXT, LEN bytes, NUL
+ * terminated) if it is this backend's: 1 when it was, else 0. */
+static int memory_fill_text(emit *e, char *text, size_t len, memory *m)
+{
+	char *nl = memchr(text, '\n', len);
+	if (!nl)
+		return 0;
+	*nl = '\0';
+	char *head = synth_asprintf("synth-layout 1 %s", e->b->stack_name);
+	if (!head)
+		return synth_error_oom();
+	bool ours = !strcmp(text, head);
+	free(head);
+	if (!ours)
+		return 0; /* another backend's, or another format */
+	size_t cap = 0;
+	for (char *p = nl + 1; p < text + len; p++)
+		cap += *p == '\n';
+	synth_map lids = {0};
+	m->names = calloc(cap ? cap : 1, sizeof *m->names);
+	int rc = m->names ? lid_map(e, &lids) : synth_error_oom();
+	for (char *line = nl + 1; rc == 0 && line < text + len;) {
+		char *end = memchr(line, '\n', (size_t)(text + len - line));
+		if (!end)
+			break;
+		*end = '\0';
+		char *sp = strchr(line, ' ');
+		if (sp)
+			*sp = '\0';
+		size_t k = 0;
+		if (strcmp(line, "root")) {
+			if (!(m->names[m->nstacks] = strdup(line))) {
+				rc = synth_error_oom();
+				break;
+			}
+			k = ++m->nstacks;
+		}
+		if (sp)
+			rc = remember(m, &lids, sp + 1, k);
+		line = end + 1;
+	}
+	synth__map_free(&lids);
+	return rc < 0 ? rc : 1;
+}
+
+/* The whole of file PATH (NUL terminated), or NULL. */
+static char *read_text(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t cap = 0, n = 0;
+	while (f) {
+		if (cap - n < 65536) {
+			char *nb = realloc(buf, cap = cap ? cap * 2 : 262144);
+			if (!nb) {
+				free(buf);
+				buf = NULL;
+				break;
+			}
+			buf = nb;
+		}
+		size_t got = fread(buf + n, 1, cap - n - 1, f);
+		n += got;
+		if (got == 0) {
+			buf[n] = '\0';
+			break;
+		}
+	}
+	if (f)
+		fclose(f);
+	*len = n;
+	return buf;
+}
+
 /* Reads the placement memory into M (nothing: a first synth). The
  * deployed stack's root template wins: it is what CloudFormation holds.
  * Else the previous assembly's SYNTH_LAYOUT_FILE, small; else, only when
@@ -462,8 +528,12 @@ static int memory_load(emit *e, bool split, memory *m)
 {
 	const synth_backend *b = e->b;
 	const char *dep = getenv(SYNTH_ENV_DEPLOYED_TEMPLATE);
+	m->where = malloc((e->n ? e->n : 1) * sizeof *m->where);
+	if (!m->where)
+		return synth_error_oom();
+	for (size_t i = 0; i < e->n; i++)
+		m->where[i] = NONE;
 	json_t *doc = NULL;
-	bool layout = false;
 	if (dep && *dep) {
 		json_error_t err;
 		m->from = "the deployed stack's template";
@@ -476,29 +546,27 @@ static int memory_load(emit *e, bool split, memory *m)
 	} else {
 		const char *prev = getenv("SYNTH_PREVIOUS_ASSEMBLY");
 		const char *dir = prev && *prev ? prev : b->outdir;
-		char *lf = dir ? synth_asprintf("%s/%s", dir, SYNTH_LAYOUT_FILE) : NULL;
-		char *tf = dir ? synth_asprintf("%s/%s.template.json", dir, b->stack_name) : NULL;
-		if (dir && (!lf || !tf)) {
-			free(lf);
-			free(tf);
-			return synth_error_oom();
-		}
+		if (!dir)
+			return 0;
+		char *lf = synth_asprintf("%s/%s", dir, SYNTH_LAYOUT_FILE);
+		char *tf = synth_asprintf("%s/%s.template.json", dir, b->stack_name);
+		size_t len = 0;
+		char *text = lf ? read_text(lf, &len) : NULL;
+		int rc = lf && tf ? 0 : synth_error_oom();
 		m->from = "the previous assembly";
-		/* A missing or unreadable previous assembly is a first synth. */
-		doc = lf ? json_load_file(lf, 0, NULL) : NULL;
-		layout = doc != NULL;
-		const char *st = json_string_value(json_object_get(doc, "stack"));
-		if (doc && !(st && !strcmp(st, b->stack_name))) {
-			json_decref(doc); /* another backend's assembly */
-			doc = NULL;
-			layout = false;
-		} else if (!doc && split && tf) {
+		if (rc == 0 && text)
+			rc = memory_fill_text(e, text, len, m);
+		/* No copy of ours: the root template, when it matters. A
+		 * missing or unreadable previous assembly is a first synth. */
+		if (rc == 0 && split)
 			doc = json_load_file(tf, 0, NULL);
-		}
+		free(text);
 		free(lf);
 		free(tf);
+		if (rc != 0)
+			return rc < 0 ? rc : 0;
 	}
-	int rc = doc ? memory_fill(e, doc, layout, m) : 0;
+	int rc = doc ? memory_fill(e, doc, m) : 0;
 	json_decref(doc);
 	return rc;
 }

@@ -13,7 +13,7 @@
 #include "internal.h"
 
 /* The assembly's copy of the placement memory, written with a split. */
-#define SYNTH_LAYOUT_FILE "synth-layout.json"
+#define SYNTH_LAYOUT_FILE "synth-layout.txt"
 
 /* CloudFormation's limits per template. */
 #define LIMIT_RESOURCES 500
@@ -76,8 +76,9 @@ typedef struct emit {
  * template's Metadata under SYNTH_MD_LAYOUT: {"version": 1, "stacks":
  * [{"name": "NestedN", "resources": "LID LID ..."}, ...]} in rank order
  * (the root's own resources are its Resources). The assembly holds the
- * same as SYNTH_LAYOUT_FILE ({"version", "stack", "root": "LID ...",
- * "stacks"}), read instead of the root template when present.
+ * same in SYNTH_LAYOUT_FILE (text: "synth-layout 1 STACK", then a line
+ * "NAME LID LID ..." per stack, "root" first), read instead of the root
+ * template when present.
  *
  * Assigns every resource of E to a stack: creates e->stacks (the root
  * first, then "Nested1", "Nested2", ...), fills their resource lists and

@@ -661,7 +661,6 @@ typedef struct assembly {
 	json_t *meta;        /* the root's Metadata: output names by category */
 	json_t *files;       /* asset manifest entries of the nested templates */
 	char *root_file;     /* the root template's file name */
-	json_t *layout;      /* the placement memory's nested stacks, or NULL */
 } assembly;
 
 static const char *type_name(const synth_backend *b)
@@ -892,11 +891,10 @@ static json_t *stack_lids(const emit *e, const stack *s)
 }
 
 /* Adds the placement memory to META: every nested stack, in rank order,
- * with the logical IDs it holds (one string, the smallest form); *STACKS
- * (caller decrefs) that list, for the assembly's own copy. */
-static int add_layout_metadata(const emit *e, json_t *meta, json_t **stacks)
+ * with the logical IDs it holds (one string, the smallest form). */
+static int add_layout_metadata(const emit *e, json_t *meta)
 {
-	json_t *a = *stacks = json_array();
+	json_t *a = json_array();
 	int rc = a ? 0 : SYNTH_ENOMEM;
 	for (size_t si = 1; rc == 0 && si < e->nstacks; si++) {
 		json_t *x = json_pack("{s:s,s:o}", "name", e->stacks[si].name, "resources",
@@ -904,22 +902,37 @@ static int add_layout_metadata(const emit *e, json_t *meta, json_t **stacks)
 		if (!x || json_array_append_new(a, x) < 0)
 			rc = SYNTH_ENOMEM;
 	}
-	json_t *md = rc == 0 ? json_pack("{s:i,s:O}", "version", 1, "stacks", a) : NULL;
+	json_t *md = rc == 0 ? json_pack("{s:i,s:o}", "version", 1, "stacks", a) : NULL;
+	if (rc != 0)
+		json_decref(a);
 	if (!md || json_object_set_new(meta, SYNTH_MD_LAYOUT, md) < 0)
 		return SYNTH_ENOMEM;
 	return 0;
 }
 
-/* Writes the assembly's copy of the placement memory (SYNTH_LAYOUT_FILE:
- * the next synth reads it instead of parsing the whole root template):
- * the stack, the root's resources and the nested stacks' list. */
+/* Writes the assembly's copy of the placement memory (SYNTH_LAYOUT_FILE,
+ * plain text so the next synth reads it at memchr speed instead of
+ * parsing the whole root template): "synth-layout 1 STACK", then one line
+ * per stack, the root first, then the nested ones in rank order: its name
+ * ("root" for the root) and its logical IDs, space-separated. */
 static int write_layout_file(assembly *a)
 {
 	const emit *e = a->e;
-	json_t *doc = json_pack("{s:i,s:s,s:o,s:O}", "version", 1, "stack", e->b->stack_name,
-				"root", stack_lids(e, &e->stacks[0]), "stacks", a->layout);
-	int rc = doc ? write_json(a->dir, SYNTH_LAYOUT_FILE, doc) : synth_error_oom();
-	json_decref(doc);
+	synth_buf t = SYNTH_BUF_INIT;
+	synth_buf_printf(&t, "synth-layout 1 %s\n", e->b->stack_name);
+	for (size_t si = 0; si < e->nstacks; si++) {
+		const stack *s = &e->stacks[si];
+		synth_buf_puts(&t, si ? s->name : "root");
+		for (size_t k = 0; k < s->nres; k++) {
+			synth_buf_putc(&t, ' ');
+			synth_buf_puts(&t, e->b->resources[s->res[k]]->logical_id);
+		}
+		synth_buf_putc(&t, '\n');
+	}
+	char *path = synth_asprintf("%s/%s", a->dir, SYNTH_LAYOUT_FILE);
+	int rc = t.oom || !path ? synth_error_oom() : synth__write_file(path, t.ptr, t.len);
+	free(path);
+	synth_buf_free(&t);
 	return rc;
 }
 
@@ -939,7 +952,7 @@ static int root_template(assembly *a, json_t **out)
 		json_decref(params);
 		return synth_error_oom();
 	}
-	if (e->nstacks > 1 && add_layout_metadata(e, a->meta, &a->layout) < 0) {
+	if (e->nstacks > 1 && add_layout_metadata(e, a->meta) < 0) {
 		json_decref(t);
 		json_decref(params);
 		return synth_error_oom();
@@ -1142,7 +1155,7 @@ static int write_all(emit *e, const char *dir)
 		rc = write_nested(&a, si);
 	if (rc == 0)
 		rc = write_root(&a);
-	if (rc == 0 && a.layout)
+	if (rc == 0 && e->nstacks > 1)
 		rc = write_layout_file(&a);
 	if (rc == 0)
 		rc = write_asset_manifest(&a);
@@ -1153,7 +1166,6 @@ static int write_all(emit *e, const char *dir)
 	free(a.res);
 	json_decref(a.files);
 	json_decref(a.meta);
-	json_decref(a.layout);
 	free(a.root_file);
 	return rc;
 }

@@ -27,12 +27,8 @@ int synth_deploy_root_template(synth_aws *a, const char *stack_name, const char 
 		json_decref(stack);
 		return rc < 0 ? rc : 0;
 	}
-	plist p = {0};
-	synth__deploy_cfn_add(&p, "StackName", synth__deploy_cfn_str(stack, "StackId"));
-	synth__deploy_cfn_add(&p, "TemplateStage", "Original");
 	json_t *r = NULL;
-	rc = synth__deploy_cfn_call(a, "GetTemplate", &p, &r);
-	synth__deploy_cfn_params_free(&p);
+	rc = synth__deploy_cfn_template(a, synth__deploy_cfn_str(stack, "StackId"), &r);
 	json_decref(stack);
 	const char *body = rc == 0 ? synth__deploy_cfn_str(r, "TemplateBody") : NULL;
 	if (rc == 0 && !body)
