@@ -19,8 +19,9 @@ cat >"$B/backend.c" <<'C'
 /* Functions named by $FNS. A name ending in 0, 3 or 6 (or any with
  * $SCHEDULE_ALL) has a schedule; in 7, an SNS subscription and a Lambda
  * permission on "Topic"; in 5, a table it reads. $BULK=table|param adds
- * $NBULK raw tables or SSM parameters; $READER a managed policy that
- * reads two attributes of each and every function's ARN. */
+ * $NBULK raw tables or SSM parameters; $READER a parameter that reads
+ * two attributes of each and every function's ARN; $NEWREF (names) a new
+ * topic, defined last, that those functions read. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,6 +46,8 @@ int main(int argc, char **argv)
 			.environment = (const synth_env[]){{.name = "INDEX", .value = n}, {0}},
 		});
 		json_array_append_new(reads, synth_function_arn(f));
+		for (const char *w = getenv("NEWREF"); w && strstr(w, n); w = NULL)
+			synth_function_add_environment(f, "NEW_TOPIC", synth_ref("NewTopic"));
 		if (last == '7') {
 			snprintf(id, sizeof id, "Sub%s", n);
 			synth_backend_add_resource(b, id, "AWS::SNS::Subscription",
@@ -67,6 +70,8 @@ int main(int argc, char **argv)
 		}
 	}
 	free(list);
+	if (getenv("NEWREF"))
+		synth_backend_add_resource(b, "NewTopic", "AWS::SNS::Topic", NULL);
 	for (int k = 0; k < nbulk; k++) {
 		char id[32];
 		snprintf(id, sizeof id, "Bulk%03d", k);
@@ -176,6 +181,16 @@ echo '{' >"$TMP/bad.json"
 step "bad" FNS="$EDIT" SYNTH_DEPLOYED_TEMPLATE="$TMP/bad.json"
 check "unreadable deployed template: synth fails" test "$RC" -ne 0
 check_contains "unreadable deployed template: the error names the file" "$ERR" "$TMP/bad.json"
+
+# A new topic, defined last, read by existing functions in three stacks:
+# it goes where all of them can read it; none of them moves.
+rm -rf "$B/cdk.out"
+cp -a "$TMP/edit.out" "$B/cdk.out"
+step "newref" FNS="$EDIT" NEWREF="fn0005 fn0300 fn0590"
+rc_ok "new resource read by existing ones: synth exits 0"
+map newref
+check_eq "new resource read by existing ones: zero existing resources moved" "$(moves edit newref | wc -l)" 0
+check "new resource read by existing ones: it is there" grep -q "^NewTopic" "$TMP/newref.map"
 
 # Growth: every function gets a schedule (2 more resources each).
 rm -rf "$B/cdk.out"
