@@ -45,10 +45,11 @@ static void test_no_redundant_depends_on(void)
 	rm_tmp(d);
 }
 
-/* Runs a backend of topics PREFIX000.. (N of them, each reading the
- * previous one's name) after FIRST topics "new000.." that nothing reads;
- * returns the stack file of every resource: logical ID -> file name. */
-static json_t *run_topics(int first, int n)
+/* Runs a backend of topics t0000.. (N of them but those in [SKIP_LO,
+ * SKIP_HI), each reading the previous one's name) after FIRST topics
+ * "new000.." that nothing reads; returns the stack file of every
+ * resource: logical ID -> file name. */
+static json_t *run_topics_but(int first, int n, int skip_lo, int skip_hi)
 {
 	synth_backend *b = new_backend();
 	char name[32], prev[32];
@@ -57,7 +58,9 @@ static json_t *run_topics(int first, int n)
 		synth_backend_add_resource(b, name, "AWS::SNS::Topic", NULL);
 	}
 	for (int i = 0; i < n; i++) {
-		snprintf(name, sizeof name, "t%03d", i);
+		if (i >= skip_lo && i < skip_hi)
+			continue;
+		snprintf(name, sizeof name, "t%04d", i);
 		synth_backend_add_resource(b, name, "AWS::SNS::Topic",
 					   i ? json_pack("{s:o}", "DisplayName",
 							 synth_getatt(prev, "TopicName"))
@@ -82,6 +85,11 @@ static json_t *run_topics(int first, int n)
 	}
 	globfree(&g);
 	return where;
+}
+
+static json_t *run_topics(int first, int n)
+{
+	return run_topics_but(first, n, 0, 0);
 }
 
 static size_t moves(json_t *before, json_t *after, size_t *common)
@@ -125,9 +133,71 @@ static void test_memory(void)
 	rm_tmp(d);
 }
 
+/* The stack files of WHERE's values, sorted, one per line. */
+static char *stack_files(json_t *where)
+{
+	json_t *seen = json_object();
+	const char *k;
+	json_t *v;
+	json_object_foreach(where, k, v)
+		json_object_set(seen, json_string_value(v), json_true());
+	char *s = json_dumps(seen, JSON_SORT_KEYS | JSON_COMPACT);
+	json_decref(seen);
+	return s;
+}
+
+/* A nested stack whose resources are all gone is removed; the others keep
+ * their names and their resources. */
+static void test_empty_stack_removed(void)
+{
+	char *d = tmp_cwd();
+	json_t *first = run_topics(0, 1800);
+	size_t nested = count_files("out/*.nested.template.json");
+	CHECK(nested >= 3, "1,800 topics: 3 or more nested stacks (%zu)", nested);
+	/* The topics of the stack that holds t0900 (the middle one). */
+	char lid[64];
+	char *l = synth__logical_id("t0900/Resource");
+	snprintf(lid, sizeof lid, "%s", l);
+	free(l);
+	const char *mid = json_string_value(json_object_get(first, lid));
+	int lo = -1, hi = -1;
+	for (int i = 0; i < 1800 && mid; i++) {
+		char p[32];
+		snprintf(p, sizeof p, "t%04d/Resource", i);
+		char *x = synth__logical_id(p);
+		const char *f = json_string_value(json_object_get(first, x));
+		free(x);
+		if (f && !strcmp(f, mid)) {
+			if (lo < 0)
+				lo = i;
+			hi = i + 1;
+		}
+	}
+	CHECK(mid && strstr(mid, ".Nested") && lo > 0 && hi > lo, "t0900 is in a nested stack "
+	      "(%s: t%04d..t%04d)", mid ? mid : "?", lo, hi - 1);
+	char *mid_copy = strdup(mid ? mid : "");
+	json_t *second = run_topics_but(0, 1800, lo, hi);
+	size_t common, n = moves(first, second, &common);
+	CHECK(n == 0 && common == (size_t)(1800 - (hi - lo)), "%d topics removed: the others stay "
+	      "(%zu moves of %zu)", hi - lo, n, common);
+	CHECK(count_files("out/*.nested.template.json") == nested - 1,
+	      "the emptied nested stack is gone (%zu of %zu left)",
+	      count_files("out/*.nested.template.json"), nested);
+	CHECK(count_files(mid_copy) == 0, "%s is not written", mid_copy);
+	char *before = stack_files(first), *after = stack_files(second);
+	CHECK(strlen(after) < strlen(before), "the other stacks keep their names (%s)", after);
+	free(before);
+	free(after);
+	free(mid_copy);
+	json_decref(first);
+	json_decref(second);
+	rm_tmp(d);
+}
+
 int main(void)
 {
 	test_no_redundant_depends_on();
 	test_memory();
+	test_empty_stack_removed();
 	return check_failed ? 1 : 0;
 }
