@@ -55,7 +55,8 @@ typedef struct emit {
 	size_t *ndeps;
 	size_t *capdeps;     /* per resource: capacity of deps[i] */
 	size_t *ntok;        /* per resource: deps[i][0 .. ntok[i]) come from
-				tokens (the rest: explicit DependsOn only) */
+				tokens in its properties (the rest: metadata
+				tokens and explicit DependsOn) */
 	const char *(*attrs)[ATTRS_TRACKED]; /* per resource: attributes others
 				read of it ("" for Ref) ... */
 	unsigned char *nattrs; /* ... and how many distinct (saturates) */

@@ -240,13 +240,15 @@ static int collect_deps(emit *e)
 		if (e->loc.oom)
 			return synth_error_oom();
 		int rc = scan(e, i, r->props);
+		/* What the properties read orders the resources already; the
+		 * metadata's references are not relied on for that. */
+		e->ntok[i] = e->ndeps[i];
 		if (rc == 0 && r->metadata) {
 			e->loc.len = 0;
 			e->depth = 0;
 			synth_buf_printf(&e->loc, "%s: Metadata", r->path);
 			rc = scan(e, i, r->metadata);
 		}
-		e->ntok[i] = e->ndeps[i];
 		for (size_t d = 0; rc == 0 && d < r->ndeps; d++)
 			rc = add_dep(e, i, r->deps[d]->index);
 		if (rc == 0 && r->condition && !json_object_get(b->conditions, r->condition)) {
