@@ -28,6 +28,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <synth/sys/contract.h>
 #include "../lib/deploy/deploy.h"
 #include "../lib/deploy/watch.h"
 #include "../lib/deploy/clientconfig.h"
@@ -247,12 +248,49 @@ static bool use_tty(const dopts *o)
 	return !o->quiet && isatty(2) && !(ci && *ci && strcmp(ci, "false"));
 }
 
+/* Fetches the deployed root template into a temporary file named by
+ * SYNTH_DEPLOYED_TEMPLATE, so the synth keeps every resource in the stack
+ * where it is deployed (even from a fresh clone without cdk.out). *FILE
+ * (caller removes and frees): the file, NULL when there is no stack. */
+static int placement_memory(const dopts *o, synth_aws *a, char **file)
+{
+	*file = NULL;
+	const char *tmp = getenv("TMPDIR");
+	char *path = synth_asprintf("%s/synth-deployed.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	int fd = path ? mkstemp(path) : -1;
+	if (fd < 0) {
+		fprintf(stderr, "synth %s: error: cannot create a temporary file: %s\n", o->cmd,
+			strerror(errno));
+		free(path);
+		return EXIT_IO;
+	}
+	close(fd);
+	int rc = synth_deploy_root_template(a, o->id.stack_name, path);
+	if (rc > 0 && setenv(SYNTH_ENV_DEPLOYED_TEMPLATE, path, 1) == 0) {
+		*file = path;
+		return 0;
+	}
+	unlink(path);
+	free(path);
+	if (rc < 0) {
+		fprintf(stderr, "synth %s: error: reading the deployed template of %s (where each "
+			"resource is): %s\n", o->cmd, o->id.stack_name, synth_error_last()->message);
+		return EXIT_DEPLOY;
+	}
+	return 0;
+}
+
 /* Synthesizes the target's backend into the assembly directory, as
- * `synth --branch NAME | --sandbox ID [--namespace NS] --out DIR -q`. */
-static int synthesize(const dopts *o)
+ * `synth --branch NAME | --sandbox ID [--namespace NS] --out DIR -q`,
+ * keeping resources where the deployed stack has them. */
+static int synthesize(const dopts *o, synth_aws *a)
 {
 	if (o->assembly)
 		return 0;
+	char *deployed = NULL;
+	int prc = placement_memory(o, a, &deployed);
+	if (prc)
+		return prc;
 	char *out = synth_strdup(o->out ? o->out : "cdk.out");
 	json_t *ctx = json_object();
 	int rc = EXIT_OK;
@@ -269,6 +307,11 @@ static int synthesize(const dopts *o)
 	cli_synth_run r = {.out = out, .context = ctx};
 	if (rc == 0 && (rc = cli_synthesize(&r)) != 0)
 		fprintf(stderr, "synth %s: synth failed (exit %d): nothing was deployed\n", o->cmd, rc);
+	if (deployed) {
+		unsetenv(SYNTH_ENV_DEPLOYED_TEMPLATE);
+		unlink(deployed);
+		free(deployed);
+	}
 	json_decref(ctx);
 	free(out);
 	return rc;
@@ -386,7 +429,7 @@ static int deploy_once(const dopts *o, synth_aws *a)
 {
 	double t0 = mono();
 	interrupted = 0;
-	int rc = synthesize(o);
+	int rc = synthesize(o, a);
 	if (rc)
 		return rc;
 	synth_deploy_options d;
@@ -549,7 +592,7 @@ int cli_diff(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	o.quiet = true; /* synth's own messages */
-	rc = synthesize(&o);
+	rc = synthesize(&o, a);
 	if (rc == 0) {
 		synth_deploy_options d;
 		const char *tags[9];

@@ -12,6 +12,9 @@
 
 #include "internal.h"
 
+/* The assembly's copy of the placement memory, written with a split. */
+#define SYNTH_LAYOUT_FILE "synth-layout.txt"
+
 /* CloudFormation's limits per template. */
 #define LIMIT_RESOURCES 500
 #define LIMIT_OUTPUTS 200
@@ -27,12 +30,23 @@ typedef struct stack {
 	json_t *params;      /* Parameters */
 	json_t *outputs;     /* Outputs */
 	json_t *pass;        /* nested: Parameters values given by the root */
-	bool *after;         /* nested: stacks this one must follow */
+	unsigned char *after;/* nested: stacks this one must follow (AFTER_*) */
 	json_t *after_root;  /* nested: root resources it must follow (lids) */
 	bool uses_conditions;
 	char *file;          /* template file name */
 	char hash[65];
+	size_t rank;         /* the layout's order: a stack reads only from
+				lower ranks (the root's own resources: 0) */
 } stack;
+
+/* Why a nested stack follows another: it reads one of its outputs (the
+ * parameter already orders them), or a resource's explicit DependsOn. */
+#define AFTER_IMPLIED 1
+#define AFTER_EXPLICIT 2
+
+/* The distinct attributes read of a resource that are tracked per
+ * resource (Ref counts as one); more are counted, not told apart. */
+#define ATTRS_TRACKED 4
 
 typedef struct emit {
 	synth_backend *b;
@@ -40,6 +54,12 @@ typedef struct emit {
 	size_t **deps;       /* per resource: indices it depends on */
 	size_t *ndeps;
 	size_t *capdeps;     /* per resource: capacity of deps[i] */
+	size_t *ntok;        /* per resource: deps[i][0 .. ntok[i]) come from
+				tokens in its properties (the rest: metadata
+				tokens and explicit DependsOn) */
+	const char *(*attrs)[ATTRS_TRACKED]; /* per resource: attributes others
+				read of it ("" for Ref) ... */
+	unsigned char *nattrs; /* ... and how many distinct (saturates) */
 	size_t *est;         /* per resource: estimated bytes */
 	stack *stacks;       /* [0] the root, then the nested stacks in order */
 	size_t nstacks;
@@ -51,6 +71,16 @@ typedef struct emit {
 } emit;
 
 /*
+ * The placement memory (logical ID -> stack) is read from the root
+ * template of the deployed stack (the file SYNTH_DEPLOYED_TEMPLATE names)
+ * or else of the previous assembly, and written back into the root
+ * template's Metadata under SYNTH_MD_LAYOUT: {"version": 1, "stacks":
+ * [{"name": "NestedN", "resources": "LID LID ..."}, ...]} in rank order
+ * (the root's own resources are its Resources). The assembly holds the
+ * same in SYNTH_LAYOUT_FILE (text: "synth-layout 1 STACK", then a line
+ * "NAME LID LID ..." per stack, "root" first), read instead of the root
+ * template when present.
+ *
  * Assigns every resource of E to a stack: creates e->stacks (the root
  * first, then "Nested1", "Nested2", ...), fills their resource lists and
  * sets each resource's `stack`. Needs e->deps (acyclic) and e->est.

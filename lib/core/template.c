@@ -8,8 +8,9 @@
  *  2. layout (layout.c, synth__layout): one stack while CloudFormation's
  *     limits allow; otherwise the resources are ordered producers-first
  *     (strongly connected groups of constructs kept together) and packed
- *     into the root stack and nested stacks in that order, so references
- *     only flow from later stacks to earlier ones.
+ *     into the root stack and nested stacks, remembered resources into
+ *     the stacks that held them, so references only flow from higher
+ *     ranked stacks to lower ones.
  *  3. resolve: tokens become Ref / Fn::GetAtt inside a stack; across
  *     stacks they become an output of the producer and a parameter of the
  *     consumer, wired through the nested stack resources in the root.
@@ -107,6 +108,21 @@ static int add_dep(emit *e, size_t from, size_t to)
 	return 0;
 }
 
+/* Records that someone reads ATTR (NULL: Ref) of resource T: the layout
+ * counts the outputs and parameters a cut through T would cost. */
+static void note_attr(emit *e, size_t t, const char *attr)
+{
+	const char *a = attr ? attr : "";
+	unsigned char n = e->nattrs[t];
+	for (unsigned char k = 0; k < n && k < ATTRS_TRACKED; k++)
+		if (!strcmp(e->attrs[t][k], a))
+			return;
+	if (n < ATTRS_TRACKED)
+		e->attrs[t][n] = a;
+	if (n < 255)
+		e->nattrs[t] = n + 1;
+}
+
 /* The location is rendered only when an error needs it. */
 static void loc_push(emit *e, const char *key, size_t index)
 {
@@ -154,6 +170,7 @@ static int scan(emit *e, size_t from, json_t *node)
 			return find_param(e->b, path) ? 0 : unknown_ref(e, path, true);
 		if (!t)
 			return unknown_ref(e, path, false);
+		note_attr(e, t->index, attr);
 		return add_dep(e, from, t->index);
 	}
 	int rc = 0;
@@ -223,6 +240,9 @@ static int collect_deps(emit *e)
 		if (e->loc.oom)
 			return synth_error_oom();
 		int rc = scan(e, i, r->props);
+		/* What the properties read orders the resources already; the
+		 * metadata's references are not relied on for that. */
+		e->ntok[i] = e->ndeps[i];
 		if (rc == 0 && r->metadata) {
 			e->loc.len = 0;
 			e->depth = 0;
@@ -346,7 +366,7 @@ static json_t *import(emit *e, size_t si, const synth_resource *t, const char *a
 									 : nested_output(p, name));
 		}
 		if (t->stack != 0)
-			s->after[t->stack] = true;
+			s->after[t->stack] |= AFTER_IMPLIED;
 		res = json_pack("{s:s}", "Ref", name);
 	}
 	free(name);
@@ -429,10 +449,30 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* Whether resource R reads T through a token (a Ref, GetAtt or Sub of
+ * it), which orders them already. */
+static bool reads(const emit *e, const synth_resource *r, const synth_resource *t)
+{
+	for (size_t k = 0; k < e->ntok[r->index]; k++)
+		if (e->deps[r->index][k] == t->index)
+			return true;
+	return false;
+}
+
+/* Whether root resource R reads anything of nested stack SI. */
+static bool reads_stack(const emit *e, const synth_resource *r, size_t si)
+{
+	for (size_t k = 0; k < e->ntok[r->index]; k++)
+		if (e->b->resources[e->deps[r->index][k]]->stack == si)
+			return true;
+	return false;
+}
+
 /* Sets O's DependsOn from R's explicit dependencies in stack SI: within
  * the stack, the logical IDs (sorted, once each); across stacks, the
  * nested stacks' order instead (SI's `after` / `after_root`), or, in the
- * root, the nested stack resource. */
+ * root, the nested stack resource. A dependency that a token of R already
+ * implies is left out (cfn-lint W3005: redundant DependsOn). */
 static int depends_on(emit *e, size_t si, const synth_resource *r, json_t *o)
 {
 	const char **lids = malloc((r->ndeps ? r->ndeps : 1) * sizeof *lids);
@@ -441,14 +481,16 @@ static int depends_on(emit *e, size_t si, const synth_resource *r, json_t *o)
 		return synth_error_oom();
 	for (size_t d = 0; d < r->ndeps; d++) {
 		const synth_resource *t = r->deps[d];
+		if (reads(e, r, t))
+			continue;
 		if (t->stack == si)
 			lids[nl++] = t->logical_id;
 		else if (si != 0 && t->stack != 0)
-			e->stacks[si].after[t->stack] = true;
+			e->stacks[si].after[t->stack] |= AFTER_EXPLICIT;
 		else if (si != 0) /* a nested resource after a root one */
 			json_array_append_new(e->stacks[si].after_root,
 					      json_string(t->logical_id));
-		else /* a root resource after one in a nested stack */
+		else if (!reads_stack(e, r, t->stack)) /* root after a nested one */
 			lids[nl++] = e->stacks[t->stack].lid;
 	}
 	qsort(lids, nl, sizeof *lids, cmp_str);
@@ -739,6 +781,31 @@ static int nested_template(assembly *a, size_t si, json_t **out)
 	return 0;
 }
 
+/* Whether nested stack S is given a value of root resource LID. */
+static bool passes(const stack *s, const char *lid)
+{
+	const char *k;
+	json_t *v;
+	json_object_foreach(s->pass, k, v) {
+		json_t *x = json_object_get(v, "Ref");
+		if (!x)
+			x = json_array_get(json_object_get(v, "Fn::GetAtt"), 0);
+		if (json_is_string(x) && !strcmp(json_string_value(x), lid))
+			return true;
+	}
+	return false;
+}
+
+static bool in_array(const json_t *a, const json_t *x)
+{
+	size_t i;
+	json_t *v;
+	json_array_foreach(a, i, v)
+		if (json_equal(v, x))
+			return true;
+	return false;
+}
+
 /* The root's AWS::CloudFormation::Stack resource for nested stack S,
  * whose template is published as KEY. */
 static json_t *nested_stack_resource(const emit *e, const stack *s, const char *key)
@@ -752,11 +819,16 @@ static json_t *nested_stack_resource(const emit *e, const stack *s, const char *
 				       "Properties", props) : NULL;
 	if (!nr)
 		return NULL;
+	/* Only what the parameters do not imply already (W3005). */
 	json_t *after = json_array();
 	for (size_t k = 1; k < e->nstacks; k++)
-		if (s->after[k])
+		if (s->after[k] == AFTER_EXPLICIT)
 			json_array_append_new(after, json_string(e->stacks[k].lid));
-	json_array_extend(after, s->after_root);
+	size_t i;
+	json_t *lid;
+	json_array_foreach(s->after_root, i, lid)
+		if (!passes(s, json_string_value(lid)) && !in_array(after, lid))
+			json_array_append(after, lid);
 	if (json_array_size(after))
 		json_object_set_new(nr, "DependsOn", after);
 	else
@@ -805,6 +877,67 @@ static int write_nested(assembly *a, size_t si)
 	return rc;
 }
 
+/* The logical IDs of stack S's resources, space-separated (NULL: out of
+ * memory). */
+static json_t *stack_lids(const emit *e, const stack *s)
+{
+	synth_buf ids = SYNTH_BUF_INIT;
+	for (size_t k = 0; k < s->nres; k++) {
+		if (k)
+			synth_buf_putc(&ids, ' ');
+		synth_buf_puts(&ids, e->b->resources[s->res[k]]->logical_id);
+	}
+	json_t *v = ids.oom ? NULL : json_stringn(ids.ptr ? ids.ptr : "", ids.len);
+	synth_buf_free(&ids);
+	return v;
+}
+
+/* Adds the placement memory to META: every nested stack, in rank order,
+ * with the logical IDs it holds (one string, the smallest form). */
+static int add_layout_metadata(const emit *e, json_t *meta)
+{
+	json_t *a = json_array();
+	int rc = a ? 0 : SYNTH_ENOMEM;
+	for (size_t si = 1; rc == 0 && si < e->nstacks; si++) {
+		json_t *x = json_pack("{s:s,s:o}", "name", e->stacks[si].name, "resources",
+				      stack_lids(e, &e->stacks[si]));
+		if (!x || json_array_append_new(a, x) < 0)
+			rc = SYNTH_ENOMEM;
+	}
+	json_t *md = rc == 0 ? json_pack("{s:i,s:o}", "version", 1, "stacks", a) : NULL;
+	if (rc != 0)
+		json_decref(a);
+	if (!md || json_object_set_new(meta, SYNTH_MD_LAYOUT, md) < 0)
+		return SYNTH_ENOMEM;
+	return 0;
+}
+
+/* Writes the assembly's copy of the placement memory (SYNTH_LAYOUT_FILE,
+ * plain text so the next synth reads it at memchr speed instead of
+ * parsing the whole root template): "synth-layout 1 STACK", then one line
+ * per stack, the root first, then the nested ones in rank order: its name
+ * ("root" for the root) and its logical IDs, space-separated. */
+static int write_layout_file(assembly *a)
+{
+	const emit *e = a->e;
+	synth_buf t = SYNTH_BUF_INIT;
+	synth_buf_printf(&t, "synth-layout 1 %s\n", e->b->stack_name);
+	for (size_t si = 0; si < e->nstacks; si++) {
+		const stack *s = &e->stacks[si];
+		synth_buf_puts(&t, si ? s->name : "root");
+		for (size_t k = 0; k < s->nres; k++) {
+			synth_buf_putc(&t, ' ');
+			synth_buf_puts(&t, e->b->resources[s->res[k]]->logical_id);
+		}
+		synth_buf_putc(&t, '\n');
+	}
+	char *path = synth_asprintf("%s/%s", a->dir, SYNTH_LAYOUT_FILE);
+	int rc = t.oom || !path ? synth_error_oom() : synth__write_file(path, t.ptr, t.len);
+	free(path);
+	synth_buf_free(&t);
+	return rc;
+}
+
 /* *OUT: the root template: the backend's parameters, conditions and
  * outputs, a->meta, and the resources with the nested stacks'. */
 static int root_template(assembly *a, json_t **out)
@@ -817,6 +950,11 @@ static int root_template(assembly *a, json_t **out)
 	free(desc);
 	json_t *params = json_object();
 	if (!t || !params) {
+		json_decref(t);
+		json_decref(params);
+		return synth_error_oom();
+	}
+	if (e->nstacks > 1 && add_layout_metadata(e, a->meta) < 0) {
 		json_decref(t);
 		json_decref(params);
 		return synth_error_oom();
@@ -1019,6 +1157,8 @@ static int write_all(emit *e, const char *dir)
 		rc = write_nested(&a, si);
 	if (rc == 0)
 		rc = write_root(&a);
+	if (rc == 0 && e->nstacks > 1)
+		rc = write_layout_file(&a);
 	if (rc == 0)
 		rc = write_asset_manifest(&a);
 	if (rc == 0)
@@ -1040,7 +1180,11 @@ int synth__emit_assembly(synth_backend *b, const char *dir)
 	e.ndeps = calloc(n, sizeof *e.ndeps);
 	e.capdeps = calloc(n, sizeof *e.capdeps);
 	e.est = calloc(n, sizeof *e.est);
-	int rc = e.deps && e.ndeps && e.capdeps && e.est ? 0 : synth_error_oom();
+	e.ntok = calloc(n, sizeof *e.ntok);
+	e.attrs = calloc(n, sizeof *e.attrs);
+	e.nattrs = calloc(n, sizeof *e.nattrs);
+	int rc = e.deps && e.ndeps && e.capdeps && e.est && e.ntok && e.attrs && e.nattrs
+		 ? 0 : synth_error_oom();
 	/* Explicit DependsOn are edges too: they must be inside the model. */
 	if (rc == 0)
 		rc = collect_deps(&e);
@@ -1056,6 +1200,9 @@ int synth__emit_assembly(synth_backend *b, const char *dir)
 	free(e.ndeps);
 	free(e.capdeps);
 	free(e.est);
+	free(e.ntok);
+	free(e.attrs);
+	free(e.nattrs);
 	synth__layout_free(&e);
 	synth_buf_free(&e.loc);
 	return rc;

@@ -174,6 +174,13 @@ int synth_deploy_continue_rollback(synth_aws *a, const synth_deploy_options *o,
  * it is in progress or failed (its outputs are not a deploy's). */
 int synth_deploy_outputs(synth_aws *a, const synth_deploy_options *o, synth_deploy_result *res);
 
+/* Writes the root template of the deployed stack STACK_NAME to PATH: the
+ * placement memory the synth before a deploy honours (the CLI names the
+ * file in SYNTH_DEPLOYED_TEMPLATE). 1 when written; 0 when there is no
+ * such stack, or one that holds no resource (ROLLBACK_COMPLETE,
+ * REVIEW_IN_PROGRESS); < 0 on error. */
+int synth_deploy_root_template(synth_aws *a, const char *stack_name, const char *path);
+
 /*
  * What a deploy would change, resource by resource, against the deployed
  * templates (GetTemplate of the root stack and of each nested stack found

@@ -208,6 +208,17 @@ int synth__deploy_cfn_describe(dctx *d, const char *name, json_t **stack)
 	return 0;
 }
 
+int synth__deploy_cfn_template(synth_aws *a, const char *stack, json_t **out)
+{
+	plist p = {0};
+	synth__deploy_cfn_add(&p, "StackName", stack);
+	synth__deploy_cfn_add(&p, "TemplateStage", "Original");
+	*out = NULL;
+	int rc = synth__deploy_cfn_call(a, "GetTemplate", &p, out);
+	synth__deploy_cfn_params_free(&p);
+	return rc;
+}
+
 void synth__deploy_cfn_note(dctx *d, json_t *stack)
 {
 	if (synth__deploy_cfn_str(stack, "StackId"))

@@ -115,12 +115,8 @@ int synth__deploy_compare_unchanged(dctx *d, const assembly *as, json_t *stack, 
 	json_decref(want);
 	if (!meta)
 		return 0;
-	plist p = {0};
-	synth__deploy_cfn_add(&p, "StackName", synth__deploy_cfn_str(stack, "StackId"));
-	synth__deploy_cfn_add(&p, "TemplateStage", "Original");
 	json_t *r = NULL;
-	int rc = synth__deploy_cfn_call(d->a, "GetTemplate", &p, &r);
-	synth__deploy_cfn_params_free(&p);
+	int rc = synth__deploy_cfn_template(d->a, synth__deploy_cfn_str(stack, "StackId"), &r);
 	const char *body = rc == 0 ? synth__deploy_cfn_str(r, "TemplateBody") : NULL;
 	json_t *old = body ? json_loads(body, 0, NULL) : NULL; /* YAML: not equal */
 	*same = old && json_equal(old, as->template);
@@ -238,12 +234,8 @@ int synth__deploy_template_diff(json_t *old_tpl, json_t *new_tpl, json_t **out)
 static int deployed_template(dctx *d, const char *id, json_t **out)
 {
 	*out = NULL;
-	plist p = {0};
-	synth__deploy_cfn_add(&p, "StackName", id);
-	synth__deploy_cfn_add(&p, "TemplateStage", "Original");
 	json_t *r = NULL;
-	int rc = synth__deploy_cfn_call(d->a, "GetTemplate", &p, &r);
-	synth__deploy_cfn_params_free(&p);
+	int rc = synth__deploy_cfn_template(d->a, id, &r);
 	if (rc < 0 && strstr(synth_error_last()->message, "does not exist")) {
 		synth_error_clear();
 		return 0;

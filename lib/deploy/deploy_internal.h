@@ -97,6 +97,9 @@ void synth__deploy_cfn_say(dctx *d, const char *fmt, ...) __attribute__((format(
 /* DescribeStacks of NAME (a name or an id): *stack (caller decrefs) or
  * NULL when it does not exist. */
 int synth__deploy_cfn_describe(dctx *d, const char *name, json_t **stack);
+/* GetTemplate (Original) of stack STACK (a name or an id): *out (caller
+ * decrefs) is the response; its "TemplateBody" the template. */
+int synth__deploy_cfn_template(synth_aws *a, const char *stack, json_t **out);
 /* Records the stack's id and status in d->res. */
 void synth__deploy_cfn_note(dctx *d, json_t *stack);
 

@@ -171,12 +171,8 @@ int synth_deploy_outputs(synth_aws *a, const synth_deploy_options *o, synth_depl
 	/* The deployed template's Metadata: the local one may have moved on. */
 	json_t *metadata = NULL;
 	if (rc == 0 && stack) {
-		plist p = {0};
-		synth__deploy_cfn_add(&p, "StackName", synth__deploy_cfn_str(stack, "StackId"));
-		synth__deploy_cfn_add(&p, "TemplateStage", "Original");
 		json_t *r = NULL;
-		rc = synth__deploy_cfn_call(a, "GetTemplate", &p, &r);
-		synth__deploy_cfn_params_free(&p);
+		rc = synth__deploy_cfn_template(a, synth__deploy_cfn_str(stack, "StackId"), &r);
 		const char *body = rc == 0 ? synth__deploy_cfn_str(r, "TemplateBody") : NULL;
 		json_t *t = body ? json_loads(body, 0, NULL) : NULL;
 		if (rc == 0 && !t)

@@ -40,6 +40,17 @@ split_check() {
 	fi
 }
 
+# lint_ok DESC FILES...: cfn-lint finds no error, and no redundant
+# DependsOn (W3005: one a Ref, GetAtt or parameter implies already).
+lint_ok() {
+	local d=$1
+	shift
+	CFN_LINT_OUT=
+	cfn_lint_ok "$d: cfn-lint finds no errors" "$@"
+	check_eq "$d: no redundant DependsOn (cfn-lint W3005)" \
+		"$(printf '%s\n' "$CFN_LINT_OUT" | grep -c ':W3005:')" 0
+}
+
 synth_ok() {
 	if [ "$RC" -eq 0 ]; then
 		pass "$1: synth exits 0"
@@ -54,7 +65,7 @@ if gen big 200; then :; fi
 if synth_ok "big (200 functions, one code dir each)"; then
 	split_check big --functions 200 --split --gen-refs --min-stacks 3
 	templates=("$DIR"/cdk.out/*.template.json)
-	cfn_lint_ok "big: cfn-lint finds no errors in the ${#templates[@]} templates (root and nested)" "${templates[@]}"
+	lint_ok "big: the ${#templates[@]} templates (root and nested)" "${templates[@]}"
 	cfnspec_ok "big: cfnspec.py accepts every template (root and nested)" "${templates[@]}"
 	assembly_ok "big: check_assembly.py accepts the assembly" "$DIR/cdk.out"
 	zips=("$DIR"/cdk.out/asset.*.zip)
@@ -80,6 +91,26 @@ print(n)' "$DIR/cdk.out")
 	else
 		fail "big: a second synth gives identical templates and assets"; diag "$(printf '%s\n' "$d" | head -n 5)"
 	fi
+fi
+
+# --- references both ways, far apart: outputs and parameters budgeted -----
+# 400 functions (2,000 resources): each reads the ARN of fn[i/2] and the
+# role ARN of fn[N-1-i/2]; before the budgets, one nested stack had 410
+# outputs. (1,000 functions: test/cli/placement.sh, which deploys them.)
+gen cross400 -s -p -x 400
+if synth_ok "cross400 (400 functions referencing each other both ways)"; then
+	split_check cross400 --functions 400 --split --min-stacks 4
+	# cfn-lint takes seconds per template: the root, and the nested
+	# templates with the most parameters and the most outputs.
+	pick=$(python3 -c '
+import glob, json, sys
+ts = [(f, json.load(open(f))) for f in glob.glob(sys.argv[1] + "/*.nested.template.json")]
+p = max(ts, key=lambda x: len(x[1].get("Parameters", {})))[0]
+o = max(ts, key=lambda x: len(x[1].get("Outputs", {})))[0]
+print(p); print(o)' "$DIR/cdk.out" | sort -u)
+	mapfile -t some < <(ls "$DIR"/cdk.out/*.template.json | grep -v nested; printf '%s\n' "$pick")
+	lint_ok "cross400: ${#some[@]} templates" "${some[@]}"
+	cfnspec_ok "cross400: cfnspec.py accepts every template" "$DIR"/cdk.out/*.template.json
 fi
 
 # --- 600 functions sharing one code directory ----------------------------

@@ -42,6 +42,12 @@
  * sets stack parameter P to a digest of the SSM versions of those
  * secrets (never their values), so a changed secret updates the stack. */
 #define SYNTH_MD_SECRET_VERSIONS "synth:secret-versions"
+/* The root template's placement memory: which nested stack holds which
+ * resource, so a resource never moves by accident (lib/core/layout.c). */
+#define SYNTH_MD_LAYOUT "synth:layout"
+/* A file holding the deployed root template, written by `synth deploy`
+ * before it synthesizes: the placement memory's source of truth. */
+#define SYNTH_ENV_DEPLOYED_TEMPLATE "SYNTH_DEPLOYED_TEMPLATE"
 /* The parameter the auth construct declares for that digest. */
 #define SYNTH_SECRET_VERSIONS_PARAM "SynthSecretVersions"
 

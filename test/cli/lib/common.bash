@@ -120,6 +120,7 @@ cfn_lint_ok() {
 	local out rc
 	out=$(cfn-lint --format parseable -- "$@" 2>&1)
 	rc=$?
+	CFN_LINT_OUT=$out # for further checks (warnings)
 	if (((rc & 3) == 0)); then
 		pass "$d"
 	else
