@@ -49,8 +49,11 @@ static void usage(FILE *f)
 	      "  -h, --help          this text;  --version  the version\n"
 	      "\n"
 	      "Exit status: 0 ok, 1 synth error (reported by the backend), 2 usage,\n"
-	      "3 backend.c did not compile, 4 the backend crashed or wrote no assembly,\n"
-	      "5 I/O error.\n",
+	      "3 backend.c did not compile, 4 the backend crashed or wrote no assembly or\n"
+	      "a broken assembly (a manifest that is not one, a missing or non-JSON template\n"
+	      "or asset), 5 I/O error (a read-only or full disk). --out refuses a directory\n"
+	      "that is not a cloud assembly (exit 2): the output directory is replaced\n"
+	      "as a whole.\n",
 	      f);
 }
 

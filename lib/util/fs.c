@@ -1,5 +1,6 @@
 /* File system helpers: mkdir -p, rm -rf, atomic writes, directory swap. */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -122,8 +123,58 @@ int synth_file_read(const char *path, char **out, size_t *len)
 	return 0;
 }
 
+/* Whether DIR holds nothing but "." and "..". */
+static bool dir_empty(const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return false;
+	struct dirent *e;
+	bool empty = true;
+	while (empty && (e = readdir(d)))
+		empty = !strcmp(e->d_name, ".") || !strcmp(e->d_name, "..");
+	closedir(d);
+	return empty;
+}
+
+/* Whether DIR/manifest.json is a cloud assembly manifest (synth's or
+ * another CDK tool's): an object with a "version" and "artifacts". */
+static bool has_cdk_manifest(const char *dir)
+{
+	char *p = synth_asprintf("%s/manifest.json", dir);
+	json_t *m = p ? json_load_file(p, 0, NULL) : NULL;
+	free(p);
+	bool ok = json_is_string(json_object_get(m, "version")) &&
+		  json_is_object(json_object_get(m, "artifacts"));
+	json_decref(m);
+	return ok;
+}
+
+int synth__assembly_replaceable(const char *dir)
+{
+	struct stat st;
+	if (lstat(dir, &st) < 0)
+		return errno == ENOENT ? 0
+				       : synth_error_setf(SYNTH_EIO, "cannot read %s: %s", dir,
+							  strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return synth_error_setf(SYNTH_EINVALID,
+					"%s exists and is not a directory; not replacing it", dir);
+	if (dir_empty(dir) || has_cdk_manifest(dir))
+		return 0;
+	return synth_error_setf(SYNTH_EINVALID,
+				"%s is not a cloud assembly (it has no manifest.json with a "
+				"\"version\" and \"artifacts\"); the output directory is replaced "
+				"as a whole, so synth does not touch a directory it did not write: "
+				"choose another output directory, or empty or remove this one "
+				"yourself", dir);
+}
+
 int synth__replace_dir(const char *src, const char *dst)
 {
+	int rc = synth__assembly_replaceable(dst);
+	if (rc < 0)
+		return rc;
 	struct stat st;
 	if (lstat(dst, &st) < 0) {
 		if (rename(src, dst) < 0)
@@ -131,18 +182,15 @@ int synth__replace_dir(const char *src, const char *dst)
 						src, dst, strerror(errno));
 		return 0;
 	}
-	if (!S_ISDIR(st.st_mode))
-		return synth_error_setf(SYNTH_EIO,
-					"%s exists and is not a directory; not replacing it",
-					dst);
 	/* Swap atomically: readers see the old or the new assembly. */
 	if (renameat2(AT_FDCWD, src, AT_FDCWD, dst, RENAME_EXCHANGE) == 0)
 		return synth__rm_rf(src); /* src now holds the old assembly */
-	/* Fallback (file systems without RENAME_EXCHANGE): two renames. */
+	/* Fallback (file systems without RENAME_EXCHANGE): two renames. A run
+	 * killed between them leaves DST.old.<pid>, which the CLI's next run
+	 * puts back (cli/synthesize.c). */
 	char *old = synth_asprintf("%s.old.%ld", dst, (long)getpid());
 	if (!old)
 		return synth_error_oom();
-	int rc = 0;
 	if (rename(dst, old) < 0)
 		rc = synth_error_setf(SYNTH_EIO, "cannot rename %s: %s", dst,
 				      strerror(errno));
