@@ -215,10 +215,11 @@ static char *pkg_config_flags(void)
  * The build cache. .synth/backend.stamp records what the last build used:
  *
  *   synth-build 2
- *   env HEX        SHA-256 of what is known without running anything: $CC,
- *                  $CFLAGS, $CPPFLAGS, $LDFLAGS, $LDLIBS, the pkg-config
- *                  variables, this synth binary's and the compiler's
- *                  identity, the source files
+ *   env NAME=...   what is known without running anything, one per line
+ *                  (not hashed: the first SHA-256 of a process costs
+ *                  OpenSSL's initialisation): $CC, $CFLAGS, $CPPFLAGS,
+ *                  $LDFLAGS, $LDLIBS, the pkg-config variables, this synth
+ *                  binary's and the compiler's identity, the sources
  *   cmd HEX        SHA-256 of the compile and link commands (with
  *                  pkg-config's flags) and libsynth.so's identity
  *   lib ID PATH    libsynth.so
@@ -295,7 +296,7 @@ static void put_program_id(synth_buf *b, const char *what, const char *name)
 	file_id id = {0};
 	if (found)
 		file_id_of(found, &id);
-	synth_buf_printf(b, "%s=%s %lld %lld %lld\n", what, found ? found : name, id.size,
+	synth_buf_printf(b, "env %s=%s %lld %lld %lld\n", what, found ? found : name, id.size,
 			 id.mtime, id.ino);
 	free(found);
 }
@@ -307,7 +308,7 @@ typedef struct build {
 	words ldflags; /* $LDFLAGS */
 	words ldlibs;  /* $LDLIBS */
 	words srcs;    /* backend.c and the folder convention's DIR/resource.c */
-	char env[65];  /* the stamp's env hash */
+	char *env;     /* the stamp's "env ..." lines */
 } build;
 
 static void build_free(build *b)
@@ -317,6 +318,19 @@ static void build_free(build *b)
 	words_free(&b->ldflags);
 	words_free(&b->ldlibs);
 	words_free(&b->srcs);
+	free(b->env);
+}
+
+/* Appends "env NAME=VALUE\n", VALUE's newlines and backslashes escaped. */
+static void put_env(synth_buf *key, const char *name, const char *value)
+{
+	synth_buf_printf(key, "env %s=", name);
+	for (const char *p = value ? value : ""; *p; p++)
+		if (*p == '\n' || *p == '\\')
+			synth_buf_puts(key, *p == '\n' ? "\\n" : "\\\\");
+		else
+			synth_buf_putc(key, *p);
+	synth_buf_putc(key, '\n');
 }
 
 /* The compiler flags from the environment, as make's implicit rules use
@@ -328,7 +342,6 @@ static int build_init(build *b)
 {
 	*b = (build){0};
 	synth_buf key = SYNTH_BUF_INIT;
-	synth_buf_puts(&key, STAMP_MAGIC "\n");
 	int rc = 0;
 	for (size_t i = 0; rc == 0 && i < sizeof build_vars / sizeof *build_vars; i++) {
 		const char *v = getenv(build_vars[i]);
@@ -340,7 +353,7 @@ static int build_init(build *b)
 			rc = cli_fail(EXIT_USAGE, "$%s has an unbalanced quote: %s", build_vars[i], v);
 		else if (rc < 0)
 			rc = cli_fail(EXIT_IO, "out of memory");
-		synth_buf_printf(&key, "%s=%s\n", build_vars[i], v ? v : "");
+		put_env(&key, build_vars[i], v);
 	}
 	if (rc == 0 && b->cc.n == 0)
 		rc = cli_fail(EXIT_USAGE, "$CC names no compiler");
@@ -349,7 +362,7 @@ static int build_init(build *b)
 					 "PKG_CONFIG_SYSROOT_DIR"};
 	for (size_t i = 0; i < sizeof pc / sizeof *pc; i++) {
 		const char *v = getenv(pc[i]);
-		synth_buf_printf(&key, "%s=%s\n", pc[i], v ? v : "");
+		put_env(&key, pc[i], v);
 	}
 	char *self = exe_path();
 	put_program_id(&key, "synth", self ? self : "synth");
@@ -366,9 +379,10 @@ static int build_init(build *b)
 		globfree(&g);
 	}
 	for (size_t i = 0; rc == 0 && i < b->srcs.n; i++)
-		synth_buf_printf(&key, "src=%s\n", b->srcs.v[i]);
-	if (rc == 0 && (key.oom || synth_sha256_hex(key.ptr, key.len, b->env) < 0))
+		put_env(&key, "src", b->srcs.v[i]);
+	if (rc == 0 && key.oom)
 		rc = cli_fail(EXIT_IO, "out of memory");
+	b->env = rc == 0 ? synth_buf_detach(&key) : NULL;
 	synth_buf_free(&key);
 	if (rc)
 		build_free(b);
@@ -426,13 +440,15 @@ static int compile_argv(words *argv, const build *b, const words *pkg_cflags, si
 }
 
 /* The command linking DIR/0.o ... into OUT. */
-static int link_argv(words *argv, const build *b, const words *pkg_libs, const char *dir,
-		     const char *out)
+static int link_argv(words *argv, const build *b, const words *pkg_cflags,
+		     const words *pkg_libs, const char *dir, const char *out)
 {
+	/* The compile flags on the link too: -fsanitize=..., -flto. */
 	int rc = add_all(argv, &b->cc);
-	/* $CFLAGS on the link too: -fsanitize=..., -flto. */
-	for (size_t k = 0; rc == 0 && k < b->cflags.n; k++)
-		rc = words_add(argv, b->cflags.v[k]);
+	if (rc == 0)
+		rc = add_all(argv, &b->cflags);
+	if (rc == 0)
+		rc = add_all(argv, pkg_cflags);
 	if (rc == 0)
 		rc = add_all(argv, &b->ldflags);
 	const char *const o[] = {"-o", out};
@@ -502,12 +518,13 @@ static int commands_make(commands *c, const build *b, const char *flags, const c
 	int rc = c->argv ? split_pkg_flags(flags, &pc, &pl) : -1;
 	for (size_t i = 0; rc == 0 && i < c->n; i++) {
 		rc = i + 1 < c->n ? compile_argv(&c->argv[i], b, &pc, i, dir)
-				  : link_argv(&c->argv[i], b, &pl, dir, out);
+				  : link_argv(&c->argv[i], b, &pc, &pl, dir, out);
 		/* The key: the same command with the fixed names. */
 		words_free(&key_argv);
 		if (rc == 0)
 			rc = i + 1 < c->n ? compile_argv(&key_argv, b, &pc, i, ".synth/build")
-					  : link_argv(&key_argv, b, &pl, ".synth/build", ".synth/backend");
+					  : link_argv(&key_argv, b, &pc, &pl, ".synth/build",
+							      ".synth/backend");
 		for (size_t k = 0; rc == 0 && k < key_argv.n; k++)
 			synth_buf_printf(&key, "%s%c", key_argv.v[k], k + 1 < key_argv.n ? ' ' : '\n');
 	}
@@ -530,7 +547,8 @@ static int commands_make(commands *c, const build *b, const char *flags, const c
 /* A stamp, read back. */
 typedef struct stamp {
 	char *text;
-	char env[65], cmd[65];
+	char *env;        /* the "env ..." lines */
+	char cmd[65];
 	char *lib_line;   /* "lib ..." in TEXT */
 	file_id lib, bin;
 	char lib_path[PATH_MAX];
@@ -543,6 +561,7 @@ static void stamp_free(stamp *s)
 {
 	free(s->text);
 	free(s->dep_lines);
+	free(s->env);
 	*s = (stamp){0};
 }
 
@@ -555,11 +574,14 @@ static int stamp_read(stamp *s)
 	size_t cap = 0;
 	int seen = 0;
 	char *save = NULL;
+	synth_buf env = SYNTH_BUF_INIT;
 	for (char *l = strtok_r(s->text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
 		if (!seen && !strcmp(l, STAMP_MAGIC))
 			seen |= 1;
-		else if (sscanf(l, "env %64[0-9a-f]", s->env) == 1)
+		else if (!strncmp(l, "env ", 4)) {
+			synth_buf_printf(&env, "%s\n", l);
 			seen |= 2;
+		}
 		else if (sscanf(l, "cmd %64[0-9a-f]", s->cmd) == 1)
 			seen |= 4;
 		else if (!strncmp(l, "lib ", 4) &&
@@ -580,7 +602,9 @@ static int stamp_read(stamp *s)
 			s->dep_lines[s->ndeps++] = l;
 		}
 	}
-	if (seen != 63) {
+	s->env = synth_buf_detach(&env);
+	synth_buf_free(&env);
+	if (seen != 63 || !s->env) {
 		stamp_free(s);
 		return -1;
 	}
@@ -641,23 +665,38 @@ static bool stamp_fresh_by_content(const stamp *s, const build *b, const command
 	return true;
 }
 
-/* Adds the files depfile D names (make syntax: "target: a.c b.h \" ...) to
- * DEPS, each once. */
+/* Adds the files depfile D names (make syntax: "target: a.c b\ c.h \"
+ * ...: a backslash-newline is a blank, "\ " a space in a name) to DEPS,
+ * each once. */
 static int deps_add_depfile(words *deps, synth_map *seen, const char *d)
 {
 	char *text = NULL;
 	if (synth_file_read(d, &text, NULL) < 0)
 		return -1;
 	char *p = strchr(text, ':');
-	char *save = NULL;
+	synth_buf w = SYNTH_BUF_INIT;
 	int rc = 0;
-	for (char *w = p ? strtok_r(p + 1, " \t\n\\", &save) : NULL; w && rc == 0;
-	     w = strtok_r(NULL, " \t\n\\", &save)) {
-		size_t wl = strlen(w);
-		if ((wl && w[wl - 1] == ':') || synth__map_get(seen, w))
-			continue; /* phony targets from -MP, or seen already */
-		rc = synth__map_put(seen, w, seen) < 0 ? -1 : words_add(deps, w);
+	for (p = p ? p + 1 : NULL; p && rc == 0; p++) {
+		char c = *p;
+		if (c == '\\' && (p[1] == ' ' || p[1] == '#')) {
+			synth_buf_put(&w, ++p, 1);
+			continue;
+		}
+		if (c && !strchr(" \t\n\\", c)) {
+			synth_buf_put(&w, &c, 1);
+			continue;
+		}
+		/* A word ends; "name:" is a phony target from -MP. */
+		if (w.len && w.ptr[w.len - 1] != ':' && !synth__map_get(seen, w.ptr))
+			rc = w.oom || synth__map_put(seen, w.ptr, seen) < 0 ? -1
+									 : words_add(deps, w.ptr);
+		w.len = 0;
+		if (w.ptr)
+			w.ptr[0] = '\0';
+		if (!c)
+			break;
 	}
+	synth_buf_free(&w);
 	free(text);
 	return rc;
 }
@@ -674,7 +713,7 @@ static int stamp_write(const build *b, const commands *c, const words *deps,
 	synth_buf s = SYNTH_BUF_INIT;
 	file_id id = {0};
 	file_id_of(".synth/backend", &id);
-	synth_buf_printf(&s, STAMP_MAGIC "\nenv %s\ncmd %s\n%s\nbin %lld %lld %lld %lld\ntime %lld\n",
+	synth_buf_printf(&s, STAMP_MAGIC "\n%scmd %s\n%s\nbin %lld %lld %lld %lld\ntime %lld\n",
 			 b->env, c->hex, c->lib, id.size, id.mtime, id.ctime, id.ino, now);
 	for (size_t i = 0; i < deps->n; i++) {
 		char hex[65];
@@ -882,9 +921,10 @@ static int run_backend(const cli_synth_run *r, const char *staging, const char *
 }
 
 /* Why FILE (relative to the assembly DIR) cannot be what WHAT names, or
- * NULL. With PARSE, FILE must hold a JSON object; with OBJECT, it must at
- * least start like one (a template: the specification check parses it). */
-static char *file_problem(const char *dir, const char *file, const char *what, bool parse,
+ * NULL. With DOC, FILE must hold a JSON object, returned in *DOC (the
+ * caller's); with OBJECT, it must at least start like one (a template: the
+ * specification check parses it). */
+static char *file_problem(const char *dir, const char *file, const char *what, json_t **doc,
 			  bool object)
 {
 	if (!file)
@@ -896,14 +936,23 @@ static char *file_problem(const char *dir, const char *file, const char *what, b
 		why = strdup("out of memory");
 	else if (stat(p, &st) < 0)
 		why = synth_asprintf("%s names %s, which is not in the assembly", what, file);
-	else if (parse) {
+	else if (doc) {
+		/* Read whole: json_load_file reads a byte at a time. */
+		char *text = NULL;
+		size_t len = 0;
 		json_error_t je;
-		json_t *j = json_load_file(p, 0, &je);
-		if (!j)
-			why = synth_asprintf("%s is not JSON (line %d: %s)", file, je.line, je.text);
-		else if (!json_is_object(j))
+		*doc = synth_file_read(p, &text, &len) == 0 ? json_loadb(text, len, 0, &je) : NULL;
+		free(text);
+		if (!*doc)
+			why = text ? synth_asprintf("%s is not JSON (line %d: %s)", file, je.line,
+						    je.text)
+				   : synth_asprintf("cannot read %s", file);
+		else if (!json_is_object(*doc))
 			why = synth_asprintf("%s is not a JSON object", file);
-		json_decref(j);
+		if (why) {
+			json_decref(*doc);
+			*doc = NULL;
+		}
 	} else if (object) {
 		char head[256];
 		FILE *f = fopen(p, "rb");
@@ -916,6 +965,28 @@ static char *file_problem(const char *dir, const char *file, const char *what, b
 			why = synth_asprintf("%s is not a JSON object", file);
 	}
 	free(p);
+	return why;
+}
+
+/* Why the asset manifest F (artifact WHAT) is broken: not JSON, or a file
+ * asset it names is missing. */
+static char *asset_manifest_problem(const char *dir, const char *f, const char *what)
+{
+	json_t *am = NULL;
+	char *why = file_problem(dir, f, what, &am, true);
+	const char *h;
+	json_t *asset;
+	json_object_foreach(json_object_get(am, "files"), h, asset) {
+		if (why)
+			break;
+		char *aw = synth_asprintf("%s: file asset %s", f, h);
+		why = file_problem(dir,
+				   json_string_value(json_object_get(json_object_get(asset, "source"),
+								     "path")),
+				   aw ? aw : f, NULL, false);
+		free(aw);
+	}
+	json_decref(am);
 	return why;
 }
 
@@ -933,12 +1004,10 @@ static char *assembly_problem(const char *dir, bool parse_templates)
 		return strdup("no manifest.json in CDK_OUTDIR");
 	}
 	free(p);
-	char *why = file_problem(dir, "manifest.json", "CDK_OUTDIR", true, true);
+	json_t *m = NULL;
+	char *why = file_problem(dir, "manifest.json", "CDK_OUTDIR", &m, true);
 	if (why)
 		return why;
-	p = synth_asprintf("%s/manifest.json", dir);
-	json_t *m = p ? json_load_file(p, 0, NULL) : NULL;
-	free(p);
 	json_t *arts = json_object_get(m, "artifacts");
 	if (!json_is_string(json_object_get(m, "version")) || !json_is_object(arts)) {
 		json_decref(m);
@@ -952,37 +1021,25 @@ static char *assembly_problem(const char *dir, bool parse_templates)
 		const char *type = json_string_value(json_object_get(a, "type"));
 		json_t *props = json_object_get(a, "properties");
 		char *what = synth_asprintf("manifest.json: artifact %s", name);
-		if (!type || !what) {
-			free(what);
-			why = synth_asprintf("manifest.json: artifact %s has no type", name);
-		} else if (!strcmp(type, "aws:cloudformation:stack")) {
+		if (!what)
+			why = strdup("out of memory");
+		else if (!type)
+			why = synth_asprintf("%s has no type", what);
+		else if (!strcmp(type, "aws:cloudformation:stack")) {
 			stacks++;
 			const char *t = json_string_value(json_object_get(props, "templateFile"));
 			size_t tl = t ? strlen(t) : 0;
 			bool checked = tl > 14 && !strcmp(t + tl - 14, ".template.json");
-			why = file_problem(dir, t, what, parse_templates || !checked, true);
-		} else if (!strcmp(type, "cdk:asset-manifest")) {
-			const char *f = json_string_value(json_object_get(props, "file"));
-			why = file_problem(dir, f, what, true, true);
-			char *fp = why ? NULL : synth_asprintf("%s/%s", dir, f);
-			json_t *am = fp ? json_load_file(fp, 0, NULL) : NULL;
-			free(fp);
-			const char *h;
-			json_t *asset;
-			json_object_foreach(json_object_get(am, "files"), h, asset) {
-				if (why)
-					break;
-				char *aw = synth_asprintf("%s: file asset %s", f, h);
-				why = file_problem(dir, json_string_value(json_object_get(
-						     json_object_get(asset, "source"), "path")),
-						   aw ? aw : f, false, false);
-				free(aw);
-			}
-			json_decref(am);
-		} else if (!strcmp(type, "cdk:tree") && json_object_get(props, "file")) {
+			json_t *doc = NULL;
+			why = file_problem(dir, t, what, parse_templates || !checked ? &doc : NULL,
+					   true);
+			json_decref(doc);
+		} else if (!strcmp(type, "cdk:asset-manifest"))
+			why = asset_manifest_problem(
+				dir, json_string_value(json_object_get(props, "file")), what);
+		else if (!strcmp(type, "cdk:tree") && json_object_get(props, "file"))
 			why = file_problem(dir, json_string_value(json_object_get(props, "file")),
-					   what, false, false);
-		}
+					   what, NULL, false);
 		free(what);
 		if (why)
 			break;

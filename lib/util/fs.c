@@ -137,16 +137,23 @@ static bool dir_empty(const char *dir)
 	return empty;
 }
 
-/* Whether DIR/manifest.json is a cloud assembly manifest (synth's or
- * another CDK tool's): an object with a "version" and "artifacts". */
+/* Whether DIR/manifest.json looks like a cloud assembly manifest (synth's
+ * or another CDK tool's): a JSON object naming "version" and "artifacts".
+ * A look, not a parse: this runs on every synth, and a user's
+ * manifest.json with both names is not a risk worth a full parse. */
 static bool has_cdk_manifest(const char *dir)
 {
 	char *p = synth_asprintf("%s/manifest.json", dir);
-	json_t *m = p ? json_load_file(p, 0, NULL) : NULL;
+	char *text = NULL;
+	size_t len = 0;
+	bool ok = p && synth_file_read(p, &text, &len) == 0;
 	free(p);
-	bool ok = json_is_string(json_object_get(m, "version")) &&
-		  json_is_object(json_object_get(m, "artifacts"));
-	json_decref(m);
+	size_t i = 0;
+	while (ok && i < len && strchr(" \t\r\n", text[i]) && text[i])
+		i++;
+	ok = ok && i < len && text[i] == '{' && memmem(text, len, "\"version\"", 9) &&
+	     memmem(text, len, "\"artifacts\"", 11);
+	free(text);
 	return ok;
 }
 
@@ -158,7 +165,7 @@ int synth__assembly_replaceable(const char *dir)
 				       : synth_error_setf(SYNTH_EIO, "cannot read %s: %s", dir,
 							  strerror(errno));
 	if (!S_ISDIR(st.st_mode))
-		return synth_error_setf(SYNTH_EINVALID,
+		return synth_error_setf(SYNTH_EIO,
 					"%s exists and is not a directory; not replacing it", dir);
 	if (dir_empty(dir) || has_cdk_manifest(dir))
 		return 0;

@@ -90,7 +90,7 @@ check_eq "--out ~: the home directory untouched" "$(cat "$FH/docs/notes.txt")" k
 
 echo 'do not lose me' >"$H/notes.txt"
 synth_in "$H" --branch main -q --out notes.txt
-check_eq "--out FILE: exit 2" "$RC" 2
+check_eq "--out FILE: exit 5 (as before)" "$RC" 5
 check_contains "--out FILE: says it is not a directory" "$ERR" "not a directory"
 check_eq "--out FILE: the file untouched" "$(cat "$H/notes.txt")" "do not lose me"
 
@@ -315,7 +315,7 @@ app_case "writing a template that is a JSON array" \
 synth_in "$H" --branch main -q --app "cp -r '$GOOD' \"\$CDK_OUTDIR\""
 check_eq "--app writing a complete assembly: exit 0" "$RC" 0
 check_eq "... and it is swapped in" "$(tree_sum "$H/cdk.out")" "$(tree_sum "$GOOD")"
-check "synth --help documents exit 4 for a broken assembly" sh -c "'$SYNTH' --help | grep -q 'broken assembly'"
+check "synth --help documents exit 4 for a broken assembly" sh -c "'$SYNTH' --help | grep -q 'broken one'"
 
 # --- concurrent runs --------------------------------------------------------
 conc() { # DESC N ARGS...: N synth runs at once in $H
@@ -418,14 +418,8 @@ B=$TMP/b
 mkdir -p "$B/bin"
 cp "$SYNTH_BUILD/synth" "$SYNTH_BUILD/libsynth.so" "$B/"
 cp "$SYNTH_BUILD/libsynth.so" "$B/libsynth.so.0"
-cat >"$B/libsynth-uninstalled.pc" <<PC
-Name: libsynth
-Description: libsynth (test copy)
-Version: 0.1.0
-Requires: jansson
-Cflags: -I$SYNTH_ROOT/include
-Libs: -L$B -Wl,-rpath,$B -lsynth
-PC
+# The build's own .pc (with the sanitizer flags of a SAN build), moved to $B.
+sed "s|$SYNTH_BUILD|$B|g" "$SYNTH_BUILD/libsynth-uninstalled.pc" >"$B/libsynth-uninstalled.pc"
 REALPC=$(command -v pkg-config)
 cat >"$B/bin/pkg-config" <<SH
 #!/bin/sh
@@ -524,5 +518,22 @@ sed -i 's|/\* cccc \*/|/* dddd */|' "$W/todo.h"
 wsynth
 check_contains "racy: a same-size edit within the same second: recompiled" "$ERR" "compiling backend.c"
 check "the rebuilt program has the last edit" grep -q dddd "$W/todo.h"
+
+# A header with a space in its name (the depfile escapes it as "\ ").
+S="$TMP/sp ace"
+mkdir -p "$S/functions/f"
+cp "$C/functions/f/index.mjs" "$S/functions/f/"
+sed 's|#include <synth.h>|#include <synth.h>\n#include "my conf.h"|' "$C/backend.c" >"$S/backend.c"
+echo '#define MEMORY 320' >"$S/my conf.h"
+synth_in "$S" --branch main
+check_eq "a header named 'my conf.h': exit 0" "$RC" 0
+[ "$RC" -eq 0 ] || diag "$ERR"
+check "the stamp records 'my conf.h'" grep -q ' my conf.h$' "$S/.synth/backend.stamp"
+synth_in "$S" --branch main
+check_contains "'my conf.h' unchanged: not recompiled" "$ERR" "not recompiled"
+echo '#define MEMORY 640' >"$S/my conf.h"
+synth_in "$S" --branch main
+check_contains "'my conf.h' edited: recompiled" "$ERR" "compiling backend.c"
+check_eq "... MemorySize 640" "$(C=$S memory)" 640
 
 finish
