@@ -701,13 +701,12 @@ static int deps_add_depfile(words *deps, synth_map *seen, const char *d)
 	return rc;
 }
 
-/* Writes the stamp for DEPS. A file changed since COMPILE_START (0:
- * none), its time between then and now, may have changed after the
- * compiler read it: it gets no hash, so the next synth compiles again. (A
- * file dated in the future is never trusted by its stat alone, but its
- * hash is.) */
-static int stamp_write(const build *b, const commands *c, const words *deps,
-		       long long compile_start)
+/* Writes the stamp for DEPS. A file that changed since SINCE (when the
+ * compile, or the check that found nothing changed, began), or while it
+ * was hashed, may not be what the program was built from: it gets no
+ * hash, so the next synth compiles again. (A file dated in the future is
+ * never trusted by its stat alone, but its hash is.) */
+static int stamp_write(const build *b, const commands *c, const words *deps, long long since)
 {
 	long long now = fs_now_ns();
 	synth_buf s = SYNTH_BUF_INIT;
@@ -715,19 +714,29 @@ static int stamp_write(const build *b, const commands *c, const words *deps,
 	file_id_of(".synth/backend", &id);
 	synth_buf_printf(&s, STAMP_MAGIC "\n%scmd %s\n%s\nbin %lld %lld %lld %lld\ntime %lld\n",
 			 b->env, c->hex, c->lib, id.size, id.mtime, id.ctime, id.ino, now);
-	for (size_t i = 0; i < deps->n; i++) {
-		char hex[65];
-		if (file_id_of(deps->v[i], &id) < 0 || synth__sha256_file(deps->v[i], hex) < 0) {
-			synth_buf_free(&s);
-			return -1;
-		}
-		if (compile_start && ((id.mtime >= compile_start && id.mtime <= now) ||
-				      (id.ctime >= compile_start && id.ctime <= now)))
-			strcpy(hex, "-");
-		synth_buf_printf(&s, "dep %lld %lld %lld %lld %s %s\n", id.size, id.mtime,
-				 id.ctime, id.ino, hex, deps->v[i]);
+	file_id *ids = calloc(deps->n + 1, sizeof *ids);
+	char (*hex)[65] = calloc(deps->n + 1, sizeof *hex);
+	int rc = ids && hex ? 0 : -1;
+	for (size_t i = 0; rc == 0 && i < deps->n; i++) {
+		file_id after;
+		if (file_id_of(deps->v[i], &ids[i]) < 0 || synth__sha256_file(deps->v[i], hex[i]) < 0 ||
+		    file_id_of(deps->v[i], &after) < 0)
+			rc = -1;
+		else if (!file_id_eq(&ids[i], &after))
+			strcpy(hex[i], "-");
 	}
-	int rc = s.oom ? -1 : synth__write_file_atomic(".synth/backend.stamp", s.ptr, s.len);
+	long long end = fs_now_ns();
+	for (size_t i = 0; rc == 0 && i < deps->n; i++) {
+		file_id *f = &ids[i];
+		if ((f->mtime >= since && f->mtime <= end) || (f->ctime >= since && f->ctime <= end))
+			strcpy(hex[i], "-");
+		synth_buf_printf(&s, "dep %lld %lld %lld %lld %s %s\n", f->size, f->mtime, f->ctime,
+				 f->ino, hex[i], deps->v[i]);
+	}
+	if (rc == 0)
+		rc = s.oom ? -1 : synth__write_file_atomic(".synth/backend.stamp", s.ptr, s.len);
+	free(ids);
+	free(hex);
 	synth_buf_free(&s);
 	return rc;
 }
@@ -803,9 +812,10 @@ static int compile_backend(const cli_synth_run *r)
 	char *dir = synth_asprintf(".synth/build.%ld", (long)getpid());
 	char *out = synth_asprintf(".synth/backend.tmp.%ld", (long)getpid());
 	commands c;
+	long long since = 0;
 	if (!dir || !out || commands_make(&c, &b, flags, dir, out) < 0) {
 		rc = cli_fail(EXIT_IO, "out of memory");
-	} else if (have && stamp_fresh_by_content(&s, &b, &c)) {
+	} else if ((since = fs_now_ns()) && have && stamp_fresh_by_content(&s, &b, &c)) {
 		if (r->verbose)
 			fprintf(stderr, "synth: backend.c unchanged, not recompiled\n");
 		/* Fresh stats, so that the next synth takes the fast path. */
@@ -817,7 +827,7 @@ static int compile_backend(const cli_synth_run *r)
 			if (dep_parse(s.dep_lines[i], &id, hex, &path))
 				words_add(&deps, path);
 		}
-		stamp_write(&b, &c, &deps, 0);
+		stamp_write(&b, &c, &deps, since);
 		words_free(&deps);
 		commands_free(&c);
 	} else {
@@ -825,10 +835,10 @@ static int compile_backend(const cli_synth_run *r)
 			fprintf(stderr, "synth: compiling backend.c\n");
 		unlink(".synth/backend.stamp");
 		words deps = {0};
-		long long start = fs_now_ns();
+		since = fs_now_ns();
 		rc = compile_all(&b, &c, dir, out, &deps);
 		if (rc == 0)
-			stamp_write(&b, &c, &deps, start);
+			stamp_write(&b, &c, &deps, since);
 		words_free(&deps);
 		commands_free(&c);
 	}

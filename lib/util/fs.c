@@ -167,7 +167,7 @@ int synth__assembly_replaceable(const char *dir)
 	if (!S_ISDIR(st.st_mode))
 		return synth_error_setf(SYNTH_EIO,
 					"%s exists and is not a directory; not replacing it", dir);
-	if (dir_empty(dir) || has_cdk_manifest(dir))
+	if (has_cdk_manifest(dir) || dir_empty(dir))
 		return 0;
 	return synth_error_setf(SYNTH_EINVALID,
 				"%s is not a cloud assembly (it has no manifest.json with a "
