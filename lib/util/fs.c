@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,23 +139,27 @@ static bool dir_empty(const char *dir)
 }
 
 /* Whether DIR/manifest.json looks like a cloud assembly manifest (synth's
- * or another CDK tool's): a JSON object naming "version" and "artifacts".
- * A look, not a parse: this runs on every synth, and a user's
- * manifest.json with both names is not a risk worth a full parse. */
+ * or another CDK tool's): a JSON object naming "version" and "artifacts",
+ * which the CDK writes first. A look at its first 4 KB, not a parse: this
+ * runs on every synth, and a user's manifest.json that starts with both
+ * names is not a risk worth a parse (nor a heap buffer: a large malloc
+ * here pays for consolidating the many small blocks the specification
+ * check freed). */
 static bool has_cdk_manifest(const char *dir)
 {
-	char *p = synth_asprintf("%s/manifest.json", dir);
-	char *text = NULL;
-	size_t len = 0;
-	bool ok = p && synth_file_read(p, &text, &len) == 0;
-	free(p);
+	char path[PATH_MAX], head[4096];
+	if ((size_t)snprintf(path, sizeof path, "%s/manifest.json", dir) >= sizeof path)
+		return false;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	ssize_t n = read(fd, head, sizeof head);
+	close(fd);
 	size_t i = 0;
-	while (ok && i < len && strchr(" \t\r\n", text[i]) && text[i])
+	while (n > 0 && i < (size_t)n && strchr(" \t\r\n", head[i]) && head[i])
 		i++;
-	ok = ok && i < len && text[i] == '{' && memmem(text, len, "\"version\"", 9) &&
-	     memmem(text, len, "\"artifacts\"", 11);
-	free(text);
-	return ok;
+	return n > 0 && i < (size_t)n && head[i] == '{' && memmem(head, (size_t)n, "\"version\"", 9) &&
+	       memmem(head, (size_t)n, "\"artifacts\"", 11);
 }
 
 int synth__assembly_replaceable(const char *dir)
