@@ -49,8 +49,11 @@ static void usage(FILE *f)
 	      "  -h, --help          this text;  --version  the version\n"
 	      "\n"
 	      "Exit status: 0 ok, 1 synth error (reported by the backend), 2 usage,\n"
-	      "3 backend.c did not compile, 4 the backend crashed or wrote no assembly,\n"
-	      "5 I/O error.\n",
+	      "3 backend.c did not compile, 4 the backend crashed or wrote no assembly or\n"
+	      "a broken one (a manifest that is not one, a missing or non-JSON template\n"
+	      "or asset), 5 I/O error (a read-only or full disk, --out naming a file).\n"
+	      "--out refuses a directory that is not a cloud assembly (exit 2): the output\n"
+	      "directory is replaced as a whole.\n",
 	      f);
 }
 

@@ -1,8 +1,10 @@
 /* File system helpers: mkdir -p, rm -rf, atomic writes, directory swap. */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -122,8 +124,69 @@ int synth_file_read(const char *path, char **out, size_t *len)
 	return 0;
 }
 
+/* Whether DIR holds nothing but "." and "..". */
+static bool dir_empty(const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return false;
+	struct dirent *e;
+	bool empty = true;
+	while (empty && (e = readdir(d)))
+		empty = !strcmp(e->d_name, ".") || !strcmp(e->d_name, "..");
+	closedir(d);
+	return empty;
+}
+
+/* Whether DIR/manifest.json looks like a cloud assembly manifest (synth's
+ * or another CDK tool's): a JSON object naming "version" and "artifacts",
+ * which the CDK writes first. A look at its first 4 KB, not a parse: this
+ * runs on every synth, and a user's manifest.json that starts with both
+ * names is not a risk worth a parse (nor a heap buffer: a large malloc
+ * here pays for consolidating the many small blocks the specification
+ * check freed). */
+static bool has_cdk_manifest(const char *dir)
+{
+	char path[PATH_MAX], head[4096];
+	if ((size_t)snprintf(path, sizeof path, "%s/manifest.json", dir) >= sizeof path)
+		return false;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	ssize_t n = read(fd, head, sizeof head);
+	close(fd);
+	size_t i = 0;
+	while (n > 0 && i < (size_t)n && strchr(" \t\r\n", head[i]) && head[i])
+		i++;
+	return n > 0 && i < (size_t)n && head[i] == '{' && memmem(head, (size_t)n, "\"version\"", 9) &&
+	       memmem(head, (size_t)n, "\"artifacts\"", 11);
+}
+
+int synth__assembly_replaceable(const char *dir)
+{
+	struct stat st;
+	if (lstat(dir, &st) < 0)
+		return errno == ENOENT ? 0
+				       : synth_error_setf(SYNTH_EIO, "cannot read %s: %s", dir,
+							  strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return synth_error_setf(SYNTH_EIO,
+					"%s exists and is not a directory; not replacing it", dir);
+	if (has_cdk_manifest(dir) || dir_empty(dir))
+		return 0;
+	return synth_error_setf(SYNTH_EINVALID,
+				"%s is not a cloud assembly (it has no manifest.json with a "
+				"\"version\" and \"artifacts\"); the output directory is replaced "
+				"as a whole, so synth does not touch a directory it did not write: "
+				"choose another output directory, or empty or remove this one "
+				"yourself", dir);
+}
+
 int synth__replace_dir(const char *src, const char *dst)
 {
+	int rc = synth__assembly_replaceable(dst);
+	if (rc < 0)
+		return rc;
 	struct stat st;
 	if (lstat(dst, &st) < 0) {
 		if (rename(src, dst) < 0)
@@ -131,18 +194,15 @@ int synth__replace_dir(const char *src, const char *dst)
 						src, dst, strerror(errno));
 		return 0;
 	}
-	if (!S_ISDIR(st.st_mode))
-		return synth_error_setf(SYNTH_EIO,
-					"%s exists and is not a directory; not replacing it",
-					dst);
 	/* Swap atomically: readers see the old or the new assembly. */
 	if (renameat2(AT_FDCWD, src, AT_FDCWD, dst, RENAME_EXCHANGE) == 0)
 		return synth__rm_rf(src); /* src now holds the old assembly */
-	/* Fallback (file systems without RENAME_EXCHANGE): two renames. */
+	/* Fallback (file systems without RENAME_EXCHANGE): two renames. A run
+	 * killed between them leaves DST.old.<pid>, which the CLI's next run
+	 * puts back (cli/synthesize.c). */
 	char *old = synth_asprintf("%s.old.%ld", dst, (long)getpid());
 	if (!old)
 		return synth_error_oom();
-	int rc = 0;
 	if (rename(dst, old) < 0)
 		rc = synth_error_setf(SYNTH_EIO, "cannot rename %s: %s", dst,
 				      strerror(errno));

@@ -41,8 +41,13 @@ int synth__rm_rf(const char *path);
  * a rename, so PATH is either the old or the new content. */
 int synth__write_file_atomic(const char *path, const void *data, size_t len);
 int synth__write_file(const char *path, const void *data, size_t len);
-/* Replaces directory DST with directory SRC atomically where the system
- * allows (renameat2 RENAME_EXCHANGE), then removes the old one. */
+/* 0 when an assembly may replace DIR: DIR is missing, empty, or a cloud
+ * assembly (its manifest.json has a "version" and "artifacts"). Otherwise
+ * an error naming DIR and why (a file, a directory synth did not write). */
+int synth__assembly_replaceable(const char *dir);
+/* Replaces the assembly DST with the directory SRC atomically where the
+ * system allows (renameat2 RENAME_EXCHANGE), then removes the old one.
+ * Refuses, touching nothing, a DST synth__assembly_replaceable() refuses. */
 int synth__replace_dir(const char *src, const char *dst);
 
 #endif
