@@ -1277,11 +1277,14 @@ static int check_out(const char *out)
 /* Serializes the synth runs of one directory (they share .synth/ and
  * usually the output directory): an exclusive flock on .synth/lock, held
  * until the descriptor is closed. -1 when there is no lock to take (a
- * directory one cannot write, with --app): the private names still keep
- * concurrent runs apart. */
+ * directory one cannot write; with --app, a directory without .synth/):
+ * the private names still keep concurrent runs apart. */
 static int lock_dir(const cli_synth_run *r)
 {
-	if (synth__mkdir_p(".synth") < 0)
+	/* An --app program's directory is the user's: no .synth/ is made
+	 * there (the private names suffice); one that exists is used. */
+	struct stat st;
+	if (r->app ? stat(".synth", &st) < 0 : synth__mkdir_p(".synth") < 0)
 		return -1;
 	int fd = open(".synth/lock", O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (fd < 0)

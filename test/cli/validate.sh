@@ -120,7 +120,7 @@ C
 # one is never taken for a resource type.
 cat >"$T/ptype.sh" <<'SH'
 mkdir -p "$CDK_OUTDIR"
-printf '{"version":"36.0.0","artifacts":{}}' >"$CDK_OUTDIR/manifest.json"
+printf '{"version":"36.0.0","artifacts":{"S":{"type":"aws:cloudformation:stack","environment":"aws://unknown-account/unknown-region","properties":{"templateFile":"p.template.json"}}}}' >"$CDK_OUTDIR/manifest.json"
 printf '{"Resources":{"P":{"Type":"~3","Properties":{}}}}' >"$CDK_OUTDIR/p.template.json"
 SH
 rc=$(run --app "sh $T/ptype.sh")
@@ -171,7 +171,7 @@ ok "another checker checks again and starts its own list" \
 mkdir -p "$T/appdir"
 cat >"$T/good.sh" <<'SH'
 mkdir -p "$CDK_OUTDIR"
-printf '{"version":"36.0.0","artifacts":{}}' >"$CDK_OUTDIR/manifest.json"
+printf '{"version":"36.0.0","artifacts":{"S":{"type":"aws:cloudformation:stack","environment":"aws://unknown-account/unknown-region","properties":{"templateFile":"t.template.json"}}}}' >"$CDK_OUTDIR/manifest.json"
 printf '{"Resources":{"T":{"Type":"AWS::SNS::Topic","Properties":{}}}}' >"$CDK_OUTDIR/t.template.json"
 SH
 rc=$(cd "$T/appdir" && "$BUILD/synth" -q --app "sh $T/good.sh" 2>"$T/err"; echo $?)
