@@ -260,13 +260,14 @@ def if_cases():
 
 
 def write_app(d, template):
-    """An assembly dir to copy with --app: the baseline's manifest and
-    asset manifest, the case's template under the root template's name."""
+    """An assembly dir to copy with --app: the baseline's manifest, asset
+    manifest and assets, the case's template under the root template's name."""
     base = os.path.join(WORK, "construct", "cdk.out")
     if os.path.exists(d):
         shutil.rmtree(d)
-    shutil.copytree(base, d, ignore=shutil.ignore_patterns("asset.*", "synth-assets.json",
-                                                           ".synth*"))
+    # The assets too: synth refuses an --app assembly whose asset manifest
+    # names a file it does not hold.
+    shutil.copytree(base, d, ignore=shutil.ignore_patterns("synth-assets.json", ".synth*"))
     name = os.path.basename(root_template(base))
     json.dump(template, open(os.path.join(d, name), "w"), indent=1)
     return os.path.join(d, name)
