@@ -5,9 +5,15 @@
  * are sorted by path (bytewise), timestamps fixed at 1980-01-01 00:00 (the
  * zip epoch), permissions normalised to 0644 or 0755, no directory
  * entries, deflate at level 6. The asset id is the SHA-256 of the zip.
+ *
+ * libzip is loaded (dlopen) the first time a zip must be built: a synth
+ * whose zips all come from the previous assembly never maps libzip and
+ * the libcrypto, libz and libbz2 it needs (about 1 ms of loading and
+ * relocation; ARCHITECTURE.md, "Linking").
  */
 #define _GNU_SOURCE
 #include <dirent.h>
+#include <dlfcn.h>
 #include <pthread.h>
 #include <errno.h>
 #include <fnmatch.h>
@@ -19,10 +25,68 @@
 #include <time.h>
 #include <unistd.h>
 #include <zip.h>
-#include <openssl/err.h>
-#include <openssl/evp.h>
+#define OPENSSL_SUPPRESS_DEPRECATED /* SHA256_Init: see lib/util/util.c */
+#include <openssl/sha.h>
 #include "internal.h"
 #include "synth/sys/construct.h"
+
+/* --- libzip, loaded on first use --------------------------------------- */
+
+/* The library the Makefile found (its directory and soname); the soname
+ * alone when it could not say. */
+#ifndef SYNTH_LIBZIP_PATH
+#define SYNTH_LIBZIP_PATH "libzip.so"
+#endif
+
+#define ZIP_FUNCS(X)                                                                     \
+	X(zip_close) X(zip_discard) X(zip_error_fini) X(zip_error_init)                  \
+	X(zip_error_strerror) X(zip_file_add) X(zip_file_set_dostime)                    \
+	X(zip_file_set_external_attributes) X(zip_open_from_source)                      \
+	X(zip_set_file_compression) X(zip_source_buffer_create) X(zip_source_close)      \
+	X(zip_source_error) X(zip_source_file) X(zip_source_free) X(zip_source_keep)     \
+	X(zip_source_open) X(zip_source_read) X(zip_source_stat) X(zip_stat_init)        \
+	X(zip_strerror)
+
+static struct libzip {
+#define ZIP_FIELD(f) __typeof__(f) *f;
+	ZIP_FUNCS(ZIP_FIELD)
+#undef ZIP_FIELD
+} zf;
+static bool zf_loaded;
+static pthread_mutex_t zf_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Loads libzip into ZF once (a failure is retried by the next call). */
+static int libzip_load(const char *context)
+{
+	pthread_mutex_lock(&zf_lock);
+	int rc = 0;
+	if (!zf_loaded) {
+		const char *path = SYNTH_LIBZIP_PATH;
+		void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+		if (!h && strchr(path, '/'))
+			h = dlopen(strrchr(path, '/') + 1, RTLD_NOW | RTLD_LOCAL);
+		const char *miss = NULL;
+		struct libzip l;
+#define ZIP_SYM(f)                                                                       \
+	if (h && !miss && !(*(void **)&l.f = dlsym(h, #f)))                              \
+		miss = #f;
+		ZIP_FUNCS(ZIP_SYM)
+#undef ZIP_SYM
+		if (!h || miss) {
+			const char *why = dlerror();
+			rc = synth_error_setf(SYNTH_EIO, "%s: cannot load libzip (%s) to build the "
+					      "zip: %s", context, path,
+					      why ? why : miss ? miss : "unknown error");
+			if (h)
+				dlclose(h);
+		} else {
+			zf = l;
+			zf_loaded = true;
+		}
+	}
+	pthread_mutex_unlock(&zf_lock);
+	return rc;
+}
 
 typedef struct entry {
 	char *rel;   /* path inside the zip */
@@ -177,34 +241,22 @@ int synth__sha256_file(const char *path, char hex[65])
 	if (!f)
 		return synth_error_setf(SYNTH_EIO, "cannot read %s: %s", path,
 					strerror(errno));
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	SHA256_CTX ctx;
 	/* On the stack: a large heap buffer per file makes glibc's malloc
 	 * consolidate its free lists on every call. */
 	unsigned char buf[16384];
-	if (!ctx || !EVP_DigestInit_ex(ctx, synth__sha256_md(), NULL)) {
-		ERR_clear_error();
-		EVP_MD_CTX_free(ctx);
-		fclose(f);
-		return synth_error_oom();
-	}
+	SHA256_Init(&ctx);
 	setvbuf(f, NULL, _IONBF, 0); /* we read in large blocks ourselves */
 	size_t n;
-	int ok = 1;
 	while ((n = fread(buf, 1, sizeof buf, f)) > 0)
-		ok &= EVP_DigestUpdate(ctx, buf, n);
+		SHA256_Update(&ctx, buf, n);
 	int err = ferror(f);
 	fclose(f);
-	unsigned char md[32];
-	unsigned mdlen = 0;
-	ok &= EVP_DigestFinal_ex(ctx, md, &mdlen);
-	EVP_MD_CTX_free(ctx);
+	unsigned char md[SHA256_DIGEST_LENGTH];
+	SHA256_Final(md, &ctx);
 	if (err)
 		return synth_error_setf(SYNTH_EIO, "cannot read %s", path);
-	if (!ok) {
-		ERR_clear_error();
-		return synth_error_oom();
-	}
-	synth__hex(md, 32, hex);
+	synth__hex(md, sizeof md, hex);
 	return 0;
 }
 
@@ -215,14 +267,14 @@ static int source_bytes(zip_source_t *src, unsigned char **out, size_t *len,
 	*out = NULL;
 	*len = 0;
 	zip_stat_t zs;
-	zip_stat_init(&zs);
-	if (zip_source_stat(src, &zs) < 0 || !(zs.valid & ZIP_STAT_SIZE) ||
-	    zip_source_open(src) < 0)
+	zf.zip_stat_init(&zs);
+	if (zf.zip_source_stat(src, &zs) < 0 || !(zs.valid & ZIP_STAT_SIZE) ||
+	    zf.zip_source_open(src) < 0)
 		return synth_error_setf(SYNTH_ENOMEM, "%s: cannot read the zip back: %s",
-					context, zip_error_strerror(zip_source_error(src)));
+					context, zf.zip_error_strerror(zf.zip_source_error(src)));
 	unsigned char *buf = malloc(zs.size ? zs.size : 1);
-	zip_int64_t n = buf ? zip_source_read(src, buf, zs.size) : -1;
-	zip_source_close(src);
+	zip_int64_t n = buf ? zf.zip_source_read(src, buf, zs.size) : -1;
+	zf.zip_source_close(src);
 	if (n < 0 || (zip_uint64_t)n != zs.size) {
 		free(buf);
 		return synth_error_setf(SYNTH_ENOMEM, "%s: cannot read the zip back", context);
@@ -247,6 +299,8 @@ static int zip_dirs_mem(const char *const *dirs, size_t ndirs, const char *const
 		rc = synth_error_setf(SYNTH_EINVALID,
 				      "%s: code directory '%s' has no files to deploy",
 				      context, dirs[0]);
+	if (rc == 0)
+		rc = libzip_load(context);
 
 	/* The archive is built in memory (no temporary file), then hashed and
 	 * written once under its final name by the caller. */
@@ -254,48 +308,48 @@ static int zip_dirs_mem(const char *const *dirs, size_t ndirs, const char *const
 	zip_source_t *mem = NULL;
 	if (rc == 0) {
 		zip_error_t ze;
-		zip_error_init(&ze);
-		mem = zip_source_buffer_create(NULL, 0, 0, &ze);
-		if (mem && (z = zip_open_from_source(mem, ZIP_TRUNCATE, &ze)))
-			zip_source_keep(mem); /* still ours after zip_close() */
+		zf.zip_error_init(&ze);
+		mem = zf.zip_source_buffer_create(NULL, 0, 0, &ze);
+		if (mem && (z = zf.zip_open_from_source(mem, ZIP_TRUNCATE, &ze)))
+			zf.zip_source_keep(mem); /* still ours after zip_close() */
 		if (!z)
 			rc = synth_error_setf(SYNTH_ENOMEM, "%s: cannot start a zip: %s", context,
-					      zip_error_strerror(&ze));
-		zip_error_fini(&ze);
+					      zf.zip_error_strerror(&ze));
+		zf.zip_error_fini(&ze);
 	}
 	/* 1980-01-01 00:00:00 set directly in DOS format: no time zone. */
 	const zip_uint16_t dos_time = 0, dos_date = (0 << 9) | (1 << 5) | 1;
 	for (size_t i = 0; rc == 0 && i < w.n; i++) {
-		zip_source_t *src = zip_source_file(z, w.v[i].abs, 0, -1);
-		zip_int64_t idx = src ? zip_file_add(z, w.v[i].rel, src, ZIP_FL_ENC_UTF_8) : -1;
+		zip_source_t *src = zf.zip_source_file(z, w.v[i].abs, 0, -1);
+		zip_int64_t idx = src ? zf.zip_file_add(z, w.v[i].rel, src, ZIP_FL_ENC_UTF_8) : -1;
 		if (idx < 0) {
 			if (src)
-				zip_source_free(src);
+				zf.zip_source_free(src);
 			rc = synth_error_setf(SYNTH_EIO, "%s: cannot add %s to the zip: %s",
-					      context, w.v[i].rel, zip_strerror(z));
+					      context, w.v[i].rel, zf.zip_strerror(z));
 			break;
 		}
 		mode_t mode = w.v[i].exec ? 0100755 : 0100644;
-		if (zip_set_file_compression(z, (zip_uint64_t)idx, ZIP_CM_DEFLATE, 6) < 0 ||
-		    zip_file_set_dostime(z, (zip_uint64_t)idx, dos_time, dos_date, 0) < 0 ||
-		    zip_file_set_external_attributes(z, (zip_uint64_t)idx, 0,
+		if (zf.zip_set_file_compression(z, (zip_uint64_t)idx, ZIP_CM_DEFLATE, 6) < 0 ||
+		    zf.zip_file_set_dostime(z, (zip_uint64_t)idx, dos_time, dos_date, 0) < 0 ||
+		    zf.zip_file_set_external_attributes(z, (zip_uint64_t)idx, 0,
 						     ZIP_OPSYS_UNIX,
 						     (zip_uint32_t)mode << 16) < 0)
 			rc = synth_error_setf(SYNTH_EIO, "%s: zip attributes of %s: %s",
-					      context, w.v[i].rel, zip_strerror(z));
+					      context, w.v[i].rel, zf.zip_strerror(z));
 	}
 	if (z) {
-		if (rc == 0 && zip_close(z) < 0) {
+		if (rc == 0 && zf.zip_close(z) < 0) {
 			rc = synth_error_setf(SYNTH_EIO, "%s: cannot zip %s: %s", context, dirs[0],
-					      zip_strerror(z));
-			zip_discard(z);
+					      zf.zip_strerror(z));
+			zf.zip_discard(z);
 		} else if (rc < 0)
-			zip_discard(z);
+			zf.zip_discard(z);
 	}
 	if (rc == 0)
 		rc = source_bytes(mem, data, len, context);
 	if (mem)
-		zip_source_free(mem);
+		zf.zip_source_free(mem);
 	if (rc == 0 && synth_sha256_hex(*data, *len, res->hash) < 0)
 		rc = SYNTH_ENOMEM;
 	if (rc == 0) {
@@ -519,7 +573,9 @@ static int fingerprint(const char *const *dirs, size_t ndirs, const char *const 
 	walk w = {NULL, 0, exclude, context, NULL, 0, 0, 0, 0};
 	int rc = collect(&w, dirs, ndirs);
 	synth_buf fp = SYNTH_BUF_INIT;
-	synth_buf_printf(&fp, "synth-zip-1 deflate-6 libzip-%s\n", zip_libzip_version());
+	/* The version libsynth was compiled against: asking the library would
+	 * load it (see the top of this file). */
+	synth_buf_printf(&fp, "synth-zip-1 deflate-6 libzip-%s\n", LIBZIP_VERSION);
 	for (size_t i = 0; rc == 0 && i < w.n; i++) {
 		char hex[65];
 		rc = synth__sha256_file(w.v[i].abs, hex);

@@ -2,9 +2,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <pthread.h>
-#include <openssl/err.h>
-#include <openssl/evp.h>
+/* SHA256_Init/Update/Final are deprecated in OpenSSL 3 but kept: unlike
+ * EVP, they hash without loading OpenSSL's provider machinery (a fetch
+ * cost more than the rest of a small synth), and they link statically
+ * without pulling the rest of libcrypto in (ARCHITECTURE.md, "Linking"). */
+#define OPENSSL_SUPPRESS_DEPRECATED
+#include <openssl/sha.h>
 #include "util.h"
 
 static void buf_fail(synth_buf *b)
@@ -123,23 +126,6 @@ char *synth_asprintf(const char *fmt, ...)
 	return p;
 }
 
-/* SHA-256 fetched once: an implicit fetch on every digest costs more than
- * hashing a construct path. */
-static pthread_once_t sha_once = PTHREAD_ONCE_INIT;
-static EVP_MD *sha_md;
-
-static void sha_fetch(void)
-{
-	sha_md = EVP_MD_fetch(NULL, "SHA256", NULL);
-	ERR_clear_error();
-}
-
-const EVP_MD *synth__sha256_md(void)
-{
-	pthread_once(&sha_once, sha_fetch);
-	return sha_md ? sha_md : EVP_sha256();
-}
-
 int synth_hex_value(int c)
 {
 	if (c >= '0' && c <= '9')
@@ -163,14 +149,13 @@ void synth__hex(const unsigned char *in, size_t n, char *out)
 
 int synth_sha256_hex(const void *data, size_t len, char hex[65])
 {
-	unsigned char md[32];
-	unsigned int mdlen = 0;
-	hex[0] = '\0';
-	if (!EVP_Digest(data, len, md, &mdlen, synth__sha256_md(), NULL)) {
-		ERR_clear_error();
-		return synth_error_oom();
-	}
-	synth__hex(md, 32, hex);
+	/* Not SHA256(): in OpenSSL 3 that one-shot goes through EVP. */
+	SHA256_CTX ctx;
+	unsigned char md[SHA256_DIGEST_LENGTH];
+	SHA256_Init(&ctx);
+	SHA256_Update(&ctx, data, len);
+	SHA256_Final(md, &ctx);
+	synth__hex(md, sizeof md, hex);
 	return 0;
 }
 
