@@ -422,6 +422,22 @@ static int asset_key_of(char **key, const char *const *dirs, const char *const *
 	return *key ? 0 : synth_error_oom();
 }
 
+/* Whether an asset of key KEY exists (its index into *OUT): a map, not a
+ * scan, so that N functions cost N look-ups, not N^2/2 comparisons. */
+static bool asset_find(const synth_backend *b, const char *key, size_t *out)
+{
+	uintptr_t v = (uintptr_t)synth__map_get(&b->asset_by_key, key);
+	if (v)
+		*out = (size_t)(v - 1);
+	return v != 0;
+}
+
+/* Indexes KEY as the asset about to be added (b->nassets). */
+static int asset_index(synth_backend *b, const char *key)
+{
+	return synth__map_put(&b->asset_by_key, key, (void *)(uintptr_t)(b->nassets + 1));
+}
+
 int synth__backend_asset_dirs(size_t *out, synth_backend *b, const char *const *dirs,
 			      const char *const *exclude, const char *context)
 {
@@ -431,12 +447,10 @@ int synth__backend_asset_dirs(size_t *out, synth_backend *b, const char *const *
 	if (rc < 0)
 		return rc;
 	/* The same directories with the same excludes are zipped once. */
-	for (size_t i = 0; i < b->nassets; i++)
-		if (!strcmp(b->assets[i].key, k)) {
-			free(k);
-			*out = i;
-			return 0;
-		}
+	if (asset_find(b, k, out)) {
+		free(k);
+		return 0;
+	}
 	if (synth_array_grow((void **)&b->assets, &b->nassets, &b->cap_assets,
 			     sizeof *b->assets) < 0) {
 		free(k);
@@ -449,7 +463,10 @@ int synth__backend_asset_dirs(size_t *out, synth_backend *b, const char *const *
 	rc = a.source && a.display ? synth_strv_dup(&a.dirs, dirs) : synth_error_oom();
 	if (rc == 0)
 		rc = synth_strv_dup(&a.exclude, exclude);
+	if (rc == 0)
+		rc = asset_index(b, k);
 	if (rc < 0) {
+		synth_strv_free(a.exclude);
 		free(a.key);
 		free(a.source);
 		free(a.display);
@@ -485,13 +502,11 @@ int synth__backend_asset_bytes(size_t *out, synth_backend *b, const void *data, 
 	char *key = synth_asprintf("bytes:%s.%s", hex, ext);
 	int rc = file && key ? 0 : synth_error_oom();
 	/* The same bytes are one asset. */
-	for (size_t i = 0; rc == 0 && i < b->nassets; i++)
-		if (!strcmp(b->assets[i].key, key)) {
-			free(file);
-			free(key);
-			*out = i;
-			return 0;
-		}
+	if (rc == 0 && asset_find(b, key, out)) {
+		free(file);
+		free(key);
+		return 0;
+	}
 	if (rc == 0)
 		rc = synth_array_grow((void **)&b->assets, &b->nassets, &b->cap_assets,
 				      sizeof *b->assets);
@@ -504,6 +519,8 @@ int synth__backend_asset_bytes(size_t *out, synth_backend *b, const void *data, 
 	}
 	if (rc == 0)
 		rc = put_file(b->staging, file, data, len, b->nassets);
+	if (rc == 0)
+		rc = asset_index(b, key);
 	if (rc < 0) {
 		free(file);
 		free(key);

@@ -150,6 +150,7 @@ struct synth_backend {
 
 	synth_asset *assets;
 	size_t nassets, cap_assets;
+	synth_map asset_by_key; /* asset key -> index + 1 (asset.c) */
 	char *staging;       /* assembly temp dir while running */
 
 	synth_construct *generating; /* top of the generation chain */

@@ -111,15 +111,22 @@ char *synth_strdup(const char *s)
 
 char *synth_asprintf(const char *fmt, ...)
 {
+	/* Formatted once into the stack when it fits (most paths and names
+	 * do): formatting is the cost, not the copy. */
+	char small[256];
 	va_list ap;
 	va_start(ap, fmt);
-	int n = vsnprintf(NULL, 0, fmt, ap);
+	int n = vsnprintf(small, sizeof small, fmt, ap);
 	va_end(ap);
 	if (n < 0)
 		return NULL;
 	char *p = malloc((size_t)n + 1);
 	if (!p)
 		return NULL;
+	if ((size_t)n < sizeof small) {
+		memcpy(p, small, (size_t)n + 1);
+		return p;
+	}
 	va_start(ap, fmt);
 	vsnprintf(p, (size_t)n + 1, fmt, ap);
 	va_end(ap);
