@@ -197,26 +197,33 @@ static void free_entries(walk *w)
 }
 
 /* Walks the NDIRS directories DIRS into W (exclude and context set by the
- * caller), merged and sorted by path. A path found in two directories is
- * an error naming it and both: one zip holds each path once, and neither
- * copy silently wins. */
-static int collect(walk *w, const char *const *dirs, size_t ndirs)
+ * caller), merged and sorted by path. REAL, when not NULL, holds their
+ * real paths, checked and resolved when the asset was registered (the
+ * same process, moments earlier): not resolving them again saves a stat
+ * and a readlink per path component for each of thousands of functions.
+ * A path found in two directories is an error naming it and both: one zip
+ * holds each path once, and neither copy silently wins. */
+static int collect(walk *w, const char *const *dirs, size_t ndirs, const char *const *real)
 {
 	int rc = 0;
 	for (size_t d = 0; rc == 0 && d < ndirs; d++) {
 		char root[PATH_MAX];
 		struct stat st;
-		if (stat(dirs[d], &st) < 0)
-			return synth_error_setf(SYNTH_ENOTFOUND,
-						"%s: code directory '%s' does not exist",
-						w->context, dirs[d]);
-		if (!S_ISDIR(st.st_mode))
-			return synth_error_setf(SYNTH_EINVALID,
-						"%s: code path '%s' is not a directory",
-						w->context, dirs[d]);
-		if (!realpath(dirs[d], root))
-			return synth_error_setf(SYNTH_EIO, "%s: cannot resolve %s: %s",
-						w->context, dirs[d], strerror(errno));
+		if (real && strlen(real[d]) < sizeof root) {
+			strcpy(root, real[d]);
+		} else {
+			if (stat(dirs[d], &st) < 0)
+				return synth_error_setf(SYNTH_ENOTFOUND,
+							"%s: code directory '%s' does not exist",
+							w->context, dirs[d]);
+			if (!S_ISDIR(st.st_mode))
+				return synth_error_setf(SYNTH_EINVALID,
+							"%s: code path '%s' is not a directory",
+							w->context, dirs[d]);
+			if (!realpath(dirs[d], root))
+				return synth_error_setf(SYNTH_EIO, "%s: cannot resolve %s: %s",
+							w->context, dirs[d], strerror(errno));
+		}
 		w->root_real = root;
 		w->root_len = strlen(root);
 		w->dir = d;
@@ -286,15 +293,15 @@ static int source_bytes(zip_source_t *src, unsigned char **out, size_t *len,
 
 /* The zip of the NDIRS directories DIRS (merged, see collect()) into
  * memory. */
-static int zip_dirs_mem(const char *const *dirs, size_t ndirs, const char *const *exclude,
-			const char *context, synth_zip_result *res, unsigned char **data,
-			size_t *len)
+static int zip_dirs_mem(const char *const *dirs, size_t ndirs, const char *const *real,
+			const char *const *exclude, const char *context, synth_zip_result *res,
+			unsigned char **data, size_t *len)
 {
 	memset(res, 0, sizeof *res);
 	*data = NULL;
 	*len = 0;
 	walk w = {NULL, 0, exclude, context, NULL, 0, 0, 0, 0};
-	int rc = collect(&w, dirs, ndirs);
+	int rc = collect(&w, dirs, ndirs, real);
 	if (rc == 0 && w.n == 0)
 		rc = synth_error_setf(SYNTH_EINVALID,
 				      "%s: code directory '%s' has no files to deploy",
@@ -367,7 +374,7 @@ static int zip_dirs_mem(const char *const *dirs, size_t ndirs, const char *const
 int synth__zip_dir_mem(const char *dir, const char *const *exclude, const char *context,
 		       synth_zip_result *res, unsigned char **data, size_t *len)
 {
-	return zip_dirs_mem(&dir, 1, exclude, context, res, data, len);
+	return zip_dirs_mem(&dir, 1, NULL, exclude, context, res, data, len);
 }
 
 int synth__zip_dir(const char *dir, const char *const *exclude, const char *out_path,
@@ -382,11 +389,13 @@ int synth__zip_dir(const char *dir, const char *const *exclude, const char *out_
 	return rc;
 }
 
-/* The dedupe key of DIRS + EXCLUDE (every directory resolved). */
-static int asset_key_of(char **key, const char *const *dirs, const char *const *exclude,
-			const char *context)
+/* The dedupe key of DIRS + EXCLUDE (every directory resolved), and in
+ * *REAL the directories' real paths (NULL-terminated). */
+static int asset_key_of(char **key, char ***real, const char *const *dirs,
+			const char *const *exclude, const char *context)
 {
 	*key = NULL;
+	*real = NULL;
 	size_t n = 0;
 	while (dirs && dirs[n])
 		n++;
@@ -395,22 +404,27 @@ static int asset_key_of(char **key, const char *const *dirs, const char *const *
 					"%s: an asset takes 1 to %d directories, not %zu", context,
 					SYNTH_ASSET_MAX_DIRS, n);
 	synth_buf k = SYNTH_BUF_INIT;
+	char **rv = calloc(n + 1, sizeof *rv);
+	if (!rv)
+		return synth_error_oom();
 	for (size_t i = 0; i < n; i++) {
-		char real[PATH_MAX];
+		char real_[PATH_MAX];
 		struct stat st;
-		if (stat(dirs[i], &st) < 0 || !realpath(dirs[i], real)) {
+		int rc = 0;
+		if (stat(dirs[i], &st) < 0 || !realpath(dirs[i], real_))
+			rc = synth_error_setf(SYNTH_ENOTFOUND, "%s: code directory '%s' does not "
+					      "exist", context, dirs[i]);
+		else if (!S_ISDIR(st.st_mode))
+			rc = synth_error_setf(SYNTH_EINVALID, "%s: code path '%s' is not a "
+					      "directory", context, dirs[i]);
+		else if (!(rv[i] = strdup(real_)))
+			rc = synth_error_oom();
+		if (rc < 0) {
 			synth_buf_free(&k);
-			return synth_error_setf(SYNTH_ENOTFOUND,
-						"%s: code directory '%s' does not exist", context,
-						dirs[i]);
+			synth_strv_free(rv);
+			return rc;
 		}
-		if (!S_ISDIR(st.st_mode)) {
-			synth_buf_free(&k);
-			return synth_error_setf(SYNTH_EINVALID,
-						"%s: code path '%s' is not a directory", context,
-						dirs[i]);
-		}
-		synth_buf_printf(&k, "%s%s", i ? "\n+" : "", real);
+		synth_buf_printf(&k, "%s%s", i ? "\n+" : "", real_);
 	}
 	for (size_t i = 0; exclude && exclude[i]; i++) {
 		synth_buf_putc(&k, '\n');
@@ -419,7 +433,12 @@ static int asset_key_of(char **key, const char *const *dirs, const char *const *
 	if (!exclude)
 		synth_buf_puts(&k, "\n.git");
 	*key = synth_buf_detach(&k);
-	return *key ? 0 : synth_error_oom();
+	if (!*key) {
+		synth_strv_free(rv);
+		return synth_error_oom();
+	}
+	*real = rv;
+	return 0;
 }
 
 /* Whether an asset of key KEY exists (its index into *OUT): a map, not a
@@ -442,22 +461,25 @@ int synth__backend_asset_dirs(size_t *out, synth_backend *b, const char *const *
 			      const char *const *exclude, const char *context)
 {
 	*out = 0;
-	char *k;
-	int rc = asset_key_of(&k, dirs, exclude, context);
+	char *k, **real;
+	int rc = asset_key_of(&k, &real, dirs, exclude, context);
 	if (rc < 0)
 		return rc;
 	/* The same directories with the same excludes are zipped once. */
 	if (asset_find(b, k, out)) {
 		free(k);
+		synth_strv_free(real);
 		return 0;
 	}
 	if (synth_array_grow((void **)&b->assets, &b->nassets, &b->cap_assets,
 			     sizeof *b->assets) < 0) {
 		free(k);
+		synth_strv_free(real);
 		return SYNTH_ENOMEM;
 	}
 	synth_asset a = {0};
 	a.key = k;
+	a.real = real;
 	a.source = strdup(dirs[0]);
 	a.display = strdup(context);
 	rc = a.source && a.display ? synth_strv_dup(&a.dirs, dirs) : synth_error_oom();
@@ -466,6 +488,7 @@ int synth__backend_asset_dirs(size_t *out, synth_backend *b, const char *const *
 	if (rc == 0)
 		rc = asset_index(b, k);
 	if (rc < 0) {
+		synth_strv_free(a.real);
 		synth_strv_free(a.exclude);
 		free(a.key);
 		free(a.source);
@@ -584,11 +607,11 @@ json_t *synth_asset_s3_uri(size_t asset)
 /* What goes into a zip, hashed: format version, libzip version, and for
  * each entry (sorted) its name, mode and content hash. Equal fingerprints
  * give byte-identical zips, so a previous zip can be reused. */
-static int fingerprint(const char *const *dirs, size_t ndirs, const char *const *exclude,
-		       const char *context, char out[65])
+static int fingerprint(const char *const *dirs, size_t ndirs, const char *const *real,
+		       const char *const *exclude, const char *context, char out[65])
 {
 	walk w = {NULL, 0, exclude, context, NULL, 0, 0, 0, 0};
-	int rc = collect(&w, dirs, ndirs);
+	int rc = collect(&w, dirs, ndirs, real);
 	synth_buf fp = SYNTH_BUF_INIT;
 	/* The version libsynth was compiled against: asking the library would
 	 * load it (see the top of this file). */
@@ -670,7 +693,8 @@ static int build_one(finish *f, size_t job)
 	const char *const *ex = (const char *const *)a->exclude;
 	const char *const *dirs = (const char *const *)a->dirs;
 	size_t ndirs = synth_strv_len(dirs);
-	int rc = fingerprint(dirs, ndirs, ex, a->display, a->fingerprint);
+	const char *const *real = (const char *const *)a->real;
+	int rc = fingerprint(dirs, ndirs, real, ex, a->display, a->fingerprint);
 	if (rc < 0)
 		return rc;
 	json_t *prev = json_object_get(f->previous, a->fingerprint);
@@ -686,7 +710,7 @@ static int build_one(finish *f, size_t job)
 	synth_zip_result zr;
 	unsigned char *data = NULL;
 	size_t len = 0;
-	rc = zip_dirs_mem(dirs, ndirs, ex, a->display, &zr, &data, &len);
+	rc = zip_dirs_mem(dirs, ndirs, real, ex, a->display, &zr, &data, &len);
 	if (rc == 0) {
 		memcpy(a->hash, zr.hash, sizeof a->hash);
 		a->size = zr.size;

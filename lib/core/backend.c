@@ -636,6 +636,7 @@ void synth_backend_free(synth_backend *b)
 	for (size_t i = 0; i < b->nassets; i++) {
 		free(b->assets[i].source);
 		synth_strv_free(b->assets[i].dirs);
+		synth_strv_free(b->assets[i].real);
 		free(b->assets[i].key);
 		free(b->assets[i].file);
 		free(b->assets[i].display);
