@@ -19,6 +19,7 @@
  */
 #define _GNU_SOURCE
 #include <ctype.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -314,6 +315,32 @@ static json_t *obj1(const char *key, json_t *v)
 		return NULL;
 	}
 	if (json_object_set_new_nocheck(o, key, v) < 0) { /* V freed by jansson */
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* {K1: V1, K2: V2, ...} from (const char *, json_t *) pairs ended by a NULL
+ * key, every V taken; NULL if a V is NULL or out of memory. For nodes made
+ * once per resource or asset, like obj1(). */
+static json_t *objn(const char *key, ...)
+{
+	va_list ap;
+	va_start(ap, key);
+	json_t *o = json_object();
+	bool ok = o != NULL;
+	for (const char *k = key; k; k = va_arg(ap, const char *)) {
+		json_t *v = va_arg(ap, json_t *);
+		if (!v)
+			ok = false;
+		else if (!ok)
+			json_decref(v);
+		else if (json_object_set_new_nocheck(o, k, v) < 0) /* V freed by jansson */
+			ok = false;
+	}
+	va_end(ap);
+	if (!ok) {
 		json_decref(o);
 		return NULL;
 	}
@@ -701,11 +728,17 @@ static const char *type_name(const synth_backend *b)
  * bucket as KEY with the bootstrap's file publishing role. */
 static json_t *file_asset(const char *display, const char *file, const char *key)
 {
-	return json_pack(
-		"{s:s,s:{s:s,s:s},s:{s:{s:s,s:s,s:s}}}", "displayName", display, "source",
-		"path", file, "packaging", "file", "destinations", ASSET_DESTINATION,
-		"bucketName", SYNTH_ASSET_BUCKET_SUB, "objectKey", key, "assumeRoleArn",
-		SYNTH_BOOTSTRAP_ROLE_SUB("file-publishing-role"));
+	return objn("displayName", json_string(display),
+		    "source", objn("path", json_string(file), "packaging", json_string("file"),
+				   (char *)NULL),
+		    "destinations",
+		    objn(ASSET_DESTINATION,
+			 objn("bucketName", json_string(SYNTH_ASSET_BUCKET_SUB), "objectKey",
+			      json_string(key), "assumeRoleArn",
+			      json_string(SYNTH_BOOTSTRAP_ROLE_SUB("file-publishing-role")),
+			      (char *)NULL),
+			 (char *)NULL),
+		    (char *)NULL);
 }
 
 /* Writes the JSON document DOC (indented, no final newline) as DIR/FILE. */
@@ -978,10 +1011,15 @@ static json_t *logical_id_metadata(const emit *e)
 			char *mp = si == 0 ? synth_asprintf("/%s/%s", b->stack_name, r->path)
 					   : synth_asprintf("/%s/%s/%s", b->stack_name,
 							    e->stacks[si].name, r->path);
+			json_t *entry = mp ? json_array() : NULL;
+			if (entry && json_array_append_new(entry, objn("type", json_string(MD_LOGICAL_ID),
+									"data", json_string(r->logical_id),
+									(char *)NULL)) < 0) {
+				json_decref(entry);
+				entry = NULL;
+			}
 			if (mp)
-				json_object_set_new(md, mp,
-						    json_pack("[{s:s,s:s}]", "type", MD_LOGICAL_ID,
-							      "data", r->logical_id));
+				json_object_set_new(md, mp, entry);
 			free(mp);
 		}
 	return md;
