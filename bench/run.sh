@@ -8,6 +8,8 @@
 #      CDK_CONTEXT_JSON, SYNTH_PREVIOUS_ASSEMBLY at the last assembly, the
 #      CLI's GLIBC_TUNABLES), and the whole `synth` command with the build
 #      cache warm. Targets (issue #10): todo's backend <= 3 ms, peak <= 8 MiB.
+#      Before each backend run its output directory is removed, untimed, as
+#      the CLI empties the staging directory before running it.
 #   2. generated backends of 10, 100, 1,000 and 2,000 functions (bench/gen.sh):
 #      wall time and peak RSS, per function, and whether they grow linearly;
 #      "wall" is a re-synth (unchanged zips taken from the previous assembly,
@@ -124,11 +126,13 @@ calc() { awk "BEGIN { printf \"%.${2:-3}f\", $1 }"; }
 verdict() { # verdict CONDITION-EXPR (awk) -> PASS/MISS
 	awk "BEGIN { exit !($1) }" && echo PASS || echo MISS
 }
-bench() { # bench PREFIX RUNS WARM DIR CMD... (env set by the caller)
+bench() { # bench PREFIX RUNS WARM DIR CMD... (env set by the caller; PRE: an
+	# untimed shell command run in DIR before each run)
 	local p=$1 n=$2 w=$3 d=$4
 	shift 4
-	local out
-	out=$("$RB" -n "$n" -w "$w" -C "$d" -l "$p" -- "$@")
+	local out pre=()
+	[ -z "${PRE:-}" ] || pre=(-p "$PRE")
+	out=$("$RB" -n "$n" -w "$w" -C "$d" -l "$p" "${pre[@]}" -- "$@")
 	parse "$p" "$out"
 }
 
@@ -140,7 +144,7 @@ t0=$(date +%s%N)
 (cd "$T/hello" && "$SYNTH" --branch main -q)
 R[hello.compile_ms]=$(calc "($(date +%s%N) - $t0) / 1e6" 1)
 stamp_before=$(stat -c %Y.%s "$T/hello/.synth/backend")
-CDK_OUTDIR=$T/hello/out CDK_CONTEXT_JSON=$CTX SYNTH_PREVIOUS_ASSEMBLY=$T/hello/cdk.out \
+PRE='rm -rf out' CDK_OUTDIR=$T/hello/out CDK_CONTEXT_JSON=$CTX SYNTH_PREVIOUS_ASSEMBLY=$T/hello/cdk.out \
 	GLIBC_TUNABLES=$CLI_TUNABLES bench hello_backend "$RUNS" 2 "$T/hello" ./.synth/backend
 [ -f "$T/hello/out/manifest.json" ] || { say "bench: hello wrote no assembly"; exit 1; }
 bench hello_synth "$RUNS" 2 "$T/hello" "$SYNTH" --branch main -q
@@ -155,7 +159,7 @@ fi
 cp -r samples/todo "$T/todo"
 rm -rf "$T/todo/cdk.out" "$T/todo/.synth"
 (cd "$T/todo" && "$SYNTH" --branch main -q)
-CDK_OUTDIR=$T/todo/out CDK_CONTEXT_JSON=$CTX SYNTH_PREVIOUS_ASSEMBLY=$T/todo/cdk.out \
+PRE='rm -rf out' CDK_OUTDIR=$T/todo/out CDK_CONTEXT_JSON=$CTX SYNTH_PREVIOUS_ASSEMBLY=$T/todo/cdk.out \
 	GLIBC_TUNABLES=$CLI_TUNABLES bench todo_backend "$RUNS" 2 "$T/todo" ./.synth/backend
 [ -f "$T/todo/out/manifest.json" ] || { say "bench: todo wrote no assembly"; exit 1; }
 bench todo_synth "$RUNS" 2 "$T/todo" "$SYNTH" --branch main -q
@@ -168,11 +172,11 @@ for n in $GEN_SIZES; do
 	t0=$(date +%s%N)
 	(cd "$d" && "$SYNTH" --branch main -q)
 	R[gen$n.first_synth_ms]=$(calc "($(date +%s%N) - $t0) / 1e6" 1)
-	CDK_OUTDIR=$d/out CDK_CONTEXT_JSON=$CTX SYNTH_PREVIOUS_ASSEMBLY=$d/cdk.out \
+	PRE='rm -rf out' CDK_OUTDIR=$d/out CDK_CONTEXT_JSON=$CTX SYNTH_PREVIOUS_ASSEMBLY=$d/cdk.out \
 		GLIBC_TUNABLES=$CLI_TUNABLES bench "gen$n" "$GEN_RUNS" 1 "$d" ./.synth/backend
 	# Cold: no previous assembly to take unchanged zips from, so every
 	# function's code is zipped again (the first synth of a checkout).
-	CDK_OUTDIR=$d/out CDK_CONTEXT_JSON=$CTX SYNTH_PREVIOUS_ASSEMBLY=$d/none \
+	PRE='rm -rf out' CDK_OUTDIR=$d/out CDK_CONTEXT_JSON=$CTX SYNTH_PREVIOUS_ASSEMBLY=$d/none \
 		GLIBC_TUNABLES=$CLI_TUNABLES bench "gen${n}_cold" "$GEN_RUNS" 1 "$d" ./.synth/backend
 	# What a user runs: the synth command (cached build; it runs the
 	# backend with the malloc tunables it sets), warm and cold.
@@ -191,7 +195,8 @@ NMAX=${GEN_SIZES##* }
 # library's own cost plus the file system's.
 if [ "$TMPFS" = tmpfs ] && [ -d /tmp ] && [ "$(stat -f -c %T /tmp)" != tmpfs ]; then
 	DISK_T=$(mktemp -d /tmp/synth-bench-disk.XXXXXX)
-	CDK_OUTDIR=$DISK_T/out CDK_CONTEXT_JSON=$CTX SYNTH_PREVIOUS_ASSEMBLY=$T/gen$NMAX/cdk.out \
+	PRE="rm -rf '$DISK_T/out'" CDK_OUTDIR=$DISK_T/out CDK_CONTEXT_JSON=$CTX \
+		SYNTH_PREVIOUS_ASSEMBLY=$T/gen$NMAX/cdk.out \
 		GLIBC_TUNABLES=$CLI_TUNABLES bench "gen${NMAX}_disk" "$GEN_RUNS" 1 "$T/gen$NMAX" ./.synth/backend
 	R[gen${NMAX}_disk.fs]=$(df -PT /tmp | awk 'NR==2 {print $2}')
 fi
