@@ -23,13 +23,22 @@ BUILD   ?= build
 SANFLAGS :=
 endif
 
+# What libsynth itself links: libzip is not among them, it is loaded
+# (dlopen) the first time a zip must be built (lib/core/asset.c), from the
+# file found here: its directory and its soname.
+LIB_PKGS := jansson libcrypto
+LIBZIP_DIR := $(shell pkg-config --variable=libdir libzip)
+LIBZIP_SONAME := $(shell objdump -p $(LIBZIP_DIR)/libzip.so 2>/dev/null | awk '/SONAME/ {print $$2}')
+LIBZIP_PATH := $(if $(LIBZIP_SONAME),$(if $(LIBZIP_DIR),$(LIBZIP_DIR)/)$(LIBZIP_SONAME),libzip.so)
+
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) $(AWS_PKGS))
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
+LIB_LIBS   := $(shell pkg-config --libs $(LIB_PKGS))
 # libcurl's header only: lib/aws/http.c loads the library with dlopen()
 # when the first HTTP client is made, so a `synth` that makes no AWS call
 # never loads it and its two dozen dependencies (half the CLI's start-up).
 # The CLI links --as-needed: a library none of its objects calls is not
-# loaded either (libzip, when nothing pulls in the core's zip code).
+# loaded either.
 AWS_LIBS   := $(shell pkg-config --libs expat) -ldl
 CFLAGS_ALL := $(STD) $(WARN) $(OPT) $(SANFLAGS) -fPIC -fvisibility=hidden -fno-semantic-interposition \
               -Iinclude $(PKG_CFLAGS) $(CFLAGS) -MMD -MP
@@ -70,6 +79,8 @@ $(BUILD)/cfn-spec.jsonl: spec/cfn-spec.jsonl.gz
 	@mkdir -p $(BUILD)
 	$(Q)gzip -dc $< > $@.tmp && mv $@.tmp $@
 
+$(BUILD)/obj/lib/core/asset.o: CFLAGS_ALL += -DSYNTH_LIBZIP_PATH='"$(LIBZIP_PATH)"'
+
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
@@ -98,7 +109,7 @@ $(BUILD)/libsynth-aws.a: $(AWS_OBJ) Makefile
 
 $(BUILD)/libsynth.so: $(LIB_OBJ) Makefile
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) -shared -Wl,-soname,libsynth.so.$(SOVER) $(LDFLAGS_ALL) -o $@.$(SOVER) $(filter %.o,$^) $(PKG_LIBS)
+	$(Q)$(CC) -shared -Wl,-soname,libsynth.so.$(SOVER) $(LDFLAGS_ALL) -o $@.$(SOVER) $(filter %.o,$^) $(LIB_LIBS)
 	$(Q)ln -sf libsynth.so.$(SOVER) $@
 
 $(BUILD)/synth: $(CLI_OBJ) $(BUILD)/libsynth-aws.a $(BUILD)/libsynth.a
@@ -106,13 +117,24 @@ $(BUILD)/synth: $(CLI_OBJ) $(BUILD)/libsynth-aws.a $(BUILD)/libsynth.a
 	$(Q)$(CC) $(LDFLAGS_ALL) -Wl,--as-needed -o $@ $(CLI_OBJ) $(BUILD)/libsynth-aws.a $(BUILD)/libsynth.a \
 	  $(AWS_LIBS) $(PKG_LIBS) -lpthread
 
+# How a backend program links (libsynth.pc): libsynth.a, and jansson and
+# libcrypto from their static archives where the system has them (only
+# SHA-256 is taken from libcrypto), else their shared libraries. A backend
+# then loads libc alone: no relocation of libsynth.so, libjansson and
+# libcrypto at each run (about a third of a small backend's time, see
+# ARCHITECTURE.md, "Linking"). -L names the directory whose libsynth.so
+# (rebuilt and installed with libsynth.a) the CLI stamps its build cache
+# with.
+static_or_l = $(or $(wildcard $(shell pkg-config --variable=libdir $(1))/$(2).a),$(shell pkg-config --libs $(1)))
+BACKEND_LIBS := $(call static_or_l,jansson,libjansson) $(call static_or_l,libcrypto,libcrypto) -ldl -lpthread
+
 # The installed pkg-config file (written again by `make install`, so it
 # always names the PREFIX being installed to).
 PC_LINES = 'prefix=$(PREFIX)' 'includedir=$${prefix}/include' \
 	  'libdir=$${prefix}/lib' '' 'Name: libsynth' \
 	  'Description: serverless backends in C, synthesized to CloudFormation' \
-	  'Version: 0.1.0' 'Requires: jansson' 'Requires.private: libzip libcrypto zlib' \
-	  'Cflags: -I$${includedir}' 'Libs: -L$${libdir} -Wl,-rpath,$${libdir} -lsynth'
+	  'Version: 0.1.0' 'Requires.private: jansson libcrypto' \
+	  'Cflags: -I$${includedir}' 'Libs: -L$${libdir} $${libdir}/libsynth.a $(BACKEND_LIBS)'
 $(BUILD)/libsynth.pc: Makefile
 	@mkdir -p $(BUILD)
 	$(Q)printf '%s\n' $(PC_LINES) > $@
@@ -122,9 +144,9 @@ $(BUILD)/libsynth.pc: Makefile
 $(BUILD)/libsynth-uninstalled.pc: Makefile
 	@mkdir -p $(BUILD)
 	$(Q)printf '%s\n' 'Name: libsynth' 'Description: libsynth (build tree)' \
-	  'Version: 0.1.0' 'Requires: jansson' 'Requires.private: libzip libcrypto zlib' \
+	  'Version: 0.1.0' 'Requires.private: jansson libcrypto' \
 	  'Cflags: -I$(ABS)/include $(SANFLAGS)' \
-	  'Libs: -L$(ABSB) -Wl,-rpath,$(ABSB) -lsynth $(SANFLAGS)' > $@
+	  'Libs: -L$(ABSB) $(ABSB)/libsynth.a $(BACKEND_LIBS) $(SANFLAGS)' > $@
 
 TEST_INC := -Ilib/util -Ilib/core -Ilib/aws -Ilib/deploy -Iconstructs/data
 

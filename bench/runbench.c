@@ -1,7 +1,11 @@
 /*
  * runbench: runs a command N times and prints its wall time and peak RSS.
  *
- *   runbench [-n RUNS] [-w WARMUPS] [-C DIR] [-l LABEL] -- CMD [ARGS...]
+ *   runbench [-n RUNS] [-w WARMUPS] [-C DIR] [-l LABEL] [-p PRE] -- CMD [ARGS...]
+ *
+ * -p PRE: a shell command run in DIR before each run, not timed (what the
+ * caller of CMD does before it, e.g. the CLI emptying a backend's output
+ * directory).
  *
  * Each run is fork + execvp + wait4: the wall time is CLOCK_MONOTONIC
  * around the whole child's life (so it includes exec and dynamic loading,
@@ -49,6 +53,29 @@ static double median(double *v, int n)
 	double m = n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
 	free(s);
 	return m;
+}
+
+/* Runs `sh -c PRE` in DIR (untimed); 0 when it succeeded. */
+static int run_pre(const char *pre, const char *dir)
+{
+	pid_t pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		if (dir && chdir(dir) < 0)
+			_exit(126);
+		execl("/bin/sh", "sh", "-c", pre, (char *)NULL);
+		_exit(127);
+	}
+	int st;
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		fprintf(stderr, "runbench: -p %s failed\n", pre);
+		return -1;
+	}
+	return 0;
 }
 
 /* Runs the command once; returns 0 and fills *ms and *rss_kb, or -1. */
@@ -99,17 +126,18 @@ static int run_once(char **argv, const char *dir, double *ms, long *rss_kb)
 int main(int argc, char **argv)
 {
 	int runs = 11, warm = 1;
-	const char *dir = NULL, *label = "run";
+	const char *dir = NULL, *label = "run", *pre = NULL;
 	int opt;
-	while ((opt = getopt(argc, argv, "+n:w:C:l:")) != -1) {
+	while ((opt = getopt(argc, argv, "+n:w:C:l:p:")) != -1) {
 		switch (opt) {
 		case 'n': runs = atoi(optarg); break;
 		case 'w': warm = atoi(optarg); break;
 		case 'C': dir = optarg; break;
 		case 'l': label = optarg; break;
+		case 'p': pre = optarg; break;
 		default:
 			fprintf(stderr, "usage: runbench [-n RUNS] [-w WARMUPS] [-C DIR] "
-					"[-l LABEL] -- CMD [ARGS...]\n");
+					"[-l LABEL] [-p PRE] -- CMD [ARGS...]\n");
 			return 2;
 		}
 	}
@@ -125,12 +153,12 @@ int main(int argc, char **argv)
 	for (int i = 0; i < warm; i++) {
 		double t;
 		long r;
-		if (run_once(cmd, dir, &t, &r) < 0)
+		if ((pre && run_pre(pre, dir) < 0) || run_once(cmd, dir, &t, &r) < 0)
 			return 1;
 	}
 	for (int i = 0; i < runs; i++) {
 		long r;
-		if (run_once(cmd, dir, &ms[i], &r) < 0)
+		if ((pre && run_pre(pre, dir) < 0) || run_once(cmd, dir, &ms[i], &r) < 0)
 			return 1;
 		rss[i] = (double)r;
 	}

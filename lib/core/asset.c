@@ -5,9 +5,15 @@
  * are sorted by path (bytewise), timestamps fixed at 1980-01-01 00:00 (the
  * zip epoch), permissions normalised to 0644 or 0755, no directory
  * entries, deflate at level 6. The asset id is the SHA-256 of the zip.
+ *
+ * libzip is loaded (dlopen) the first time a zip must be built: a synth
+ * whose zips all come from the previous assembly never maps libzip and
+ * the libcrypto, libz and libbz2 it needs (about 1 ms of loading and
+ * relocation; ARCHITECTURE.md, "Linking").
  */
 #define _GNU_SOURCE
 #include <dirent.h>
+#include <dlfcn.h>
 #include <pthread.h>
 #include <errno.h>
 #include <fnmatch.h>
@@ -19,10 +25,68 @@
 #include <time.h>
 #include <unistd.h>
 #include <zip.h>
-#include <openssl/err.h>
-#include <openssl/evp.h>
+#define OPENSSL_SUPPRESS_DEPRECATED /* SHA256_Init: see lib/util/util.c */
+#include <openssl/sha.h>
 #include "internal.h"
 #include "synth/sys/construct.h"
+
+/* --- libzip, loaded on first use --------------------------------------- */
+
+/* The library the Makefile found (its directory and soname); the soname
+ * alone when it could not say. */
+#ifndef SYNTH_LIBZIP_PATH
+#define SYNTH_LIBZIP_PATH "libzip.so"
+#endif
+
+#define ZIP_FUNCS(X)                                                                     \
+	X(zip_close) X(zip_discard) X(zip_error_fini) X(zip_error_init)                  \
+	X(zip_error_strerror) X(zip_file_add) X(zip_file_set_dostime)                    \
+	X(zip_file_set_external_attributes) X(zip_open_from_source)                      \
+	X(zip_set_file_compression) X(zip_source_buffer_create) X(zip_source_close)      \
+	X(zip_source_error) X(zip_source_file) X(zip_source_free) X(zip_source_keep)     \
+	X(zip_source_open) X(zip_source_read) X(zip_source_stat) X(zip_stat_init)        \
+	X(zip_strerror)
+
+static struct libzip {
+#define ZIP_FIELD(f) __typeof__(f) *f;
+	ZIP_FUNCS(ZIP_FIELD)
+#undef ZIP_FIELD
+} zf;
+static bool zf_loaded;
+static pthread_mutex_t zf_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Loads libzip into ZF once (a failure is retried by the next call). */
+static int libzip_load(const char *context)
+{
+	pthread_mutex_lock(&zf_lock);
+	int rc = 0;
+	if (!zf_loaded) {
+		const char *path = SYNTH_LIBZIP_PATH;
+		void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+		if (!h && strchr(path, '/'))
+			h = dlopen(strrchr(path, '/') + 1, RTLD_NOW | RTLD_LOCAL);
+		const char *miss = NULL;
+		struct libzip l;
+#define ZIP_SYM(f)                                                                       \
+	if (h && !miss && !(*(void **)&l.f = dlsym(h, #f)))                              \
+		miss = #f;
+		ZIP_FUNCS(ZIP_SYM)
+#undef ZIP_SYM
+		if (!h || miss) {
+			const char *why = dlerror();
+			rc = synth_error_setf(SYNTH_EIO, "%s: cannot load libzip (%s) to build the "
+					      "zip: %s", context, path,
+					      why ? why : miss ? miss : "unknown error");
+			if (h)
+				dlclose(h);
+		} else {
+			zf = l;
+			zf_loaded = true;
+		}
+	}
+	pthread_mutex_unlock(&zf_lock);
+	return rc;
+}
 
 typedef struct entry {
 	char *rel;   /* path inside the zip */
@@ -274,10 +338,13 @@ static void free_entries(walk *w)
 }
 
 /* Walks the NDIRS directories DIRS into W (exclude and context set by the
- * caller), merged and sorted by path. A path found in two directories is
- * an error naming it and both: one zip holds each path once, and neither
- * copy silently wins. */
-static int collect(walk *w, const char *const *dirs, size_t ndirs)
+ * caller), merged and sorted by path. REAL, when not NULL, holds their
+ * real paths, checked and resolved when the asset was registered (the
+ * same process, moments earlier): not resolving them again saves a stat
+ * and a readlink per path component for each of thousands of functions.
+ * A path found in two directories is an error naming it and both: one zip
+ * holds each path once, and neither copy silently wins. */
+static int collect(walk *w, const char *const *dirs, size_t ndirs, const char *const *real)
 {
 	const char *bad_ex = NULL, *why = exclude_problem(w->exclude, &bad_ex);
 	if (why)
@@ -287,17 +354,27 @@ static int collect(walk *w, const char *const *dirs, size_t ndirs)
 	for (size_t d = 0; rc == 0 && d < ndirs; d++) {
 		char root[PATH_MAX];
 		struct stat st;
-		if (stat(dirs[d], &st) < 0)
-			return synth_error_setf(SYNTH_ENOTFOUND,
-						"%s: code directory '%s' does not exist",
-						w->context, dirs[d]);
-		if (!S_ISDIR(st.st_mode))
-			return synth_error_setf(SYNTH_EINVALID,
-						"%s: code path '%s' is not a directory",
-						w->context, dirs[d]);
-		if (!realpath(dirs[d], root))
-			return synth_error_setf(SYNTH_EIO, "%s: cannot resolve %s: %s",
-						w->context, dirs[d], strerror(errno));
+		if (real && strlen(real[d]) < sizeof root) {
+			/* One stat of the resolved root: the walk's loop check
+			 * needs its device and inode. */
+			strcpy(root, real[d]);
+			if (stat(root, &st) < 0 || !S_ISDIR(st.st_mode))
+				return synth_error_setf(SYNTH_ENOTFOUND,
+							"%s: code directory '%s' is gone",
+							w->context, dirs[d]);
+		} else {
+			if (stat(dirs[d], &st) < 0)
+				return synth_error_setf(SYNTH_ENOTFOUND,
+							"%s: code directory '%s' does not exist",
+							w->context, dirs[d]);
+			if (!S_ISDIR(st.st_mode))
+				return synth_error_setf(SYNTH_EINVALID,
+							"%s: code path '%s' is not a directory",
+							w->context, dirs[d]);
+			if (!realpath(dirs[d], root))
+				return synth_error_setf(SYNTH_EIO, "%s: cannot resolve %s: %s",
+							w->context, dirs[d], strerror(errno));
+		}
 		w->root_real = root;
 		w->root_len = strlen(root);
 		w->dir = d;
@@ -324,34 +401,22 @@ int synth__sha256_file(const char *path, char hex[65])
 	if (!f)
 		return synth_error_setf(SYNTH_EIO, "cannot read %s: %s", path,
 					strerror(errno));
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	SHA256_CTX ctx;
 	/* On the stack: a large heap buffer per file makes glibc's malloc
 	 * consolidate its free lists on every call. */
 	unsigned char buf[16384];
-	if (!ctx || !EVP_DigestInit_ex(ctx, synth__sha256_md(), NULL)) {
-		ERR_clear_error();
-		EVP_MD_CTX_free(ctx);
-		fclose(f);
-		return synth_error_oom();
-	}
+	SHA256_Init(&ctx);
 	setvbuf(f, NULL, _IONBF, 0); /* we read in large blocks ourselves */
 	size_t n;
-	int ok = 1;
 	while ((n = fread(buf, 1, sizeof buf, f)) > 0)
-		ok &= EVP_DigestUpdate(ctx, buf, n);
+		SHA256_Update(&ctx, buf, n);
 	int err = ferror(f);
 	fclose(f);
-	unsigned char md[32];
-	unsigned mdlen = 0;
-	ok &= EVP_DigestFinal_ex(ctx, md, &mdlen);
-	EVP_MD_CTX_free(ctx);
+	unsigned char md[SHA256_DIGEST_LENGTH];
+	SHA256_Final(md, &ctx);
 	if (err)
 		return synth_error_setf(SYNTH_EIO, "cannot read %s", path);
-	if (!ok) {
-		ERR_clear_error();
-		return synth_error_oom();
-	}
-	synth__hex(md, 32, hex);
+	synth__hex(md, sizeof md, hex);
 	return 0;
 }
 
@@ -362,14 +427,14 @@ static int source_bytes(zip_source_t *src, unsigned char **out, size_t *len,
 	*out = NULL;
 	*len = 0;
 	zip_stat_t zs;
-	zip_stat_init(&zs);
-	if (zip_source_stat(src, &zs) < 0 || !(zs.valid & ZIP_STAT_SIZE) ||
-	    zip_source_open(src) < 0)
+	zf.zip_stat_init(&zs);
+	if (zf.zip_source_stat(src, &zs) < 0 || !(zs.valid & ZIP_STAT_SIZE) ||
+	    zf.zip_source_open(src) < 0)
 		return synth_error_setf(SYNTH_ENOMEM, "%s: cannot read the zip back: %s",
-					context, zip_error_strerror(zip_source_error(src)));
+					context, zf.zip_error_strerror(zf.zip_source_error(src)));
 	unsigned char *buf = malloc(zs.size ? zs.size : 1);
-	zip_int64_t n = buf ? zip_source_read(src, buf, zs.size) : -1;
-	zip_source_close(src);
+	zip_int64_t n = buf ? zf.zip_source_read(src, buf, zs.size) : -1;
+	zf.zip_source_close(src);
 	if (n < 0 || (zip_uint64_t)n != zs.size) {
 		free(buf);
 		return synth_error_setf(SYNTH_ENOMEM, "%s: cannot read the zip back", context);
@@ -381,19 +446,21 @@ static int source_bytes(zip_source_t *src, unsigned char **out, size_t *len,
 
 /* The zip of the NDIRS directories DIRS (merged, see collect()) into
  * memory. */
-static int zip_dirs_mem(const char *const *dirs, size_t ndirs, const char *const *exclude,
-			const char *context, synth_zip_result *res, unsigned char **data,
-			size_t *len)
+static int zip_dirs_mem(const char *const *dirs, size_t ndirs, const char *const *real,
+			const char *const *exclude, const char *context, synth_zip_result *res,
+			unsigned char **data, size_t *len)
 {
 	memset(res, 0, sizeof *res);
 	*data = NULL;
 	*len = 0;
 	walk w = {NULL, 0, exclude, context, NULL, 0, 0, 0, 0};
-	int rc = collect(&w, dirs, ndirs);
+	int rc = collect(&w, dirs, ndirs, real);
 	if (rc == 0 && w.n == 0)
 		rc = synth_error_setf(SYNTH_EINVALID,
 				      "%s: code directory '%s' has no files to deploy",
 				      context, dirs[0]);
+	if (rc == 0)
+		rc = libzip_load(context);
 
 	/* The archive is built in memory (no temporary file), then hashed and
 	 * written once under its final name by the caller. */
@@ -401,48 +468,48 @@ static int zip_dirs_mem(const char *const *dirs, size_t ndirs, const char *const
 	zip_source_t *mem = NULL;
 	if (rc == 0) {
 		zip_error_t ze;
-		zip_error_init(&ze);
-		mem = zip_source_buffer_create(NULL, 0, 0, &ze);
-		if (mem && (z = zip_open_from_source(mem, ZIP_TRUNCATE, &ze)))
-			zip_source_keep(mem); /* still ours after zip_close() */
+		zf.zip_error_init(&ze);
+		mem = zf.zip_source_buffer_create(NULL, 0, 0, &ze);
+		if (mem && (z = zf.zip_open_from_source(mem, ZIP_TRUNCATE, &ze)))
+			zf.zip_source_keep(mem); /* still ours after zip_close() */
 		if (!z)
 			rc = synth_error_setf(SYNTH_ENOMEM, "%s: cannot start a zip: %s", context,
-					      zip_error_strerror(&ze));
-		zip_error_fini(&ze);
+					      zf.zip_error_strerror(&ze));
+		zf.zip_error_fini(&ze);
 	}
 	/* 1980-01-01 00:00:00 set directly in DOS format: no time zone. */
 	const zip_uint16_t dos_time = 0, dos_date = (0 << 9) | (1 << 5) | 1;
 	for (size_t i = 0; rc == 0 && i < w.n; i++) {
-		zip_source_t *src = zip_source_file(z, w.v[i].abs, 0, -1);
-		zip_int64_t idx = src ? zip_file_add(z, w.v[i].rel, src, ZIP_FL_ENC_UTF_8) : -1;
+		zip_source_t *src = zf.zip_source_file(z, w.v[i].abs, 0, -1);
+		zip_int64_t idx = src ? zf.zip_file_add(z, w.v[i].rel, src, ZIP_FL_ENC_UTF_8) : -1;
 		if (idx < 0) {
 			if (src)
-				zip_source_free(src);
+				zf.zip_source_free(src);
 			rc = synth_error_setf(SYNTH_EIO, "%s: cannot add %s to the zip: %s",
-					      context, w.v[i].rel, zip_strerror(z));
+					      context, w.v[i].rel, zf.zip_strerror(z));
 			break;
 		}
 		mode_t mode = w.v[i].exec ? 0100755 : 0100644;
-		if (zip_set_file_compression(z, (zip_uint64_t)idx, ZIP_CM_DEFLATE, 6) < 0 ||
-		    zip_file_set_dostime(z, (zip_uint64_t)idx, dos_time, dos_date, 0) < 0 ||
-		    zip_file_set_external_attributes(z, (zip_uint64_t)idx, 0,
+		if (zf.zip_set_file_compression(z, (zip_uint64_t)idx, ZIP_CM_DEFLATE, 6) < 0 ||
+		    zf.zip_file_set_dostime(z, (zip_uint64_t)idx, dos_time, dos_date, 0) < 0 ||
+		    zf.zip_file_set_external_attributes(z, (zip_uint64_t)idx, 0,
 						     ZIP_OPSYS_UNIX,
 						     (zip_uint32_t)mode << 16) < 0)
 			rc = synth_error_setf(SYNTH_EIO, "%s: zip attributes of %s: %s",
-					      context, w.v[i].rel, zip_strerror(z));
+					      context, w.v[i].rel, zf.zip_strerror(z));
 	}
 	if (z) {
-		if (rc == 0 && zip_close(z) < 0) {
+		if (rc == 0 && zf.zip_close(z) < 0) {
 			rc = synth_error_setf(SYNTH_EIO, "%s: cannot zip %s: %s", context, dirs[0],
-					      zip_strerror(z));
-			zip_discard(z);
+					      zf.zip_strerror(z));
+			zf.zip_discard(z);
 		} else if (rc < 0)
-			zip_discard(z);
+			zf.zip_discard(z);
 	}
 	if (rc == 0)
 		rc = source_bytes(mem, data, len, context);
 	if (mem)
-		zip_source_free(mem);
+		zf.zip_source_free(mem);
 	if (rc == 0 && synth_sha256_hex(*data, *len, res->hash) < 0)
 		rc = SYNTH_ENOMEM;
 	if (rc == 0) {
@@ -460,7 +527,7 @@ static int zip_dirs_mem(const char *const *dirs, size_t ndirs, const char *const
 int synth__zip_dir_mem(const char *dir, const char *const *exclude, const char *context,
 		       synth_zip_result *res, unsigned char **data, size_t *len)
 {
-	return zip_dirs_mem(&dir, 1, exclude, context, res, data, len);
+	return zip_dirs_mem(&dir, 1, NULL, exclude, context, res, data, len);
 }
 
 int synth__zip_dir(const char *dir, const char *const *exclude, const char *out_path,
@@ -475,11 +542,13 @@ int synth__zip_dir(const char *dir, const char *const *exclude, const char *out_
 	return rc;
 }
 
-/* The dedupe key of DIRS + EXCLUDE (every directory resolved). */
-static int asset_key_of(char **key, const char *const *dirs, const char *const *exclude,
-			const char *context)
+/* The dedupe key of DIRS + EXCLUDE (every directory resolved), and in
+ * *REAL the directories' real paths (NULL-terminated). */
+static int asset_key_of(char **key, char ***real, const char *const *dirs,
+			const char *const *exclude, const char *context)
 {
 	*key = NULL;
+	*real = NULL;
 	size_t n = 0;
 	while (dirs && dirs[n])
 		n++;
@@ -488,22 +557,27 @@ static int asset_key_of(char **key, const char *const *dirs, const char *const *
 					"%s: an asset takes 1 to %d directories, not %zu", context,
 					SYNTH_ASSET_MAX_DIRS, n);
 	synth_buf k = SYNTH_BUF_INIT;
+	char **rv = calloc(n + 1, sizeof *rv);
+	if (!rv)
+		return synth_error_oom();
 	for (size_t i = 0; i < n; i++) {
-		char real[PATH_MAX];
+		char real_[PATH_MAX];
 		struct stat st;
-		if (stat(dirs[i], &st) < 0 || !realpath(dirs[i], real)) {
+		int rc = 0;
+		if (stat(dirs[i], &st) < 0 || !realpath(dirs[i], real_))
+			rc = synth_error_setf(SYNTH_ENOTFOUND, "%s: code directory '%s' does not "
+					      "exist", context, dirs[i]);
+		else if (!S_ISDIR(st.st_mode))
+			rc = synth_error_setf(SYNTH_EINVALID, "%s: code path '%s' is not a "
+					      "directory", context, dirs[i]);
+		else if (!(rv[i] = strdup(real_)))
+			rc = synth_error_oom();
+		if (rc < 0) {
 			synth_buf_free(&k);
-			return synth_error_setf(SYNTH_ENOTFOUND,
-						"%s: code directory '%s' does not exist", context,
-						dirs[i]);
+			synth_strv_free(rv);
+			return rc;
 		}
-		if (!S_ISDIR(st.st_mode)) {
-			synth_buf_free(&k);
-			return synth_error_setf(SYNTH_EINVALID,
-						"%s: code path '%s' is not a directory", context,
-						dirs[i]);
-		}
-		synth_buf_printf(&k, "%s%s", i ? "\n+" : "", real);
+		synth_buf_printf(&k, "%s%s", i ? "\n+" : "", real_);
 	}
 	for (size_t i = 0; exclude && exclude[i]; i++) {
 		synth_buf_putc(&k, '\n');
@@ -512,37 +586,63 @@ static int asset_key_of(char **key, const char *const *dirs, const char *const *
 	if (!exclude)
 		synth_buf_puts(&k, "\n.git");
 	*key = synth_buf_detach(&k);
-	return *key ? 0 : synth_error_oom();
+	if (!*key) {
+		synth_strv_free(rv);
+		return synth_error_oom();
+	}
+	*real = rv;
+	return 0;
+}
+
+/* Whether an asset of key KEY exists (its index into *OUT): a map, not a
+ * scan, so that N functions cost N look-ups, not N^2/2 comparisons. */
+static bool asset_find(const synth_backend *b, const char *key, size_t *out)
+{
+	uintptr_t v = (uintptr_t)synth__map_get(&b->asset_by_key, key);
+	if (v)
+		*out = (size_t)(v - 1);
+	return v != 0;
+}
+
+/* Indexes KEY as the asset about to be added (b->nassets). */
+static int asset_index(synth_backend *b, const char *key)
+{
+	return synth__map_put(&b->asset_by_key, key, (void *)(uintptr_t)(b->nassets + 1));
 }
 
 int synth__backend_asset_dirs(size_t *out, synth_backend *b, const char *const *dirs,
 			      const char *const *exclude, const char *context)
 {
 	*out = 0;
-	char *k;
-	int rc = asset_key_of(&k, dirs, exclude, context);
+	char *k, **real;
+	int rc = asset_key_of(&k, &real, dirs, exclude, context);
 	if (rc < 0)
 		return rc;
 	/* The same directories with the same excludes are zipped once. */
-	for (size_t i = 0; i < b->nassets; i++)
-		if (!strcmp(b->assets[i].key, k)) {
-			free(k);
-			*out = i;
-			return 0;
-		}
+	if (asset_find(b, k, out)) {
+		free(k);
+		synth_strv_free(real);
+		return 0;
+	}
 	if (synth_array_grow((void **)&b->assets, &b->nassets, &b->cap_assets,
 			     sizeof *b->assets) < 0) {
 		free(k);
+		synth_strv_free(real);
 		return SYNTH_ENOMEM;
 	}
 	synth_asset a = {0};
 	a.key = k;
+	a.real = real;
 	a.source = strdup(dirs[0]);
 	a.display = strdup(context);
 	rc = a.source && a.display ? synth_strv_dup(&a.dirs, dirs) : synth_error_oom();
 	if (rc == 0)
 		rc = synth_strv_dup(&a.exclude, exclude);
+	if (rc == 0)
+		rc = asset_index(b, k);
 	if (rc < 0) {
+		synth_strv_free(a.real);
+		synth_strv_free(a.exclude);
 		free(a.key);
 		free(a.source);
 		free(a.display);
@@ -578,13 +678,11 @@ int synth__backend_asset_bytes(size_t *out, synth_backend *b, const void *data, 
 	char *key = synth_asprintf("bytes:%s.%s", hex, ext);
 	int rc = file && key ? 0 : synth_error_oom();
 	/* The same bytes are one asset. */
-	for (size_t i = 0; rc == 0 && i < b->nassets; i++)
-		if (!strcmp(b->assets[i].key, key)) {
-			free(file);
-			free(key);
-			*out = i;
-			return 0;
-		}
+	if (rc == 0 && asset_find(b, key, out)) {
+		free(file);
+		free(key);
+		return 0;
+	}
 	if (rc == 0)
 		rc = synth_array_grow((void **)&b->assets, &b->nassets, &b->cap_assets,
 				      sizeof *b->assets);
@@ -597,6 +695,8 @@ int synth__backend_asset_bytes(size_t *out, synth_backend *b, const void *data, 
 	}
 	if (rc == 0)
 		rc = put_file(b->staging, file, data, len, b->nassets);
+	if (rc == 0)
+		rc = asset_index(b, key);
 	if (rc < 0) {
 		free(file);
 		free(key);
@@ -663,14 +763,16 @@ json_t *synth_asset_s3_uri(size_t asset)
 /* What goes into a zip, hashed: format version, libzip version, and for
  * each entry (sorted) its name, mode and content hash. Equal fingerprints
  * give byte-identical zips, so a previous zip can be reused. */
-static int fingerprint(const char *const *dirs, size_t ndirs, const char *const *exclude,
-		       const char *context, char out[65])
+static int fingerprint(const char *const *dirs, size_t ndirs, const char *const *real,
+		       const char *const *exclude, const char *context, char out[65])
 {
 	walk w = {NULL, 0, exclude, context, NULL, 0, 0, 0, 0};
 	w.warn = true; /* every build walks here first, and once */
-	int rc = collect(&w, dirs, ndirs);
+	int rc = collect(&w, dirs, ndirs, real);
 	synth_buf fp = SYNTH_BUF_INIT;
-	synth_buf_printf(&fp, "synth-zip-1 deflate-6 libzip-%s\n", zip_libzip_version());
+	/* The version libsynth was compiled against: asking the library would
+	 * load it (see the top of this file). */
+	synth_buf_printf(&fp, "synth-zip-1 deflate-6 libzip-%s\n", LIBZIP_VERSION);
 	for (size_t i = 0; rc == 0 && i < w.n; i++) {
 		char hex[65];
 		rc = synth__sha256_file(w.v[i].abs, hex);
@@ -686,9 +788,24 @@ static int fingerprint(const char *const *dirs, size_t ndirs, const char *const 
 	return rc;
 }
 
+/* One entry of the previous assembly's index: the zip built from a
+ * fingerprint (strings in the index's text or in its JSON). */
+typedef struct prev_zip {
+	const char *hash, *file;
+} prev_zip;
+
+/* The previous assembly's index (SYNTH_ASSET_INDEX), read for look-ups. */
+typedef struct prev_index {
+	char *text;          /* the file, its strings cut in place */
+	json_t *json;        /* or, when it is not in the form we write, parsed */
+	prev_zip *v;
+	size_t n, cap;
+	synth_map by_fp;     /* fingerprint -> index into v, plus one */
+} prev_index;
+
 typedef struct finish {
 	synth_backend *b;
-	json_t *previous;     /* fingerprint -> {"hash", "file"} of the last assembly */
+	prev_index previous;  /* the last assembly's zips by fingerprint */
 	const char *prev_dir;
 	size_t next;          /* next job, taken under the lock */
 	pthread_mutex_t lock;
@@ -748,12 +865,13 @@ static int build_one(finish *f, size_t job)
 	const char *const *ex = (const char *const *)a->exclude;
 	const char *const *dirs = (const char *const *)a->dirs;
 	size_t ndirs = synth_strv_len(dirs);
-	int rc = fingerprint(dirs, ndirs, ex, a->display, a->fingerprint);
+	const char *const *real = (const char *const *)a->real;
+	int rc = fingerprint(dirs, ndirs, real, ex, a->display, a->fingerprint);
 	if (rc < 0)
 		return rc;
-	json_t *prev = json_object_get(f->previous, a->fingerprint);
-	const char *ph = json_string_value(json_object_get(prev, "hash"));
-	const char *pf = json_string_value(json_object_get(prev, "file"));
+	uintptr_t pi = (uintptr_t)synth__map_get(&f->previous.by_fp, a->fingerprint);
+	const char *ph = pi ? f->previous.v[pi - 1].hash : NULL;
+	const char *pf = pi ? f->previous.v[pi - 1].file : NULL;
 	if (ph && pf && strlen(ph) == 64 && strlen(pf) == 74 && !strncmp(pf + 6, ph, 64) &&
 	    reuse(f, a, job, pf) == 0) {
 		memcpy(a->hash, ph, 65);
@@ -764,7 +882,7 @@ static int build_one(finish *f, size_t job)
 	synth_zip_result zr;
 	unsigned char *data = NULL;
 	size_t len = 0;
-	rc = zip_dirs_mem(dirs, ndirs, ex, a->display, &zr, &data, &len);
+	rc = zip_dirs_mem(dirs, ndirs, real, ex, a->display, &zr, &data, &len);
 	if (rc == 0) {
 		memcpy(a->hash, zr.hash, sizeof a->hash);
 		a->size = zr.size;
@@ -795,6 +913,128 @@ static void *worker(void *arg)
 	}
 }
 
+static int prev_add(prev_index *x, const char *fp, const char *hash, const char *file)
+{
+	if (synth_array_grow((void **)&x->v, &x->n, &x->cap, sizeof *x->v) < 0)
+		return -1;
+	x->v[x->n] = (prev_zip){hash, file};
+	if (synth__map_put(&x->by_fp, fp, (void *)(uintptr_t)(x->n + 1)) < 0)
+		return -1;
+	x->n++;
+	return 0;
+}
+
+static char *skip_ws(char *p)
+{
+	while (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r')
+		p++;
+	return p;
+}
+
+/* The JSON string at *PP if it has no escapes, cut in place (its closing
+ * quote becomes a NUL); NULL otherwise. */
+static char *plain_string(char **pp)
+{
+	char *p = *pp;
+	if (*p != '"')
+		return NULL;
+	char *s = ++p;
+	while (*p && *p != '"' && *p != '\\' && (unsigned char)*p >= 0x20)
+		p++;
+	if (*p != '"')
+		return NULL;
+	*p = '\0';
+	*pp = skip_ws(p + 1);
+	return s;
+}
+
+/* The index in the form synth__assets_write_index() writes it, an object
+ * of objects of strings without escapes, read in place: jansson's parser
+ * cost 6% of a 2,000-function synth for this one file. -1 for anything
+ * else (X's text is then cut: the caller parses the file anew). */
+static int prev_parse_plain(prev_index *x)
+{
+	char *p = skip_ws(x->text);
+	if (*p++ != '{')
+		return -1;
+	p = skip_ws(p);
+	if (*p == '}')
+		return *skip_ws(p + 1) ? -1 : 0;
+	for (;;) {
+		char *fp = plain_string(&p);
+		if (!fp || *p++ != ':')
+			return -1;
+		p = skip_ws(p);
+		if (*p++ != '{')
+			return -1;
+		p = skip_ws(p);
+		const char *hash = NULL, *file = NULL;
+		while (*p != '}') {
+			char *k = plain_string(&p);
+			if (!k || *p++ != ':')
+				return -1;
+			p = skip_ws(p);
+			char *v = plain_string(&p);
+			if (!v)
+				return -1;
+			if (!strcmp(k, "hash"))
+				hash = v;
+			else if (!strcmp(k, "file"))
+				file = v;
+			if (*p == ',')
+				p = skip_ws(p + 1);
+			else if (*p != '}')
+				return -1;
+		}
+		if (prev_add(x, fp, hash, file) < 0)
+			return -1;
+		p = skip_ws(p + 1);
+		if (*p == '}')
+			return *skip_ws(p + 1) ? -1 : 0;
+		if (*p++ != ',')
+			return -1;
+		p = skip_ws(p);
+	}
+}
+
+static void prev_free(prev_index *x)
+{
+	free(x->text);
+	json_decref(x->json);
+	free(x->v);
+	synth__map_free(&x->by_fp);
+	memset(x, 0, sizeof *x);
+}
+
+/* Reads DIR's index into X; one that cannot be read or parsed is empty
+ * (every zip is built). */
+static void prev_load(prev_index *x, const char *dir)
+{
+	memset(x, 0, sizeof *x);
+	char *idx = synth_asprintf("%s/%s", dir, SYNTH_ASSET_INDEX);
+	if (!idx || synth_file_read(idx, &x->text, NULL) < 0) {
+		synth_error_clear();
+		free(idx);
+		prev_free(x);
+		return;
+	}
+	if (prev_parse_plain(x) < 0) {
+		/* Another form of JSON (or none): jansson decides. */
+		prev_free(x);
+		x->json = json_load_file(idx, 0, NULL);
+		const char *fp;
+		json_t *e;
+		json_object_foreach(x->json, fp, e) {
+			if (prev_add(x, fp, json_string_value(json_object_get(e, "hash")),
+				     json_string_value(json_object_get(e, "file"))) < 0) {
+				prev_free(x);
+				break;
+			}
+		}
+	}
+	free(idx);
+}
+
 int synth__assets_finish(synth_backend *b)
 {
 	if (b->nassets == 0)
@@ -804,13 +1044,7 @@ int synth__assets_finish(synth_backend *b)
 	/* The previous assembly, for zips whose inputs did not change. */
 	const char *prev = getenv("SYNTH_PREVIOUS_ASSEMBLY");
 	f.prev_dir = prev && *prev ? prev : b->outdir;
-	char *idx = synth_asprintf("%s/%s", f.prev_dir, SYNTH_ASSET_INDEX);
-	f.previous = idx ? json_load_file(idx, 0, NULL) : NULL;
-	free(idx);
-	if (!json_is_object(f.previous)) {
-		json_decref(f.previous);
-		f.previous = json_object();
-	}
+	prev_load(&f.previous, f.prev_dir);
 	/* Workers: one per core (at most 8), the calling thread among them. */
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 	size_t nthreads = cores > 1 ? (size_t)(cores > 8 ? 8 : cores) : 1;
@@ -825,7 +1059,7 @@ int synth__assets_finish(synth_backend *b)
 	for (size_t i = 0; i < started; i++)
 		pthread_join(tids[i], NULL);
 	pthread_mutex_destroy(&f.lock);
-	json_decref(f.previous);
+	prev_free(&f.previous);
 	/* The first failure in definition order, so the message is stable. */
 	for (size_t i = 0; i < b->nassets; i++)
 		if (b->assets[i].error_code < 0) {

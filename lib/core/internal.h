@@ -74,6 +74,8 @@ typedef struct synth_asset {
 	/* A directory asset's directories as given (NULL-terminated; more
 	 * than one for synth_construct_add_dirs_asset); NULL for a file asset. */
 	char **dirs;
+	char **real;       /* the directories' real paths (as dirs); NULL for a
+			    * file asset */
 	char *key;         /* dedupe key: realpaths + excludes */
 	char **exclude;    /* copied; NULL for the default */
 	char hash[65];     /* SHA-256 of the zip (after finish) */
@@ -150,6 +152,7 @@ struct synth_backend {
 
 	synth_asset *assets;
 	size_t nassets, cap_assets;
+	synth_map asset_by_key; /* asset key -> index + 1 (asset.c) */
 	char *staging;       /* assembly temp dir while running */
 
 	synth_construct *generating; /* top of the generation chain */

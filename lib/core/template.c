@@ -20,6 +20,7 @@
  */
 #define _GNU_SOURCE
 #include <ctype.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -323,10 +324,60 @@ static char *export_name(const synth_resource *t, const char *attr)
 	return synth_buf_detach(&nm);
 }
 
+/* {KEY: V} (V taken; NULL if V is NULL or out of memory): one of the
+ * commonest nodes of a template, built without json_pack()'s format
+ * parsing, which cost more than the node. */
+static json_t *obj1(const char *key, json_t *v)
+{
+	json_t *o = v ? json_object() : NULL;
+	if (!o) {
+		json_decref(v);
+		return NULL;
+	}
+	if (json_object_set_new_nocheck(o, key, v) < 0) { /* V freed by jansson */
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* {K1: V1, K2: V2, ...} from (const char *, json_t *) pairs ended by a NULL
+ * key, every V taken; NULL if a V is NULL or out of memory. For nodes made
+ * once per resource or asset, like obj1(). */
+static json_t *objn(const char *key, ...)
+{
+	va_list ap;
+	va_start(ap, key);
+	json_t *o = json_object();
+	bool ok = o != NULL;
+	for (const char *k = key; k; k = va_arg(ap, const char *)) {
+		json_t *v = va_arg(ap, json_t *);
+		if (!v)
+			ok = false;
+		else if (!ok)
+			json_decref(v);
+		else if (json_object_set_new_nocheck(o, k, v) < 0) /* V freed by jansson */
+			ok = false;
+	}
+	va_end(ap);
+	if (!ok) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
 static json_t *value_in(const synth_resource *t, const char *attr)
 {
-	return attr ? json_pack("{s:[s,s]}", "Fn::GetAtt", t->logical_id, attr)
-		    : json_pack("{s:s}", "Ref", t->logical_id);
+	if (!attr)
+		return obj1("Ref", json_string(t->logical_id));
+	json_t *a = json_array();
+	if (a && (json_array_append_new(a, json_string(t->logical_id)) < 0 ||
+		  json_array_append_new(a, json_string(attr)) < 0)) {
+		json_decref(a);
+		a = NULL;
+	}
+	return obj1("Fn::GetAtt", a);
 }
 
 static json_t *nested_output(const stack *p, const char *name)
@@ -374,6 +425,35 @@ static json_t *import(emit *e, size_t si, const synth_resource *t, const char *a
 }
 
 /* A copy of NODE for stack SI with every token resolved. NULL on error. */
+/* A new object with NODE's members before the one keyed STOP (shared). */
+static json_t *object_prefix(json_t *node, const char *stop)
+{
+	json_t *o = json_object();
+	const char *k;
+	json_t *v;
+	json_object_foreach(node, k, v) {
+		if (!o || k == stop)
+			break;
+		if (json_object_set(o, k, v) < 0) {
+			json_decref(o);
+			o = NULL;
+		}
+	}
+	return o;
+}
+
+/* A new array with NODE's first N elements (shared). */
+static json_t *array_prefix(json_t *node, size_t n)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; a && i < n; i++)
+		if (json_array_append(a, json_array_get(node, i)) < 0) {
+			json_decref(a);
+			a = NULL;
+		}
+	return a;
+}
+
 static json_t *resolve(emit *e, size_t si, json_t *node)
 {
 	const char *attr, *path;
@@ -409,37 +489,53 @@ static json_t *resolve(emit *e, size_t si, json_t *node)
 			return value_in(t, attr);
 		return import(e, si, t, attr);
 	}
+	/* A container is copied only from its first member that resolves to
+	 * something else: one without tokens is shared with the resource
+	 * (nothing changes a template's members once made), which saves
+	 * building and freeing most of a large template's nodes. */
 	if (json_is_object(node)) {
-		json_t *o = json_object();
+		json_t *o = NULL;
 		const char *k;
 		json_t *v;
-		if (!o)
-			return NULL;
 		json_object_foreach(node, k, v) {
 			if (!strcmp(k, "Fn::If") || !strcmp(k, "Condition"))
 				e->stacks[si].uses_conditions = true;
 			json_t *c = resolve(e, si, v);
-			if (!c || json_object_set_new(o, k, c) < 0) {
+			if (c == v && !o) {
+				json_decref(c);
+				continue;
+			}
+			if (c && !o)
+				o = object_prefix(node, k);
+			if (!c || !o || json_object_set_new(o, k, c) < 0) {
+				if (!o)
+					json_decref(c);
 				json_decref(o);
 				return NULL;
 			}
 		}
-		return o;
+		return o ? o : json_incref(node);
 	}
 	if (json_is_array(node)) {
-		json_t *a = json_array();
+		json_t *a = NULL;
 		size_t i;
 		json_t *v;
-		if (!a)
-			return NULL;
 		json_array_foreach(node, i, v) {
 			json_t *c = resolve(e, si, v);
-			if (!c || json_array_append_new(a, c) < 0) {
+			if (c == v && !a) {
+				json_decref(c);
+				continue;
+			}
+			if (c && !a)
+				a = array_prefix(node, i);
+			if (!c || !a || json_array_append_new(a, c) < 0) {
+				if (!a)
+					json_decref(c);
 				json_decref(a);
 				return NULL;
 			}
 		}
-		return a;
+		return a ? a : json_incref(node);
 	}
 	return json_incref(node);
 }
@@ -510,7 +606,7 @@ static int depends_on(emit *e, size_t si, const synth_resource *r, json_t *o)
  * metadata resolved. */
 static int resource_metadata(emit *e, size_t si, const synth_resource *r, json_t **out)
 {
-	json_t *md = json_pack("{s:s}", SYNTH_MD_PATH, r->path);
+	json_t *md = obj1(SYNTH_MD_PATH, json_string(r->path));
 	if (!md)
 		return synth_error_oom();
 	if (r->metadata) {
@@ -674,11 +770,17 @@ static const char *type_name(const synth_backend *b)
  * bucket as KEY with the bootstrap's file publishing role. */
 static json_t *file_asset(const char *display, const char *file, const char *key)
 {
-	return json_pack(
-		"{s:s,s:{s:s,s:s},s:{s:{s:s,s:s,s:s}}}", "displayName", display, "source",
-		"path", file, "packaging", "file", "destinations", ASSET_DESTINATION,
-		"bucketName", SYNTH_ASSET_BUCKET_SUB, "objectKey", key, "assumeRoleArn",
-		SYNTH_BOOTSTRAP_ROLE_SUB("file-publishing-role"));
+	return objn("displayName", json_string(display),
+		    "source", objn("path", json_string(file), "packaging", json_string("file"),
+				   (char *)NULL),
+		    "destinations",
+		    objn(ASSET_DESTINATION,
+			 objn("bucketName", json_string(SYNTH_ASSET_BUCKET_SUB), "objectKey",
+			      json_string(key), "assumeRoleArn",
+			      json_string(SYNTH_BOOTSTRAP_ROLE_SUB("file-publishing-role")),
+			      (char *)NULL),
+			 (char *)NULL),
+		    (char *)NULL);
 }
 
 /* Writes the JSON document DOC (indented, no final newline) as DIR/FILE. */
@@ -1047,10 +1149,15 @@ static json_t *logical_id_metadata(const emit *e)
 			char *mp = si == 0 ? synth_asprintf("/%s/%s", b->stack_name, r->path)
 					   : synth_asprintf("/%s/%s/%s", b->stack_name,
 							    e->stacks[si].name, r->path);
+			json_t *entry = mp ? json_array() : NULL;
+			if (entry && json_array_append_new(entry, objn("type", json_string(MD_LOGICAL_ID),
+									"data", json_string(r->logical_id),
+									(char *)NULL)) < 0) {
+				json_decref(entry);
+				entry = NULL;
+			}
 			if (mp)
-				json_object_set_new(md, mp,
-						    json_pack("[{s:s,s:s}]", "type", MD_LOGICAL_ID,
-							      "data", r->logical_id));
+				json_object_set_new(md, mp, entry);
 			free(mp);
 		}
 	return md;

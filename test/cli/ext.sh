@@ -47,8 +47,9 @@ check_contains "the build read the installed <synth.h>" "$deps" "$PREFIX/include
 check_contains "the build read the installed <synth/sys/construct.h>" "$deps" \
 	"$PREFIX/include/synth/sys/construct.h"
 check_not_contains "the build read no file under the repository (gcc -M)" "$deps" "$SYNTH_ROOT"
-check "the backend links the installed libsynth.so" \
-	sh -c "ldd '$TMP/backend' | grep -q '$PREFIX/lib/libsynth.so'"
+check_contains "the link line names the installed libsynth.a" "$LIBS_PC" "$PREFIX/lib/libsynth.a"
+check "the backend has libsynth linked in (no libsynth.so loaded)" \
+	sh -c "nm '$TMP/backend' | grep -q ' T synth_backend_main' && ! ldd '$TMP/backend' | grep -q libsynth"
 
 # --- synthesis ----------------------------------------------------------
 run_ext() { # OUTDIR ARGS...: runs the backend in $TMP/app; $OUT, $ERR, $RC

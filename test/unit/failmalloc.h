@@ -11,6 +11,8 @@
  * allocations through json_set_alloc_funcs and should_fail(), or skip).
  * FAILED_IN_JANSSON tells whether the allocation that failed was
  * jansson's (jansson 2.14 reports some of its failures as other errors).
+ * The counters are updated atomically: the asset pool allocates on its own
+ * threads while the constructs generate on the calling one.
  * Include it once per test program, after <stdlib.h>.
  */
 #ifndef FAILMALLOC_H
@@ -41,7 +43,7 @@ static __attribute__((unused)) bool failed_in_jansson;
  * as glibc sets it). CALLER (may be NULL) is the allocating code. */
 static __attribute__((unused)) bool failmalloc_fail(void *caller)
 {
-	if (!tracking || ++count != fail_at)
+	if (!tracking || __atomic_add_fetch(&count, 1, __ATOMIC_RELAXED) != fail_at)
 		return false;
 	Dl_info di;
 	failed_in_jansson = caller && dladdr(caller, &di) && di.dli_fname &&
@@ -66,7 +68,7 @@ void *malloc(size_t n)
 	if (failmalloc_fail(__builtin_return_address(0)))
 		return NULL;
 	void *p = __libc_malloc(n);
-	live += p && tracking;
+	__atomic_add_fetch(&live, p && tracking, __ATOMIC_RELAXED);
 	return p;
 }
 
@@ -75,7 +77,7 @@ void *calloc(size_t a, size_t b)
 	if (failmalloc_fail(__builtin_return_address(0)))
 		return NULL;
 	void *p = __libc_calloc(a, b);
-	live += p && tracking;
+	__atomic_add_fetch(&live, p && tracking, __ATOMIC_RELAXED);
 	return p;
 }
 
@@ -84,13 +86,13 @@ void *realloc(void *old, size_t n)
 	if (failmalloc_fail(__builtin_return_address(0)))
 		return NULL;
 	void *p = __libc_realloc(old, n);
-	live += p && !old && tracking;
+	__atomic_add_fetch(&live, p && !old && tracking, __ATOMIC_RELAXED);
 	return p;
 }
 
 void free(void *p)
 {
-	live -= p && tracking;
+	__atomic_sub_fetch(&live, p && tracking, __ATOMIC_RELAXED);
 	__libc_free(p);
 }
 #endif

@@ -55,7 +55,9 @@ static int should_fail(void)
 {
 	if (!tracking)
 		return 0;
-	return ++count == fail_at;
+	/* Atomic: the asset pool allocates on its own threads while the
+	 * constructs generate on this one. */
+	return __atomic_add_fetch(&count, 1, __ATOMIC_RELAXED) == fail_at;
 }
 
 void *malloc(size_t n)
@@ -64,7 +66,7 @@ void *malloc(size_t n)
 		return NULL;
 	void *p = __libc_malloc(n);
 	if (p && tracking) {
-		live++;
+		__atomic_add_fetch(&live, 1, __ATOMIC_RELAXED);
 		trace_add(p, __builtin_return_address(0));
 	}
 	return p;
@@ -76,7 +78,7 @@ void *calloc(size_t a, size_t b)
 		return NULL;
 	void *p = __libc_calloc(a, b);
 	if (p && tracking) {
-		live++;
+		__atomic_add_fetch(&live, 1, __ATOMIC_RELAXED);
 		trace_add(p, __builtin_return_address(0));
 	}
 	return p;
@@ -89,7 +91,7 @@ void *realloc(void *old, size_t n)
 	void *p = __libc_realloc(old, n);
 	if (p && tracking) {
 		if (!old)
-			live++;
+			__atomic_add_fetch(&live, 1, __ATOMIC_RELAXED);
 		else
 			trace_del(old);
 		trace_add(p, __builtin_return_address(0));
@@ -100,7 +102,7 @@ void *realloc(void *old, size_t n)
 void free(void *p)
 {
 	if (p && tracking) {
-		live--;
+		__atomic_sub_fetch(&live, 1, __ATOMIC_RELAXED);
 		trace_del(p);
 	}
 	__libc_free(p);
