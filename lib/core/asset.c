@@ -788,24 +788,9 @@ static int fingerprint(const char *const *dirs, size_t ndirs, const char *const 
 	return rc;
 }
 
-/* One entry of the previous assembly's index: the zip built from a
- * fingerprint (strings in the index's text or in its JSON). */
-typedef struct prev_zip {
-	const char *hash, *file;
-} prev_zip;
-
-/* The previous assembly's index (SYNTH_ASSET_INDEX), read for look-ups. */
-typedef struct prev_index {
-	char *text;          /* the file, its strings cut in place */
-	json_t *json;        /* or, when it is not in the form we write, parsed */
-	prev_zip *v;
-	size_t n, cap;
-	synth_map by_fp;     /* fingerprint -> index into v, plus one */
-} prev_index;
-
 typedef struct finish {
 	synth_backend *b;
-	prev_index previous;  /* the last assembly's zips by fingerprint */
+	json_t *previous;     /* fingerprint -> {"hash", "file"} of the last assembly */
 	const char *prev_dir;
 	size_t next;          /* next job, taken under the lock */
 	pthread_mutex_t lock;
@@ -869,9 +854,9 @@ static int build_one(finish *f, size_t job)
 	int rc = fingerprint(dirs, ndirs, real, ex, a->display, a->fingerprint);
 	if (rc < 0)
 		return rc;
-	uintptr_t pi = (uintptr_t)synth__map_get(&f->previous.by_fp, a->fingerprint);
-	const char *ph = pi ? f->previous.v[pi - 1].hash : NULL;
-	const char *pf = pi ? f->previous.v[pi - 1].file : NULL;
+	json_t *prev = json_object_get(f->previous, a->fingerprint);
+	const char *ph = json_string_value(json_object_get(prev, "hash"));
+	const char *pf = json_string_value(json_object_get(prev, "file"));
 	if (ph && pf && strlen(ph) == 64 && strlen(pf) == 74 && !strncmp(pf + 6, ph, 64) &&
 	    reuse(f, a, job, pf) == 0) {
 		memcpy(a->hash, ph, 65);
@@ -913,128 +898,6 @@ static void *worker(void *arg)
 	}
 }
 
-static int prev_add(prev_index *x, const char *fp, const char *hash, const char *file)
-{
-	if (synth_array_grow((void **)&x->v, &x->n, &x->cap, sizeof *x->v) < 0)
-		return -1;
-	x->v[x->n] = (prev_zip){hash, file};
-	if (synth__map_put(&x->by_fp, fp, (void *)(uintptr_t)(x->n + 1)) < 0)
-		return -1;
-	x->n++;
-	return 0;
-}
-
-static char *skip_ws(char *p)
-{
-	while (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r')
-		p++;
-	return p;
-}
-
-/* The JSON string at *PP if it has no escapes, cut in place (its closing
- * quote becomes a NUL); NULL otherwise. */
-static char *plain_string(char **pp)
-{
-	char *p = *pp;
-	if (*p != '"')
-		return NULL;
-	char *s = ++p;
-	while (*p && *p != '"' && *p != '\\' && (unsigned char)*p >= 0x20)
-		p++;
-	if (*p != '"')
-		return NULL;
-	*p = '\0';
-	*pp = skip_ws(p + 1);
-	return s;
-}
-
-/* The index in the form synth__assets_write_index() writes it, an object
- * of objects of strings without escapes, read in place: jansson's parser
- * cost 6% of a 2,000-function synth for this one file. -1 for anything
- * else (X's text is then cut: the caller parses the file anew). */
-static int prev_parse_plain(prev_index *x)
-{
-	char *p = skip_ws(x->text);
-	if (*p++ != '{')
-		return -1;
-	p = skip_ws(p);
-	if (*p == '}')
-		return *skip_ws(p + 1) ? -1 : 0;
-	for (;;) {
-		char *fp = plain_string(&p);
-		if (!fp || *p++ != ':')
-			return -1;
-		p = skip_ws(p);
-		if (*p++ != '{')
-			return -1;
-		p = skip_ws(p);
-		const char *hash = NULL, *file = NULL;
-		while (*p != '}') {
-			char *k = plain_string(&p);
-			if (!k || *p++ != ':')
-				return -1;
-			p = skip_ws(p);
-			char *v = plain_string(&p);
-			if (!v)
-				return -1;
-			if (!strcmp(k, "hash"))
-				hash = v;
-			else if (!strcmp(k, "file"))
-				file = v;
-			if (*p == ',')
-				p = skip_ws(p + 1);
-			else if (*p != '}')
-				return -1;
-		}
-		if (prev_add(x, fp, hash, file) < 0)
-			return -1;
-		p = skip_ws(p + 1);
-		if (*p == '}')
-			return *skip_ws(p + 1) ? -1 : 0;
-		if (*p++ != ',')
-			return -1;
-		p = skip_ws(p);
-	}
-}
-
-static void prev_free(prev_index *x)
-{
-	free(x->text);
-	json_decref(x->json);
-	free(x->v);
-	synth__map_free(&x->by_fp);
-	memset(x, 0, sizeof *x);
-}
-
-/* Reads DIR's index into X; one that cannot be read or parsed is empty
- * (every zip is built). */
-static void prev_load(prev_index *x, const char *dir)
-{
-	memset(x, 0, sizeof *x);
-	char *idx = synth_asprintf("%s/%s", dir, SYNTH_ASSET_INDEX);
-	if (!idx || synth_file_read(idx, &x->text, NULL) < 0) {
-		synth_error_clear();
-		free(idx);
-		prev_free(x);
-		return;
-	}
-	if (prev_parse_plain(x) < 0) {
-		/* Another form of JSON (or none): jansson decides. */
-		prev_free(x);
-		x->json = json_load_file(idx, 0, NULL);
-		const char *fp;
-		json_t *e;
-		json_object_foreach(x->json, fp, e) {
-			if (prev_add(x, fp, json_string_value(json_object_get(e, "hash")),
-				     json_string_value(json_object_get(e, "file"))) < 0) {
-				prev_free(x);
-				break;
-			}
-		}
-	}
-	free(idx);
-}
-
 int synth__assets_finish(synth_backend *b)
 {
 	if (b->nassets == 0)
@@ -1044,7 +907,13 @@ int synth__assets_finish(synth_backend *b)
 	/* The previous assembly, for zips whose inputs did not change. */
 	const char *prev = getenv("SYNTH_PREVIOUS_ASSEMBLY");
 	f.prev_dir = prev && *prev ? prev : b->outdir;
-	prev_load(&f.previous, f.prev_dir);
+	char *idx = synth_asprintf("%s/%s", f.prev_dir, SYNTH_ASSET_INDEX);
+	f.previous = idx ? json_load_file(idx, 0, NULL) : NULL;
+	free(idx);
+	if (!json_is_object(f.previous)) {
+		json_decref(f.previous);
+		f.previous = json_object();
+	}
 	/* Workers: one per core (at most 8), the calling thread among them. */
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 	size_t nthreads = cores > 1 ? (size_t)(cores > 8 ? 8 : cores) : 1;
@@ -1059,7 +928,7 @@ int synth__assets_finish(synth_backend *b)
 	for (size_t i = 0; i < started; i++)
 		pthread_join(tids[i], NULL);
 	pthread_mutex_destroy(&f.lock);
-	prev_free(&f.previous);
+	json_decref(f.previous);
 	/* The first failure in definition order, so the message is stable. */
 	for (size_t i = 0; i < b->nassets; i++)
 		if (b->assets[i].error_code < 0) {

@@ -20,9 +20,6 @@
 
 /* Lowercase hex of N bytes into OUT (2N+1 bytes). */
 void synth__hex(const unsigned char *in, size_t n, char *out);
-/* Appends JSON's text to B, exactly as json_dump_callback(JSON, ..., FLAGS)
- * writes it (faster); -1 on the same errors or when out of memory. */
-int synth__json_dump_buf(synth_buf *b, const json_t *json, size_t flags);
 /* The SHA-256 method for EVP/HMAC calls, fetched once per process (an
  * opaque EVP_MD; evp.c). */
 const struct evp_md_st *synth__sha256_md(void);
