@@ -1455,15 +1455,24 @@ int synth__awsconfig_resolve(synth_awsconfig **out, const synth_awsconfig_option
 	if (opts->profile) {
 		profile = opts->profile;
 		cfg->profile_source = "--profile";
-	} else if ((profile = env_get("AWS_PROFILE"))) {
+	} else if ((profile = getenv("AWS_PROFILE"))) {
+		/* Set but empty is the AWS CLI's "The config profile () could not
+		 * be found", not the default profile: an export that went wrong
+		 * should not deploy with other credentials. */
 		cfg->profile_source = "AWS_PROFILE";
 	} else {
 		profile = "default";
 		cfg->profile_source = "default";
 	}
 	if (!*profile) {
-		rc = synth_error_setf(SYNTH_EINVALID, "empty AWS profile name (from %s)",
-				      cfg->profile_source);
+		if (opts->profile)
+			rc = synth_error_setf(SYNTH_EINVALID, "empty AWS profile name (from %s)",
+					      cfg->profile_source);
+		else
+			rc = synth_error_setf(SYNTH_EINVALID,
+					      "AWS_PROFILE is set but empty (the AWS CLI fails too: "
+					      "\"The config profile () could not be found\"): unset "
+					      "it to use the default profile, or name a profile");
 		goto fail;
 	}
 	if (set_str(&cfg->profile, profile) < 0 ||

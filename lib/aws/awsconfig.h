@@ -6,7 +6,8 @@
  *
  * Profile: --profile (opts.profile), else AWS_PROFILE, else "default". A
  * profile named with --profile or AWS_PROFILE must exist in one of the two
- * files; "default" need not.
+ * files; "default" need not. AWS_PROFILE set but empty is an error (as the
+ * AWS CLI's "The config profile () could not be found").
  *
  * Files: AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials (sections
  * [name]) and AWS_CONFIG_FILE or ~/.aws/config (sections [profile name],

@@ -913,6 +913,18 @@ static void test_missing(void)
 	synth_awsconfig_options o = SYNTH_AWSCONFIG_OPTIONS_INIT;
 	o.profile = "";
 	CHECK(resolve_with(&o) == NULL && strstr(msg(), "empty AWS profile"), "empty --profile");
+	/* AWS_PROFILE="" is not the default profile: the AWS CLI refuses it. */
+	setenv("AWS_PROFILE", "", 1);
+	c = resolve();
+	CHECK(c == NULL && synth_error_last()->code == SYNTH_EINVALID,
+	      "AWS_PROFILE set but empty: an error even with env credentials");
+	CHECK_HAS(msg(), "AWS_PROFILE is set but empty", "empty AWS_PROFILE: says so");
+	CHECK_HAS(msg(), "unset it", "empty AWS_PROFILE: the way out");
+	c = resolve_profile("dev");
+	CHECK(c != NULL || !strstr(msg(), "AWS_PROFILE"),
+	      "empty AWS_PROFILE: --profile still wins (%s)", msg());
+	synth__awsconfig_free(c);
+	unsetenv("AWS_PROFILE");
 
 	/* A half-filled credentials file. */
 	fresh();
