@@ -819,6 +819,15 @@ fail:
 	return rc;
 }
 
+/* AWS_ACCESS_KEY_ID without AWS_SECRET_ACCESS_KEY: partial credentials. */
+static int env_partial(void)
+{
+	if (env_get("AWS_ACCESS_KEY_ID") && !env_get("AWS_SECRET_ACCESS_KEY"))
+		return synth_error_setf(SYNTH_EINVALID,
+					"AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not");
+	return 0;
+}
+
 static int env_creds(const resolver *r, synth_aws_credentials *out, bool *found_env)
 {
 	*found_env = false;
@@ -826,9 +835,9 @@ static int env_creds(const resolver *r, synth_aws_credentials *out, bool *found_
 	const char *secret = env_get("AWS_SECRET_ACCESS_KEY");
 	if (!id)
 		return 0;
-	if (!secret)
-		return synth_error_setf(SYNTH_EINVALID,
-					"AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not");
+	int rc = env_partial();
+	if (rc < 0)
+		return rc;
 	if (!valid_cred(id))
 		return synth_error_setf(SYNTH_EINVALID,
 					"AWS_ACCESS_KEY_ID contains white space or control characters");
@@ -838,11 +847,37 @@ static int env_creds(const resolver *r, synth_aws_credentials *out, bool *found_
 	const char *token = env_get("AWS_SESSION_TOKEN");
 	if (!token)
 		token = env_get("AWS_SECURITY_TOKEN");
-	int rc = creds_fill(r, out, id, secret, token, env_get("AWS_CREDENTIAL_EXPIRATION"),
-			    env_get("AWS_ACCOUNT_ID"), synth_strdup("environment"));
+	rc = creds_fill(r, out, id, secret, token, env_get("AWS_CREDENTIAL_EXPIRATION"),
+			env_get("AWS_ACCOUNT_ID"), synth_strdup("environment"));
 	if (rc == 0)
 		*found_env = true;
 	return rc;
+}
+
+/*
+ * The static key pair of PROFILE in one file (sections matched by MATCH)
+ * into *ID and *SECRET (NULL when absent), *S the key id's section. Half a
+ * pair is an error naming the file, line, profile and the missing key,
+ * never a value.
+ */
+static int static_pair(const synth_aws_ini *ini, section_match match, const char *profile,
+		       const ini_entry **id, const ini_entry **secret, const ini_section **s)
+{
+	const ini_section *ss = NULL;
+	*s = NULL;
+	*id = ini_lookup(ini, match, profile, "aws_access_key_id", NULL, s);
+	*secret = ini_lookup(ini, match, profile, "aws_secret_access_key", NULL, &ss);
+	if (*id && !*secret)
+		return synth_error_setf(SYNTH_EINVALID,
+					"%s:%u: partial credentials for profile %s: [%s] has "
+					"aws_access_key_id but no aws_secret_access_key",
+					ini->path, (*id)->line, profile, (*s)->name);
+	if (!*id && *secret)
+		return synth_error_setf(SYNTH_EINVALID,
+					"%s:%u: partial credentials for profile %s: [%s] has "
+					"aws_secret_access_key but no aws_access_key_id",
+					ini->path, (*secret)->line, profile, ss->name);
+	return 0;
 }
 
 /* Static keys of PROFILE in one file (sections matched by MATCH). */
@@ -850,21 +885,11 @@ static int file_creds(const resolver *r, const synth_aws_ini *ini, section_match
 		      const char *profile, synth_aws_credentials *out, bool *found_file)
 {
 	*found_file = false;
-	const ini_section *s = NULL, *ss = NULL;
-	const ini_entry *id = ini_lookup(ini, match, profile, "aws_access_key_id", NULL, &s);
-	const ini_entry *secret = ini_lookup(ini, match, profile, "aws_secret_access_key", NULL, &ss);
-	if (!id && !secret)
-		return 0;
-	if (!secret)
-		return synth_error_setf(SYNTH_EINVALID,
-					"%s:%u: [%s] has aws_access_key_id but no "
-					"aws_secret_access_key",
-					ini->path, id->line, s->name);
-	if (!id)
-		return synth_error_setf(SYNTH_EINVALID,
-					"%s:%u: [%s] has aws_secret_access_key but no "
-					"aws_access_key_id",
-					ini->path, secret->line, ss->name);
+	const ini_section *s = NULL;
+	const ini_entry *id, *secret;
+	int prc = static_pair(ini, match, profile, &id, &secret, &s);
+	if (prc < 0 || !id)
+		return prc;
 	if (!valid_cred(id->value))
 		return synth_error_setf(SYNTH_EINVALID,
 					"%s:%u: aws_access_key_id is empty or contains white space "
@@ -1321,6 +1346,30 @@ static int profile_creds(resolver *r, const char *profile, visit *v, bool allow_
 	return 0;
 }
 
+/*
+ * Half a key pair where the credentials will be looked for (the
+ * environment, then the profile's credentials file section, then its config
+ * file section unless a credential_process comes first), checked before
+ * the region: botocore finds credentials before it asks for a region, and
+ * "no region" would send the user to the wrong fix. Role, web identity and
+ * SSO profiles take no static keys of their own: resolve_creds judges them.
+ */
+static int check_partial(const resolver *r)
+{
+	const char *p = r->cfg->profile;
+	if (!r->opts->profile && env_get("AWS_ACCESS_KEY_ID"))
+		return env_partial();
+	if (has_key(r, p, "role_arn") || has_key(r, p, "web_identity_token_file") ||
+	    has_key(r, p, "sso_session") || has_key(r, p, "sso_start_url"))
+		return 0;
+	const ini_entry *id, *secret;
+	const ini_section *s;
+	int rc = static_pair(r->cred, match_exact, p, &id, &secret, &s);
+	if (rc < 0 || id || has_key(r, p, "credential_process"))
+		return rc;
+	return static_pair(r->conf, match_config_profile, p, &id, &secret, &s);
+}
+
 static int resolve_creds(resolver *r)
 {
 	synth_awsconfig *cfg = r->cfg;
@@ -1494,7 +1543,8 @@ int synth__awsconfig_resolve(synth_awsconfig **out, const synth_awsconfig_option
 				      r.conf ? "" : " (no such file)");
 		goto fail;
 	}
-	if ((rc = resolve_region(&r)) < 0 || (rc = resolve_endpoints(&r)) < 0 ||
+	if ((rc = check_partial(&r)) < 0 || (rc = resolve_region(&r)) < 0 ||
+	    (rc = resolve_endpoints(&r)) < 0 ||
 	    (rc = resolve_creds(&r)) < 0)
 		goto fail;
 	synth__aws_ini_free(r.cred);

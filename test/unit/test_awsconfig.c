@@ -932,14 +932,59 @@ static void test_missing(void)
 	put(".aws/credentials", "[default]\naws_access_key_id = AKIAHALF\n");
 	c = resolve();
 	CHECK(c == NULL && synth_error_last()->code == SYNTH_EINVALID, "key without secret: error");
-	snprintf(want, sizeof want, "%s:2: [default] has aws_access_key_id but no "
-				    "aws_secret_access_key", at(".aws/credentials"));
-	CHECK_STR(msg(), want, "key without secret: file, line, section");
+	snprintf(want, sizeof want, "%s:2: partial credentials for profile default: [default] "
+				    "has aws_access_key_id but no aws_secret_access_key",
+		 at(".aws/credentials"));
+	CHECK_STR(msg(), want, "key without secret: file, line, profile, section");
 	put(".aws/credentials", "[default]\n\naws_secret_access_key = %s\n", SECRET);
 	c = resolve();
-	CHECK(c == NULL && strstr(msg(), ":3: [default] has aws_secret_access_key but no "
-					  "aws_access_key_id"),
+	CHECK(c == NULL && strstr(msg(), ":3: partial credentials for profile default: [default] "
+					  "has aws_secret_access_key but no aws_access_key_id"),
 	      "secret without key: %s", msg());
+
+	/* Half a pair is reported as such, not as "no AWS region" (botocore
+	 * finds credentials before it asks for a region); never a value. */
+	unsetenv("AWS_REGION");
+	c = resolve();
+	CHECK(c == NULL && synth_error_last()->code == SYNTH_EINVALID &&
+		      strstr(msg(), "partial credentials for profile default") &&
+		      strstr(msg(), "but no aws_access_key_id") && !strstr(msg(), "region"),
+	      "secret without key and no region: the partial pair is reported (%s)", msg());
+	put(".aws/credentials", "[default]\naws_access_key_id = AKIAHALFKEYID\n");
+	c = resolve();
+	CHECK(c == NULL && strstr(msg(), "but no aws_secret_access_key") &&
+		      !strstr(msg(), "AKIAHALFKEYID") && !strstr(msg(), "region"),
+	      "key without secret and no region: reported, the key id not shown (%s)", msg());
+	put(".aws/credentials", "[other]\nregion = x\n");
+	put(".aws/config", "[profile dev]\naws_access_key_id = AKIAHALFKEYID\n");
+	c = resolve_profile("dev");
+	CHECK(c == NULL && strstr(msg(), ":2: partial credentials for profile dev: [profile dev] "
+					  "has aws_access_key_id but no aws_secret_access_key"),
+	      "config file: key without secret, no region: %s", msg());
+	setenv("AWS_PROFILE", "dev", 1);
+	c = resolve();
+	CHECK(c == NULL && strstr(msg(), "partial credentials for profile dev"),
+	      "config file via AWS_PROFILE: %s", msg());
+	/* Env credentials come first (without --profile): the profile's half
+	 * pair is never looked at, so the missing region is the error. */
+	env_keys();
+	c = resolve();
+	CHECK(c == NULL && strstr(msg(), "no AWS region"),
+	      "env keys first: the profile's partial pair does not matter (%s)", msg());
+	unsetenv("AWS_PROFILE");
+	unsetenv("AWS_SECRET_ACCESS_KEY");
+	c = resolve();
+	CHECK(c == NULL && strstr(msg(), "AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not"),
+	      "env key without secret and no region: reported (%s)", msg());
+	unsetenv("AWS_ACCESS_KEY_ID");
+	/* A credential_process before the config file's keys: not partial. */
+	put(".aws/config", "[profile dev]\naws_access_key_id = AKIAHALFKEYID\n"
+			   "credential_process = true\n");
+	c = resolve_profile("dev");
+	CHECK(c == NULL && strstr(msg(), "no AWS region"),
+	      "credential_process first: the config file's half pair is not reached (%s)", msg());
+	setenv("AWS_REGION", "us-east-1", 1);
+	put(".aws/config", "");
 	put(".aws/credentials", "[default]\naws_access_key_id =\naws_secret_access_key = %s\n",
 	    SECRET);
 	c = resolve();
