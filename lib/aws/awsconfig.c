@@ -682,6 +682,54 @@ static int resolve_region(resolver *r)
 	return rc;
 }
 
+/*
+ * AWS_MAX_ATTEMPTS, else the profile's max_attempts: the attempts a request
+ * gets, the first included. botocore takes what Python's int() takes and
+ * refuses below 1 ("abc" stops it with a ValueError); synth takes plain
+ * digits, refuses the same, and refuses more than MAX_ATTEMPTS, which with
+ * backoff would retry for hours. 0 when neither is set.
+ */
+#define MAX_ATTEMPTS 100
+
+static int resolve_max_attempts(resolver *r)
+{
+	synth_awsconfig *cfg = r->cfg;
+	const char *v = getenv("AWS_MAX_ATTEMPTS");
+	char *src = NULL;
+	found f;
+	if (v) {
+		src = synth_strdup("AWS_MAX_ATTEMPTS");
+	} else if (prof_get(r, cfg->profile, "max_attempts", &f)) {
+		v = f.value;
+		src = synth_asprintf("%s:%u: max_attempts of profile %s", f.path, f.line,
+				     cfg->profile);
+	} else {
+		return 0;
+	}
+	if (!src)
+		return synth_error_oom();
+	while (is_ws(*v))
+		v++;
+	const char *d = *v == '+' ? v + 1 : v;
+	size_t n = 0;
+	while (d[n] >= '0' && d[n] <= '9')
+		n++;
+	const char *end = d + n;
+	while (is_ws(*end))
+		end++;
+	long value = n > 0 && n <= 4 && !*end ? strtol(d, NULL, 10) : -1;
+	int rc = 0;
+	if (value < 1 || value > MAX_ATTEMPTS)
+		rc = synth_error_setf(SYNTH_EINVALID,
+				      "%s is \"%s\": expected a whole number of attempts from 1 "
+				      "to %d (the first try included; the default is 3)",
+				      src, shown(v), MAX_ATTEMPTS);
+	else
+		cfg->max_attempts = (int)value;
+	free(src);
+	return rc;
+}
+
 /* "true" (any case) is true, anything else false: botocore's rule. */
 static bool ignore_configured_endpoints(const resolver *r)
 {
@@ -1544,7 +1592,7 @@ int synth__awsconfig_resolve(synth_awsconfig **out, const synth_awsconfig_option
 		goto fail;
 	}
 	if ((rc = check_partial(&r)) < 0 || (rc = resolve_region(&r)) < 0 ||
-	    (rc = resolve_endpoints(&r)) < 0 ||
+	    (rc = resolve_endpoints(&r)) < 0 || (rc = resolve_max_attempts(&r)) < 0 ||
 	    (rc = resolve_creds(&r)) < 0)
 		goto fail;
 	synth__aws_ini_free(r.cred);

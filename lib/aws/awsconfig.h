@@ -38,6 +38,11 @@
  * Region: opts.region, AWS_REGION, AWS_DEFAULT_REGION, the profile's
  * `region`. Required, and checked (letters, digits, '-').
  *
+ * Attempts per request: AWS_MAX_ATTEMPTS, else the profile's max_attempts;
+ * a whole number from 1 to 100 (botocore refuses below 1 and what is not a
+ * number; synth also refuses more, which would retry for hours). Unset: 0,
+ * the HTTP client's default (3, the AWS standard retry mode's).
+ *
  * Endpoints, per service: opts.endpoint_url, AWS_ENDPOINT_URL_<SERVICE>,
  * AWS_ENDPOINT_URL, `endpoint_url` in the profile's `services` section
  * (`services = name` -> [services name], `s3 =` + indented
@@ -142,6 +147,7 @@ struct synth_awsconfig {
 	char *config_file;
 	char *region;
 	char *region_source;
+	int max_attempts;             /* 0: not set (the client's default) */
 	char *endpoint[SYNTH_AWS_NSERVICES];
 	char *endpoint_source[SYNTH_AWS_NSERVICES];
 	synth_aws_credentials creds;

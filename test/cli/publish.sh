@@ -154,6 +154,14 @@ bad "a credentials file with a missing key" "aws_secret_access_key" -u AWS_ACCES
 bad "a profile that does not exist" "nosuchprofile" AWS_PROFILE=nosuchprofile
 bad "a region that is not valid" "us_east#1" AWS_REGION='us_east#1'
 bad "an endpoint URL that is not a URL" "not-a-url" AWS_ENDPOINT_URL_S3=not-a-url
+# Found by trying bad input against the AWS CLI (issue #12, part 6).
+bad "AWS_PROFILE set but empty" "AWS_PROFILE is set but empty" AWS_PROFILE=
+bad "AWS_MAX_ATTEMPTS not a number" 'AWS_MAX_ATTEMPTS is "abc"' AWS_MAX_ATTEMPTS=abc
+bad "AWS_MAX_ATTEMPTS=0" 'AWS_MAX_ATTEMPTS is "0": expected a whole number of attempts from 1 to 100' AWS_MAX_ATTEMPTS=0
+bad "AWS_MAX_ATTEMPTS huge" 'AWS_MAX_ATTEMPTS is "99999999"' AWS_MAX_ATTEMPTS=99999999
+bad "a key id without a secret and no region" "partial credentials for profile default: [default] has aws_access_key_id but no aws_secret_access_key" \
+	-u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_REGION AWS_SHARED_CREDENTIALS_FILE="$T/creds-nosecret"
+ok "a key id without a secret: the key id is not printed" "! grep -q AKIDONLY '$T/out'" "$T/out"
 ok "bad input: no request was made" "[ $(count HeadObject) -eq 0 ] && [ $(count PutObject) -eq 0 ]"
 
 # An asset listed in the manifest but missing on disk.

@@ -34,7 +34,7 @@ static const char *const VARS[] = {
 	"AWS_DEFAULT_PROFILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_CONFIG_FILE", "AWS_REGION",
 	"AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3",
 	"AWS_ENDPOINT_URL_CLOUDFORMATION", "AWS_ENDPOINT_URL_SSM", "AWS_ENDPOINT_URL_STS",
-	"AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", NULL};
+	"AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "AWS_MAX_ATTEMPTS", NULL};
 static char *saved[sizeof VARS / sizeof *VARS];
 
 static char *home;
@@ -422,6 +422,54 @@ static void test_region(void)
 	put(".aws/config", "[default]\nregion = us-east-1\n   aws_secret_access_key = %s\n", SECRET);
 	c = resolve();
 	CHECK(c == NULL && strstr(msg(), "(not shown)"), "multi-line region not quoted: %s", msg());
+}
+
+/* --- attempts per request ------------------------------------------------ */
+
+static void test_max_attempts(void)
+{
+	fresh();
+	env_keys();
+	setenv("AWS_REGION", "us-east-1", 1);
+	synth_awsconfig *c = resolve();
+	CHECK(c && c->max_attempts == 0, "max attempts: unset is 0 (the client's default)");
+	synth__awsconfig_free(c);
+	setenv("AWS_MAX_ATTEMPTS", "7", 1);
+	c = resolve();
+	CHECK(c && c->max_attempts == 7, "AWS_MAX_ATTEMPTS=7");
+	synth__awsconfig_free(c);
+	setenv("AWS_MAX_ATTEMPTS", " +100 ", 1);
+	c = resolve();
+	CHECK(c && c->max_attempts == 100, "AWS_MAX_ATTEMPTS=' +100 ' (as int() takes it)");
+	synth__awsconfig_free(c);
+	static const char *const bad[] = {"abc", "0", "-1", "101", "99999999",
+					  "99999999999999999999", "3x", "1.5", "", " ", NULL};
+	for (size_t i = 0; bad[i]; i++) {
+		setenv("AWS_MAX_ATTEMPTS", bad[i], 1);
+		c = resolve();
+		CHECK(c == NULL && synth_error_last()->code == SYNTH_EINVALID &&
+			      strstr(msg(), "AWS_MAX_ATTEMPTS is \"") &&
+			      strstr(msg(), "from 1 to 100"),
+		      "AWS_MAX_ATTEMPTS='%s' is an error naming the variable (%s)", bad[i], msg());
+		synth__awsconfig_free(c);
+	}
+	setenv("AWS_MAX_ATTEMPTS", "abc", 1);
+	c = resolve();
+	CHECK(c == NULL && strstr(msg(), "\"abc\""), "AWS_MAX_ATTEMPTS: the value is quoted");
+	unsetenv("AWS_MAX_ATTEMPTS");
+	put(".aws/config", "[default]\nmax_attempts = 5\n");
+	c = resolve();
+	CHECK(c && c->max_attempts == 5, "the profile's max_attempts");
+	synth__awsconfig_free(c);
+	setenv("AWS_MAX_ATTEMPTS", "2", 1);
+	c = resolve();
+	CHECK(c && c->max_attempts == 2, "AWS_MAX_ATTEMPTS before the profile's");
+	synth__awsconfig_free(c);
+	unsetenv("AWS_MAX_ATTEMPTS");
+	put(".aws/config", "[default]\n\nmax_attempts = lots\n");
+	c = resolve();
+	CHECK(c == NULL && strstr(msg(), ":3: max_attempts of profile default is \"lots\""),
+	      "a bad max_attempts in the profile: file, line, profile (%s)", msg());
 }
 
 /* --- endpoints ------------------------------------------------------------ */
@@ -1281,6 +1329,7 @@ int main(void)
 	test_profiles();
 	test_file_overrides();
 	test_region();
+	test_max_attempts();
 	test_endpoints();
 	test_process();
 	test_assume_role();
