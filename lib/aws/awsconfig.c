@@ -196,15 +196,22 @@ static bool parse_time(const char *s, time_t *out)
 	return true;
 }
 
-/* A region name as botocore accepts it: [A-Za-z0-9] and '-', 1..63
- * characters, starting and ending with a letter or digit. */
+static bool lower_alnum(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+/* A region name: botocore's shape ('-' and letters or digits, 1..63
+ * characters, starting and ending with a letter or digit), in lower case
+ * only: every AWS region is, and "US-EAST-1" would go into host names and
+ * into the signature's scope, which AWS compares as written. */
 static bool valid_region(const char *s)
 {
 	size_t n = strlen(s);
-	if (n < 1 || n > 63 || !isalnum((unsigned char)s[0]) || !isalnum((unsigned char)s[n - 1]))
+	if (n < 1 || n > 63 || !lower_alnum(s[0]) || !lower_alnum(s[n - 1]))
 		return false;
 	for (size_t i = 0; i < n; i++)
-		if (!isalnum((unsigned char)s[i]) && s[i] != '-')
+		if (!lower_alnum(s[i]) && s[i] != '-')
 			return false;
 	return true;
 }
@@ -673,8 +680,8 @@ static int resolve_region(resolver *r)
 	int rc = 0;
 	if (!valid_region(v))
 		rc = synth_error_setf(SYNTH_EINVALID,
-				      "invalid AWS region \"%s\" (from %s): expected letters, "
-				      "digits and '-', like us-east-1",
+				      "invalid AWS region \"%s\" (from %s): expected lower-case "
+				      "letters, digits and '-', like us-east-1",
 				      shown(v), src);
 	else if (set_str(&cfg->region, v) < 0 || set_str(&cfg->region_source, src) < 0)
 		rc = SYNTH_ENOMEM;

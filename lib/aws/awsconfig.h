@@ -36,7 +36,7 @@
  *  Nothing found is SYNTH_ENOTFOUND naming every place looked at.
  *
  * Region: opts.region, AWS_REGION, AWS_DEFAULT_REGION, the profile's
- * `region`. Required, and checked (letters, digits, '-').
+ * `region`. Required, and checked (lower-case letters, digits, '-').
  *
  * Attempts per request: AWS_MAX_ATTEMPTS, else the profile's max_attempts;
  * a whole number from 1 to 100 (botocore refuses below 1 and what is not a

@@ -30,4 +30,13 @@ for cmd in "deploy --identifier" "sandbox --identifier" "sandbox delete --identi
 done
 check "an empty identifier: nothing written in the app" test ! -e "$W/cdk.out" -a ! -e "$W/.synth"
 
+# --- the region check ----------------------------------------------------------
+synth_in "$W" publish --region US-EAST-1
+check_eq "--region US-EAST-1: exit 2" "$RC" 2
+check_contains "--region US-EAST-1: named, with the rule" "$ERR" \
+	'invalid AWS region "US-EAST-1" (from --region): expected lower-case letters'
+OUT=$(cd "$W" && AWS_REGION=Eu-West-1 "$SYNTH" deploy --branch main 2>&1)
+check_contains "AWS_REGION=Eu-West-1: named, with its source" "$OUT" \
+	'invalid AWS region "Eu-West-1" (from AWS_REGION)'
+
 finish

@@ -417,6 +417,26 @@ static void test_region(void)
 	setenv("AWS_REGION", "-us-east-1", 1);
 	c = resolve();
 	CHECK(c == NULL, "region starting with '-' rejected");
+	/* Upper case would reach host names and the signing scope as written. */
+	setenv("AWS_REGION", "US-EAST-1", 1);
+	c = resolve();
+	CHECK(c == NULL && synth_error_last()->code == SYNTH_EINVALID &&
+		      strstr(msg(), "invalid AWS region \"US-EAST-1\" (from AWS_REGION): expected "
+				    "lower-case letters"),
+	      "upper-case region rejected, named (%s)", msg());
+	setenv("AWS_REGION", "eu-West-1", 1);
+	c = resolve();
+	CHECK(c == NULL && strstr(msg(), "\"eu-West-1\""), "mixed-case region rejected");
+	unsetenv("AWS_REGION");
+	synth_awsconfig_options ro = SYNTH_AWSCONFIG_OPTIONS_INIT;
+	ro.region = "US-EAST-1";
+	c = resolve_with(&ro);
+	CHECK(c == NULL && strstr(msg(), "(from --region)"), "upper-case --region rejected");
+	put(".aws/config", "[default]\nregion = Us-east-1\n");
+	c = resolve();
+	CHECK(c == NULL && strstr(msg(), "\"Us-east-1\" (from ") && strstr(msg(), "[default]"),
+	      "upper-case region in the profile: named with its file (%s)", msg());
+	put(".aws/config", "[default]\noutput = json\n");
 	unsetenv("AWS_REGION");
 	/* A value that ran over lines (it might hold a secret) is not quoted. */
 	put(".aws/config", "[default]\nregion = us-east-1\n   aws_secret_access_key = %s\n", SECRET);
