@@ -587,7 +587,8 @@ static bool match_services(const char *name, const char *want)
 typedef struct resolver {
 	const synth_awsconfig_options *opts;
 	synth_awsconfig *cfg;
-	synth_aws_ini *cred, *conf; /* NULL: no such file */
+	synth_aws_ini *cred, *conf; /* NULL: not read (see the notes) */
+	const char *cred_note, *conf_note; /* "" or why not read: " (no such file)" */
 	time_t now;
 } resolver;
 
@@ -631,7 +632,7 @@ static bool profile_exists(const resolver *r, const char *profile)
 }
 
 /* "<file> [section]", noting a file that does not exist. */
-static void put_place(synth_buf *b, const char *path, const synth_aws_ini *ini, bool config,
+static void put_place(synth_buf *b, const char *path, const char *note, bool config,
 		      const char *profile)
 {
 	if (config)
@@ -639,8 +640,7 @@ static void put_place(synth_buf *b, const char *path, const synth_aws_ini *ini, 
 				  profile);
 	else
 		synth_buf_printf(b, "%s [%s]", path, profile);
-	if (!ini)
-		synth_buf_puts(b, " (no such file)");
+	synth_buf_puts(b, note);
 }
 
 /* --- 4. region and endpoints ---------------------------------------------- */
@@ -667,9 +667,9 @@ static int resolve_region(resolver *r)
 		synth_buf b = SYNTH_BUF_INIT;
 		synth_buf_puts(&b, "no AWS region: no --region, AWS_REGION or AWS_DEFAULT_REGION, "
 				    "and no region in ");
-		put_place(&b, cfg->config_file, r->conf, true, cfg->profile);
+		put_place(&b, cfg->config_file, r->conf_note, true, cfg->profile);
 		synth_buf_puts(&b, " or ");
-		put_place(&b, cfg->credentials_file, r->cred, false, cfg->profile);
+		put_place(&b, cfg->credentials_file, r->cred_note, false, cfg->profile);
 		char *msg = synth_buf_detach(&b);
 		if (!msg)
 			return synth_error_oom();
@@ -1174,9 +1174,9 @@ static char *looked_at(const resolver *r, const char *profile)
 {
 	synth_buf b = SYNTH_BUF_INIT;
 	synth_buf_puts(&b, "not in ");
-	put_place(&b, r->cfg->credentials_file, r->cred, false, profile);
+	put_place(&b, r->cfg->credentials_file, r->cred_note, false, profile);
 	synth_buf_puts(&b, ", not in ");
-	put_place(&b, r->cfg->config_file, r->conf, true, profile);
+	put_place(&b, r->cfg->config_file, r->conf_note, true, profile);
 	return synth_buf_detach(&b);
 }
 
@@ -1486,11 +1486,20 @@ static char *file_path(const char *env_name, const char *name)
 	return synth_asprintf("%s/.aws/%s", home_dir(buf, sizeof buf), name);
 }
 
-/* Reads and parses PATH; a missing file (or not a regular file) leaves
- * *OUT NULL. The text is wiped after parsing (it may hold secrets). */
-static int load_ini(synth_aws_ini **out, const char *path)
+/*
+ * Reads and parses PATH. A missing file or a directory leaves *OUT NULL
+ * and says so in *NOTE (for messages; "" when read), as botocore takes
+ * neither for a file. Anything else that opens is read: /dev/null is an
+ * empty file, and a pipe (AWS_CONFIG_FILE=<(...)) holds a file's text. At
+ * most FILE_MAX bytes, so that /dev/zero ends. The text is wiped after
+ * parsing (it may hold secrets).
+ */
+#define FILE_MAX (16u << 20)
+
+static int load_ini(synth_aws_ini **out, const char **note, const char *path)
 {
 	*out = NULL;
+	*note = " (no such file)";
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		if (errno == ENOENT || errno == ENOTDIR)
@@ -1498,24 +1507,30 @@ static int load_ini(synth_aws_ini **out, const char *path)
 		return synth_error_setf(SYNTH_EIO, "cannot read %s: %s", path, strerror(errno));
 	}
 	struct stat st;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+	if (fstat(fd, &st) < 0 || S_ISDIR(st.st_mode)) {
 		close(fd);
+		*note = " (a directory, not read)";
 		return 0;
 	}
-	size_t cap = (size_t)st.st_size + 1, len = 0;
+	*note = "";
+	size_t cap = S_ISREG(st.st_mode) && st.st_size > 0 ? (size_t)st.st_size + 1 : 4096;
+	size_t len = 0;
 	char *text = malloc(cap);
 	if (!text) {
 		close(fd);
 		return synth_error_oom();
 	}
+	int rc = 0;
 	for (;;) {
 		if (len == cap) { /* the file grew: move to a larger buffer */
-			char *t = malloc(cap * 2);
+			char *t = len < FILE_MAX ? malloc(cap * 2) : NULL;
 			if (!t) {
-				OPENSSL_cleanse(text, len);
-				free(text);
-				close(fd);
-				return synth_error_oom();
+				rc = len < FILE_MAX ? synth_error_oom()
+						    : synth_error_setf(SYNTH_EINVALID,
+								       "%s is larger than %u MiB: "
+								       "not an AWS configuration file",
+								       path, FILE_MAX >> 20);
+				break;
 			}
 			memcpy(t, text, len);
 			OPENSSL_cleanse(text, len);
@@ -1527,18 +1542,16 @@ static int load_ini(synth_aws_ini **out, const char *path)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			int e = errno;
-			OPENSSL_cleanse(text, len);
-			free(text);
-			close(fd);
-			return synth_error_setf(SYNTH_EIO, "cannot read %s: %s", path, strerror(e));
+			rc = synth_error_setf(SYNTH_EIO, "cannot read %s: %s", path, strerror(errno));
+			break;
 		}
 		if (n == 0)
 			break;
 		len += (size_t)n;
 	}
 	close(fd);
-	int rc = synth__aws_ini_parse(out, path, text, len);
+	if (rc == 0)
+		rc = synth__aws_ini_parse(out, path, text, len);
 	OPENSSL_cleanse(text, len);
 	free(text);
 	return rc;
@@ -1586,16 +1599,15 @@ int synth__awsconfig_resolve(synth_awsconfig **out, const synth_awsconfig_option
 		rc = SYNTH_ENOMEM;
 		goto fail;
 	}
-	if ((rc = load_ini(&r.cred, cfg->credentials_file)) < 0 ||
-	    (rc = load_ini(&r.conf, cfg->config_file)) < 0)
+	if ((rc = load_ini(&r.cred, &r.cred_note, cfg->credentials_file)) < 0 ||
+	    (rc = load_ini(&r.conf, &r.conf_note, cfg->config_file)) < 0)
 		goto fail;
 	if (strcmp(cfg->profile_source, "default") != 0 && !profile_exists(&r, profile)) {
 		rc = synth_error_setf(SYNTH_ENOTFOUND,
 				      "AWS profile \"%s\" (from %s) not found: no [%s] in %s%s, no "
 				      "[profile %s] in %s%s",
 				      profile, cfg->profile_source, profile, cfg->credentials_file,
-				      r.cred ? "" : " (no such file)", profile, cfg->config_file,
-				      r.conf ? "" : " (no such file)");
+				      r.cred_note, profile, cfg->config_file, r.conf_note);
 		goto fail;
 	}
 	if ((rc = check_partial(&r)) < 0 || (rc = resolve_region(&r)) < 0 ||

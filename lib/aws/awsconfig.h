@@ -12,8 +12,9 @@
  * Files: AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials (sections
  * [name]) and AWS_CONFIG_FILE or ~/.aws/config (sections [profile name],
  * and [default] for "default"; [services name] sections hold per-service
- * settings). A leading "~/" is the home directory. A missing file is not
- * an error (nothing is found in it). A profile's settings are those of the
+ * settings). A leading "~/" is the home directory. A missing file (or a
+ * directory) is not an error (nothing is found in it); /dev/null is an
+ * empty file and a pipe is read as one (16 MiB at most). A profile's settings are those of the
  * config file's section, overridden key by key by the credentials file's
  * (as botocore merges them).
  *

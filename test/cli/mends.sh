@@ -39,4 +39,15 @@ OUT=$(cd "$W" && AWS_REGION=Eu-West-1 "$SYNTH" deploy --branch main 2>&1)
 check_contains "AWS_REGION=Eu-West-1: named, with its source" "$OUT" \
 	'invalid AWS region "Eu-West-1" (from AWS_REGION)'
 
+# --- /dev/null as a config file ------------------------------------------------
+OUT=$(cd "$W" && AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null \
+	AWS_PROFILE=dev "$SYNTH" publish 2>&1)
+check_contains "/dev/null as both files: the profile is not in them" "$OUT" \
+	'AWS profile "dev" (from AWS_PROFILE) not found: no [dev] in /dev/null, no [profile dev] in /dev/null'
+check_not_contains "/dev/null as both files: not \"no such file\"" "$OUT" "no such file"
+OUT=$(cd "$W" && env -u AWS_ACCESS_KEY_ID AWS_CONFIG_FILE=/dev/null \
+	AWS_SHARED_CREDENTIALS_FILE=/dev/null "$SYNTH" publish 2>&1)
+check_contains "/dev/null as both files: no credentials in them" "$OUT" \
+	"not in /dev/null [default], not in /dev/null [default]"
+
 finish

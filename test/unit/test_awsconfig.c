@@ -1119,6 +1119,67 @@ static void test_malformed(void)
 	synth_awsconfig *c = resolve();
 	CHECK(c != NULL, "a directory in place of the config file is ignored (%s)", msg());
 	synth__awsconfig_free(c);
+	unsetenv("AWS_ACCESS_KEY_ID");
+	c = resolve();
+	CHECK(c == NULL && strstr(msg(), "[default] (a directory, not read)"),
+	      "a directory in place of the config file: said so, not \"no such file\" (%s)",
+	      msg());
+}
+
+/* --- files that are not regular files ----------------------------------- */
+
+static void test_special_files(void)
+{
+	/* /dev/null is an empty file: nothing in it, but it is there. */
+	fresh();
+	setenv("AWS_REGION", "us-east-1", 1);
+	setenv("AWS_CONFIG_FILE", "/dev/null", 1);
+	setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null", 1);
+	synth_awsconfig *c = resolve();
+	CHECK(c == NULL && synth_error_last()->code == SYNTH_ENOTFOUND,
+	      "/dev/null: no credentials in it");
+	CHECK_STR(msg(), "no AWS credentials: not in the environment (AWS_ACCESS_KEY_ID), not in "
+			 "/dev/null [default], not in /dev/null [default]",
+		  "/dev/null: named as an empty file, not as \"no such file\"");
+	setenv("AWS_PROFILE", "dev", 1);
+	c = resolve();
+	CHECK(c == NULL && strstr(msg(), "no [dev] in /dev/null, no [profile dev] in /dev/null") &&
+		      !strstr(msg(), "no such file"),
+	      "/dev/null: an unknown profile, without \"no such file\" (%s)", msg());
+	unsetenv("AWS_PROFILE");
+	env_keys();
+	c = resolve();
+	CHECK(c != NULL, "/dev/null for both files: env credentials resolve (%s)", msg());
+	synth__awsconfig_free(c);
+	unsetenv("AWS_REGION");
+	c = resolve();
+	CHECK(c == NULL && strstr(msg(), "no region in /dev/null [default] or /dev/null [default]"),
+	      "/dev/null: no region in it (%s)", msg());
+	setenv("AWS_REGION", "us-east-1", 1);
+
+	/* A pipe holds a file's text (AWS_CONFIG_FILE=<(...) in a shell). */
+	int fds[2];
+	if (pipe(fds) == 0) {
+		const char *text = "[profile piped]\nregion = eu-west-3\n";
+		CHECK(write(fds[1], text, strlen(text)) == (ssize_t)strlen(text), "pipe written");
+		close(fds[1]);
+		char path[64];
+		snprintf(path, sizeof path, "/dev/fd/%d", fds[0]);
+		setenv("AWS_CONFIG_FILE", path, 1);
+		unsetenv("AWS_REGION");
+		c = resolve_profile("piped");
+		CHECK(c == NULL && strstr(msg(), "no AWS credentials for profile piped"),
+		      "a pipe as the config file: its profile is found (%s)", msg());
+		close(fds[0]);
+		setenv("AWS_REGION", "us-east-1", 1);
+	}
+	/* An endless device ends with an error, not with all the memory. */
+	setenv("AWS_CONFIG_FILE", "/dev/zero", 1);
+	c = resolve();
+	CHECK(c == NULL && strstr(msg(), "/dev/zero is larger than 16 MiB"),
+	      "/dev/zero: refused (%s)", msg());
+	unsetenv("AWS_CONFIG_FILE");
+	unsetenv("AWS_SHARED_CREDENTIALS_FILE");
 }
 
 /* --- the INI reader itself ------------------------------------------------ */
@@ -1355,6 +1416,7 @@ int main(void)
 	test_assume_role();
 	test_missing();
 	test_malformed();
+	test_special_files();
 	test_ini();
 	test_describe();
 #if CHAOS
