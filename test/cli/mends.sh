@@ -50,4 +50,33 @@ OUT=$(cd "$W" && env -u AWS_ACCESS_KEY_ID AWS_CONFIG_FILE=/dev/null \
 check_contains "/dev/null as both files: no credentials in them" "$OUT" \
 	"not in /dev/null [default], not in /dev/null [default]"
 
+# --- an HTML error page from something between synth and AWS -------------------
+# test/unit/fake/http_fake.py answers /html/STATUS with nginx's 502 page.
+python3 "$SYNTH_ROOT/test/unit/fake/http_fake.py" >"$TMP/fake.port" 2>"$TMP/fake.err" &
+FAKE=$!
+trap 'kill $FAKE 2>/dev/null; wait $FAKE 2>/dev/null; rm -rf "$TMP"' EXIT
+for _ in $(seq 1 300); do # its port, within 30 s
+	[ -s "$TMP/fake.port" ] && break
+	sleep 0.1
+done
+PORT=$(head -n 1 "$TMP/fake.port")
+check "the fake HTTP server started" test -n "$PORT"
+html() { # STATUS: synth bootstrap against /html/STATUS
+	synth_in "$W" bootstrap --endpoint-url "http://127.0.0.1:$PORT/html/$1"
+}
+AWS_MAX_ATTEMPTS=1 html 502
+check_eq "an HTML 502 page: exit 1" "$RC" 1
+check_contains "an HTML 502 page: reported as such, with its title and status" "$ERR" \
+	'sts GetCallerIdentity: an HTML page ("502 Bad Gateway"), not an AWS error: a proxy, load balancer or captive portal answered (HTTP 502, request id REQ-'
+check_not_contains "an HTML 502 page: not an XML complaint" "$ERR" "XML"
+check_not_contains "an HTML 502 page: not \"no body\"" "$ERR" "no body"
+AWS_MAX_ATTEMPTS=1 html 200
+check_eq "an HTML page with 200 (a captive portal): exit 1" "$RC" 1
+check_contains "an HTML page with 200: reported as such, not as \"not XML\"" "$ERR" \
+	'sts GetCallerIdentity: an HTML page ("502 Bad Gateway"), not an AWS error: a proxy, load balancer or captive portal answered (HTTP 200)'
+AWS_MAX_ATTEMPTS=2 html 503
+check_match "an HTML 503 page: retried, then reported as such" "$ERR" \
+	'an HTML page \("502 Bad Gateway"\), not an AWS error: .* answered \(HTTP 503, .*after retries\)'
+check_not_contains "an HTML page: the secret key is not in the output" "$ERR" "$AWS_SECRET_ACCESS_KEY"
+
 finish
