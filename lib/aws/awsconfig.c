@@ -631,7 +631,7 @@ static bool profile_exists(const resolver *r, const char *profile)
 	       ini_has(r->conf, match_config_profile, profile);
 }
 
-/* "<file> [section]", noting a file that does not exist. */
+/* "<file> [section]" and the file's NOTE (" (no such file)", or ""). */
 static void put_place(synth_buf *b, const char *path, const char *note, bool config,
 		      const char *profile)
 {
