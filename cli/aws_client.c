@@ -19,7 +19,8 @@ static int assume_role(void *ctx, const synth_awsconfig *cfg, const synth_aws_cr
 		       synth_aws_credentials *out)
 {
 	(void)ctx;
-	synth_aws_config ac = {.region = cfg->region, .access_key_id = src->access_key_id,
+	synth_aws_config ac = {.http = {.max_attempts = cfg->max_attempts},
+			       .region = cfg->region, .access_key_id = src->access_key_id,
 			       .secret_access_key = src->secret_access_key,
 			       .session_token = src->session_token,
 			       .endpoint_sts = synth__awsconfig_endpoint(cfg, "sts")};
@@ -73,12 +74,10 @@ int cli_aws_client(const cli_aws_flags *f, synth_aws **out)
 		fprintf(stderr, "synth: error: %s\n", synth_error_last()->message);
 		return -1;
 	}
-	/* AWS_MAX_ATTEMPTS, as the AWS CLI reads it (the standard mode's 3 by
-	 * default). */
-	const char *ma = getenv("AWS_MAX_ATTEMPTS");
-	synth_http_options ho = {.max_attempts = ma && atoi(ma) > 0 ? atoi(ma) : 0};
+	/* AWS_MAX_ATTEMPTS or the profile's max_attempts, as the AWS CLI reads
+	 * them (checked by the resolver; 0: the standard mode's 3). */
 	synth_aws_config ac = {
-		.http = ho,
+		.http = {.max_attempts = cfg->max_attempts},
 		.region = cfg->region, .access_key_id = cfg->creds.access_key_id,
 		.secret_access_key = cfg->creds.secret_access_key,
 		.session_token = cfg->creds.session_token,

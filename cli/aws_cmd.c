@@ -92,9 +92,14 @@ int cli_publish(int argc, char **argv)
 		if (strstr(m, "NoSuchBucket"))
 			fprintf(stderr, "synth publish: the asset bucket does not exist: run "
 					"`synth bootstrap` once for this account and region\n");
-		fprintf(stderr, "synth publish: %zu of %zu assets uploaded before the failure; "
-				"run it again to send the rest (what is there is skipped)\n",
-			res.uploaded, res.assets);
+		if (!res.assets)
+			fprintf(stderr, "synth publish: nothing was uploaded (the assets are read "
+					"and checked before the first upload)\n");
+		else
+			fprintf(stderr, "synth publish: %zu of %zu assets failed (%zu uploaded, %zu "
+					"already in the bucket); run it again to send the rest "
+					"(what is there is skipped)\n",
+				res.failed, res.assets, res.uploaded, res.skipped);
 		return EXIT_SYNTH;
 	}
 	printf("published %zu assets: %zu uploaded (%.1f KB), %zu already in the bucket\n",
@@ -189,6 +194,12 @@ int cli_outputs(int argc, char **argv)
 			i++;
 		} else if (!strcmp(a, "--sandbox")) {
 			sandbox = "";
+			if (v && !*v) {
+				fprintf(stderr, "synth outputs: error: --sandbox '': the sandbox "
+						"identifier is empty; omit it to use the default (the "
+						"OS user name)\n");
+				return EXIT_USAGE;
+			}
 			if (v && v[0] != '-') {
 				sandbox = v;
 				i++;

@@ -126,6 +126,14 @@ static int parse(int argc, char **argv, int start, dopts *o)
 				    : !strcmp(a, "--assembly") ? &o->assembly
 				    : !strcmp(a, "--outputs") ? &o->outputs
 				    : !strcmp(a, "--identifier") ? &o->sandbox : NULL;
+		/* An empty identifier is a mistake (an unset variable, say), not
+		 * a request for the default one, the OS user's. */
+		bool empty_id = v && !*v && (slot == &o->sandbox || !strcmp(a, "--sandbox"));
+		if (empty_id) {
+			fprintf(stderr, "synth %s: error: %s '': the sandbox identifier is empty; "
+					"omit it to use the default (the OS user name)\n", o->cmd, a);
+			return EXIT_USAGE;
+		}
 		if (slot) {
 			if (!v) {
 				fprintf(stderr, "synth %s: error: %s needs a value\n", o->cmd, a);

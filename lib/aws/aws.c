@@ -267,10 +267,17 @@ int synth_aws_query(synth_aws *a, const char *service, const char *action,
 		json_t *doc = synth_xml_to_json(resp.body.ptr ? resp.body.ptr : "", resp.body.len);
 		char *key = synth_asprintf("%sResult", action);
 		json_t *r = key ? json_object_get(doc, key) : NULL;
-		if (!doc)
-			rc = synth_error_setf(SYNTH_ERROR, "%s: the response is not XML",
-					      what ? what : action);
-		else
+		if (!doc && synth_http_body_is_html(&resp)) {
+			/* A captive portal or a proxy's page, with a 2xx status. */
+			char *note = synth_http_body_note(&resp);
+			rc = note ? synth_error_setf(SYNTH_ERROR, "%s: %s (HTTP %ld)",
+						     what ? what : action, note, resp.status)
+				  : synth_error_oom();
+			free(note);
+		} else if (!doc) {
+			rc = synth_error_setf(SYNTH_ERROR, "%s: the response is not XML (HTTP %ld)",
+					      what ? what : action, resp.status);
+		} else
 			*result = r ? json_incref(r) : json_object(); /* some results are empty */
 		free(key);
 		json_decref(doc);

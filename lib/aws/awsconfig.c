@@ -196,15 +196,22 @@ static bool parse_time(const char *s, time_t *out)
 	return true;
 }
 
-/* A region name as botocore accepts it: [A-Za-z0-9] and '-', 1..63
- * characters, starting and ending with a letter or digit. */
+static bool lower_alnum(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+/* A region name: botocore's shape ('-' and letters or digits, 1..63
+ * characters, starting and ending with a letter or digit), in lower case
+ * only: every AWS region is, and "US-EAST-1" would go into host names and
+ * into the signature's scope, which AWS compares as written. */
 static bool valid_region(const char *s)
 {
 	size_t n = strlen(s);
-	if (n < 1 || n > 63 || !isalnum((unsigned char)s[0]) || !isalnum((unsigned char)s[n - 1]))
+	if (n < 1 || n > 63 || !lower_alnum(s[0]) || !lower_alnum(s[n - 1]))
 		return false;
 	for (size_t i = 0; i < n; i++)
-		if (!isalnum((unsigned char)s[i]) && s[i] != '-')
+		if (!lower_alnum(s[i]) && s[i] != '-')
 			return false;
 	return true;
 }
@@ -580,7 +587,8 @@ static bool match_services(const char *name, const char *want)
 typedef struct resolver {
 	const synth_awsconfig_options *opts;
 	synth_awsconfig *cfg;
-	synth_aws_ini *cred, *conf; /* NULL: no such file */
+	synth_aws_ini *cred, *conf; /* NULL: not read (see the notes) */
+	const char *cred_note, *conf_note; /* "" or why not read: " (no such file)" */
 	time_t now;
 } resolver;
 
@@ -623,8 +631,8 @@ static bool profile_exists(const resolver *r, const char *profile)
 	       ini_has(r->conf, match_config_profile, profile);
 }
 
-/* "<file> [section]", noting a file that does not exist. */
-static void put_place(synth_buf *b, const char *path, const synth_aws_ini *ini, bool config,
+/* "<file> [section]" and the file's NOTE (" (no such file)", or ""). */
+static void put_place(synth_buf *b, const char *path, const char *note, bool config,
 		      const char *profile)
 {
 	if (config)
@@ -632,8 +640,7 @@ static void put_place(synth_buf *b, const char *path, const synth_aws_ini *ini, 
 				  profile);
 	else
 		synth_buf_printf(b, "%s [%s]", path, profile);
-	if (!ini)
-		synth_buf_puts(b, " (no such file)");
+	synth_buf_puts(b, note);
 }
 
 /* --- 4. region and endpoints ---------------------------------------------- */
@@ -660,9 +667,9 @@ static int resolve_region(resolver *r)
 		synth_buf b = SYNTH_BUF_INIT;
 		synth_buf_puts(&b, "no AWS region: no --region, AWS_REGION or AWS_DEFAULT_REGION, "
 				    "and no region in ");
-		put_place(&b, cfg->config_file, r->conf, true, cfg->profile);
+		put_place(&b, cfg->config_file, r->conf_note, true, cfg->profile);
 		synth_buf_puts(&b, " or ");
-		put_place(&b, cfg->credentials_file, r->cred, false, cfg->profile);
+		put_place(&b, cfg->credentials_file, r->cred_note, false, cfg->profile);
 		char *msg = synth_buf_detach(&b);
 		if (!msg)
 			return synth_error_oom();
@@ -673,12 +680,60 @@ static int resolve_region(resolver *r)
 	int rc = 0;
 	if (!valid_region(v))
 		rc = synth_error_setf(SYNTH_EINVALID,
-				      "invalid AWS region \"%s\" (from %s): expected letters, "
-				      "digits and '-', like us-east-1",
+				      "invalid AWS region \"%s\" (from %s): expected lower-case "
+				      "letters, digits and '-', like us-east-1",
 				      shown(v), src);
 	else if (set_str(&cfg->region, v) < 0 || set_str(&cfg->region_source, src) < 0)
 		rc = SYNTH_ENOMEM;
 	free(src_owned);
+	return rc;
+}
+
+/*
+ * AWS_MAX_ATTEMPTS, else the profile's max_attempts: the attempts a request
+ * gets, the first included. botocore takes what Python's int() takes and
+ * refuses below 1 ("abc" stops it with a ValueError); synth takes plain
+ * digits, refuses the same, and refuses more than MAX_ATTEMPTS, which with
+ * backoff would retry for hours. 0 when neither is set.
+ */
+#define MAX_ATTEMPTS 100
+
+static int resolve_max_attempts(resolver *r)
+{
+	synth_awsconfig *cfg = r->cfg;
+	const char *v = getenv("AWS_MAX_ATTEMPTS");
+	char *src = NULL;
+	found f;
+	if (v) {
+		src = synth_strdup("AWS_MAX_ATTEMPTS");
+	} else if (prof_get(r, cfg->profile, "max_attempts", &f)) {
+		v = f.value;
+		src = synth_asprintf("%s:%u: max_attempts of profile %s", f.path, f.line,
+				     cfg->profile);
+	} else {
+		return 0;
+	}
+	if (!src)
+		return synth_error_oom();
+	while (is_ws(*v))
+		v++;
+	const char *d = *v == '+' ? v + 1 : v;
+	size_t n = 0;
+	while (d[n] >= '0' && d[n] <= '9')
+		n++;
+	const char *end = d + n;
+	while (is_ws(*end))
+		end++;
+	long value = n > 0 && n <= 4 && !*end ? strtol(d, NULL, 10) : -1;
+	int rc = 0;
+	if (value < 1 || value > MAX_ATTEMPTS)
+		rc = synth_error_setf(SYNTH_EINVALID,
+				      "%s is \"%s\": expected a whole number of attempts from 1 "
+				      "to %d (the first try included; the default is 3)",
+				      src, shown(v), MAX_ATTEMPTS);
+	else
+		cfg->max_attempts = (int)value;
+	free(src);
 	return rc;
 }
 
@@ -819,6 +874,15 @@ fail:
 	return rc;
 }
 
+/* AWS_ACCESS_KEY_ID without AWS_SECRET_ACCESS_KEY: partial credentials. */
+static int env_partial(void)
+{
+	if (env_get("AWS_ACCESS_KEY_ID") && !env_get("AWS_SECRET_ACCESS_KEY"))
+		return synth_error_setf(SYNTH_EINVALID,
+					"AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not");
+	return 0;
+}
+
 static int env_creds(const resolver *r, synth_aws_credentials *out, bool *found_env)
 {
 	*found_env = false;
@@ -826,9 +890,9 @@ static int env_creds(const resolver *r, synth_aws_credentials *out, bool *found_
 	const char *secret = env_get("AWS_SECRET_ACCESS_KEY");
 	if (!id)
 		return 0;
-	if (!secret)
-		return synth_error_setf(SYNTH_EINVALID,
-					"AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not");
+	int rc = env_partial();
+	if (rc < 0)
+		return rc;
 	if (!valid_cred(id))
 		return synth_error_setf(SYNTH_EINVALID,
 					"AWS_ACCESS_KEY_ID contains white space or control characters");
@@ -838,11 +902,37 @@ static int env_creds(const resolver *r, synth_aws_credentials *out, bool *found_
 	const char *token = env_get("AWS_SESSION_TOKEN");
 	if (!token)
 		token = env_get("AWS_SECURITY_TOKEN");
-	int rc = creds_fill(r, out, id, secret, token, env_get("AWS_CREDENTIAL_EXPIRATION"),
-			    env_get("AWS_ACCOUNT_ID"), synth_strdup("environment"));
+	rc = creds_fill(r, out, id, secret, token, env_get("AWS_CREDENTIAL_EXPIRATION"),
+			env_get("AWS_ACCOUNT_ID"), synth_strdup("environment"));
 	if (rc == 0)
 		*found_env = true;
 	return rc;
+}
+
+/*
+ * The static key pair of PROFILE in one file (sections matched by MATCH)
+ * into *ID and *SECRET (NULL when absent), *S the key id's section. Half a
+ * pair is an error naming the file, line, profile and the missing key,
+ * never a value.
+ */
+static int static_pair(const synth_aws_ini *ini, section_match match, const char *profile,
+		       const ini_entry **id, const ini_entry **secret, const ini_section **s)
+{
+	const ini_section *ss = NULL;
+	*s = NULL;
+	*id = ini_lookup(ini, match, profile, "aws_access_key_id", NULL, s);
+	*secret = ini_lookup(ini, match, profile, "aws_secret_access_key", NULL, &ss);
+	if (*id && !*secret)
+		return synth_error_setf(SYNTH_EINVALID,
+					"%s:%u: partial credentials for profile %s: [%s] has "
+					"aws_access_key_id but no aws_secret_access_key",
+					ini->path, (*id)->line, profile, (*s)->name);
+	if (!*id && *secret)
+		return synth_error_setf(SYNTH_EINVALID,
+					"%s:%u: partial credentials for profile %s: [%s] has "
+					"aws_secret_access_key but no aws_access_key_id",
+					ini->path, (*secret)->line, profile, ss->name);
+	return 0;
 }
 
 /* Static keys of PROFILE in one file (sections matched by MATCH). */
@@ -850,21 +940,11 @@ static int file_creds(const resolver *r, const synth_aws_ini *ini, section_match
 		      const char *profile, synth_aws_credentials *out, bool *found_file)
 {
 	*found_file = false;
-	const ini_section *s = NULL, *ss = NULL;
-	const ini_entry *id = ini_lookup(ini, match, profile, "aws_access_key_id", NULL, &s);
-	const ini_entry *secret = ini_lookup(ini, match, profile, "aws_secret_access_key", NULL, &ss);
-	if (!id && !secret)
-		return 0;
-	if (!secret)
-		return synth_error_setf(SYNTH_EINVALID,
-					"%s:%u: [%s] has aws_access_key_id but no "
-					"aws_secret_access_key",
-					ini->path, id->line, s->name);
-	if (!id)
-		return synth_error_setf(SYNTH_EINVALID,
-					"%s:%u: [%s] has aws_secret_access_key but no "
-					"aws_access_key_id",
-					ini->path, secret->line, ss->name);
+	const ini_section *s = NULL;
+	const ini_entry *id, *secret;
+	int prc = static_pair(ini, match, profile, &id, &secret, &s);
+	if (prc < 0 || !id)
+		return prc;
 	if (!valid_cred(id->value))
 		return synth_error_setf(SYNTH_EINVALID,
 					"%s:%u: aws_access_key_id is empty or contains white space "
@@ -1094,9 +1174,9 @@ static char *looked_at(const resolver *r, const char *profile)
 {
 	synth_buf b = SYNTH_BUF_INIT;
 	synth_buf_puts(&b, "not in ");
-	put_place(&b, r->cfg->credentials_file, r->cred, false, profile);
+	put_place(&b, r->cfg->credentials_file, r->cred_note, false, profile);
 	synth_buf_puts(&b, ", not in ");
-	put_place(&b, r->cfg->config_file, r->conf, true, profile);
+	put_place(&b, r->cfg->config_file, r->conf_note, true, profile);
 	return synth_buf_detach(&b);
 }
 
@@ -1321,6 +1401,30 @@ static int profile_creds(resolver *r, const char *profile, visit *v, bool allow_
 	return 0;
 }
 
+/*
+ * Half a key pair where the credentials will be looked for (the
+ * environment, then the profile's credentials file section, then its config
+ * file section unless a credential_process comes first), checked before
+ * the region: botocore finds credentials before it asks for a region, and
+ * "no region" would send the user to the wrong fix. Role, web identity and
+ * SSO profiles take no static keys of their own: resolve_creds judges them.
+ */
+static int check_partial(const resolver *r)
+{
+	const char *p = r->cfg->profile;
+	if (!r->opts->profile && env_get("AWS_ACCESS_KEY_ID"))
+		return env_partial();
+	if (has_key(r, p, "role_arn") || has_key(r, p, "web_identity_token_file") ||
+	    has_key(r, p, "sso_session") || has_key(r, p, "sso_start_url"))
+		return 0;
+	const ini_entry *id, *secret;
+	const ini_section *s;
+	int rc = static_pair(r->cred, match_exact, p, &id, &secret, &s);
+	if (rc < 0 || id || has_key(r, p, "credential_process"))
+		return rc;
+	return static_pair(r->conf, match_config_profile, p, &id, &secret, &s);
+}
+
 static int resolve_creds(resolver *r)
 {
 	synth_awsconfig *cfg = r->cfg;
@@ -1382,11 +1486,20 @@ static char *file_path(const char *env_name, const char *name)
 	return synth_asprintf("%s/.aws/%s", home_dir(buf, sizeof buf), name);
 }
 
-/* Reads and parses PATH; a missing file (or not a regular file) leaves
- * *OUT NULL. The text is wiped after parsing (it may hold secrets). */
-static int load_ini(synth_aws_ini **out, const char *path)
+/*
+ * Reads and parses PATH. A missing file or a directory leaves *OUT NULL
+ * and says so in *NOTE (for messages; "" when read), as botocore takes
+ * neither for a file. Anything else that opens is read: /dev/null is an
+ * empty file, and a pipe (AWS_CONFIG_FILE=<(...)) holds a file's text. At
+ * most FILE_MAX bytes, so that /dev/zero ends. The text is wiped after
+ * parsing (it may hold secrets).
+ */
+#define FILE_MAX (16u << 20)
+
+static int load_ini(synth_aws_ini **out, const char **note, const char *path)
 {
 	*out = NULL;
+	*note = " (no such file)";
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		if (errno == ENOENT || errno == ENOTDIR)
@@ -1394,24 +1507,30 @@ static int load_ini(synth_aws_ini **out, const char *path)
 		return synth_error_setf(SYNTH_EIO, "cannot read %s: %s", path, strerror(errno));
 	}
 	struct stat st;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+	if (fstat(fd, &st) < 0 || S_ISDIR(st.st_mode)) {
 		close(fd);
+		*note = " (a directory, not read)";
 		return 0;
 	}
-	size_t cap = (size_t)st.st_size + 1, len = 0;
+	*note = "";
+	size_t cap = S_ISREG(st.st_mode) && st.st_size > 0 ? (size_t)st.st_size + 1 : 4096;
+	size_t len = 0;
 	char *text = malloc(cap);
 	if (!text) {
 		close(fd);
 		return synth_error_oom();
 	}
+	int rc = 0;
 	for (;;) {
 		if (len == cap) { /* the file grew: move to a larger buffer */
-			char *t = malloc(cap * 2);
+			char *t = len < FILE_MAX ? malloc(cap * 2) : NULL;
 			if (!t) {
-				OPENSSL_cleanse(text, len);
-				free(text);
-				close(fd);
-				return synth_error_oom();
+				rc = len < FILE_MAX ? synth_error_oom()
+						    : synth_error_setf(SYNTH_EINVALID,
+								       "%s is larger than %u MiB: "
+								       "not an AWS configuration file",
+								       path, FILE_MAX >> 20);
+				break;
 			}
 			memcpy(t, text, len);
 			OPENSSL_cleanse(text, len);
@@ -1423,18 +1542,16 @@ static int load_ini(synth_aws_ini **out, const char *path)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			int e = errno;
-			OPENSSL_cleanse(text, len);
-			free(text);
-			close(fd);
-			return synth_error_setf(SYNTH_EIO, "cannot read %s: %s", path, strerror(e));
+			rc = synth_error_setf(SYNTH_EIO, "cannot read %s: %s", path, strerror(errno));
+			break;
 		}
 		if (n == 0)
 			break;
 		len += (size_t)n;
 	}
 	close(fd);
-	int rc = synth__aws_ini_parse(out, path, text, len);
+	if (rc == 0)
+		rc = synth__aws_ini_parse(out, path, text, len);
 	OPENSSL_cleanse(text, len);
 	free(text);
 	return rc;
@@ -1455,15 +1572,24 @@ int synth__awsconfig_resolve(synth_awsconfig **out, const synth_awsconfig_option
 	if (opts->profile) {
 		profile = opts->profile;
 		cfg->profile_source = "--profile";
-	} else if ((profile = env_get("AWS_PROFILE"))) {
+	} else if ((profile = getenv("AWS_PROFILE"))) {
+		/* Set but empty is the AWS CLI's "The config profile () could not
+		 * be found", not the default profile: an export that went wrong
+		 * should not deploy with other credentials. */
 		cfg->profile_source = "AWS_PROFILE";
 	} else {
 		profile = "default";
 		cfg->profile_source = "default";
 	}
 	if (!*profile) {
-		rc = synth_error_setf(SYNTH_EINVALID, "empty AWS profile name (from %s)",
-				      cfg->profile_source);
+		if (opts->profile)
+			rc = synth_error_setf(SYNTH_EINVALID, "empty AWS profile name (from %s)",
+					      cfg->profile_source);
+		else
+			rc = synth_error_setf(SYNTH_EINVALID,
+					      "AWS_PROFILE is set but empty (the AWS CLI fails too: "
+					      "\"The config profile () could not be found\"): unset "
+					      "it to use the default profile, or name a profile");
 		goto fail;
 	}
 	if (set_str(&cfg->profile, profile) < 0 ||
@@ -1473,19 +1599,19 @@ int synth__awsconfig_resolve(synth_awsconfig **out, const synth_awsconfig_option
 		rc = SYNTH_ENOMEM;
 		goto fail;
 	}
-	if ((rc = load_ini(&r.cred, cfg->credentials_file)) < 0 ||
-	    (rc = load_ini(&r.conf, cfg->config_file)) < 0)
+	if ((rc = load_ini(&r.cred, &r.cred_note, cfg->credentials_file)) < 0 ||
+	    (rc = load_ini(&r.conf, &r.conf_note, cfg->config_file)) < 0)
 		goto fail;
 	if (strcmp(cfg->profile_source, "default") != 0 && !profile_exists(&r, profile)) {
 		rc = synth_error_setf(SYNTH_ENOTFOUND,
 				      "AWS profile \"%s\" (from %s) not found: no [%s] in %s%s, no "
 				      "[profile %s] in %s%s",
 				      profile, cfg->profile_source, profile, cfg->credentials_file,
-				      r.cred ? "" : " (no such file)", profile, cfg->config_file,
-				      r.conf ? "" : " (no such file)");
+				      r.cred_note, profile, cfg->config_file, r.conf_note);
 		goto fail;
 	}
-	if ((rc = resolve_region(&r)) < 0 || (rc = resolve_endpoints(&r)) < 0 ||
+	if ((rc = check_partial(&r)) < 0 || (rc = resolve_region(&r)) < 0 ||
+	    (rc = resolve_endpoints(&r)) < 0 || (rc = resolve_max_attempts(&r)) < 0 ||
 	    (rc = resolve_creds(&r)) < 0)
 		goto fail;
 	synth__aws_ini_free(r.cred);

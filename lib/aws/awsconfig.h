@@ -6,13 +6,15 @@
  *
  * Profile: --profile (opts.profile), else AWS_PROFILE, else "default". A
  * profile named with --profile or AWS_PROFILE must exist in one of the two
- * files; "default" need not.
+ * files; "default" need not. AWS_PROFILE set but empty is an error (as the
+ * AWS CLI's "The config profile () could not be found").
  *
  * Files: AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials (sections
  * [name]) and AWS_CONFIG_FILE or ~/.aws/config (sections [profile name],
  * and [default] for "default"; [services name] sections hold per-service
- * settings). A leading "~/" is the home directory. A missing file is not
- * an error (nothing is found in it). A profile's settings are those of the
+ * settings). A leading "~/" is the home directory. A missing file (or a
+ * directory) is not an error (nothing is found in it); /dev/null is an
+ * empty file and a pipe is read as one (16 MiB at most). A profile's settings are those of the
  * config file's section, overridden key by key by the credentials file's
  * (as botocore merges them).
  *
@@ -35,7 +37,12 @@
  *  Nothing found is SYNTH_ENOTFOUND naming every place looked at.
  *
  * Region: opts.region, AWS_REGION, AWS_DEFAULT_REGION, the profile's
- * `region`. Required, and checked (letters, digits, '-').
+ * `region`. Required, and checked (lower-case letters, digits, '-').
+ *
+ * Attempts per request: AWS_MAX_ATTEMPTS, else the profile's max_attempts;
+ * a whole number from 1 to 100 (botocore refuses below 1 and what is not a
+ * number; synth also refuses more, which would retry for hours). Unset: 0,
+ * the HTTP client's default (3, the AWS standard retry mode's).
  *
  * Endpoints, per service: opts.endpoint_url, AWS_ENDPOINT_URL_<SERVICE>,
  * AWS_ENDPOINT_URL, `endpoint_url` in the profile's `services` section
@@ -141,6 +148,7 @@ struct synth_awsconfig {
 	char *config_file;
 	char *region;
 	char *region_source;
+	int max_attempts;             /* 0: not set (the client's default) */
 	char *endpoint[SYNTH_AWS_NSERVICES];
 	char *endpoint_source[SYNTH_AWS_NSERVICES];
 	synth_aws_credentials creds;

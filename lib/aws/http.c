@@ -308,6 +308,60 @@ int synth_aws_error_parse(const char *body, size_t len, char **code, char **mess
 	return *code ? 0 : -1;
 }
 
+static bool starts_ci(const char *s, const char *end, const char *prefix)
+{
+	size_t n = strlen(prefix);
+	return (size_t)(end - s) >= n && strncasecmp(s, prefix, n) == 0;
+}
+
+/* The body, white space at its start skipped. */
+static const char *body_start(const synth_http_response *r, const char **end)
+{
+	const char *b = r->body.ptr ? r->body.ptr : "";
+	*end = b + r->body.len;
+	while (b < *end && (*b == ' ' || *b == '\n' || *b == '\r' || *b == '\t'))
+		b++;
+	return b;
+}
+
+bool synth_http_body_is_html(const synth_http_response *r)
+{
+	const char *end, *b = body_start(r, &end);
+	const char *ct = synth_http_headers_get(&r->headers, "Content-Type");
+	return (ct && strncasecmp(ct, "text/html", 9) == 0) || starts_ci(b, end, "<!doctype html") ||
+	       starts_ci(b, end, "<html");
+}
+
+char *synth_http_body_note(const synth_http_response *r)
+{
+	const char *end, *b = body_start(r, &end);
+	const char *ct = synth_http_headers_get(&r->headers, "Content-Type");
+	if (!synth_http_body_is_html(r))
+		return b == end ? strdup("no error code (the answer had no body)")
+				: synth_asprintf("no error code (the answer, %zu bytes%s%s, is not "
+						 "an AWS error document)",
+						 r->body.len, ct ? " of " : "", ct ? ct : "");
+	/* The page's title says what answered ("502 Bad Gateway"): printable
+	 * ASCII, white space collapsed, 80 characters at most; never from
+	 * the answer to a sensitive call. */
+	char title[81];
+	size_t tn = 0;
+	const char *t = r->sensitive ? NULL : strcasestr(b, "<title");
+	t = t ? strchr(t, '>') : NULL;
+	for (t = t ? t + 1 : NULL; t && t < end && *t != '<' && tn < sizeof title - 1; t++) {
+		char c = *t == '\n' || *t == '\r' || *t == '\t' ? ' ' : *t;
+		if (c < ' ' || c > '~' || (c == ' ' && (tn == 0 || title[tn - 1] == ' ')))
+			continue;
+		title[tn++] = c;
+	}
+	while (tn && title[tn - 1] == ' ')
+		tn--;
+	title[tn] = '\0';
+	return synth_asprintf("an HTML page%s%s%s, not an AWS error: a proxy, load balancer "
+			      "or captive portal answered",
+			      tn ? " (\"" : "", title, tn ? "\")" : "");
+}
+
 /* --- retries ------------------------------------------------------------------ */
 
 bool synth_http_retryable(long status, const char *code)
@@ -659,13 +713,17 @@ int synth_http_send(synth_http *c, const synth_http_request *req, synth_http_res
 			continue;
 		}
 		int code = resp->status == 404 ? SYNTH_ENOTFOUND : SYNTH_ERROR;
+		char *note = resp->aws_code ? NULL : synth_http_body_note(resp);
 		rc = synth_error_setf(code, "%s: %s%s%s (HTTP %ld%s%s%s)", what,
-				      resp->aws_code ? resp->aws_code : "no error code (the answer had no body)",
+				      resp->aws_code ? resp->aws_code
+				      : note	     ? note
+						     : "no error code",
 				      resp->aws_message ? ": " : "",
 				      resp->aws_message ? resp->aws_message : "", resp->status,
 				      resp->request_id ? ", request id " : "",
 				      resp->request_id ? resp->request_id : "",
 				      n ? ", after retries" : "");
+		free(note);
 		break;
 	}
 	if (fd >= 0)

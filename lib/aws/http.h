@@ -114,6 +114,18 @@ void synth_http__wipe_stats(unsigned long *body_grows, unsigned long *body_frees
 /* Whether an AWS error code / status is retried (exposed for tests). */
 bool synth_http_retryable(long status, const char *aws_code);
 
+/* Whether R's body is an HTML page (by its Content-Type, or its start:
+ * "<!DOCTYPE html" or "<html", any case). */
+bool synth_http_body_is_html(const synth_http_response *r);
+
+/* What R's body is when it holds no AWS error, for messages: "no error
+ * code (the answer had no body)", "an HTML page ("502 Bad Gateway"), not
+ * an AWS error: ..." (a proxy's error page, a captive portal; the title
+ * is left out when R is sensitive), or "no error code (the answer, N bytes
+ * of TYPE, is not an AWS error document)". Caller frees; NULL on
+ * allocation failure. */
+char *synth_http_body_note(const synth_http_response *r);
+
 /* The AWS error code and message from an XML (Query, S3) or JSON error
  * body; strings are caller-owned. Returns 0 if one was found. */
 int synth_aws_error_parse(const char *body, size_t len, char **code, char **message,

@@ -383,6 +383,15 @@ static void *worker(void *arg)
 	return NULL;
 }
 
+/* Whether an upload to BUCKET/KEY is queued already. */
+static bool queued(const pub *p, const char *bucket, const char *key)
+{
+	for (size_t i = 0; i < p->njobs; i++)
+		if (!strcmp(p->jobs[i].key, key) && !strcmp(p->jobs[i].bucket, bucket))
+			return true;
+	return false;
+}
+
 /* Adds the file assets of one asset manifest. */
 static int collect(pub *p, synth_aws *a, const char *dir, const char *file, char **account,
 		   const synth_publish_options *o)
@@ -434,6 +443,16 @@ static int collect(pub *p, synth_aws *a, const char *dir, const char *file, char
 			j.bucket = synth_aws_placeholders(bt, *account, synth_aws_region(a));
 			j.key = synth_aws_placeholders(kt, *account, synth_aws_region(a));
 			struct stat st;
+			if (j.bucket && j.key && queued(p, j.bucket, j.key)) {
+				/* The same object from another manifest (stacks that share
+				 * an asset): one upload, counted once. Keys are content
+				 * hashes, so it is the same file. */
+				free(j.display);
+				free(j.path);
+				free(j.bucket);
+				free(j.key);
+				continue;
+			}
 			if (!j.display || !j.path || !j.bucket || !j.key)
 				rc = synth_error_oom();
 			else if (stat(j.path, &st) < 0)
@@ -442,6 +461,8 @@ static int collect(pub *p, synth_aws *a, const char *dir, const char *file, char
 			j.size = rc == 0 ? (uint64_t)st.st_size : 0;
 			p->jobs[p->njobs++] = j;
 			p->bytes_total += j.size;
+			if (rc < 0)
+				break;
 		}
 	}
 	json_decref(am);
@@ -498,11 +519,12 @@ int synth_publish_assets(synth_aws *a, const char *dir, const synth_publish_opti
 		if (o.tty)
 			fputc('\n', p.log);
 	}
-	res->assets = p.njobs;
+	res->assets = rc == 0 ? p.njobs : 0; /* rc: reading the manifests */
 	for (size_t i = 0; i < p.njobs; i++) {
 		job *j = &p.jobs[i];
 		res->skipped += j->skipped;
 		res->uploaded += j->uploaded;
+		res->failed += j->rc < 0;
 		if (j->uploaded)
 			res->bytes_uploaded += j->size;
 		if (rc == 0 && j->rc < 0)

@@ -21,8 +21,12 @@ typedef struct synth_publish_options {
 	bool tty;                     /* a live progress line instead of plain lines */
 } synth_publish_options;
 
+/* ASSETS counts objects: an asset that several manifests (stacks) list for
+ * the same bucket and key is uploaded, and counted, once. UPLOADED +
+ * SKIPPED + FAILED is ASSETS; all are 0 when the publish failed before any
+ * upload (a missing asset file, a broken manifest, no account id). */
 typedef struct synth_publish_result {
-	size_t assets, uploaded, skipped;
+	size_t assets, uploaded, skipped, failed;
 	uint64_t bytes_uploaded;
 } synth_publish_result;
 

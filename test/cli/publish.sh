@@ -75,6 +75,28 @@ mark
 ok "a changed function: its zip and the template that names it are sent" \
 	"[ $(run publish) -eq 0 ] && grep -q '2 uploaded' '$T/out' && grep -q 'uploaded functions/say-hello' '$T/out' && ! grep -q 'uploaded functions/greeter' '$T/out'" "$T/out"
 
+# Two asset manifests listing the same assets (stacks that share them, as in
+# a CDK assembly of several stacks): each object is uploaded once and
+# counted once, not once per manifest (10 assets, 3 uploads before).
+echo '// shared' >>"$W/functions/say-hello/index.mjs"
+run --branch main -q >/dev/null
+"$SYSPY" - "$W/cdk.out" <<'EOF2'
+import json, shutil, sys
+d = sys.argv[1]
+m = json.load(open(d + "/manifest.json"))
+am = [a for a in m["artifacts"].values() if a["type"] == "cdk:asset-manifest"][0]
+shutil.copy(d + "/" + am["properties"]["file"], d + "/second.assets.json")
+m["artifacts"]["second.assets"] = {"type": "cdk:asset-manifest",
+                                   "properties": {"file": "second.assets.json"}}
+json.dump(m, open(d + "/manifest.json", "w"), indent=1)
+EOF2
+mark
+ok "two manifests with the same assets: each counted once" \
+	"[ $(run publish) -eq 0 ] && grep -q 'published 3 assets: 2 uploaded (.*), 1 already in the bucket' '$T/out'" "$T/out"
+ok "two manifests with the same assets: each looked at and uploaded once" \
+	"[ $(count HeadObject) -eq 3 ] && [ $(count PutObject) -eq 2 ]"
+rm -f "$W/cdk.out/second.assets.json"
+
 # Every fault kind once on the next upload: retried to success.
 for kind in 500 503 throttle reset slow; do
 	echo "// $kind" >>"$W/functions/greeter/index.mjs"
@@ -108,6 +130,8 @@ ok "a persistent 500 fails publish (exit 1)" "[ $rc -eq 1 ]" "$T/out"
 ok "the message names the asset, the AWS error and that it was retried" \
 	"grep -q 'PutObject s3://cdk-hnb659fds-assets-123456789012-us-east-1/$(zip_of functions/say-hello): InternalError' '$T/out' && grep -q 'after retries' '$T/out'" "$T/out"
 ok "the other assets were sent" "grep -q 'uploaded functions/greeter' '$T/out'" "$T/out"
+ok "the count: one failed, the other two uploaded" \
+	"grep -q 'synth publish: 1 of 3 assets failed (2 uploaded, 0 already in the bucket); run it again' '$T/out'" "$T/out"
 curl -sS -X DELETE "$PEERS_ADMIN_S3/faults" >/dev/null
 mark
 ok "the next publish sends only what is missing" "[ $(run publish) -eq 0 ] && grep -q '1 uploaded' '$T/out'" "$T/out"
@@ -154,6 +178,15 @@ bad "a credentials file with a missing key" "aws_secret_access_key" -u AWS_ACCES
 bad "a profile that does not exist" "nosuchprofile" AWS_PROFILE=nosuchprofile
 bad "a region that is not valid" "us_east#1" AWS_REGION='us_east#1'
 bad "an endpoint URL that is not a URL" "not-a-url" AWS_ENDPOINT_URL_S3=not-a-url
+# Found by trying bad input against the AWS CLI (issue #12, part 6).
+bad "AWS_PROFILE set but empty" "AWS_PROFILE is set but empty" AWS_PROFILE=
+for v in abc 0 -1 99999999; do
+	bad "AWS_MAX_ATTEMPTS=$v" "expected a whole number of attempts from 1 to 100" AWS_MAX_ATTEMPTS=$v
+	ok "AWS_MAX_ATTEMPTS=$v: the variable and its value named" "grep -qF 'AWS_MAX_ATTEMPTS is \"$v\"' '$T/out'" "$T/out"
+done
+bad "a key id without a secret and no region" "partial credentials for profile default: [default] has aws_access_key_id but no aws_secret_access_key" \
+	-u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_REGION AWS_SHARED_CREDENTIALS_FILE="$T/creds-nosecret"
+ok "a key id without a secret: the key id is not printed" "! grep -q AKIDONLY '$T/out'" "$T/out"
 ok "bad input: no request was made" "[ $(count HeadObject) -eq 0 ] && [ $(count PutObject) -eq 0 ]"
 
 # An asset listed in the manifest but missing on disk.
@@ -161,6 +194,8 @@ rm -f "$W"/cdk.out/asset.*.zip
 rc=$(run publish)
 ok "an asset missing on disk: exit 1" "[ $rc -eq 1 ]" "$T/out"
 ok "an asset missing on disk: named" "grep -q 'asset file .*asset\..*\.zip is missing' '$T/out'" "$T/out"
+ok "an asset missing on disk: nothing uploaded, and said so (not \"0 of N\")" \
+	"grep -q 'nothing was uploaded (the assets are read and checked before the first upload)' '$T/out' && ! grep -q ' of .* assets' '$T/out'" "$T/out"
 
 # On a terminal: one live progress line (script(1) gives it a tty).
 run --branch main -q >/dev/null

@@ -34,7 +34,7 @@ static const char *const VARS[] = {
 	"AWS_DEFAULT_PROFILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_CONFIG_FILE", "AWS_REGION",
 	"AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3",
 	"AWS_ENDPOINT_URL_CLOUDFORMATION", "AWS_ENDPOINT_URL_SSM", "AWS_ENDPOINT_URL_STS",
-	"AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", NULL};
+	"AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "AWS_MAX_ATTEMPTS", NULL};
 static char *saved[sizeof VARS / sizeof *VARS];
 
 static char *home;
@@ -417,11 +417,79 @@ static void test_region(void)
 	setenv("AWS_REGION", "-us-east-1", 1);
 	c = resolve();
 	CHECK(c == NULL, "region starting with '-' rejected");
+	/* Upper case would reach host names and the signing scope as written. */
+	setenv("AWS_REGION", "US-EAST-1", 1);
+	c = resolve();
+	CHECK(c == NULL && synth_error_last()->code == SYNTH_EINVALID &&
+		      strstr(msg(), "invalid AWS region \"US-EAST-1\" (from AWS_REGION): expected "
+				    "lower-case letters"),
+	      "upper-case region rejected, named (%s)", msg());
+	setenv("AWS_REGION", "eu-West-1", 1);
+	c = resolve();
+	CHECK(c == NULL && strstr(msg(), "\"eu-West-1\""), "mixed-case region rejected");
+	unsetenv("AWS_REGION");
+	synth_awsconfig_options ro = SYNTH_AWSCONFIG_OPTIONS_INIT;
+	ro.region = "US-EAST-1";
+	c = resolve_with(&ro);
+	CHECK(c == NULL && strstr(msg(), "(from --region)"), "upper-case --region rejected");
+	put(".aws/config", "[default]\nregion = Us-east-1\n");
+	c = resolve();
+	CHECK(c == NULL && strstr(msg(), "\"Us-east-1\" (from ") && strstr(msg(), "[default]"),
+	      "upper-case region in the profile: named with its file (%s)", msg());
+	put(".aws/config", "[default]\noutput = json\n");
 	unsetenv("AWS_REGION");
 	/* A value that ran over lines (it might hold a secret) is not quoted. */
 	put(".aws/config", "[default]\nregion = us-east-1\n   aws_secret_access_key = %s\n", SECRET);
 	c = resolve();
 	CHECK(c == NULL && strstr(msg(), "(not shown)"), "multi-line region not quoted: %s", msg());
+}
+
+/* --- attempts per request ------------------------------------------------ */
+
+static void test_max_attempts(void)
+{
+	fresh();
+	env_keys();
+	setenv("AWS_REGION", "us-east-1", 1);
+	synth_awsconfig *c = resolve();
+	CHECK(c && c->max_attempts == 0, "max attempts: unset is 0 (the client's default)");
+	synth__awsconfig_free(c);
+	setenv("AWS_MAX_ATTEMPTS", "7", 1);
+	c = resolve();
+	CHECK(c && c->max_attempts == 7, "AWS_MAX_ATTEMPTS=7");
+	synth__awsconfig_free(c);
+	setenv("AWS_MAX_ATTEMPTS", " +100 ", 1);
+	c = resolve();
+	CHECK(c && c->max_attempts == 100, "AWS_MAX_ATTEMPTS=' +100 ' (as int() takes it)");
+	synth__awsconfig_free(c);
+	static const char *const bad[] = {"abc", "0", "-1", "101", "99999999",
+					  "99999999999999999999", "3x", "1.5", "", " ", NULL};
+	for (size_t i = 0; bad[i]; i++) {
+		setenv("AWS_MAX_ATTEMPTS", bad[i], 1);
+		c = resolve();
+		CHECK(c == NULL && synth_error_last()->code == SYNTH_EINVALID &&
+			      strstr(msg(), "AWS_MAX_ATTEMPTS is \"") &&
+			      strstr(msg(), "from 1 to 100"),
+		      "AWS_MAX_ATTEMPTS='%s' is an error naming the variable (%s)", bad[i], msg());
+		synth__awsconfig_free(c);
+	}
+	setenv("AWS_MAX_ATTEMPTS", "abc", 1);
+	c = resolve();
+	CHECK(c == NULL && strstr(msg(), "\"abc\""), "AWS_MAX_ATTEMPTS: the value is quoted");
+	unsetenv("AWS_MAX_ATTEMPTS");
+	put(".aws/config", "[default]\nmax_attempts = 5\n");
+	c = resolve();
+	CHECK(c && c->max_attempts == 5, "the profile's max_attempts");
+	synth__awsconfig_free(c);
+	setenv("AWS_MAX_ATTEMPTS", "2", 1);
+	c = resolve();
+	CHECK(c && c->max_attempts == 2, "AWS_MAX_ATTEMPTS before the profile's");
+	synth__awsconfig_free(c);
+	unsetenv("AWS_MAX_ATTEMPTS");
+	put(".aws/config", "[default]\n\nmax_attempts = lots\n");
+	c = resolve();
+	CHECK(c == NULL && strstr(msg(), ":3: max_attempts of profile default is \"lots\""),
+	      "a bad max_attempts in the profile: file, line, profile (%s)", msg());
 }
 
 /* --- endpoints ------------------------------------------------------------ */
@@ -913,6 +981,18 @@ static void test_missing(void)
 	synth_awsconfig_options o = SYNTH_AWSCONFIG_OPTIONS_INIT;
 	o.profile = "";
 	CHECK(resolve_with(&o) == NULL && strstr(msg(), "empty AWS profile"), "empty --profile");
+	/* AWS_PROFILE="" is not the default profile: the AWS CLI refuses it. */
+	setenv("AWS_PROFILE", "", 1);
+	c = resolve();
+	CHECK(c == NULL && synth_error_last()->code == SYNTH_EINVALID,
+	      "AWS_PROFILE set but empty: an error even with env credentials");
+	CHECK_HAS(msg(), "AWS_PROFILE is set but empty", "empty AWS_PROFILE: says so");
+	CHECK_HAS(msg(), "unset it", "empty AWS_PROFILE: the way out");
+	c = resolve_profile("dev");
+	CHECK(c != NULL || !strstr(msg(), "AWS_PROFILE"),
+	      "empty AWS_PROFILE: --profile still wins (%s)", msg());
+	synth__awsconfig_free(c);
+	unsetenv("AWS_PROFILE");
 
 	/* A half-filled credentials file. */
 	fresh();
@@ -920,14 +1000,59 @@ static void test_missing(void)
 	put(".aws/credentials", "[default]\naws_access_key_id = AKIAHALF\n");
 	c = resolve();
 	CHECK(c == NULL && synth_error_last()->code == SYNTH_EINVALID, "key without secret: error");
-	snprintf(want, sizeof want, "%s:2: [default] has aws_access_key_id but no "
-				    "aws_secret_access_key", at(".aws/credentials"));
-	CHECK_STR(msg(), want, "key without secret: file, line, section");
+	snprintf(want, sizeof want, "%s:2: partial credentials for profile default: [default] "
+				    "has aws_access_key_id but no aws_secret_access_key",
+		 at(".aws/credentials"));
+	CHECK_STR(msg(), want, "key without secret: file, line, profile, section");
 	put(".aws/credentials", "[default]\n\naws_secret_access_key = %s\n", SECRET);
 	c = resolve();
-	CHECK(c == NULL && strstr(msg(), ":3: [default] has aws_secret_access_key but no "
-					  "aws_access_key_id"),
+	CHECK(c == NULL && strstr(msg(), ":3: partial credentials for profile default: [default] "
+					  "has aws_secret_access_key but no aws_access_key_id"),
 	      "secret without key: %s", msg());
+
+	/* Half a pair is reported as such, not as "no AWS region" (botocore
+	 * finds credentials before it asks for a region); never a value. */
+	unsetenv("AWS_REGION");
+	c = resolve();
+	CHECK(c == NULL && synth_error_last()->code == SYNTH_EINVALID &&
+		      strstr(msg(), "partial credentials for profile default") &&
+		      strstr(msg(), "but no aws_access_key_id") && !strstr(msg(), "region"),
+	      "secret without key and no region: the partial pair is reported (%s)", msg());
+	put(".aws/credentials", "[default]\naws_access_key_id = AKIAHALFKEYID\n");
+	c = resolve();
+	CHECK(c == NULL && strstr(msg(), "but no aws_secret_access_key") &&
+		      !strstr(msg(), "AKIAHALFKEYID") && !strstr(msg(), "region"),
+	      "key without secret and no region: reported, the key id not shown (%s)", msg());
+	put(".aws/credentials", "[other]\nregion = x\n");
+	put(".aws/config", "[profile dev]\naws_access_key_id = AKIAHALFKEYID\n");
+	c = resolve_profile("dev");
+	CHECK(c == NULL && strstr(msg(), ":2: partial credentials for profile dev: [profile dev] "
+					  "has aws_access_key_id but no aws_secret_access_key"),
+	      "config file: key without secret, no region: %s", msg());
+	setenv("AWS_PROFILE", "dev", 1);
+	c = resolve();
+	CHECK(c == NULL && strstr(msg(), "partial credentials for profile dev"),
+	      "config file via AWS_PROFILE: %s", msg());
+	/* Env credentials come first (without --profile): the profile's half
+	 * pair is never looked at, so the missing region is the error. */
+	env_keys();
+	c = resolve();
+	CHECK(c == NULL && strstr(msg(), "no AWS region"),
+	      "env keys first: the profile's partial pair does not matter (%s)", msg());
+	unsetenv("AWS_PROFILE");
+	unsetenv("AWS_SECRET_ACCESS_KEY");
+	c = resolve();
+	CHECK(c == NULL && strstr(msg(), "AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not"),
+	      "env key without secret and no region: reported (%s)", msg());
+	unsetenv("AWS_ACCESS_KEY_ID");
+	/* A credential_process before the config file's keys: not partial. */
+	put(".aws/config", "[profile dev]\naws_access_key_id = AKIAHALFKEYID\n"
+			   "credential_process = true\n");
+	c = resolve_profile("dev");
+	CHECK(c == NULL && strstr(msg(), "no AWS region"),
+	      "credential_process first: the config file's half pair is not reached (%s)", msg());
+	setenv("AWS_REGION", "us-east-1", 1);
+	put(".aws/config", "");
 	put(".aws/credentials", "[default]\naws_access_key_id =\naws_secret_access_key = %s\n",
 	    SECRET);
 	c = resolve();
@@ -994,6 +1119,67 @@ static void test_malformed(void)
 	synth_awsconfig *c = resolve();
 	CHECK(c != NULL, "a directory in place of the config file is ignored (%s)", msg());
 	synth__awsconfig_free(c);
+	unsetenv("AWS_ACCESS_KEY_ID");
+	c = resolve();
+	CHECK(c == NULL && strstr(msg(), "[default] (a directory, not read)"),
+	      "a directory in place of the config file: said so, not \"no such file\" (%s)",
+	      msg());
+}
+
+/* --- files that are not regular files ----------------------------------- */
+
+static void test_special_files(void)
+{
+	/* /dev/null is an empty file: nothing in it, but it is there. */
+	fresh();
+	setenv("AWS_REGION", "us-east-1", 1);
+	setenv("AWS_CONFIG_FILE", "/dev/null", 1);
+	setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null", 1);
+	synth_awsconfig *c = resolve();
+	CHECK(c == NULL && synth_error_last()->code == SYNTH_ENOTFOUND,
+	      "/dev/null: no credentials in it");
+	CHECK_STR(msg(), "no AWS credentials: not in the environment (AWS_ACCESS_KEY_ID), not in "
+			 "/dev/null [default], not in /dev/null [default]",
+		  "/dev/null: named as an empty file, not as \"no such file\"");
+	setenv("AWS_PROFILE", "dev", 1);
+	c = resolve();
+	CHECK(c == NULL && strstr(msg(), "no [dev] in /dev/null, no [profile dev] in /dev/null") &&
+		      !strstr(msg(), "no such file"),
+	      "/dev/null: an unknown profile, without \"no such file\" (%s)", msg());
+	unsetenv("AWS_PROFILE");
+	env_keys();
+	c = resolve();
+	CHECK(c != NULL, "/dev/null for both files: env credentials resolve (%s)", msg());
+	synth__awsconfig_free(c);
+	unsetenv("AWS_REGION");
+	c = resolve();
+	CHECK(c == NULL && strstr(msg(), "no region in /dev/null [default] or /dev/null [default]"),
+	      "/dev/null: no region in it (%s)", msg());
+	setenv("AWS_REGION", "us-east-1", 1);
+
+	/* A pipe holds a file's text (AWS_CONFIG_FILE=<(...) in a shell). */
+	int fds[2];
+	if (pipe(fds) == 0) {
+		const char *text = "[profile piped]\nregion = eu-west-3\n";
+		CHECK(write(fds[1], text, strlen(text)) == (ssize_t)strlen(text), "pipe written");
+		close(fds[1]);
+		char path[64];
+		snprintf(path, sizeof path, "/dev/fd/%d", fds[0]);
+		setenv("AWS_CONFIG_FILE", path, 1);
+		unsetenv("AWS_REGION");
+		c = resolve_profile("piped");
+		CHECK(c == NULL && strstr(msg(), "no AWS credentials for profile piped"),
+		      "a pipe as the config file: its profile is found (%s)", msg());
+		close(fds[0]);
+		setenv("AWS_REGION", "us-east-1", 1);
+	}
+	/* An endless device ends with an error, not with all the memory. */
+	setenv("AWS_CONFIG_FILE", "/dev/zero", 1);
+	c = resolve();
+	CHECK(c == NULL && strstr(msg(), "/dev/zero is larger than 16 MiB"),
+	      "/dev/zero: refused (%s)", msg());
+	unsetenv("AWS_CONFIG_FILE");
+	unsetenv("AWS_SHARED_CREDENTIALS_FILE");
 }
 
 /* --- the INI reader itself ------------------------------------------------ */
@@ -1224,11 +1410,13 @@ int main(void)
 	test_profiles();
 	test_file_overrides();
 	test_region();
+	test_max_attempts();
 	test_endpoints();
 	test_process();
 	test_assume_role();
 	test_missing();
 	test_malformed();
+	test_special_files();
 	test_ini();
 	test_describe();
 #if CHAOS

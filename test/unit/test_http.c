@@ -1,6 +1,7 @@
 /* The AWS client's HTTP layer against a local fake server: bodies, retries
  * (5xx, throttling, resets, timeouts), no retry on other 4xx, AWS error
- * parsing, signing per attempt, connection reuse. */
+ * parsing, error bodies that are no AWS error (a proxy's HTML page),
+ * signing per attempt, connection reuse. */
 #include <signal.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -186,6 +187,41 @@ int main(void)
 	CHECK(get(c, "GET", "/json-error/400/ParameterNotFound", &r) == SYNTH_ERROR &&
 		      r.aws_code && !strcmp(r.aws_code, "ParameterNotFound"),
 	      "JSON protocol errors parsed (%s)", r.aws_code ? r.aws_code : "-");
+	synth_http_response_free(&r);
+
+	/* A body that is no AWS error: said what it is (an HTML page from a
+	 * proxy above all), never taken for an AWS error or an XML error. */
+	CHECK(get(c, "GET", "/html/502", &r) == SYNTH_ERROR && r.attempts == 3,
+	      "an HTML 502 page is retried like any 502 (%d)", r.attempts);
+	CHECK_HAS(synth_error_last()->message,
+		  "/html/502: an HTML page (\"502 Bad Gateway\"), not an AWS error: a proxy, load "
+		  "balancer or captive portal answered (HTTP 502",
+		  "an HTML error page: reported as such, with its title");
+	CHECK(!r.aws_code, "an HTML page has no AWS error code");
+	synth_http_response_free(&r);
+	CHECK(get(c, "GET", "/html/403/plain", &r) == SYNTH_ERROR && r.attempts == 1, "HTML 403");
+	CHECK_HAS(synth_error_last()->message, "an HTML page (\"502 Bad Gateway\")",
+		  "an HTML page is known by its start, whatever its Content-Type");
+	synth_http_response_free(&r);
+	CHECK(get(c, "GET", "/html/404/none", &r) == SYNTH_ENOTFOUND, "HTML 404 without a type");
+	CHECK_HAS(synth_error_last()->message, "an HTML page", "without a Content-Type too");
+	synth_http_response_free(&r);
+	CHECK(get(c, "GET", "/text/400", &r) == SYNTH_ERROR, "plain text 400");
+	CHECK_HAS(synth_error_last()->message,
+		  "/text/400: no error code (the answer, 23 bytes of text/plain, is not an AWS "
+		  "error document) (HTTP 400",
+		  "another body: its size and type, not \"no body\"");
+	synth_http_response_free(&r);
+	CHECK(get(c, "GET", "/empty/403", &r) == SYNTH_ERROR, "empty 403");
+	CHECK_HAS(synth_error_last()->message, "/empty/403: no error code (the answer had no body) (HTTP 403",
+		  "no body: said so");
+	synth_http_response_free(&r);
+	snprintf(url, sizeof url, "%s/html/400", base);
+	synth_http_request quiet = {.method = "GET", .url = url, .what = "GetParameter",
+				    .sensitive = true};
+	CHECK(synth_http_send(c, &quiet, &r) == SYNTH_ERROR, "sensitive call, HTML answer");
+	CHECK_HAS(synth_error_last()->message, "GetParameter: an HTML page, not an AWS error",
+		  "a sensitive call's HTML answer: nothing of the page quoted");
 	synth_http_response_free(&r);
 
 	/* Timeouts are retried, then reported. */

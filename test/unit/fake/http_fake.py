@@ -7,6 +7,11 @@
   /slow/MS                   answer after MS milliseconds
   /error/STATUS/CODE         always STATUS with an AWS XML (Query style) error
   /json-error/STATUS/CODE    always STATUS with an AWS JSON error
+  /html/STATUS[/TYPE]        always STATUS with a proxy's HTML error page (nginx's
+                             502 page) as TYPE (default text/html; "plain":
+                             text/plain, "none": no Content-Type)
+  /text/STATUS               always STATUS with a line of plain text
+  /empty/STATUS              always STATUS with no body
   /echo                      200 with JSON: method, path, headers, body length and sha256
   /count/ID                  200 with how many requests ID has seen
 Listens on 127.0.0.1, port 0 (the kernel picks one); prints the port on stdout.
@@ -44,7 +49,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def send(self, status, data, ctype="application/xml", extra=None):
         self.send_response(status)
-        self.send_header("Content-Type", ctype)
+        if ctype:
+            self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(data)))
         self.send_header("x-amz-request-id", "REQ-%d" % hit("requests"))
         for k, v in (extra or {}).items():
@@ -85,6 +91,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
             doc = json.dumps({"__type": "com.amazonaws.ssm#" + parts[2],
                               "message": "fake " + parts[2]}).encode()
             return self.send(int(parts[1]), doc, "application/x-amz-json-1.1")
+        if kind == "html":
+            page = (b"<!DOCTYPE html>\r\n<html>\r\n<head><title>502 Bad\r\n  Gateway</title>"
+                    b"</head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n"
+                    b"<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n")
+            ctype = {"plain": "text/plain", "none": None}.get(
+                parts[2] if len(parts) > 2 else "", "text/html; charset=utf-8")
+            return self.send(int(parts[1]), page, ctype)
+        if kind == "text":
+            return self.send(int(parts[1]), b"upstream connect error\n", "text/plain")
+        if kind == "empty":
+            return self.send(int(parts[1]), b"", None)
         if kind == "count":
             return self.send(200, str(seen.get("/".join(parts[1:]), 0)).encode(), "text/plain")
         if kind == "echo":
