@@ -389,15 +389,22 @@ static int build_init(build *b)
 	return rc;
 }
 
-/* Splits pkg-config's answer: -L, -l and -Wl, for the link, the rest for
- * the compiles (-pthread for both). */
+/* Splits pkg-config's answer: -L, -l, -Wl, and library files for the
+ * link, the rest for the compiles (-pthread for both). */
 static int split_pkg_flags(const char *flags, words *cflags, words *libs)
 {
 	words all = {0};
 	int rc = words_split(&all, flags);
 	for (size_t i = 0; rc == 0 && i < all.n; i++) {
 		const char *f = all.v[i];
-		bool lib = !strncmp(f, "-L", 2) || !strncmp(f, "-l", 2) || !strncmp(f, "-Wl,", 4);
+		size_t fl = strlen(f);
+		/* A library named by its file (libsynth.pc lists libsynth.a
+		 * and static archives of its dependencies) goes to the link. */
+		bool file = f[0] != '-' && ((fl > 2 && !strcmp(f + fl - 2, ".a")) ||
+					    (fl > 3 && !strcmp(f + fl - 3, ".so")) ||
+					    strstr(f, ".so."));
+		bool lib = file || !strncmp(f, "-L", 2) || !strncmp(f, "-l", 2) ||
+			   !strncmp(f, "-Wl,", 4);
 		if (lib || !strcmp(f, "-pthread"))
 			rc = words_add(libs, f);
 		if (!lib && rc == 0)
@@ -468,10 +475,21 @@ static int link_argv(words *argv, const build *b, const words *pkg_cflags,
 	return rc;
 }
 
-/* "size mtime inode PATH" of the libsynth.so pkg-config's -L names, or
- * "0 0 0 0 -". */
+/* "size mtime ctime inode PATH" of the libsynth.a pkg-config names, else
+ * of the libsynth.so in the directory its -L names, or "0 0 0 0 -". */
 static void put_lib_id(synth_buf *s, const words *pkg_libs)
 {
+	/* The static libsynth.a the backend links, when pkg-config names it. */
+	for (size_t i = 0; i < pkg_libs->n; i++) {
+		const char *w = pkg_libs->v[i];
+		size_t wl = strlen(w);
+		file_id id;
+		if (wl >= 11 && !strcmp(w + wl - 11, "/libsynth.a") && file_id_of(w, &id) == 0) {
+			synth_buf_printf(s, "%lld %lld %lld %lld %s", id.size, id.mtime, id.ctime,
+					 id.ino, w);
+			return;
+		}
+	}
 	for (size_t i = 0; i < pkg_libs->n; i++) {
 		if (strncmp(pkg_libs->v[i], "-L", 2))
 			continue;

@@ -412,11 +412,11 @@ check_contains "no flags again: recompiled" "$ERR" "compiling backend.c"
 check_eq "no flags again: MemorySize 128" "$(memory)" 128
 
 # --- the warm path: no pkg-config, every change seen --------------------------
-# A private copy of the build (synth, libsynth.so, the .pc), so the test can
-# "rebuild" the library; a pkg-config wrapper logs each run.
+# A private copy of the build (synth, libsynth.a and .so, the .pc), so the
+# test can "rebuild" the library; a pkg-config wrapper logs each run.
 B=$TMP/b
 mkdir -p "$B/bin"
-cp "$SYNTH_BUILD/synth" "$SYNTH_BUILD/libsynth.so" "$B/"
+cp "$SYNTH_BUILD/synth" "$SYNTH_BUILD/libsynth.so" "$SYNTH_BUILD/libsynth.a" "$B/"
 cp "$SYNTH_BUILD/libsynth.so" "$B/libsynth.so.0"
 # The build's own .pc (with the sanitizer flags of a SAN build), moved to $B.
 sed "s|$SYNTH_BUILD|$B|g" "$SYNTH_BUILD/libsynth-uninstalled.pc" >"$B/libsynth-uninstalled.pc"
@@ -480,7 +480,8 @@ touch -d '-1 hour' "$W/extra/resource.c"
 change_case "a new extra/resource.c (even dated an hour ago)"
 cp "$SYNTH_BUILD/libsynth.so" "$B/libsynth.so.new" && mv "$B/libsynth.so.new" "$B/libsynth.so"
 cp "$SYNTH_BUILD/libsynth.so" "$B/libsynth.so.new" && mv "$B/libsynth.so.new" "$B/libsynth.so.0"
-change_case "a rebuilt libsynth.so"
+cp "$SYNTH_BUILD/libsynth.a" "$B/libsynth.a.new" && mv "$B/libsynth.a.new" "$B/libsynth.a"
+change_case "a rebuilt libsynth"
 CC="cc -DUNUSED_CC=1" wsynth
 check_contains "a changed CC: recompiled" "$ERR" "compiling backend.c"
 wsynth
