@@ -309,16 +309,21 @@ done
 unset AWS_MAX_ATTEMPTS
 
 # --- a stack being updated by someone else: waited for ------------------------------
-cfn_fault '{"kind":"hold","status":"UPDATE_IN_PROGRESS","ms":1500}'
+# The other update is held until this deploy said it waits (then released),
+# not for a fixed time a loaded machine can let pass before it looks.
+cfn_fault '{"kind":"hold","status":"UPDATE_IN_PROGRESS","ms":300000}'
 change other
 (cd "$W" && "$SYNTH" deploy --branch main --out cdk.other -q) >"$TMP/bg.out" 2>&1 </dev/null &
 BG=$!
-for _ in $(seq 100); do
-	[ "$(stack_field $STACK 's["StackStatus"]')" = UPDATE_IN_PROGRESS ] && break
-	sleep 0.05
-done
+updating() { [ "$(stack_field "$STACK" 's["StackStatus"]')" = UPDATE_IN_PROGRESS ]; }
+poll_until 300 updating
 change mine
-run "$W" deploy --branch main
+(run "$W" deploy --branch main; echo "$RC" >"$TMP/fg.rc") &
+FG=$!
+poll_until 300 grep -q "waiting for it to finish" "$T_OUT"
+admin -X POST "$PEERS_ADMIN_CFN/cfn/release" -d '{}' >/dev/null
+wait "$FG"
+RC=$(cat "$TMP/fg.rc") OUTTXT=$(cat "$T_OUT")
 wait "$BG"
 BGRC=$?
 BG=
@@ -328,15 +333,18 @@ check_contains "a stack already updating: waited for" "$OUTTXT" "is UPDATE_IN_PR
 check_contains "a stack already updating: then updated" "$OUTTXT" "stack $STACK updated"
 
 # --- Ctrl-C while waiting; --watch resumes -------------------------------------------
-cfn_fault '{"kind":"hold","status":"UPDATE_IN_PROGRESS","ms":2500}'
+# Held until released: the signal arrives while the deploy waits, however
+# slowly a loaded machine gets there.
+cfn_fault '{"kind":"hold","status":"UPDATE_IN_PROGRESS","ms":300000}'
 change sigint
 (cd "$W" && exec "$SYNTH" deploy --branch main) >"$TMP/int.out" 2>&1 </dev/null &
 BG=$!
-for _ in $(seq 200); do grep -q "updating stack" "$TMP/int.out" && break; sleep 0.05; done
+poll_until 300 grep -q "updating stack" "$TMP/int.out"
 kill -INT "$BG"
 wait "$BG"
 IRC=$?
 BG=
+admin -X POST "$PEERS_ADMIN_CFN/cfn/release" -d '{}' >/dev/null
 check_eq "SIGINT while waiting: exit 130" "$IRC" 130
 check_contains "SIGINT: says how to resume watching" "$(cat "$TMP/int.out")" 'resume watching with `synth deploy --branch main --watch`'
 run "$W" deploy --branch main --watch
@@ -369,13 +377,13 @@ check_eq "sandbox: tagged as a sandbox" "$(stack_field "$SBX" '[t["Value"] for t
 # The watch mode: a second sandbox for the same identifier is refused; a change redeploys.
 (cd "$W" && exec "$SYNTH" sandbox --identifier tester) >"$TMP/sbx.out" 2>&1 </dev/null &
 BG=$!
-for _ in $(seq 200); do grep -q "watching for changes" "$TMP/sbx.out" && break; sleep 0.05; done
+poll_until 300 grep -q "watching for changes" "$TMP/sbx.out"
 check_contains "sandbox: deploys, then watches" "$(cat "$TMP/sbx.out")" "watching for changes"
 run "$W" sandbox --identifier tester --once
 check_eq "a second sandbox for the same identifier: exit 2" "$RC" 2
 check_match "a second sandbox: refused, naming the holder" "$OUTTXT" "$BG|pid"
 change watched
-for _ in $(seq 200); do [ "$(grep -c 'stack synth-hello-tester-sandbox-.* updated' "$TMP/sbx.out")" -ge 1 ] && break; sleep 0.05; done
+poll_until 300 grep -q 'stack synth-hello-tester-sandbox-.* updated' "$TMP/sbx.out"
 check_contains "sandbox: a file change redeploys" "$(cat "$TMP/sbx.out")" "changed: deploying again"
 check_match "sandbox: the redeploy updates the stack" "$(cat "$TMP/sbx.out")" "stack synth-hello-tester-sandbox-[0-9a-f]+ updated"
 kill -INT "$BG"

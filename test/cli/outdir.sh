@@ -35,15 +35,10 @@ procs_in() {
 		[ "$(readlink "$p/cwd" 2>/dev/null)" = "$1" ] && echo "${p#/proc/}"
 	done
 }
-# wait_idle DIR: polls (deadline 30 s) until no process works in DIR.
-wait_idle() {
-	local i
-	for ((i = 0; i < 600; i++)); do
-		[ -z "$(procs_in "$1")" ] && return 0
-		sleep 0.05
-	done
-	return 1
-}
+# wait_idle DIR: polls (deadline 300 s: a loaded machine) until no process
+# works in DIR.
+idle() { [ -z "$(procs_in "$1")" ]; }
+wait_idle() { poll_until 300 idle "$1"; }
 
 synth_in "$H" --branch main -q
 check_eq "first synth: exit 0" "$RC" 0

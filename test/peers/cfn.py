@@ -280,7 +280,41 @@ def set_status(stack, status, reason=None, token=None):
     event(stack, stack.name, "AWS::CloudFormation::Stack", status, stack.id, reason, token=token)
     hold = take_fault("hold", stack, None, status)
     if hold:
-        time.sleep(max(0, int(hold.get("ms", 1000))) / 1000.0)
+        hold_here(stack, status, hold)
+
+
+# Active holds: a stack kept in a status by a "hold" fault. A hold ends after
+# its "ms", or once DescribeStacks has shown the stack in that status "seen"
+# times, or when POST /__admin/cfn/release ends it: tests on a loaded
+# machine wait for a condition, not for a wall-clock window they may miss.
+HOLDS = []
+
+
+def hold_here(stack, status, f):
+    h = {"fault": f["id"], "stack": stack.id, "name": stack.name, "status": status, "seen": 0,
+         "until_seen": int(f["seen"]) if f.get("seen") is not None else None,
+         "since": time.time(), "done": threading.Event()}
+    with STORE.lock:
+        HOLDS.append(h)
+    h["done"].wait(max(0, int(f.get("ms", 1000))) / 1000.0)
+    with STORE.lock:
+        HOLDS.remove(h)
+
+
+def holds_seen(stacks):
+    """DescribeStacks has shown these stacks: count it for their holds."""
+    with STORE.lock:
+        for h in HOLDS:
+            for s in stacks:
+                if s.id == h["stack"] and s.status == h["status"]:
+                    h["seen"] += 1
+                    if h["until_seen"] is not None and h["seen"] >= h["until_seen"]:
+                        h["done"].set()
+
+
+def holds_view():
+    with STORE.lock:
+        return [{k: v for k, v in h.items() if k != "done"} for h in HOLDS]
 
 
 def _matches_stack(f, stack):
@@ -1242,7 +1276,9 @@ def describe_stacks(p, ctx):
         stacks = [s]
     else:
         stacks = STORE.live()
-    return {"Stacks": [s.describe() for s in stacks]}
+    out = {"Stacks": [s.describe() for s in stacks]}
+    holds_seen(stacks)  # after describe(): this answer shows the held status
+    return out
 
 
 @action("cloudformation", "ListStacks")
@@ -1652,6 +1688,10 @@ def add_behaviour_fault(spec):
         raise ValueError("fail_resource needs logical_id")
     if kind == "fail_after" and "n" not in spec:
         raise ValueError("fail_after needs n")
+    if kind == "hold":
+        for k in ("ms", "seen"):
+            if k in spec and int(spec[k]) < (1 if k == "seen" else 0):
+                raise ValueError("hold: %s must be >= %d" % (k, 1 if k == "seen" else 0))
     op = spec.get("op", "any")
     if op not in ("any", "create", "update", "delete"):
         raise ValueError("op must be create, update, delete or any")
@@ -1687,6 +1727,15 @@ def admin_cfn(method, path, params, spec):
             with STORE.lock:
                 FAULTS[:] = []
             return 200, {"ok": True}
+    if path == "/__admin/cfn/holds" and method == "GET":
+        return 200, {"holds": holds_view()}
+    if path == "/__admin/cfn/release" and method == "POST":
+        with STORE.lock:
+            held = [h for h in HOLDS if not h["done"].is_set() and
+                    (not spec.get("stack") or spec["stack"] in (h["name"], h["stack"]))]
+            for h in held:
+                h["done"].set()
+        return 200, {"released": len(held)}
     if path.startswith("/__admin/cfn/events/") and method == "GET":
         s = STORE.find(unquote(path[len("/__admin/cfn/events/"):]))
         if s is None:
@@ -1732,6 +1781,8 @@ def admin_cfn(method, path, params, spec):
 def reset_stacks(spec):
     with STORE.lock:
         FAULTS[:] = []
+        for h in HOLDS:
+            h["done"].set()
     if spec.get("stacks", False):
         STORE.clear()
         TOKENS.clear()

@@ -19,6 +19,7 @@ typedef struct state {
 	char changed[512];
 	int touch_in_run;    /* the run modifies this many times, once */
 	int sleep_in_run_ms; /* how long each run takes */
+	int block_run;       /* a run waits while set (up to 60 s): "in progress" for sure */
 	int fail_on_run;     /* run N returns -7 */
 } state;
 
@@ -65,6 +66,8 @@ static int run(void *ctx)
 	}
 	if (sl)
 		msleep(sl);
+	for (int i = 0; i < 6000 && get(&st.block_run); i++)
+		msleep(10);
 	pthread_mutex_lock(&st.mu);
 	st.done++;
 	pthread_mutex_unlock(&st.mu);
@@ -86,10 +89,11 @@ static void *loop_thread(void *arg)
 	return NULL;
 }
 
-/* Waits until N runs are done (up to 5 s); returns the count. */
+/* Waits until N runs are done (up to 60 s: a loaded machine may be slow to
+ * schedule the loop; it returns as soon as they are); returns the count. */
 static int wait_done(int n)
 {
-	for (int i = 0; i < 500 && get(&st.done) < n; i++)
+	for (int i = 0; i < 6000 && get(&st.done) < n; i++)
 		msleep(10);
 	return get(&st.done);
 }
@@ -119,7 +123,7 @@ static void reset_state(void)
 	pthread_mutex_lock(&st.mu);
 	st.started = st.done = 0;
 	st.changed[0] = '\0';
-	st.touch_in_run = st.sleep_in_run_ms = st.fail_on_run = 0;
+	st.touch_in_run = st.sleep_in_run_ms = st.fail_on_run = st.block_run = 0;
 	pthread_mutex_unlock(&st.mu);
 	stop = false;
 }
@@ -191,25 +195,27 @@ static void test_loop(void)
 	CHECK(settle() == before + 2, "exactly one more (got %d after %d)", get(&st.done),
 	      before);
 
-	/* Another thread changes files while a run is in progress. */
+	/* Another thread changes files while a run is in progress (the run is
+	 * blocked until they are made, not timed: a loaded machine may be slow
+	 * to get there). */
 	before = get(&st.done);
 	pthread_mutex_lock(&st.mu);
-	st.sleep_in_run_ms = 400;
+	st.sleep_in_run_ms = 0;
+	st.block_run = 1;
 	pthread_mutex_unlock(&st.mu);
 	append("src/a.c", "// trigger 2\n");
-	for (int i = 0; i < 200 && get(&st.started) <= before; i++)
+	for (int i = 0; i < 6000 && get(&st.started) <= before; i++)
 		msleep(10);
-	msleep(50);
 	CHECK(get(&st.done) == before && get(&st.started) == before + 1, "a run is in progress");
 	for (int i = 0; i < 10; i++) {
 		append("src/lib/b.c", "// during\n");
 		msleep(10);
 	}
+	pthread_mutex_lock(&st.mu);
+	st.block_run = 0;
+	pthread_mutex_unlock(&st.mu);
 	CHECK(wait_done(before + 2) == before + 2,
 	      "changes during a run: one more run after it");
-	pthread_mutex_lock(&st.mu);
-	st.sleep_in_run_ms = 0;
-	pthread_mutex_unlock(&st.mu);
 	CHECK(settle() == before + 2, "exactly one more for ten changes (got %d after %d)",
 	      get(&st.done), before);
 
@@ -255,7 +261,7 @@ static void test_run_error_and_file_root(void)
 	CHECK(settle() == 1, "a sibling of a watched file is not watched");
 	append("backend.c", "x\n");
 	CHECK(wait_done(2) == 2, "the watched file changed: a run");
-	for (int i = 0; i < 300 && loop_rc == 12345; i++)
+	for (int i = 0; i < 6000 && loop_rc == 12345; i++)
 		msleep(10);
 	stop = true; /* in case the loop did not end */
 	pthread_join(th, NULL);

@@ -161,3 +161,17 @@ assembly_ok() {
 stray_staging() {
 	find "$1" -maxdepth 1 \( -name '*.tmp*' -o -name '*.stage*' -o -name '*.old.*' \) -print 2>/dev/null
 }
+
+# poll_until DEADLINE_S CMD...: runs CMD until it succeeds (status 0) or
+# DEADLINE_S seconds have passed (then status 1). For tests that wait: the
+# machine may be loaded (CI runners, suites run side by side), so wait for
+# the condition with a generous deadline, never for a fixed time. CMD runs
+# in this shell, so the variables it sets (e.g. $OUT) are seen afterwards.
+poll_until() {
+	local end=$((SECONDS + $1))
+	shift
+	until "$@"; do
+		[ $SECONDS -lt $end ] || return 1
+		sleep 0.1
+	done
+}
