@@ -99,6 +99,12 @@ static int parse(int argc, char **argv, sopts *o)
 			/* An optional ID: the next word, unless it is an option, or
 			 * the action while none was given yet. */
 			o->sandbox = "";
+			if (next && !*next) {
+				fprintf(stderr, "synth secret: error: --sandbox '': the sandbox "
+						"identifier is empty; omit it to use the default (the "
+						"OS user name)\n");
+				return EXIT_USAGE;
+			}
 			if (next && next[0] != '-' && !(!o->action && is_action(next))) {
 				o->sandbox = next;
 				i++;

@@ -91,6 +91,9 @@ static int parse_opts(int argc, char **argv, opts *o)
 			o->branch = next;
 		} else if (!strcmp(a, "--sandbox")) {
 			o->sandbox = "";
+			if (next && !*next)
+				return cli_fail(EXIT_USAGE, "--sandbox '': the sandbox identifier is "
+						"empty; omit it to use the default (the OS user name)");
 			if (next && next[0] != '-') {
 				o->sandbox = next;
 				i++;

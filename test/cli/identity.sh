@@ -126,8 +126,14 @@ agree() {
 # --- $USER set ---------------------------------------------------------------------
 EXPECT_IN_STACK="synth-idapp-dana-sandbox-" EXPECT_PATH=/synth/idapp/sandbox/dana/API_KEY \
 	agree '$USER=dana, --sandbox' user:dana --sandbox
-EXPECT_IN_STACK="synth-idapp-dana-sandbox-" EXPECT_PATH=/synth/idapp/sandbox/dana/API_KEY \
-	agree '$USER=dana, --sandbox "" (the same as none)' user:dana --sandbox ""
+# An empty identifier is a mistake (an unset variable, say), not the
+# default: every command refuses it alike (exit 2) and names it.
+for cmd in "" "deploy --watch" "outputs --file $TMP/outputs.json" "secret set API_KEY" "secret get API_KEY"; do
+	# shellcheck disable=SC2086
+	on user:dana $cmd --sandbox "" </dev/null
+	check_eq "--sandbox \"\": synth ${cmd:-synth} refuses it (exit 2)" "$RC" 2
+	check_contains "--sandbox \"\": synth ${cmd:-synth} says the identifier is empty" "$ERR" "identifier is empty"
+done
 
 # sandbox secret names the same parameter.
 OUT=$(cd "$APP" && printf 'v\n' | USER=dana "$SYNTH" sandbox secret set API_KEY 2>&1)
