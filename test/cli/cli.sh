@@ -146,6 +146,23 @@ check "--app failures keep the previous assembly" test -f "$A/cdk.out/Demo.templ
 check_eq "--app failures leave no staging directories" "$(stray_staging "$A")" ""
 
 # --- the build cache --------------------------------------------------------
+# settled DIR: polls (deadline 10 s) until the clock is past the newest
+# change time under DIR by more than a clock tick. A file written in the
+# tick a compile starts may have changed after the compiler read it, so
+# the build cache records it unhashed and the next synth compiles again
+# (as ccache does); the tests that expect "not recompiled" write their
+# files first and let the tick pass.
+settled() {
+	python3 - "$1" <<'PY'
+import os, sys, time
+root = sys.argv[1]
+newest = max(os.stat(os.path.join(d, f)).st_ctime_ns
+             for d, _, fs in os.walk(root) for f in fs)
+deadline = time.monotonic() + 10
+while time.time_ns() <= newest + 20_000_000 and time.monotonic() < deadline:
+    time.sleep(0.005)
+PY
+}
 C=$TMP/c/cache
 mkdir -p "$C/functions/f"
 echo 'export const handler = async () => 0;' >"$C/functions/f/index.mjs"
@@ -166,6 +183,7 @@ memory() { python3 -c '
 import glob, json, sys
 t = json.load(open(glob.glob(sys.argv[1] + "/cdk.out/*.template.json")[0]))
 print([r["Properties"]["MemorySize"] for r in t["Resources"].values() if r["Type"] == "AWS::Lambda::Function"][0])' "$C" 2>&1; }
+settled "$C"
 synth_in "$C" --branch main
 check_contains "first synth: compiles backend.c" "$ERR" "compiling backend.c"
 check_eq "first synth: MemorySize from config.h" "$(memory)" 256
@@ -176,6 +194,7 @@ touch -d '2035-01-01' "$C/backend.c" "$C/config.h"
 synth_in "$C" --branch main
 check_contains "touching backend.c and config.h (same content): not recompiled" "$ERR" "not recompiled"
 echo '/* edited */' >>"$C/backend.c"
+settled "$C"
 synth_in "$C" --branch main
 check_contains "editing backend.c: recompiled" "$ERR" "compiling backend.c"
 synth_in "$C" --branch main
@@ -208,6 +227,7 @@ void add_extra(synth_backend *b)
 CEOF
 sed -i 's|^\tsynth_define_function(b, "f"|\tvoid add_extra(synth_backend *);\n\tadd_extra(b);\n&|' "$C/backend.c"
 topics() { grep -c '"AWS::SNS::Topic"' "$C"/cdk.out/*.template.json; }
+settled "$C"
 synth_in "$C" --branch main
 check_eq "extra/resource.c is compiled in (exit 0)" "$RC" 0
 [ "$RC" -eq 0 ] || diag "$ERR"
